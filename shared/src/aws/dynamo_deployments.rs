@@ -1,0 +1,290 @@
+//! The deployments table.
+//!
+//! Key: `deploymentId`. Indexes (all projecting every attribute):
+//! - `ByService`: `serviceKey` + `createdAt` — a service's history, newest first;
+//! - `Recent`: `recentKey` (always `DEPLOYMENT`) + `createdAt` — across services.
+//!   One partition, written once per deployment: deploy rates are far below
+//!   a partition's limits;
+//! - `ActiveWatches`: `watchState` (`ACTIVE` only while a run waits) +
+//!   `deploymentId` — sparse, so the event handler reads only waiting records.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+use serde::Serialize;
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+
+use super::errors::{classify, code};
+use crate::domain::{iso, Deployment, DeploymentId, Phase, TimelineEntry, Transition, Verdict};
+use crate::error::Result;
+use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
+use crate::DeployError;
+
+pub const BY_SERVICE_INDEX: &str = "ByService";
+pub const RECENT_INDEX: &str = "Recent";
+pub const ACTIVE_WATCHES_INDEX: &str = "ActiveWatches";
+const RECENT_KEY: &str = "DEPLOYMENT";
+const ACTIVE: &str = "ACTIVE";
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoDeployments {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn av<T: Serialize>(v: &T) -> Result<AttributeValue> {
+    to_attribute_value(v).map_err(|e| DeployError::InvalidInput(format!("cannot store value: {e}")))
+}
+
+fn parse(item: Item) -> Result<Deployment> {
+    from_item(item).map_err(|e| DeployError::Aws(format!("deployment record does not parse: {e}")))
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> bool {
+    code(e) == Some("ConditionalCheckFailedException")
+}
+
+impl DynamoDeployments {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    fn update(&self, id: &DeploymentId) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("deploymentId", s(id.as_str()))
+            .return_values(ReturnValue::AllNew)
+    }
+
+    async fn query_index(&self, index: &str, key_name: &str, key: &str, newest_first: bool, limit: Option<usize>) -> Result<Vec<Deployment>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", key_name)
+                .expression_attribute_values(":k", s(key))
+                .scan_index_forward(!newest_first)
+                .set_limit(limit.map(|l| i32::try_from(l).unwrap_or(i32::MAX)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Query deployments", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(parse(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() || limit.is_some_and(|l| out.len() >= l) {
+                if let Some(l) = limit {
+                    out.truncate(l);
+                }
+                return Ok(out);
+            }
+        }
+    }
+}
+
+impl DeploymentStore for DynamoDeployments {
+    async fn create(&self, d: &Deployment) -> Result<CreateOutcome> {
+        let mut item: Item = to_item(d).map_err(|e| DeployError::InvalidInput(e.to_string()))?;
+        item.insert("recentKey".into(), s(RECENT_KEY));
+        if d.watch.is_some() {
+            item.insert("watchState".into(), s(ACTIVE));
+        }
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(deploymentId)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(CreateOutcome::Created),
+            Err(e) if is_condition_failure(&e) => match self.get(&d.deployment_id).await? {
+                Some(existing) => Ok(CreateOutcome::Exists(existing)),
+                None => Err(DeployError::Retryable(format!("{} exists but could not be read", d.deployment_id))),
+            },
+            Err(e) => Err(classify("PutItem deployment", e)),
+        }
+    }
+
+    async fn get(&self, id: &DeploymentId) -> Result<Option<Deployment>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("deploymentId", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem deployment", e))?;
+        out.item.map(parse).transpose()
+    }
+
+    async fn transition(&self, id: &DeploymentId, t: &Transition) -> Result<TransitionOutcome> {
+        let from = t.to.allowed_from();
+        if from.is_empty() {
+            return Err(DeployError::InvalidInput(format!("nothing moves to {}", t.to)));
+        }
+        let entry = TimelineEntry { state: t.to, at: t.at, detail: t.detail.clone() };
+        let mut sets = vec![
+            "#status = :to".to_owned(),
+            "#updatedAt = :at".to_owned(),
+            "#timeline = list_append(if_not_exists(#timeline, :empty), :entry)".to_owned(),
+        ];
+        let mut removes: Vec<&str> = Vec::new();
+        let mut names: Vec<(&str, &str)> = vec![("#status", "status"), ("#updatedAt", "updatedAt"), ("#timeline", "timeline")];
+        let mut values: Vec<(String, AttributeValue)> = vec![
+            (":to".into(), s(t.to.as_str())),
+            (":at".into(), s(iso::format(&t.at))),
+            (":empty".into(), AttributeValue::L(vec![])),
+            (":entry".into(), av(&vec![entry])?),
+        ];
+        let p = &t.patch;
+        let fields: [(&str, Option<AttributeValue>); 6] = [
+            ("previousTaskDefinition", p.previous_task_definition.as_ref().map(|v| s(v))),
+            ("newTaskDefinition", p.new_task_definition.as_ref().map(|v| s(v))),
+            ("ecsDeploymentId", p.ecs_deployment_id.as_ref().map(|v| s(v))),
+            ("rollbackEcsDeploymentId", p.rollback_ecs_deployment_id.as_ref().map(|v| s(v))),
+            ("failureReason", p.failure_reason.as_ref().map(|v| s(v))),
+            ("targetHealth", p.target_health.as_ref().map(av).transpose()?),
+        ];
+        for (i, (name, value)) in fields.into_iter().enumerate() {
+            if let Some(value) = value {
+                sets.push(format!("#f{i} = :f{i}"));
+                values.push((format!(":f{i}"), value));
+                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5"][i], name));
+            }
+        }
+        match &p.watch {
+            Some(Some(w)) => {
+                sets.push("#watch = :watch, #watchState = :active".into());
+                values.push((":watch".into(), av(w)?));
+                values.push((":active".into(), s(ACTIVE)));
+                names.extend([("#watch", "watch"), ("#watchState", "watchState")]);
+            }
+            Some(None) => {
+                removes.push("#watch, #watchState");
+                names.extend([("#watch", "watch"), ("#watchState", "watchState")]);
+            }
+            None => {}
+        }
+        let mut condition = Vec::new();
+        for (i, st) in from.iter().enumerate() {
+            condition.push(format!(":from{i}"));
+            values.push((format!(":from{i}"), s(st.as_str())));
+        }
+        let mut expr = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let mut req = self
+            .update(id)
+            .update_expression(expr)
+            .condition_expression(format!("#status IN ({})", condition.join(", ")));
+        for (k, v) in names {
+            req = req.expression_attribute_names(k, v);
+        }
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
+        }
+        match req.send().await {
+            Ok(out) => Ok(TransitionOutcome::Moved(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => {
+                let current = self.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+                if current.status == t.to {
+                    Ok(TransitionOutcome::AlreadyThere(current))
+                } else {
+                    Err(DeployError::StaleTransition { id: id.to_string(), current: current.status, wanted: t.to })
+                }
+            }
+            Err(e) => Err(classify("UpdateItem deployment status", e)),
+        }
+    }
+
+    async fn store_task_token(&self, id: &DeploymentId, phase: Phase, ecs_deployment_id: &str, token: &str) -> Result<Deployment> {
+        let sent = self
+            .update(id)
+            .update_expression("SET #w.#token = :token")
+            .condition_expression("#w.#phase = :phase AND #w.#ecs = :ecs AND attribute_not_exists(#w.#verdict)")
+            .expression_attribute_names("#w", "watch")
+            .expression_attribute_names("#token", "taskToken")
+            .expression_attribute_names("#phase", "phase")
+            .expression_attribute_names("#ecs", "ecsDeploymentId")
+            .expression_attribute_names("#verdict", "verdict")
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":phase", av(&phase)?)
+            .expression_attribute_values(":ecs", s(ecs_deployment_id))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => parse(out.attributes.unwrap_or_default()),
+            Err(e) if is_condition_failure(&e) => {
+                let current = self.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+                match current.watch {
+                    Some(w) if w.phase == phase && w.ecs_deployment_id == ecs_deployment_id && w.verdict.is_some() => {
+                        Err(DeployError::VerdictReady(id.to_string()))
+                    }
+                    _ => Err(DeployError::InvalidInput(format!("deployment {id} does not watch {ecs_deployment_id}"))),
+                }
+            }
+            Err(e) => Err(classify("UpdateItem task token", e)),
+        }
+    }
+
+    async fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> Result<Option<Deployment>> {
+        let sent = self
+            .update(id)
+            .update_expression("SET #w.#verdict = :verdict")
+            .condition_expression("#w.#phase = :phase AND #w.#ecs = :ecs AND attribute_not_exists(#w.#verdict)")
+            .expression_attribute_names("#w", "watch")
+            .expression_attribute_names("#phase", "phase")
+            .expression_attribute_names("#ecs", "ecsDeploymentId")
+            .expression_attribute_names("#verdict", "verdict")
+            .expression_attribute_values(":verdict", av(verdict)?)
+            .expression_attribute_values(":phase", av(&verdict.phase)?)
+            .expression_attribute_values(":ecs", s(&verdict.ecs_deployment_id))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => {
+                // Either a verdict is there already (return the record: the caller
+                // may still have to deliver it) or the watch moved on (None).
+                let current = self.get(id).await?;
+                Ok(current.filter(|d| {
+                    d.watch.as_ref().is_some_and(|w| w.phase == verdict.phase && w.ecs_deployment_id == verdict.ecs_deployment_id)
+                }))
+            }
+            Err(e) => Err(classify("UpdateItem verdict", e)),
+        }
+    }
+
+    async fn active_watches(&self) -> Result<Vec<Deployment>> {
+        self.query_index(ACTIVE_WATCHES_INDEX, "watchState", ACTIVE, false, None).await
+    }
+
+    async fn history(&self, service_key: &str, limit: usize) -> Result<Vec<Deployment>> {
+        self.query_index(BY_SERVICE_INDEX, "serviceKey", service_key, true, Some(limit)).await
+    }
+
+    async fn recent(&self, limit: usize) -> Result<Vec<Deployment>> {
+        self.query_index(RECENT_INDEX, "recentKey", RECENT_KEY, true, Some(limit)).await
+    }
+}

@@ -1,0 +1,24 @@
+//! AWS SDK adapters of the ports. The only module that knows the SDK.
+
+mod callbacks;
+mod dynamo_deployments;
+mod dynamo_targets;
+mod ecs;
+mod elb;
+mod errors;
+mod executions;
+mod notifier;
+
+pub use callbacks::SfnCallbacks;
+pub use dynamo_deployments::DynamoDeployments;
+pub use dynamo_targets::DynamoTargets;
+pub use ecs::EcsClient;
+pub use elb::ElbTargetHealth;
+pub use executions::SfnExecutions;
+pub use notifier::AwsNotifier;
+
+/// Loads the SDK configuration once per process (region, credentials,
+/// `AWS_ENDPOINT_URL` for the local cloud).
+pub async fn load_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}

@@ -1,0 +1,359 @@
+//! The deployment record: one per (service, image digest), with its timeline.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{DeploymentStatus, ImageDigest, ServiceRef, TagRule, TargetGroupHealth, Verdict};
+use crate::DeployError;
+
+/// How long a record is kept (DynamoDB TTL).
+pub const RETENTION_DAYS: i64 = 90;
+
+/// `d-` + 24 hex digits derived from (service, digest): the same push delivered
+/// twice maps to the same id, which is what makes duplicates start nothing new.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeploymentId(String);
+
+impl DeploymentId {
+    pub fn derive(service: &ServiceRef, digest: &ImageDigest) -> Self {
+        let hash = Sha256::digest(format!("{}|{}", service.key(), digest).as_bytes());
+        Self(format!("d-{}", &hex::encode(hash)[..24]))
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DeployError> {
+        let ok = s.len() == 26 && s.starts_with("d-") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if ok { Ok(Self(s.to_owned())) } else { Err(DeployError::InvalidInput(format!("{s:?} is not a deployment id"))) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Step Functions execution name: readable, unique per deployment, and
+    /// within the 80-character limit (`[A-Za-z0-9-_]` only).
+    pub fn execution_name(&self, service: &ServiceRef) -> String {
+        let readable: String = service
+            .service
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+            .take(80 - 1 - self.0.len())
+            .collect();
+        format!("{readable}-{}", self.0)
+    }
+}
+
+impl TryFrom<String> for DeploymentId {
+    type Error = DeployError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<DeploymentId> for String {
+    fn from(d: DeploymentId) -> Self {
+        d.0
+    }
+}
+
+impl fmt::Display for DeploymentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the waiting run is watching: our rollout, or the rollback after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Phase {
+    Rollout,
+    Rollback,
+}
+
+/// An active wait: the ECS deployment being watched, until when, the task token
+/// of the paused run (once stored) and the verdict (once decided).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Watch {
+    pub phase: Phase,
+    pub ecs_deployment_id: String,
+    pub service_arn: String,
+    #[serde(default)]
+    pub target_group_arns: Vec<String>,
+    #[serde(with = "crate::domain::deployment::iso")]
+    pub deadline: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub state: DeploymentStatus,
+    #[serde(with = "crate::domain::deployment::iso")]
+    pub at: DateTime<Utc>,
+    pub detail: String,
+}
+
+/// One deployment of one image to one service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub deployment_id: DeploymentId,
+    pub cluster: String,
+    pub service: String,
+    /// `cluster/service`: partition key of the per-service history index.
+    pub service_key: String,
+    pub repository: String,
+    /// The digest-pinned image reference that is deployed.
+    pub image: String,
+    pub digest: ImageDigest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    pub target_id: String,
+    pub tag_rule: TagRule,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<String>,
+    pub status: DeploymentStatus,
+    #[serde(with = "iso")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "iso")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_opt")]
+    pub pushed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_task_definition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_task_definition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecs_deployment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_ecs_deployment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<Watch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_health: Vec<TargetGroupHealth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
+}
+
+/// What a push asks for, before it becomes a record.
+#[derive(Debug, Clone)]
+pub struct NewDeployment<'a> {
+    pub service: &'a ServiceRef,
+    pub repository: &'a str,
+    pub registry: &'a str,
+    pub digest: &'a ImageDigest,
+    pub tag: Option<&'a str>,
+    pub target_id: &'a str,
+    pub tag_rule: &'a TagRule,
+    pub containers: &'a [String],
+    pub pushed_at: Option<DateTime<Utc>>,
+}
+
+impl Deployment {
+    pub fn new(req: NewDeployment<'_>, now: DateTime<Utc>) -> Self {
+        let detail = match req.tag {
+            Some(tag) => format!("{}:{tag} pushed ({})", req.repository, req.digest),
+            None => format!("{}@{} pushed", req.repository, req.digest),
+        };
+        Self {
+            deployment_id: DeploymentId::derive(req.service, req.digest),
+            cluster: req.service.cluster.clone(),
+            service: req.service.service.clone(),
+            service_key: req.service.key(),
+            repository: req.repository.to_owned(),
+            image: super::ImageRef::pinned(req.registry, req.repository, req.digest),
+            digest: req.digest.clone(),
+            tag: req.tag.map(str::to_owned),
+            target_id: req.target_id.to_owned(),
+            tag_rule: req.tag_rule.clone(),
+            containers: req.containers.to_vec(),
+            status: DeploymentStatus::Pending,
+            created_at: now,
+            updated_at: now,
+            pushed_at: req.pushed_at,
+            previous_task_definition: None,
+            new_task_definition: None,
+            ecs_deployment_id: None,
+            rollback_ecs_deployment_id: None,
+            watch: None,
+            target_health: Vec::new(),
+            failure_reason: None,
+            timeline: vec![TimelineEntry { state: DeploymentStatus::Pending, at: now, detail }],
+            expires_at: now.timestamp() + RETENTION_DAYS * 86_400,
+        }
+    }
+
+    pub fn service_ref(&self) -> Result<ServiceRef, DeployError> {
+        ServiceRef::new(&self.cluster, &self.service)
+    }
+
+    /// Applies a transition in memory, exactly as the store applies it
+    /// (the in-memory store and the tests use this).
+    pub fn apply(&mut self, t: &Transition) {
+        self.status = t.to;
+        self.updated_at = t.at;
+        self.timeline.push(TimelineEntry { state: t.to, at: t.at, detail: t.detail.clone() });
+        t.patch.apply_to(self);
+    }
+}
+
+/// A status move with its timeline line and the fields it sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub to: DeploymentStatus,
+    pub at: DateTime<Utc>,
+    pub detail: String,
+    pub patch: RecordPatch,
+}
+
+/// Fields a transition sets. `None` leaves a field as it is; `watch:
+/// Some(None)` removes the watch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordPatch {
+    pub previous_task_definition: Option<String>,
+    pub new_task_definition: Option<String>,
+    pub ecs_deployment_id: Option<String>,
+    pub rollback_ecs_deployment_id: Option<String>,
+    pub watch: Option<Option<Watch>>,
+    pub target_health: Option<Vec<TargetGroupHealth>>,
+    pub failure_reason: Option<String>,
+}
+
+impl RecordPatch {
+    pub fn apply_to(&self, d: &mut Deployment) {
+        if let Some(v) = &self.previous_task_definition {
+            d.previous_task_definition = Some(v.clone());
+        }
+        if let Some(v) = &self.new_task_definition {
+            d.new_task_definition = Some(v.clone());
+        }
+        if let Some(v) = &self.ecs_deployment_id {
+            d.ecs_deployment_id = Some(v.clone());
+        }
+        if let Some(v) = &self.rollback_ecs_deployment_id {
+            d.rollback_ecs_deployment_id = Some(v.clone());
+        }
+        if let Some(v) = &self.watch {
+            d.watch = v.clone();
+        }
+        if let Some(v) = &self.target_health {
+            d.target_health = v.clone();
+        }
+        if let Some(v) = &self.failure_reason {
+            d.failure_reason = Some(v.clone());
+        }
+    }
+}
+
+/// Timestamps as fixed-width ISO 8601 with milliseconds, so they sort as strings
+/// (they are range keys of the history indexes).
+pub mod iso {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn format(t: &DateTime<Utc>) -> String {
+        t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+    }
+}
+
+pub mod iso_opt {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::iso::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest() -> ImageDigest {
+        ImageDigest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap()
+    }
+
+    #[test]
+    fn id_is_deterministic_per_service_and_digest() {
+        let web = ServiceRef::new("demo", "web").unwrap();
+        let api = ServiceRef::new("demo", "api").unwrap();
+        let a = DeploymentId::derive(&web, &digest());
+        assert_eq!(a, DeploymentId::derive(&web, &digest()));
+        assert_ne!(a, DeploymentId::derive(&api, &digest()));
+        assert_eq!(DeploymentId::parse(a.as_str()).unwrap(), a);
+        assert!(DeploymentId::parse("d-xyz").is_err());
+    }
+
+    #[test]
+    fn execution_name_fits_step_functions_rules() {
+        let long = ServiceRef::new("c", &"s".repeat(200)).unwrap();
+        let id = DeploymentId::derive(&long, &digest());
+        let name = id.execution_name(&long);
+        assert!(name.len() <= 80, "{}", name.len());
+        assert!(name.ends_with(id.as_str()));
+        assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    }
+
+    #[test]
+    fn timestamps_sort_as_strings() {
+        let a = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let b = a + chrono::Duration::milliseconds(5);
+        assert_eq!(iso::format(&a), "2026-01-01T00:00:00.000Z");
+        assert!(iso::format(&a) < iso::format(&b));
+    }
+
+    #[test]
+    fn new_record_is_pending_with_one_timeline_entry() {
+        let web = ServiceRef::new("demo", "web").unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00.123Z").unwrap().with_timezone(&Utc);
+        let d = Deployment::new(
+            NewDeployment {
+                service: &web,
+                repository: "web",
+                registry: "1.dkr.ecr.us-east-1.amazonaws.com",
+                digest: &digest(),
+                tag: Some("v2"),
+                target_id: "prod",
+                tag_rule: &TagRule::Exact { pattern: "v2".into() },
+                containers: &[],
+                pushed_at: None,
+            },
+            now,
+        );
+        assert_eq!(d.status, DeploymentStatus::Pending);
+        assert_eq!(d.image, format!("1.dkr.ecr.us-east-1.amazonaws.com/web@{}", digest()));
+        assert_eq!(d.timeline.len(), 1);
+        assert_eq!(d.service_key, "demo/web");
+        let json = serde_json::to_value(&d).unwrap();
+        let back: Deployment = serde_json::from_value(json).unwrap();
+        assert_eq!(back, d);
+    }
+}

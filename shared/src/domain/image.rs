@@ -1,0 +1,159 @@
+//! Container image references and digests.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DeployError;
+
+/// A content digest such as `sha256:7f5b…`. Validated on construction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ImageDigest(String);
+
+impl ImageDigest {
+    /// Accepts `sha256:` followed by lowercase hex. The length is not pinned to 64:
+    /// AWS's own documented ECR event sample carries a shortened digest, and a
+    /// digest we refuse is a push we silently lose.
+    pub fn parse(s: &str) -> Result<Self, DeployError> {
+        let hex = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| DeployError::MalformedEvent(format!("image digest {s:?} is not sha256:<hex>")))?;
+        let ok = (32..=128).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !ok {
+            return Err(DeployError::MalformedEvent(format!("image digest {s:?} is not sha256:<hex>")));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The hex part, for ids derived from the digest.
+    pub fn hex(&self) -> &str {
+        &self.0["sha256:".len()..]
+    }
+}
+
+impl TryFrom<String> for ImageDigest {
+    type Error = DeployError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ImageDigest> for String {
+    fn from(d: ImageDigest) -> Self {
+        d.0
+    }
+}
+
+impl fmt::Display for ImageDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A container image reference split into its parts:
+/// `[registry/]repository[:tag][@digest]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    /// Splits an image string the way Docker does: the first path component is a
+    /// registry only if it contains `.` or `:` or is `localhost`.
+    pub fn parse(image: &str) -> Option<Self> {
+        if image.is_empty() || image.chars().any(char::is_whitespace) {
+            return None;
+        }
+        let (name_tag, digest) = match image.split_once('@') {
+            Some((n, d)) => (n, Some(d.to_owned())),
+            None => (image, None),
+        };
+        // A tag is after the last ':' that comes after the last '/'.
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match name_tag[last_slash..].rfind(':') {
+            Some(i) => (&name_tag[..last_slash + i], Some(name_tag[last_slash + i + 1..].to_owned())),
+            None => (name_tag, None),
+        };
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+                (Some(first.to_owned()), rest.to_owned())
+            }
+            _ => (None, name.to_owned()),
+        };
+        if repository.is_empty() {
+            return None;
+        }
+        Some(Self { registry, repository, tag, digest })
+    }
+
+    /// The ECR registry host of an account and region.
+    pub fn ecr_registry(account: &str, region: &str) -> String {
+        let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+        format!("{account}.dkr.ecr.{region}.{suffix}")
+    }
+
+    /// `registry/repository@digest`: what we deploy, so a moved tag cannot change it.
+    pub fn pinned(registry: &str, repository: &str, digest: &ImageDigest) -> String {
+        format!("{registry}/{repository}@{digest}")
+    }
+
+    /// Same registry and repository (tag and digest ignored).
+    pub fn same_repository(&self, registry: &str, repository: &str) -> bool {
+        self.registry.as_deref() == Some(registry) && self.repository == repository
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_validation() {
+        assert!(ImageDigest::parse("sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234").is_ok());
+        for bad in ["", "sha256:", "md5:abcd", "sha256:XYZ", "sha256:abc", "7f5b2640fe6fb4f46592dfd3410c4a79dac4"] {
+            let err = ImageDigest::parse(bad).unwrap_err();
+            assert_eq!(err.error_type(), "MalformedEvent", "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_ecr_image_with_tag() {
+        let r = ImageRef::parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web:v1.2.3").unwrap();
+        assert_eq!(r.registry.as_deref(), Some("123456789012.dkr.ecr.us-east-1.amazonaws.com"));
+        assert_eq!(r.repository, "team/web");
+        assert_eq!(r.tag.as_deref(), Some("v1.2.3"));
+        assert_eq!(r.digest, None);
+    }
+
+    #[test]
+    fn parses_digest_and_registry_port() {
+        let r = ImageRef::parse("localhost:5000/web@sha256:abcd").unwrap();
+        assert_eq!(r.registry.as_deref(), Some("localhost:5000"));
+        assert_eq!(r.repository, "web");
+        assert_eq!(r.tag, None);
+        assert_eq!(r.digest.as_deref(), Some("sha256:abcd"));
+    }
+
+    #[test]
+    fn docker_hub_names_have_no_registry() {
+        let r = ImageRef::parse("library/nginx:1.27").unwrap();
+        assert_eq!(r.registry, None);
+        assert_eq!(r.repository, "library/nginx");
+        assert!(ImageRef::parse("").is_none());
+        assert!(ImageRef::parse("a b").is_none());
+    }
+
+    #[test]
+    fn ecr_registry_host() {
+        assert_eq!(ImageRef::ecr_registry("1", "us-west-2"), "1.dkr.ecr.us-west-2.amazonaws.com");
+        assert_eq!(ImageRef::ecr_registry("1", "cn-north-1"), "1.dkr.ecr.cn-north-1.amazonaws.com.cn");
+    }
+}

@@ -1,0 +1,123 @@
+//! What the world hears: the `Deployment State Change` event (schema in
+//! `schemas/deployment-state-change.schema.json`) and the human message of
+//! terminal outcomes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Deployment, DeploymentStatus, TargetGroupHealth};
+
+pub const EVENT_SOURCE: &str = "ecs-autodeploy";
+pub const EVENT_DETAIL_TYPE: &str = "Deployment State Change";
+pub const SCHEMA_VERSION: &str = "1";
+
+/// The `detail` of a `Deployment State Change` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStateChange {
+    pub schema_version: String,
+    pub deployment_id: String,
+    pub status: DeploymentStatus,
+    pub terminal: bool,
+    pub cluster: String,
+    pub service: String,
+    pub repository: String,
+    pub image: String,
+    pub digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_task_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_task_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecs_deployment_id: Option<String>,
+    /// The timeline line of this change.
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub target_health: Vec<TargetGroupHealth>,
+    #[serde(with = "super::iso")]
+    pub at: DateTime<Utc>,
+}
+
+impl DeploymentStateChange {
+    /// The event for the record's latest status.
+    pub fn of(d: &Deployment) -> Self {
+        let last = d.timeline.last();
+        Self {
+            schema_version: SCHEMA_VERSION.into(),
+            deployment_id: d.deployment_id.to_string(),
+            status: d.status,
+            terminal: d.status.is_terminal(),
+            cluster: d.cluster.clone(),
+            service: d.service.clone(),
+            repository: d.repository.clone(),
+            image: d.image.clone(),
+            digest: d.digest.to_string(),
+            tag: d.tag.clone(),
+            previous_task_definition: d.previous_task_definition.clone(),
+            new_task_definition: d.new_task_definition.clone(),
+            ecs_deployment_id: d.ecs_deployment_id.clone(),
+            detail: last.map(|e| e.detail.clone()).unwrap_or_default(),
+            failure_reason: d.failure_reason.clone(),
+            target_health: d.target_health.clone(),
+            at: last.map_or(d.updated_at, |e| e.at),
+        }
+    }
+}
+
+/// An SNS message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HumanMessage {
+    /// At most 100 characters (SNS's email subject limit).
+    pub subject: String,
+    pub body: String,
+}
+
+impl HumanMessage {
+    pub fn of(d: &Deployment) -> Self {
+        let what = d.tag.as_deref().map_or_else(|| d.digest.to_string(), |t| format!("{}:{t}", d.repository));
+        let verb = match d.status {
+            DeploymentStatus::Succeeded => "deployed to",
+            DeploymentStatus::Noop => "already running on",
+            DeploymentStatus::RolledBack => "ROLLED BACK on",
+            DeploymentStatus::Failed => "FAILED on",
+            DeploymentStatus::Superseded => "superseded on",
+            _ => "in progress on",
+        };
+        let mut subject = format!("[ecs-autodeploy] {what} {verb} {}/{}", d.cluster, d.service);
+        if subject.len() > 100 {
+            let mut cut = 97;
+            while !subject.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            subject.truncate(cut);
+            subject.push_str("...");
+        }
+        let mut body = format!(
+            "Deployment {id}: {status}\n\nService:   {cluster}/{service}\nImage:     {image}\nTag:       {tag}\n",
+            id = d.deployment_id,
+            status = d.status,
+            cluster = d.cluster,
+            service = d.service,
+            image = d.image,
+            tag = d.tag.as_deref().unwrap_or("-"),
+        );
+        if let Some(prev) = &d.previous_task_definition {
+            body.push_str(&format!("Previous:  {prev}\n"));
+        }
+        if let Some(new) = &d.new_task_definition {
+            body.push_str(&format!("New:       {new}\n"));
+        }
+        if let Some(reason) = &d.failure_reason {
+            body.push_str(&format!("\nReason: {reason}\n"));
+        }
+        body.push_str("\nTimeline:\n");
+        for e in &d.timeline {
+            body.push_str(&format!("  {}  {:<12}  {}\n", super::iso::format(&e.at), e.state.as_str(), e.detail));
+        }
+        Self { subject, body }
+    }
+}

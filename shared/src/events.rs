@@ -1,0 +1,178 @@
+//! Incoming EventBridge events (ECR, ECS, CloudWatch) turned into use-case
+//! inputs. `aws_lambda_events` has the envelope (`EventBridgeEvent`) but not
+//! these `detail` shapes, so they are typed here from AWS's documented samples.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::domain::ImageDigest;
+use crate::usecases::{EcsSignal, ImagePush};
+use crate::DeployError;
+
+fn malformed(e: impl std::fmt::Display) -> DeployError {
+    DeployError::MalformedEvent(e.to_string())
+}
+
+/// `ECR Image Action` detail.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct EcrImageAction {
+    action_type: String,
+    result: String,
+    repository_name: String,
+    #[serde(default)]
+    image_digest: Option<String>,
+    #[serde(default)]
+    image_tag: Option<String>,
+}
+
+/// What an incoming ECR event means for us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EcrEvent {
+    Push(ImagePush),
+    /// Not a successful push (DELETE, FAILURE, ...): logged and ignored.
+    Ignored(String),
+}
+
+/// Parses an `aws.ecr` / `ECR Image Action` event. Anything that is not that
+/// event, or is a successful push without repository or digest, is `MalformedEvent`.
+pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
+    let event: EventBridgeEvent<Value> = serde_json::from_value(payload).map_err(malformed)?;
+    if event.source != "aws.ecr" || event.detail_type != "ECR Image Action" {
+        return Err(malformed(format!("expected aws.ecr ECR Image Action, got {} {}", event.source, event.detail_type)));
+    }
+    let detail: EcrImageAction = serde_json::from_value(event.detail).map_err(malformed)?;
+    if detail.action_type != "PUSH" || detail.result != "SUCCESS" {
+        return Ok(EcrEvent::Ignored(format!("{} {} of {}", detail.action_type, detail.result, detail.repository_name)));
+    }
+    let digest = ImageDigest::parse(detail.image_digest.as_deref().ok_or_else(|| malformed("push without image-digest"))?)?;
+    let account = event.account.filter(|a| !a.is_empty()).ok_or_else(|| malformed("event without account"))?;
+    let region = event.region.filter(|r| !r.is_empty()).ok_or_else(|| malformed("event without region"))?;
+    if detail.repository_name.is_empty() {
+        return Err(malformed("push without repository-name"));
+    }
+    Ok(EcrEvent::Push(ImagePush {
+        account,
+        region,
+        repository: detail.repository_name,
+        digest,
+        tag: detail.image_tag.filter(|t| !t.is_empty()),
+        pushed_at: event.time,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EcsDeploymentDetail {
+    event_name: String,
+    deployment_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EcsServiceActionDetail {
+    event_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EcsTaskDetail {
+    cluster_arn: String,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    started_by: Option<String>,
+    last_status: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmDetail {
+    alarm_name: String,
+    state: AlarmState,
+    #[serde(default)]
+    configuration: Option<AlarmConfiguration>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AlarmState {
+    value: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AlarmConfiguration {
+    #[serde(default)]
+    metrics: Vec<AlarmMetric>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmMetric {
+    #[serde(default)]
+    metric_stat: Option<MetricStat>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MetricStat {
+    metric: Metric,
+}
+
+#[derive(Debug, Deserialize)]
+struct Metric {
+    #[serde(default)]
+    dimensions: std::collections::BTreeMap<String, String>,
+}
+
+/// Parses the events `on-ecs-event` receives. `Ok(None)` for events that are
+/// well formed but say nothing we act on (an alarm going back to OK, a task
+/// not started by a service).
+pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError> {
+    let event: EventBridgeEvent<Value> = serde_json::from_value(payload).map_err(malformed)?;
+    let first_resource = || {
+        event
+            .resources
+            .as_ref()
+            .and_then(|r| r.first().cloned())
+            .ok_or_else(|| malformed(format!("{} without resources", event.detail_type)))
+    };
+    match (event.source.as_str(), event.detail_type.as_str()) {
+        ("aws.ecs", "ECS Deployment State Change") => {
+            let d: EcsDeploymentDetail = serde_json::from_value(event.detail.clone()).map_err(malformed)?;
+            Ok(Some(EcsSignal::Deployment { service_arn: first_resource()?, deployment_id: d.deployment_id, event_name: d.event_name }))
+        }
+        ("aws.ecs", "ECS Service Action") => {
+            let d: EcsServiceActionDetail = serde_json::from_value(event.detail.clone()).map_err(malformed)?;
+            Ok(Some(EcsSignal::Service { service_arn: first_resource()?, event_name: d.event_name }))
+        }
+        ("aws.ecs", "ECS Task State Change") => {
+            let d: EcsTaskDetail = serde_json::from_value(event.detail).map_err(malformed)?;
+            let Some(service) = d.group.as_deref().and_then(|g| g.strip_prefix("service:")) else {
+                return Ok(None);
+            };
+            Ok(Some(EcsSignal::Task {
+                cluster_arn: d.cluster_arn,
+                service: service.to_owned(),
+                started_by: d.started_by,
+                last_status: d.last_status,
+            }))
+        }
+        ("aws.cloudwatch", "CloudWatch Alarm State Change") => {
+            let d: AlarmDetail = serde_json::from_value(event.detail).map_err(malformed)?;
+            if d.state.value != "ALARM" {
+                return Ok(None);
+            }
+            let target_groups = d
+                .configuration
+                .map(|c| c.metrics)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| m.metric_stat.and_then(|s| s.metric.dimensions.get("TargetGroup").cloned()))
+                .collect();
+            Ok(Some(EcsSignal::Alarm { alarm_name: d.alarm_name, reason: d.state.reason, target_groups }))
+        }
+        (source, kind) => Err(malformed(format!("unexpected event {source} {kind}"))),
+    }
+}

@@ -1,0 +1,18 @@
+//! ecs-autodeploy's library: the deployment domain, the ports it talks through,
+//! in-memory twins of those ports for tests, and the AWS SDK adapters.
+//!
+//! `domain` and `usecases` import no `aws_sdk_*` and no `lambda_runtime`; the
+//! `aws` module is the only place that knows the SDK, and `lambda` the only one
+//! that knows the Lambda runtime.
+
+pub mod aws;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod lambda;
+pub mod memory;
+pub mod ports;
+pub mod usecases;
+
+pub use error::DeployError;

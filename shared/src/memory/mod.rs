@@ -1,0 +1,26 @@
+//! In-memory twins of the ports, with the same contracts as the AWS adapters.
+//! Used by the domain tests and by anyone who wants the pipeline without AWS.
+
+mod callbacks;
+mod clock;
+mod ecs;
+mod executions;
+mod notifier;
+mod store;
+mod target_health;
+mod targets;
+
+pub use callbacks::RecordingCallbacks;
+pub use clock::ManualClock;
+pub use ecs::FakeEcs;
+pub use executions::RecordingExecutions;
+pub use notifier::RecordingNotifier;
+pub use store::MemoryStore;
+pub use target_health::MemoryTargetHealth;
+pub use targets::MemoryTargets;
+
+/// Locks a mutex, recovering from poisoning (a panicked test thread must not
+/// cascade into every later assertion).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,87 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::domain::{Deployment, DeploymentId, Phase, Transition, Verdict};
+use crate::error::Result;
+use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
+use crate::DeployError;
+
+/// The deployments table in a map, with the adapter's conditional semantics.
+#[derive(Debug, Default)]
+pub struct MemoryStore(Mutex<HashMap<DeploymentId, Deployment>>);
+
+impl MemoryStore {
+    pub fn all(&self) -> Vec<Deployment> {
+        let mut v: Vec<_> = super::lock(&self.0).values().cloned().collect();
+        v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.deployment_id.cmp(&a.deployment_id)));
+        v
+    }
+}
+
+impl DeploymentStore for MemoryStore {
+    async fn create(&self, d: &Deployment) -> Result<CreateOutcome> {
+        let mut map = super::lock(&self.0);
+        if let Some(existing) = map.get(&d.deployment_id) {
+            return Ok(CreateOutcome::Exists(existing.clone()));
+        }
+        map.insert(d.deployment_id.clone(), d.clone());
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn get(&self, id: &DeploymentId) -> Result<Option<Deployment>> {
+        Ok(super::lock(&self.0).get(id).cloned())
+    }
+
+    async fn transition(&self, id: &DeploymentId, t: &Transition) -> Result<TransitionOutcome> {
+        let mut map = super::lock(&self.0);
+        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+        if d.status == t.to {
+            return Ok(TransitionOutcome::AlreadyThere(d.clone()));
+        }
+        if !d.status.can_move_to(t.to) {
+            return Err(DeployError::StaleTransition { id: id.to_string(), current: d.status, wanted: t.to });
+        }
+        d.apply(t);
+        Ok(TransitionOutcome::Moved(d.clone()))
+    }
+
+    async fn store_task_token(&self, id: &DeploymentId, phase: Phase, ecs_deployment_id: &str, token: &str) -> Result<Deployment> {
+        let mut map = super::lock(&self.0);
+        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+        let w = d
+            .watch
+            .as_mut()
+            .filter(|w| w.phase == phase && w.ecs_deployment_id == ecs_deployment_id)
+            .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} does not watch {ecs_deployment_id}")))?;
+        if w.verdict.is_some() {
+            return Err(DeployError::VerdictReady(id.to_string()));
+        }
+        w.task_token = Some(token.to_owned());
+        Ok(d.clone())
+    }
+
+    async fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> Result<Option<Deployment>> {
+        let mut map = super::lock(&self.0);
+        let Some(d) = map.get_mut(id) else { return Ok(None) };
+        let Some(w) = d.watch.as_mut().filter(|w| w.ecs_deployment_id == verdict.ecs_deployment_id && w.phase == verdict.phase)
+        else {
+            return Ok(None);
+        };
+        if w.verdict.is_none() {
+            w.verdict = Some(verdict.clone());
+        }
+        Ok(Some(d.clone()))
+    }
+
+    async fn active_watches(&self) -> Result<Vec<Deployment>> {
+        Ok(self.all().into_iter().filter(|d| d.watch.is_some()).collect())
+    }
+
+    async fn history(&self, service_key: &str, limit: usize) -> Result<Vec<Deployment>> {
+        Ok(self.all().into_iter().filter(|d| d.service_key == service_key).take(limit).collect())
+    }
+
+    async fn recent(&self, limit: usize) -> Result<Vec<Deployment>> {
+        Ok(self.all().into_iter().take(limit).collect())
+    }
+}

@@ -1,0 +1,22 @@
+//! The ports: one small trait per external thing the pipeline talks to. Each
+//! has an AWS adapter in [`crate::aws`] and an in-memory twin in [`crate::memory`].
+//! Futures are `Send` so handlers can run on any executor (the Lambda runtime,
+//! the local cloud's function host).
+
+mod callbacks;
+mod clock;
+mod ecs;
+mod executions;
+mod notifier;
+mod store;
+mod target_health;
+mod targets;
+
+pub use callbacks::{Delivery, TaskCallbacks};
+pub use clock::{Clock, SystemClock};
+pub use ecs::Ecs;
+pub use executions::{Executions, StartOutcome};
+pub use notifier::Notifier;
+pub use store::{CreateOutcome, DeploymentStore, TransitionOutcome};
+pub use target_health::TargetHealth;
+pub use targets::DeployTargets;

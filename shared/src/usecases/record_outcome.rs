@@ -1,0 +1,127 @@
+//! Steps "Record …": the terminal status, with what it is based on.
+
+use serde::{Deserialize, Serialize};
+
+use super::{load, Recorder};
+use crate::domain::{DeploymentId, DeploymentStatus, Outcome, RecordPatch, Verdict};
+use crate::error::Result;
+use crate::ports::{Clock, DeploymentStore, Notifier};
+use crate::DeployError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FinalOutcome {
+    Succeeded,
+    RolledBack,
+    Failed,
+}
+
+/// A step error as a `Catch` puts it in the state (`ResultPath: $.error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    #[serde(rename = "Error")]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
+}
+
+impl StepError {
+    /// Lambda errors arrive as a JSON `Cause` with `errorMessage`; others as text.
+    pub fn message(&self) -> String {
+        let msg = serde_json::from_str::<serde_json::Value>(&self.cause)
+            .ok()
+            .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| self.cause.clone());
+        if msg.is_empty() { self.error.clone() } else { format!("{}: {msg}", self.error) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeInput {
+    pub deployment_id: DeploymentId,
+    pub outcome: FinalOutcome,
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub error: Option<StepError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeOutput {
+    pub deployment_id: String,
+    pub status: DeploymentStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+pub async fn record_outcome(
+    input: &OutcomeInput,
+    store: &impl DeploymentStore,
+    notifier: &impl Notifier,
+    clock: &impl Clock,
+) -> Result<OutcomeOutput> {
+    let id = &input.deployment_id;
+    let d = load(store, id).await?;
+    let verdict_reason = input.verdict.as_ref().map(|v| v.reason.clone());
+    let health = input.verdict.as_ref().filter(|v| v.outcome == Outcome::Succeeded).map(|v| v.target_health.clone());
+
+    let (to, detail, patch) = match input.outcome {
+        FinalOutcome::Succeeded => {
+            // Success needs a successful verdict on our rollout; anything else
+            // reaching here is a wiring bug, and must not be reported as success.
+            let v = input
+                .verdict
+                .as_ref()
+                .filter(|v| v.outcome == Outcome::Succeeded && v.phase == crate::domain::Phase::Rollout)
+                .ok_or_else(|| DeployError::InvalidInput("SUCCEEDED needs a successful rollout verdict".into()))?;
+            (DeploymentStatus::Succeeded, v.reason.clone(), RecordPatch { target_health: health, watch: Some(None), ..Default::default() })
+        }
+        FinalOutcome::RolledBack => {
+            let v = input
+                .verdict
+                .as_ref()
+                .filter(|v| v.outcome == Outcome::Succeeded && v.phase == crate::domain::Phase::Rollback)
+                .ok_or_else(|| DeployError::InvalidInput("ROLLED_BACK needs a successful rollback verdict".into()))?;
+            let why = d.failure_reason.clone().unwrap_or_default();
+            (
+                DeploymentStatus::RolledBack,
+                format!("rolled back ({why}); {}", v.reason),
+                RecordPatch { target_health: health, watch: Some(None), ..Default::default() },
+            )
+        }
+        FinalOutcome::Failed => {
+            let mut reasons: Vec<String> = Vec::new();
+            if let Some(r) = &d.failure_reason {
+                reasons.push(format!("rollout: {r}"));
+            }
+            let this = input.error.as_ref().map(StepError::message).or(verdict_reason).unwrap_or_else(|| "failed".into());
+            reasons.push(if d.status == DeploymentStatus::RollingBack { format!("rollback: {this}") } else { this });
+            let reason = reasons.join("; ");
+            (
+                DeploymentStatus::Failed,
+                reason.clone(),
+                RecordPatch { failure_reason: Some(reason), watch: Some(None), ..Default::default() },
+            )
+        }
+    };
+    let d = Recorder { store, notifier, clock }.move_to(id, to, detail, patch).await?;
+    Ok(OutcomeOutput { deployment_id: id.to_string(), status: d.status, failure_reason: d.failure_reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_error_message_from_lambda_cause() {
+        let e = StepError {
+            error: "UpdateRejected".into(),
+            cause: r#"{"errorMessage":"ECS rejected the update: bad","errorType":"UpdateRejected"}"#.into(),
+        };
+        assert_eq!(e.message(), "UpdateRejected: ECS rejected the update: bad");
+        let e = StepError { error: "States.Timeout".into(), cause: String::new() };
+        assert_eq!(e.message(), "States.Timeout");
+    }
+}

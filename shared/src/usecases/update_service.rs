@@ -1,0 +1,70 @@
+//! Step "Update the service": point it at the new revision and note *our* ECS deployment.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::register_revision::short_td;
+use super::{load, Recorder};
+use crate::domain::{iso, DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
+use crate::error::Result;
+use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
+use crate::DeployError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOutput {
+    pub ecs_deployment_id: String,
+    #[serde(with = "iso")]
+    pub deadline: DateTime<Utc>,
+}
+
+pub async fn update_service(
+    id: &DeploymentId,
+    rollout_timeout: Duration,
+    store: &impl DeploymentStore,
+    ecs: &impl Ecs,
+    notifier: &impl Notifier,
+    clock: &impl Clock,
+) -> Result<UpdateOutput> {
+    let d = load(store, id).await?;
+    if d.status == DeploymentStatus::Waiting {
+        // A repeated step: the service was updated already; never update twice.
+        if let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollout) {
+            return Ok(UpdateOutput { ecs_deployment_id: w.ecs_deployment_id, deadline: w.deadline });
+        }
+    }
+    if d.status != DeploymentStatus::Updating {
+        return Err(DeployError::StaleTransition { id: id.to_string(), current: d.status, wanted: DeploymentStatus::Waiting });
+    }
+    let new_td = d
+        .new_task_definition
+        .clone()
+        .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} has no registered revision")))?;
+
+    let service = ecs.update_service(&d.cluster, &d.service, &new_td).await?;
+    let ours = service
+        .deployments
+        .iter()
+        .find(|dep| dep.status == "PRIMARY" && dep.task_definition == new_td)
+        .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}")))?;
+
+    let watch = Watch {
+        phase: Phase::Rollout,
+        ecs_deployment_id: ours.id.clone(),
+        service_arn: service.service_arn.clone(),
+        target_group_arns: service.target_group_arns.clone(),
+        deadline: clock.now() + rollout_timeout,
+        task_token: None,
+        verdict: None,
+    };
+    let output = UpdateOutput { ecs_deployment_id: ours.id.clone(), deadline: watch.deadline };
+    Recorder { store, notifier, clock }
+        .move_to(
+            id,
+            DeploymentStatus::Waiting,
+            format!("service updated to {}; ECS deployment {}", short_td(&new_td), ours.id),
+            RecordPatch { ecs_deployment_id: Some(ours.id.clone()), watch: Some(Some(watch)), ..Default::default() },
+        )
+        .await?;
+    Ok(output)
+}
