@@ -8,6 +8,9 @@ mod elb;
 mod errors;
 mod executions;
 mod notifier;
+pub mod wiring;
+
+pub use aws_config::SdkConfig;
 
 pub use callbacks::SfnCallbacks;
 pub use dynamo_deployments::DynamoDeployments;

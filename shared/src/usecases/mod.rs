@@ -20,8 +20,8 @@ pub use on_image_push::{on_image_push, ImagePush, PushReport};
 pub use record_outcome::{record_outcome, FinalOutcome, OutcomeInput, OutcomeOutput, StepError};
 pub use recorder::Recorder;
 pub use register_revision::{register_revision, RegisterOutcome, RegisterOutput};
-pub use roll_back::{roll_back, RollBackInput, RollBackOutput};
-pub use update_service::{update_service, UpdateOutput};
+pub use roll_back::{roll_back, FailedVerdict, RollBackInput, RollBackOutput};
+pub use update_service::{update_service, Timing, UpdateOutput};
 
 use crate::domain::{Deployment, DeploymentId};
 use crate::ports::DeploymentStore;

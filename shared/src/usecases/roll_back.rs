@@ -1,10 +1,10 @@
 //! Step "Roll back": put the previous revision back, or follow ECS's own rollback.
 
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::register_revision::short_td;
-use super::{load, Recorder};
+use super::update_service::Timing;
+use super::{load, Recorder, StepError};
 use crate::domain::{DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
@@ -14,8 +14,29 @@ use crate::DeployError;
 #[serde(rename_all = "camelCase")]
 pub struct RollBackInput {
     pub deployment_id: DeploymentId,
-    /// Why the rollout failed (the verdict's reason, or the step error).
-    pub reason: String,
+    /// The verdict that failed the rollout (only its reason is used).
+    #[serde(default)]
+    pub verdict: Option<FailedVerdict>,
+    /// The step error that ended the wait, when it was an error.
+    #[serde(default)]
+    pub error: Option<StepError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailedVerdict {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl RollBackInput {
+    /// Why we roll back: the step error if the wait ended in one, else the verdict.
+    pub fn reason(&self) -> String {
+        self.error
+            .as_ref()
+            .map(StepError::message)
+            .or_else(|| self.verdict.as_ref().and_then(|v| v.reason.clone()))
+            .unwrap_or_else(|| "rollout failed".into())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,21 +45,27 @@ pub struct RollBackOutput {
     pub ecs_deployment_id: String,
     /// True when ECS (circuit breaker) had already started the rollback.
     pub adopted: bool,
+    pub poll_interval_seconds: i64,
 }
 
 pub async fn roll_back(
     input: &RollBackInput,
-    rollback_timeout: Duration,
+    timing: Timing,
     store: &impl DeploymentStore,
     ecs: &impl Ecs,
     notifier: &impl Notifier,
     clock: &impl Clock,
 ) -> Result<RollBackOutput> {
     let id = &input.deployment_id;
+    let reason = input.reason();
     let d = load(store, id).await?;
     if d.status == DeploymentStatus::RollingBack {
         if let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollback) {
-            return Ok(RollBackOutput { ecs_deployment_id: w.ecs_deployment_id, adopted: false });
+            return Ok(RollBackOutput {
+                ecs_deployment_id: w.ecs_deployment_id,
+                adopted: false,
+                poll_interval_seconds: timing.poll_interval.num_seconds(),
+            });
         }
     }
     if !d.status.can_move_to(DeploymentStatus::RollingBack) {
@@ -70,7 +97,7 @@ pub async fn roll_back(
         Some(p) => {
             return Err(DeployError::UpdateRejected(format!(
                 "{}: the service was moved to {} by another deployment ({}); not rolling back over it",
-                input.reason,
+                reason,
                 short_td(&p.task_definition),
                 p.id
             )));
@@ -83,7 +110,7 @@ pub async fn roll_back(
         ecs_deployment_id: rollback_id.clone(),
         service_arn: service.service_arn.clone(),
         target_group_arns: service.target_group_arns.clone(),
-        deadline: clock.now() + rollback_timeout,
+        deadline: clock.now() + timing.timeout,
         task_token: None,
         verdict: None,
     };
@@ -92,14 +119,14 @@ pub async fn roll_back(
         .move_to(
             id,
             DeploymentStatus::RollingBack,
-            format!("{how} to {} (ECS deployment {rollback_id}): {}", short_td(&previous), input.reason),
+            format!("{how} to {} (ECS deployment {rollback_id}): {reason}", short_td(&previous)),
             RecordPatch {
                 rollback_ecs_deployment_id: Some(rollback_id.clone()),
                 watch: Some(Some(watch)),
-                failure_reason: Some(input.reason.clone()),
+                failure_reason: Some(reason.clone()),
                 ..Default::default()
             },
         )
         .await?;
-    Ok(RollBackOutput { ecs_deployment_id: rollback_id, adopted })
+    Ok(RollBackOutput { ecs_deployment_id: rollback_id, adopted, poll_interval_seconds: timing.poll_interval.num_seconds() })
 }

@@ -16,11 +16,20 @@ pub struct UpdateOutput {
     pub ecs_deployment_id: String,
     #[serde(with = "iso")]
     pub deadline: DateTime<Utc>,
+    /// How long the run waits for an event before it looks for itself.
+    pub poll_interval_seconds: i64,
+}
+
+/// How long a watch may last and how often the run looks when no event comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub timeout: Duration,
+    pub poll_interval: Duration,
 }
 
 pub async fn update_service(
     id: &DeploymentId,
-    rollout_timeout: Duration,
+    timing: Timing,
     store: &impl DeploymentStore,
     ecs: &impl Ecs,
     notifier: &impl Notifier,
@@ -30,7 +39,11 @@ pub async fn update_service(
     if d.status == DeploymentStatus::Waiting {
         // A repeated step: the service was updated already; never update twice.
         if let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollout) {
-            return Ok(UpdateOutput { ecs_deployment_id: w.ecs_deployment_id, deadline: w.deadline });
+            return Ok(UpdateOutput {
+                ecs_deployment_id: w.ecs_deployment_id,
+                deadline: w.deadline,
+                poll_interval_seconds: timing.poll_interval.num_seconds(),
+            });
         }
     }
     if d.status != DeploymentStatus::Updating {
@@ -53,11 +66,15 @@ pub async fn update_service(
         ecs_deployment_id: ours.id.clone(),
         service_arn: service.service_arn.clone(),
         target_group_arns: service.target_group_arns.clone(),
-        deadline: clock.now() + rollout_timeout,
+        deadline: clock.now() + timing.timeout,
         task_token: None,
         verdict: None,
     };
-    let output = UpdateOutput { ecs_deployment_id: ours.id.clone(), deadline: watch.deadline };
+    let output = UpdateOutput {
+        ecs_deployment_id: ours.id.clone(),
+        deadline: watch.deadline,
+        poll_interval_seconds: timing.poll_interval.num_seconds(),
+    };
     Recorder { store, notifier, clock }
         .move_to(
             id,

@@ -1,0 +1,49 @@
+# ecs-autodeploy — the two commands a newcomer needs:
+#   make demo   the whole pipeline offline on the local cloud
+#   make test   everything CI runs (installs what it needs into .venv and node_modules)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+CARGO ?= cargo
+
+.PHONY: help tools test test-rust test-python lint build build-release demo bench clean
+
+help:
+	@echo "make demo    run the offline demo (local cloud)"
+	@echo "make test    run every check CI runs"
+	@echo "make lint    cfn-lint, sam validate --lint, ASL validation"
+	@echo "make build   sam build (needs cargo-lambda; see README)"
+
+# Project-local tools: a Python venv (moto, cfn-lint, aws-sam-cli, boto3, pytest)
+# and node_modules (asl-validator). Re-run only when the lists change.
+tools: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: tools lint test-rust test-python
+
+test-rust:
+	$(CARGO) test --workspace --locked
+
+test-python: tools
+	$(CARGO) build -p autodeploy-local --locked
+	$(PY) -m pytest -q tests local/tests
+
+lint: tools
+	bash scripts/lint.sh
+
+build:
+	sam build
+
+demo:
+	@echo "make demo arrives with the local cloud (issue 4); until then: make test"

@@ -1,0 +1,12 @@
+//! Lambda entry point: tracing, clients built once, then the runtime loop.
+
+use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = autodeploy_shared::aws::load_config().await;
+    let deps = on_ecs_event::Deps::from_env(&config)?;
+    run(service_fn(|event: LambdaEvent<Value>| on_ecs_event::handler(&deps, event.payload))).await
+}
