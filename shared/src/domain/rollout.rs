@@ -152,19 +152,20 @@ pub fn evaluate(
     if service.status != "ACTIVE" {
         return verdict(Outcome::Failed, format!("service is {}", service.status), Vec::new());
     }
+    let primary = || {
+        service.primary().map_or_else(|| "no deployment".to_owned(), |p| format!("{} ({})", p.id, p.task_definition))
+    };
     let Some(ours) = service.deployment(id) else {
-        return verdict(Outcome::Failed, format!("ECS {what} {id} is no longer on the service"), Vec::new());
+        let reason = format!("ECS {what} {id} is no longer on the service; PRIMARY is {}", primary());
+        return verdict(Outcome::Failed, reason, Vec::new());
     };
     if ours.rollout_state.as_deref() == Some("FAILED") {
         let why = ours.rollout_state_reason.clone().unwrap_or_else(|| "rollout failed".into());
         return verdict(Outcome::Failed, format!("ECS {what} {id} failed: {why}"), Vec::new());
     }
     if ours.status != "PRIMARY" {
-        let by = service.primary().map_or_else(
-            || "no deployment".to_owned(),
-            |p| format!("{} ({})", p.id, p.task_definition),
-        );
-        return verdict(Outcome::Failed, format!("ECS {what} {id} is no longer PRIMARY: replaced by {by}"), Vec::new());
+        let reason = format!("ECS {what} {id} is no longer PRIMARY: replaced by {}", primary());
+        return verdict(Outcome::Failed, reason, Vec::new());
     }
 
     let target_health = target_group_health(ours, tasks, health);

@@ -26,8 +26,15 @@ fn key(cluster: &str, service: &str) -> String {
 
 impl FakeEcs {
     /// A service running `task_definition` with one COMPLETED deployment and
-    /// `desired` healthy tasks.
-    pub fn add_service(&self, cluster: &str, service: &str, task_definition: TaskDefinitionView, desired: i32, target_groups: &[&str]) {
+    /// `desired` running tasks, whose IPs it returns.
+    pub fn add_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition: TaskDefinitionView,
+        desired: i32,
+        target_groups: &[&str],
+    ) -> Vec<String> {
         let mut s = super::lock(&self.0);
         s.next_deployment += 1;
         let id = format!("ecs-svc/{}", s.next_deployment);
@@ -53,7 +60,7 @@ impl FakeEcs {
             },
         );
         drop(s);
-        self.start_tasks(&id, &td, desired);
+        self.start_tasks(&id, &td, desired)
     }
 
     /// Starts `n` RUNNING tasks for a deployment and returns their IPs.

@@ -1,0 +1,556 @@
+//! The pipeline's steps against the in-memory ports, in the order the state
+//! machine runs them: success, NOOP, failures and rollbacks, lost events,
+//! timeouts, repeated steps.
+
+use autodeploy_shared::domain::{
+    ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, ImageDigest, Outcome, Phase, TagRule, TargetView,
+    TaskDefinitionView, Verdict, IMAGE_TAG_KEY,
+};
+use autodeploy_shared::memory::*;
+use autodeploy_shared::ports::{DeployTargets, DeploymentStore};
+use autodeploy_shared::usecases::*;
+use chrono::Duration;
+use serde_json::json;
+
+const REG: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/943f017f100becff";
+const TD1: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1";
+const SERVICE_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:service/demo/web";
+
+struct World {
+    targets: MemoryTargets,
+    store: MemoryStore,
+    executions: RecordingExecutions,
+    notifier: RecordingNotifier,
+    ecs: FakeEcs,
+    elb: MemoryTargetHealth,
+    callbacks: RecordingCallbacks,
+    clock: ManualClock,
+}
+
+const TIMING: Timing = Timing { timeout: Duration::minutes(30), poll_interval: Duration::seconds(60) };
+
+fn digest(n: u8) -> ImageDigest {
+    ImageDigest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
+}
+
+async fn world(rule: TagRule) -> World {
+    let w = World {
+        targets: MemoryTargets::default(),
+        store: MemoryStore::default(),
+        executions: RecordingExecutions::default(),
+        notifier: RecordingNotifier::default(),
+        ecs: FakeEcs::default(),
+        elb: MemoryTargetHealth::default(),
+        callbacks: RecordingCallbacks::default(),
+        clock: ManualClock::default(),
+    };
+    let ips = w.ecs.add_service(
+        "demo",
+        "web",
+        TaskDefinitionView {
+            arn: TD1.into(),
+            family: "web".into(),
+            containers: vec![
+                ContainerImage { name: "app".into(), image: format!("{REG}/web:1.0.0") },
+                ContainerImage { name: "envoy".into(), image: format!("{REG}/envoy:v1") },
+            ],
+            tags: vec![("team".into(), "payments".into())],
+        },
+        2,
+        &[TG],
+    );
+    w.elb.set(TG, ips.into_iter().map(|id| TargetView { id, port: Some(80), state: "healthy".into(), ..Default::default() }).collect());
+    w.targets
+        .put(&DeployTarget {
+            repository: "web".into(),
+            target_id: "prod".into(),
+            cluster: "demo".into(),
+            service: "web".into(),
+            tag_rule: rule,
+            containers: vec![],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    w
+}
+
+fn push(tag: &str, d: &ImageDigest) -> ImagePush {
+    ImagePush {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        repository: "web".into(),
+        digest: d.clone(),
+        tag: Some(tag.into()),
+        pushed_at: None,
+    }
+}
+
+impl World {
+    async fn on_push(&self, tag: &str, d: &ImageDigest) -> PushReport {
+        on_image_push(&push(tag, d), &self.targets, &self.store, &self.executions, &self.notifier, &self.clock).await.unwrap()
+    }
+
+    async fn record(&self, id: &DeploymentId) -> autodeploy_shared::domain::Deployment {
+        self.store.get(id).await.unwrap().unwrap()
+    }
+
+    /// Push, register and update: the run is now waiting on our ECS deployment.
+    async fn rolling(&self, tag: &str, d: &ImageDigest) -> (DeploymentId, UpdateOutput) {
+        let report = self.on_push(tag, d).await;
+        let id = DeploymentId::parse(&report.started[0]).unwrap();
+        let reg = register_revision(&id, &self.store, &self.ecs, &self.notifier, &self.clock).await.unwrap();
+        assert_eq!(reg.outcome, RegisterOutcome::Registered);
+        let up = update_service(&id, TIMING, &self.store, &self.ecs, &self.notifier, &self.clock).await.unwrap();
+        (id, up)
+    }
+
+    async fn wait(&self, id: &DeploymentId, phase: Phase, token: &str) -> Result<(), autodeploy_shared::DeployError> {
+        await_rollout(&AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() }, &self.store).await
+    }
+
+    /// ECS finishes a deployment: its tasks run and are healthy, the others gone.
+    fn finish(&self, ecs_deployment_id: &str, td: &str, health: &str) {
+        let ips = self.ecs.start_tasks(ecs_deployment_id, td, 2);
+        self.ecs.set_rollout("demo", "web", ecs_deployment_id, "COMPLETED", None);
+        self.elb.set(
+            TG,
+            ips.iter().map(|ip| TargetView { id: ip.clone(), port: Some(80), state: health.into(), ..Default::default() }).collect(),
+        );
+    }
+
+    async fn signal(&self, s: EcsSignal) -> SignalReport {
+        on_ecs_event(&s, &self.store, &self.ecs, &self.elb, &self.callbacks, &self.clock).await.unwrap()
+    }
+
+    async fn check(&self, id: &DeploymentId, phase: Phase) -> Verdict {
+        check_rollout(&CheckInput { deployment_id: id.clone(), phase }, &self.store, &self.ecs, &self.elb, &self.clock).await.unwrap()
+    }
+
+    async fn outcome(&self, id: &DeploymentId, outcome: FinalOutcome, verdict: Option<Verdict>, error: Option<StepError>) -> OutcomeOutput {
+        record_outcome(&OutcomeInput { deployment_id: id.clone(), outcome, verdict, error }, &self.store, &self.notifier, &self.clock)
+            .await
+            .unwrap()
+    }
+
+    /// The verdict the last resumed run received.
+    fn resumed_with(&self) -> Verdict {
+        serde_json::from_value(self.callbacks.sent().last().expect("a run was resumed").1.clone()).unwrap()
+    }
+}
+
+fn completed(ecs_id: &str) -> EcsSignal {
+    EcsSignal::Deployment {
+        service_arn: SERVICE_ARN.into(),
+        deployment_id: ecs_id.into(),
+        event_name: "SERVICE_DEPLOYMENT_COMPLETED".into(),
+    }
+}
+
+#[tokio::test]
+async fn good_image_rolls_out_and_succeeds_on_the_completed_event() {
+    let w = world(TagRule::Semver { requirement: None }).await;
+    let (id, up) = w.rolling("1.1.0", &digest(2)).await;
+
+    let d = w.record(&id).await;
+    assert_eq!(d.status, DeploymentStatus::Waiting);
+    assert_eq!(d.previous_task_definition.as_deref(), Some(TD1));
+    let new_td = d.new_task_definition.clone().unwrap();
+    let registered = w.ecs.task_definition(&new_td).unwrap();
+    assert_eq!(registered.containers[0].image, format!("{REG}/web@{}", digest(2)), "pinned by digest");
+    assert_eq!(registered.containers[1].image, format!("{REG}/envoy:v1"), "other containers untouched");
+    assert!(registered.tags.contains(&("team".into(), "payments".into())), "source tags kept");
+    assert!(registered.tags.contains(&(IMAGE_TAG_KEY.into(), "1.1.0".into())));
+    assert_eq!(w.ecs.updates(), vec![new_td.clone()]);
+
+    w.wait(&id, Phase::Rollout, "token-1").await.unwrap();
+    // Progress that is not final resumes nothing.
+    assert!(w.signal(completed(&up.ecs_deployment_id)).await.resumed.is_empty());
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    let report = w.signal(completed(&up.ecs_deployment_id)).await;
+    assert_eq!(report.resumed, vec![id.to_string()]);
+    let verdict = w.resumed_with();
+    assert_eq!(verdict.outcome, Outcome::Succeeded);
+    assert_eq!(verdict.target_health[0].healthy_count, 2);
+
+    let out = w.outcome(&id, FinalOutcome::Succeeded, Some(verdict), None).await;
+    assert_eq!(out.status, DeploymentStatus::Succeeded);
+    let d = w.record(&id).await;
+    let states: Vec<_> = d.timeline.iter().map(|e| e.state).collect();
+    use DeploymentStatus::*;
+    assert_eq!(states, [Pending, Registering, Updating, Waiting, Succeeded]);
+    assert_eq!(d.target_health[0].healthy_count, 2, "health snapshot kept in the record");
+    assert!(d.watch.is_none(), "no longer an active watch");
+    assert_eq!(w.notifier.statuses(), ["PENDING", "REGISTERING", "UPDATING", "WAITING", "SUCCEEDED"]);
+    let messages = w.notifier.messages();
+    assert_eq!(messages.len(), 1, "people hear about terminal outcomes only");
+    assert!(messages[0].subject.contains("web:1.1.0 deployed to demo/web"), "{}", messages[0].subject);
+}
+
+#[tokio::test]
+async fn old_tasks_healthy_behind_the_balancer_are_not_success() {
+    let w = world(TagRule::Glob { pattern: "*".into() }).await;
+    let (id, up) = w.rolling("v2", &digest(2)).await;
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    // ECS says COMPLETED but only the old revision's targets are healthy.
+    w.ecs.set_rollout("demo", "web", &up.ecs_deployment_id, "COMPLETED", None);
+    w.elb.set(TG, vec![TargetView { id: "10.0.1.1".into(), state: "healthy".into(), ..Default::default() }]);
+    assert!(w.signal(completed(&up.ecs_deployment_id)).await.resumed.is_empty());
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::InProgress, "{}", v.reason);
+}
+
+#[tokio::test]
+async fn same_image_again_is_a_noop() {
+    let w = world(TagRule::Glob { pattern: "*".into() }).await;
+    let (id, up) = w.rolling("v2", &digest(2)).await;
+    let new_td = w.record(&id).await.new_task_definition.unwrap();
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    w.signal(completed(&up.ecs_deployment_id)).await;
+    w.outcome(&id, FinalOutcome::Succeeded, Some(w.resumed_with()), None).await;
+
+    // Same digest under another tag: a different target match, same service and digest
+    // → the same deployment id, a duplicate. A second target for another service would
+    // be a new record; here we check the NOOP path with a fresh record for the same image.
+    let report = w.on_push("v2-again", &digest(2)).await;
+    assert_eq!(report.duplicates, vec![id.to_string()]);
+    assert!(report.started.is_empty());
+
+    // A new service target whose service already runs the image ends as NOOP.
+    w.targets
+        .put(&DeployTarget {
+            repository: "web".into(),
+            target_id: "canary".into(),
+            cluster: "demo".into(),
+            service: "web-canary".into(),
+            tag_rule: TagRule::Glob { pattern: "*".into() },
+            containers: vec!["app".into()],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let _ = w.ecs.add_service("demo", "web-canary", w.ecs.task_definition(&new_td).unwrap(), 1, &[]);
+    let report = w.on_push("v2", &digest(2)).await;
+    assert_eq!(report.started.len(), 1);
+    let canary = DeploymentId::parse(&report.started[0]).unwrap();
+    let reg = register_revision(&canary, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    assert_eq!(reg.outcome, RegisterOutcome::Closed);
+    assert_eq!(reg.status, DeploymentStatus::Noop);
+    assert_eq!(w.ecs.updates().len(), 1, "no update for a NOOP");
+}
+
+#[tokio::test]
+async fn lower_semver_is_superseded_not_deployed() {
+    let w = world(TagRule::Semver { requirement: None }).await;
+    let report = w.on_push("0.9.0", &digest(3)).await;
+    let id = DeploymentId::parse(&report.started[0]).unwrap();
+    let reg = register_revision(&id, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    assert_eq!(reg.status, DeploymentStatus::Superseded);
+    assert!(w.ecs.updates().is_empty());
+    let d = w.record(&id).await;
+    assert!(d.timeline.last().unwrap().detail.contains("1.0.0"), "{:?}", d.timeline);
+}
+
+#[tokio::test]
+async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v3", &digest(3)).await;
+    w.wait(&id, Phase::Rollout, "rollout-token").await.unwrap();
+
+    // The circuit breaker trips and (rollback: true) ECS starts going back to web:1.
+    w.ecs.set_rollout("demo", "web", &up.ecs_deployment_id, "FAILED", Some("ECS deployment circuit breaker: tasks failed to start."));
+    let ecs_rollback = w.ecs.start_deployment("demo", "web", TD1);
+    let report = w
+        .signal(EcsSignal::Deployment {
+            service_arn: SERVICE_ARN.into(),
+            deployment_id: up.ecs_deployment_id.clone(),
+            event_name: "SERVICE_DEPLOYMENT_FAILED".into(),
+        })
+        .await;
+    assert_eq!(report.resumed, vec![id.to_string()]);
+    let failed = w.resumed_with();
+    assert_eq!(failed.outcome, Outcome::Failed);
+    assert!(failed.reason.contains("circuit breaker"), "{}", failed.reason);
+
+    // Roll back: ECS is already doing it, so we follow rather than update again.
+    let rb = roll_back(
+        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some(failed.reason.clone()) }), error: None },
+        TIMING,
+        &w.store,
+        &w.ecs,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap();
+    assert!(rb.adopted);
+    assert_eq!(rb.ecs_deployment_id, ecs_rollback);
+    assert_eq!(w.ecs.updates().len(), 1, "no second UpdateService over ECS's own rollback");
+
+    w.wait(&id, Phase::Rollback, "rollback-token").await.unwrap();
+    w.finish(&ecs_rollback, TD1, "healthy");
+    let report = w.signal(completed(&ecs_rollback)).await;
+    assert_eq!(report.resumed, vec![id.to_string()]);
+    let back = w.resumed_with();
+    assert_eq!((back.outcome, back.phase), (Outcome::Succeeded, Phase::Rollback));
+
+    // The wiring cannot turn a rollback into success...
+    let wrong = record_outcome(
+        &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Succeeded, verdict: Some(back.clone()), error: None },
+        &w.store,
+        &w.notifier,
+        &w.clock,
+    )
+    .await;
+    assert_eq!(wrong.unwrap_err().error_type(), "InvalidInput");
+    // ...and the record says ROLLED_BACK with the reason.
+    let out = w.outcome(&id, FinalOutcome::RolledBack, Some(back), None).await;
+    assert_eq!(out.status, DeploymentStatus::RolledBack);
+    assert!(out.failure_reason.unwrap().contains("circuit breaker"));
+    let last = w.notifier.messages().pop().unwrap();
+    assert!(last.subject.contains("ROLLED BACK"), "{}", last.subject);
+}
+
+#[tokio::test]
+async fn ecs_rollback_observed_while_waiting_is_not_success() {
+    // ECS rolled back and is stable again on the old revision: everything is
+    // healthy, and that must still be reported as a failed rollout.
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v3", &digest(3)).await;
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    let ecs_rollback = w.ecs.start_deployment("demo", "web", TD1);
+    w.finish(&ecs_rollback, TD1, "healthy");
+    w.signal(completed(&ecs_rollback)).await;
+    let v = w.resumed_with();
+    assert_eq!(v.outcome, Outcome::Failed);
+    assert!(v.reason.contains(&up.ecs_deployment_id) && v.reason.contains(&ecs_rollback), "{}", v.reason);
+}
+
+#[tokio::test]
+async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, _up) = w.rolling("v4", &digest(4)).await;
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    let report = w
+        .signal(EcsSignal::Alarm {
+            alarm_name: "web-unhealthy-hosts".into(),
+            reason: "Threshold Crossed".into(),
+            target_groups: vec!["targetgroup/web/943f017f100becff".into()],
+        })
+        .await;
+    assert_eq!(report.resumed, vec![id.to_string()]);
+    let v = w.resumed_with();
+    assert!(v.reason.contains("web-unhealthy-hosts"));
+    let rb = roll_back(
+        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some(v.reason) }), error: None },
+        TIMING,
+        &w.store,
+        &w.ecs,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap();
+    assert!(!rb.adopted);
+    assert_eq!(w.ecs.updates().last().map(String::as_str), Some(TD1), "service updated back to the previous revision");
+    // A repeated roll-back step does not update again.
+    roll_back(&RollBackInput { deployment_id: id.clone(), verdict: None, error: None }, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock)
+        .await
+        .unwrap();
+    assert_eq!(w.ecs.updates().len(), 2);
+}
+
+#[tokio::test]
+async fn lost_events_are_covered_by_the_fallback_check() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v2", &digest(2)).await;
+    w.wait(&id, Phase::Rollout, "t1").await.unwrap();
+    let new_td = w.record(&id).await.new_task_definition.unwrap();
+    // No event arrives; the wait times out and the run checks for itself.
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    w.wait(&id, Phase::Rollout, "t2").await.unwrap();
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Succeeded);
+    assert!(w.callbacks.sent().is_empty(), "nothing was resumed by an event");
+}
+
+#[tokio::test]
+async fn event_before_the_token_is_stored_is_not_lost() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v2", &digest(2)).await;
+    let new_td = w.record(&id).await.new_task_definition.unwrap();
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    // The event comes first: the verdict is recorded, nobody to resume yet.
+    assert!(w.signal(completed(&up.ecs_deployment_id)).await.resumed.is_empty());
+    // The wait step then finds it and sends the run to check instead of waiting.
+    let err = w.wait(&id, Phase::Rollout, "late").await.unwrap_err();
+    assert_eq!(err.error_type(), "VerdictReady");
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::Succeeded);
+}
+
+#[tokio::test]
+async fn timeout_fails_the_rollout_and_rolls_back() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v5", &digest(5)).await;
+    w.clock.advance(Duration::minutes(29));
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    w.clock.advance(Duration::minutes(1));
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Failed);
+    assert!(v.reason.starts_with("timed out") && v.reason.contains(&up.ecs_deployment_id), "{}", v.reason);
+    let rb = roll_back(
+        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some(v.reason.clone()) }), error: None },
+        TIMING,
+        &w.store,
+        &w.ecs,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap();
+    w.finish(&rb.ecs_deployment_id, TD1, "healthy");
+    let back = w.check(&id, Phase::Rollback).await;
+    assert_eq!(back.outcome, Outcome::Succeeded);
+    assert_eq!(w.outcome(&id, FinalOutcome::RolledBack, Some(back), None).await.status, DeploymentStatus::RolledBack);
+}
+
+#[tokio::test]
+async fn failed_rollback_is_failed_with_both_reasons() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, _) = w.rolling("v6", &digest(6)).await;
+    let rb = roll_back(
+        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some("alarm X".into()) }), error: None },
+        TIMING,
+        &w.store,
+        &w.ecs,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap();
+    w.ecs.set_rollout("demo", "web", &rb.ecs_deployment_id, "FAILED", Some("tasks failed to start"));
+    let v = w.check(&id, Phase::Rollback).await;
+    assert_eq!(v.outcome, Outcome::Failed);
+    let out = w.outcome(&id, FinalOutcome::Failed, Some(v), None).await;
+    assert_eq!(out.status, DeploymentStatus::Failed);
+    let reason = out.failure_reason.unwrap();
+    assert!(reason.contains("rollout: alarm X") && reason.contains("rollback: ") && reason.contains("tasks failed to start"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_record_never_moves_backwards() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v2", &digest(2)).await;
+    let new_td = w.record(&id).await.new_task_definition.unwrap();
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    let v = w.check(&id, Phase::Rollout).await;
+    w.outcome(&id, FinalOutcome::Succeeded, Some(v.clone()), None).await;
+
+    // Late and repeated steps: none moves the record, none touches ECS.
+    let reg = register_revision(&id, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    assert_eq!(reg.outcome, RegisterOutcome::Closed);
+    let err = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap_err();
+    assert_eq!(err.error_type(), "StaleTransition");
+    let err = roll_back(&RollBackInput { deployment_id: id.clone(), verdict: None, error: None }, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "StaleTransition");
+    let err = record_outcome(
+        &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Failed, verdict: None, error: None },
+        &w.store,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "StaleTransition");
+    // Repeating the very same final step is idempotent (announced again, not re-written).
+    let again = w.outcome(&id, FinalOutcome::Succeeded, Some(v), None).await;
+    assert_eq!(again.status, DeploymentStatus::Succeeded);
+    let d = w.record(&id).await;
+    assert_eq!(d.status, DeploymentStatus::Succeeded);
+    assert_eq!(d.timeline.len(), 5);
+    assert_eq!(w.ecs.updates().len(), 1);
+}
+
+#[tokio::test]
+async fn repeated_update_step_does_not_update_twice() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v2", &digest(2)).await;
+    let again = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    assert_eq!(again.ecs_deployment_id, up.ecs_deployment_id);
+    assert_eq!(w.ecs.updates().len(), 1);
+}
+
+#[tokio::test]
+async fn duplicate_pushes_start_one_run_and_non_matching_tags_none() {
+    let w = world(TagRule::Glob { pattern: "release-*".into() }).await;
+    let first = w.on_push("release-7", &digest(7)).await;
+    assert_eq!(first.started.len(), 1);
+    for _ in 0..2 {
+        let dup = w.on_push("release-7", &digest(7)).await;
+        assert!(dup.started.is_empty());
+        assert_eq!(dup.duplicates, first.started);
+    }
+    assert_eq!(w.executions.started().len(), 1);
+    assert_eq!(w.notifier.statuses(), ["PENDING"], "one set of notifications");
+
+    let other = w.on_push("nightly", &digest(8)).await;
+    assert_eq!(other.not_matching, ["prod"]);
+    assert!(other.started.is_empty());
+    assert_eq!(w.store.all().len(), 1);
+}
+
+#[tokio::test]
+async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
+    let w = world(TagRule::Glob { pattern: "*".into() }).await;
+    // Simulate a crash between the record write and StartExecution.
+    let report = w.on_push("v9", &digest(9)).await;
+    let started = w.executions.started();
+    assert_eq!(started.len(), 1);
+    let crashed = RecordingExecutions::default();
+    let again = on_image_push(&push("v9", &digest(9)), &w.targets, &w.store, &crashed, &w.notifier, &w.clock).await.unwrap();
+    assert_eq!(again.started, report.started, "still PENDING: started again under the same name");
+    assert_eq!(crashed.started()[0], started[0], "same execution name and byte-identical input");
+    assert_eq!(
+        started[0].1,
+        json!({"deploymentId": report.started[0], "cluster": "demo", "service": "web", "image": format!("{REG}/web@{}", digest(9)), "tag": "v9"})
+    );
+}
+
+#[tokio::test]
+async fn one_push_fans_out_to_every_matching_service() {
+    let w = world(TagRule::Glob { pattern: "*".into() }).await;
+    w.targets
+        .put(&DeployTarget {
+            repository: "web".into(),
+            target_id: "staging".into(),
+            cluster: "staging".into(),
+            service: "web".into(),
+            tag_rule: TagRule::Exact { pattern: "v2".into() },
+            containers: vec![],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    w.targets
+        .put(&DeployTarget {
+            repository: "web".into(),
+            target_id: "disabled".into(),
+            cluster: "old".into(),
+            service: "web".into(),
+            tag_rule: TagRule::Exact { pattern: "v2".into() },
+            containers: vec![],
+            enabled: false,
+        })
+        .await
+        .unwrap();
+    let report = w.on_push("v2", &digest(2)).await;
+    assert_eq!(report.started.len(), 2);
+    assert_eq!(report.not_matching, ["disabled"]);
+    let names: Vec<String> = w.executions.started().into_iter().map(|(n, _)| n).collect();
+    assert_ne!(names[0], names[1]);
+}
