@@ -1,0 +1,55 @@
+//! Creating and retiring service deployments.
+
+use crate::sim::events::{DEPLOYMENT_STATE_CHANGE, deployment_detail};
+use crate::sim::model::{Deployment, DeploymentStatus, RolloutState, TaskStatus};
+use crate::sim::world::World;
+
+impl World {
+    /// Starts a new PRIMARY deployment of `task_def_arn` (IN_PROGRESS); the previous
+    /// deployments become ACTIVE and are drained by the scheduler. Returns its id.
+    pub fn start_deployment(&mut self, svc: usize, task_def_arn: &str, reason: Option<String>) -> String {
+        let now = self.now();
+        let id = format!("ecs-svc/{}", self.rng.digits(19));
+        let s = &mut self.services[svc];
+        for d in &mut s.deployments {
+            d.status = DeploymentStatus::Active;
+        }
+        s.deployments.insert(
+            0,
+            Deployment {
+                id: id.clone(),
+                status: DeploymentStatus::Primary,
+                task_def_arn: task_def_arn.to_string(),
+                desired_count: s.desired_count,
+                failed_tasks: 0,
+                created_at: now,
+                updated_at: now,
+                rollout_state: RolloutState::InProgress,
+                rollout_state_reason: reason.unwrap_or_else(|| format!("ECS deployment {id} in progress.")),
+                launch_type: s.launch_type.clone(),
+                platform_version: s.platform_version.clone(),
+                network_configuration: s.network_configuration.clone(),
+                impaired_reported: false,
+                last_failure: None,
+            },
+        );
+        s.task_def_arn = task_def_arn.to_string();
+        s.steady = false;
+        let arn = s.arn.clone();
+        let detail = deployment_detail("SERVICE_DEPLOYMENT_IN_PROGRESS", &id, now, &format!("ECS deployment {id} in progress."));
+        self.emit(DEPLOYMENT_STATE_CHANGE, vec![arn], detail);
+        id
+    }
+
+    /// Drops ACTIVE deployments that no longer have any task that is not STOPPED.
+    pub(crate) fn retire_drained_deployments(&mut self, svc: usize) {
+        let arn = self.services[svc].arn.clone();
+        let live: Vec<String> = self
+            .tasks
+            .values()
+            .filter(|t| t.service_arn.as_deref() == Some(arn.as_str()) && t.last_status != TaskStatus::Stopped)
+            .filter_map(|t| t.deployment_id.clone())
+            .collect();
+        self.services[svc].deployments.retain(|d| d.status == DeploymentStatus::Primary || live.contains(&d.id));
+    }
+}

@@ -1,0 +1,184 @@
+//! The ECS + ELB simulator: state, clock, scheduler, and the [`Sim`] handle shared by
+//! the HTTP API and in-process users (tests, the local cloud).
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod events;
+pub mod eventbridge;
+pub mod images;
+pub mod model;
+pub mod render;
+pub mod rng;
+pub mod series;
+pub mod state;
+pub mod world;
+
+mod breaker;
+mod deployments;
+mod health;
+mod lifecycle;
+mod scheduler;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+pub use clock::{ClockMode, SimTime};
+pub use config::SimConfig;
+pub use events::EventSink;
+pub use images::{Behavior, ImageError};
+pub use lifecycle::StopCause;
+pub use series::Sample;
+pub use world::World;
+
+/// At most this many steps per driver wake-up in real-time mode, so a huge speed cannot
+/// hold the lock for long.
+const MAX_STEPS_PER_WAKE: u64 = 600;
+/// How often the real-time driver wakes.
+const DRIVER_PERIOD: Duration = Duration::from_millis(50);
+
+/// A running simulator; cheap to clone, all clones share state.
+#[derive(Clone)]
+pub struct Sim {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    world: Mutex<World>,
+    sinks: Mutex<Vec<Arc<dyn EventSink>>>,
+}
+
+impl Sim {
+    pub fn new(cfg: SimConfig) -> Self {
+        let inner = Inner { world: Mutex::new(World::new(&cfg)), sinks: Mutex::new(Vec::new()) };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Runs `f` on the world, then records series samples and delivers emitted events.
+    pub fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut w = self.lock();
+        let r = f(&mut w);
+        w.record_series();
+        let out = std::mem::take(&mut w.outbox);
+        if !out.is_empty() {
+            let sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
+            for ev in &out {
+                for s in sinks.iter() {
+                    s.emit(ev);
+                }
+            }
+        }
+        r
+    }
+
+    /// Read-only access without recording or delivering anything.
+    pub fn read<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        f(&self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, World> {
+        // Handlers do not panic while holding the lock; recover the state if one ever did.
+        self.inner.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Advances simulated time by `seconds` whole steps; returns the new time.
+    pub fn advance(&self, seconds: u64) -> SimTime {
+        self.with(|w| {
+            for _ in 0..seconds {
+                w.step();
+            }
+            w.now()
+        })
+    }
+
+    /// Steps one second at a time until `pred` holds or `max_seconds` pass; returns
+    /// whether it held. For tests driving a manual clock.
+    pub fn advance_until(&self, max_seconds: u64, mut pred: impl FnMut(&World) -> bool) -> bool {
+        for _ in 0..max_seconds {
+            if self.read(&mut pred) {
+                return true;
+            }
+            self.advance(1);
+        }
+        self.read(pred)
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.read(|w| w.now())
+    }
+
+    pub fn clock_mode(&self) -> ClockMode {
+        self.read(|w| w.clock.mode)
+    }
+
+    pub fn set_clock_mode(&self, mode: ClockMode) {
+        self.with(|w| w.clock.mode = mode)
+    }
+
+    /// Adds `image` (and its `digest`) to the catalogue; returns the keys stored.
+    pub fn register_image(&self, image: &str, digest: Option<&str>, behavior: Behavior) -> Result<Vec<String>, ImageError> {
+        self.with(|w| w.images.register(image, digest, behavior))
+    }
+
+    /// Adds an event sink; it receives every event emitted from now on.
+    pub fn add_sink(&self, sink: Arc<dyn EventSink>) {
+        self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner()).push(sink);
+    }
+
+    /// A channel receiving every event emitted from now on.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Value> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.add_sink(Arc::new(events::ChannelSink(tx)));
+        rx
+    }
+
+    /// Every event emitted so far (the most recent 20 000).
+    pub fn events(&self) -> Vec<Value> {
+        self.read(|w| w.event_log.iter().cloned().collect())
+    }
+
+    /// Recorded samples of a service, by cluster and service name or ARN.
+    pub fn series(&self, cluster: Option<&str>, service: &str) -> Option<Vec<Sample>> {
+        self.read(|w| {
+            let c = w.cluster(cluster)?.name.clone();
+            let i = w.service_index(&c, service)?;
+            w.series.by_service.get(&w.services[i].arn).cloned()
+        })
+    }
+
+    /// A JSON snapshot of the whole simulator (`GET /_sim/state`).
+    pub fn state(&self) -> Value {
+        self.read(state::snapshot)
+    }
+
+    /// Drives the clock from wall time in real-time mode (no-op while manual). Call once,
+    /// inside a Tokio runtime; the task ends when every `Sim` clone is dropped.
+    pub fn start_clock(&self) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut last = Instant::now();
+            let mut debt_ms = 0.0_f64;
+            loop {
+                tokio::time::sleep(DRIVER_PERIOD).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let sim = Sim { inner };
+                let elapsed = last.elapsed();
+                last = Instant::now();
+                let mode = sim.clock_mode();
+                if mode.manual {
+                    debt_ms = 0.0;
+                    continue;
+                }
+                debt_ms += elapsed.as_secs_f64() * 1000.0 * mode.speed.max(0.0);
+                let steps = ((debt_ms / clock::STEP_MS as f64) as u64).min(MAX_STEPS_PER_WAKE);
+                if steps > 0 {
+                    debt_ms = (debt_ms - (steps as i64 * clock::STEP_MS) as f64).min(clock::STEP_MS as f64 * 10.0);
+                    sim.advance(steps);
+                }
+            }
+        })
+    }
+}

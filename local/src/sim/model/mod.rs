@@ -1,0 +1,14 @@
+//! The simulator's state: ECS clusters, task definitions, services, tasks, and ELB
+//! target groups. Plain data; behaviour lives in the scheduler, lifecycle and health modules.
+
+pub mod cluster;
+pub mod elb;
+pub mod service;
+pub mod task;
+pub mod taskdef;
+
+pub use cluster::Cluster;
+pub use elb::{HealthCheck, Target, TargetGroup, TargetState};
+pub use service::{Deployment, DeploymentConfig, DeploymentStatus, RolloutState, Service, ServiceLb, ServiceStatus};
+pub use task::{Container, Eni, Task, TaskStatus};
+pub use taskdef::TaskDef;

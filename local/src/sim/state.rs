@@ -1,0 +1,78 @@
+//! The `GET /_sim/state` snapshot: a compact, stable JSON view of everything simulated.
+
+use serde_json::{Value, json};
+
+use crate::sim::clock::{iso_seconds, STEP_MS};
+use crate::sim::model::TaskStatus;
+use crate::sim::world::World;
+
+pub fn snapshot(w: &World) -> Value {
+    let now = w.now();
+    let images: Vec<Value> = w
+        .images
+        .entries()
+        .map(|(k, e)| json!({"image": k, "behavior": e.behavior.to_string(), "digest": e.digest}))
+        .collect();
+    let services: Vec<Value> = w
+        .services
+        .iter()
+        .map(|s| {
+            let deployments: Vec<Value> = s
+                .deployments
+                .iter()
+                .map(|d| {
+                    json!({
+                        "id": d.id, "status": d.status.as_str(), "taskDefinition": d.task_def_arn,
+                        "rolloutState": d.rollout_state.as_str(), "rolloutStateReason": d.rollout_state_reason,
+                        "desiredCount": d.desired_count, "failedTasks": d.failed_tasks,
+                    })
+                })
+                .collect();
+            json!({
+                "serviceArn": s.arn, "serviceName": s.name, "cluster": s.cluster, "status": s.status.as_str(),
+                "desiredCount": s.desired_count, "taskDefinition": s.task_def_arn, "deployments": deployments,
+                "healthyTasks": w.service_tasks(&s.arn).filter(|t| w.task_healthy(t)).count(),
+                "events": s.events.iter().take(10).map(|e| e.message.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let tasks: Vec<Value> = w
+        .tasks
+        .values()
+        .filter(|t| t.last_status != TaskStatus::Stopped || t.stopped_at.is_some_and(|s| now - s < 600 * STEP_MS))
+        .map(|t| {
+            json!({
+                "taskArn": t.arn, "cluster": t.cluster, "group": t.group, "startedBy": t.started_by,
+                "taskDefinition": t.task_def_arn, "lastStatus": t.last_status.as_str(),
+                "desiredStatus": t.desired_status, "ip": t.ip(), "healthy": w.task_healthy(t),
+                "images": t.containers.iter().map(|c| c.image.clone()).collect::<Vec<_>>(),
+                "stopCode": t.stop_code, "stoppedReason": t.stopped_reason,
+            })
+        })
+        .collect();
+    let target_groups: Vec<Value> = w
+        .target_groups
+        .values()
+        .map(|tg| {
+            let targets: Vec<Value> = tg
+                .targets
+                .iter()
+                .map(|x| json!({"id": x.id, "port": x.port, "state": x.state.as_str(), "reason": x.reason.as_ref().map(|r| r.0)}))
+                .collect();
+            json!({"targetGroupArn": tg.arn, "name": tg.name, "deregistrationDelay": tg.deregistration_delay(), "targets": targets})
+        })
+        .collect();
+    json!({
+        "now": now / 1000,
+        "time": iso_seconds(now),
+        "clock": {"speed": w.clock.mode.speed, "manual": w.clock.mode.manual},
+        "region": w.region,
+        "account": w.account,
+        "images": images,
+        "clusters": w.clusters.values().filter(|c| c.status == "ACTIVE").map(|c| c.arn.clone()).collect::<Vec<_>>(),
+        "taskDefinitions": w.task_defs.values().flatten().map(|t| json!({"arn": t.arn, "status": t.status})).collect::<Vec<_>>(),
+        "services": services,
+        "tasks": tasks,
+        "targetGroups": target_groups,
+    })
+}
