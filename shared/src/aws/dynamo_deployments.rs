@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
-use super::errors::{classify, code};
+use super::errors::classify;
 use crate::domain::{iso, Deployment, DeploymentId, Phase, TimelineEntry, Transition, Verdict};
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
@@ -48,10 +48,25 @@ fn parse(item: Item) -> Result<Deployment> {
     from_item(item).map_err(|e| DeployError::Aws(format!("deployment record does not parse: {e}")))
 }
 
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> bool {
-    code(e) == Some("ConditionalCheckFailedException")
+/// Which SDK errors are a refused condition (each operation has its own error type).
+trait ConditionFailed {
+    fn condition_failed(&self) -> bool;
+}
+
+impl<R> ConditionFailed for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R> {
+    fn condition_failed(&self) -> bool {
+        self.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception())
+    }
+}
+
+impl<R> ConditionFailed for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R> {
+    fn condition_failed(&self) -> bool {
+        self.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception())
+    }
+}
+
+fn is_condition_failure(e: &impl ConditionFailed) -> bool {
+    e.condition_failed()
 }
 
 impl DynamoDeployments {

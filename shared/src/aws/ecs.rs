@@ -3,10 +3,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use aws_sdk_ecs::types::{DesiredStatus, Service, Tag, TaskDefinition, TaskDefinitionField};
+use aws_sdk_ecs::types::{DesiredStatus, Service, TaskDefinitionField};
 use aws_sdk_ecs::Client;
 
-use super::errors::{classify, code};
+use aws_sdk_ecs::operation::update_service::UpdateServiceError;
+
+use super::errors::classify;
+use super::task_definition_json::{register_body, CaptureBody, ReplaceBody};
 use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
 use crate::error::Result;
 use crate::ports::Ecs;
@@ -18,9 +21,9 @@ const DESCRIBE_TASKS_BATCH: usize = 100;
 #[derive(Debug)]
 pub struct EcsClient {
     client: Client,
-    /// Task definitions read in this process, by ARN. Revisions are immutable,
-    /// so the describe before a register can be reused for the clone.
-    described: Mutex<HashMap<String, (TaskDefinition, Vec<Tag>)>>,
+    /// Task definitions read in this process, by ARN, with the raw response the
+    /// clone is made from. Revisions are immutable, so reusing them is safe.
+    described: Mutex<HashMap<String, (TaskDefinitionView, Vec<u8>)>>,
 }
 
 impl EcsClient {
@@ -28,20 +31,41 @@ impl EcsClient {
         Self { client, described: Mutex::new(HashMap::new()) }
     }
 
-    async fn describe_raw(&self, arn: &str) -> Result<(TaskDefinition, Vec<Tag>)> {
+    async fn describe_raw(&self, arn: &str) -> Result<(TaskDefinitionView, Vec<u8>)> {
         if let Some(hit) = self.described.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(arn) {
             return Ok(hit.clone());
         }
+        let capture = CaptureBody::default();
         let out = self
             .client
             .describe_task_definition()
             .task_definition(arn)
             .include(TaskDefinitionField::Tags)
+            .customize()
+            .interceptor(capture.clone())
             .send()
             .await
             .map_err(|e| classify("DescribeTaskDefinition", e))?;
-        let td = out.task_definition.ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: empty response")))?;
-        let entry = (td, out.tags.unwrap_or_default());
+        let raw = capture.take().ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: no response body")))?;
+        let td = out.task_definition().ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: empty response")))?;
+        let view = TaskDefinitionView {
+            arn: td.task_definition_arn().unwrap_or(arn).to_owned(),
+            family: td.family().unwrap_or_default().to_owned(),
+            containers: td
+                .container_definitions()
+                .iter()
+                .map(|c| ContainerImage {
+                    name: c.name().unwrap_or_default().to_owned(),
+                    image: c.image().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+            tags: out
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+                .collect(),
+        };
+        let entry = (view, raw);
         self.described
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -83,60 +107,15 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
     }
 }
 
-/// The clone: every writable field of the source, the new images, merged tags.
-/// Read-only fields (ARN, revision, status, compatibilities, requiresAttributes,
-/// registeredAt/By, deregisteredAt, deleteRequestedAt) are the ones left out.
-pub(crate) fn clone_request(
-    client: &Client,
-    td: TaskDefinition,
-    source_tags: Vec<Tag>,
-    images: &BTreeMap<String, String>,
-    tags: &[(String, String)],
-) -> Result<aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder> {
-    let mut containers = td.container_definitions.unwrap_or_default();
-    for (name, image) in images {
-        let c = containers
-            .iter_mut()
-            .find(|c| c.name() == Some(name.as_str()))
-            .ok_or_else(|| DeployError::NoMatchingContainer(format!("no container named {name:?}")))?;
-        c.image = Some(image.clone());
-    }
-    let mut merged = source_tags;
-    for (k, v) in tags {
-        merged.retain(|t| t.key() != Some(k.as_str()));
-        merged.push(Tag::builder().key(k).value(v).build());
-    }
-    // Deprecated fields are carried too: a clone that drops a setting the source
-    // has is exactly the bug this function exists to avoid.
-    #[allow(deprecated)]
-    let request = client
-        .register_task_definition()
-        .set_family(td.family)
-        .set_task_role_arn(td.task_role_arn)
-        .set_execution_role_arn(td.execution_role_arn)
-        .set_network_mode(td.network_mode)
-        .set_container_definitions(Some(containers))
-        .set_volumes(td.volumes)
-        .set_placement_constraints(td.placement_constraints)
-        .set_requires_compatibilities(td.requires_compatibilities)
-        .set_cpu(td.cpu)
-        .set_memory(td.memory)
-        .set_pid_mode(td.pid_mode)
-        .set_ipc_mode(td.ipc_mode)
-        .set_proxy_configuration(td.proxy_configuration)
-        .set_inference_accelerators(td.inference_accelerators)
-        .set_ephemeral_storage(td.ephemeral_storage)
-        .set_runtime_platform(td.runtime_platform)
-        .set_enable_fault_injection(td.enable_fault_injection)
-        .set_tags((!merged.is_empty()).then_some(merged));
-    Ok(request)
-}
-
 impl Ecs for EcsClient {
     async fn describe_service(&self, cluster: &str, service: &str) -> Result<ServiceSnapshot> {
         let not_found = || DeployError::ServiceNotFound { cluster: cluster.into(), service: service.into() };
         let out = self.client.describe_services().cluster(cluster).services(service).send().await.map_err(|e| {
-            if code(&e) == Some("ClusterNotFoundException") { not_found() } else { classify("DescribeServices", e) }
+            if e.as_service_error().is_some_and(|se| se.is_cluster_not_found_exception()) {
+                not_found()
+            } else {
+                classify("DescribeServices", e)
+            }
         })?;
         out.services()
             .iter()
@@ -146,28 +125,21 @@ impl Ecs for EcsClient {
     }
 
     async fn describe_task_definition(&self, arn: &str) -> Result<TaskDefinitionView> {
-        let (td, tags) = self.describe_raw(arn).await?;
-        Ok(TaskDefinitionView {
-            arn: td.task_definition_arn().unwrap_or(arn).to_owned(),
-            family: td.family().unwrap_or_default().to_owned(),
-            containers: td
-                .container_definitions()
-                .iter()
-                .map(|c| ContainerImage {
-                    name: c.name().unwrap_or_default().to_owned(),
-                    image: c.image().unwrap_or_default().to_owned(),
-                })
-                .collect(),
-            tags: tags
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
-                .collect(),
-        })
+        Ok(self.describe_raw(arn).await?.0)
     }
 
     async fn register_revision(&self, source_arn: &str, images: &BTreeMap<String, String>, tags: &[(String, String)]) -> Result<String> {
-        let (td, source_tags) = self.describe_raw(source_arn).await?;
-        let out = clone_request(&self.client, td, source_tags, images, tags)?
+        let (source, raw) = self.describe_raw(source_arn).await?;
+        let body = register_body(&raw, images, tags)?;
+        // The typed input only has to pass the SDK's required-member check;
+        // the body sent is the JSON clone (see `task_definition_json`).
+        let out = self
+            .client
+            .register_task_definition()
+            .family(&source.family)
+            .set_container_definitions(Some(Vec::new()))
+            .customize()
+            .interceptor(ReplaceBody(body))
             .send()
             .await
             .map_err(|e| classify("RegisterTaskDefinition", e))?;
@@ -185,13 +157,20 @@ impl Ecs for EcsClient {
             .task_definition(task_definition)
             .send()
             .await
-            .map_err(|e| match code(&e) {
-                Some("ServiceNotFoundException" | "ServiceNotActiveException" | "ClusterNotFoundException") => {
-                    DeployError::ServiceNotFound { cluster: cluster.into(), service: service.into() }
-                }
-                Some("InvalidParameterException" | "ClientException" | "PlatformUnknownException" | "PlatformTaskDefinitionIncompatibilityException" | "AccessDeniedException") => {
-                    DeployError::UpdateRejected(classify("UpdateService", e).to_string())
-                }
+            .map_err(|e| match e.as_service_error() {
+                Some(
+                    UpdateServiceError::ServiceNotFoundException(_)
+                    | UpdateServiceError::ServiceNotActiveException(_)
+                    | UpdateServiceError::ClusterNotFoundException(_),
+                ) => DeployError::ServiceNotFound { cluster: cluster.into(), service: service.into() },
+                // Parameter and permission errors: retrying will not help.
+                Some(
+                    UpdateServiceError::InvalidParameterException(_)
+                    | UpdateServiceError::ClientException(_)
+                    | UpdateServiceError::PlatformUnknownException(_)
+                    | UpdateServiceError::PlatformTaskDefinitionIncompatibilityException(_)
+                    | UpdateServiceError::AccessDeniedException(_),
+                ) => DeployError::UpdateRejected(classify("UpdateService", e).to_string()),
                 _ => classify("UpdateService", e),
             })?;
         out.service.as_ref().map(snapshot).ok_or_else(|| DeployError::Aws("UpdateService returned no service".into()))

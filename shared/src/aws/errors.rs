@@ -29,14 +29,6 @@ const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailableException",
 ];
 
-/// The AWS error code of a service error, if it is one.
-pub(crate) fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    match err {
-        SdkError::ServiceError(se) => se.err().code(),
-        _ => None,
-    }
-}
-
 pub(crate) fn classify<E, R>(op: &str, err: SdkError<E, R>) -> DeployError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,

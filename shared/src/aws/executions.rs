@@ -2,7 +2,7 @@
 
 use aws_sdk_sfn::Client;
 
-use super::errors::{classify, code};
+use super::errors::classify;
 use crate::error::Result;
 use crate::ports::{Executions, StartOutcome};
 
@@ -33,7 +33,7 @@ impl Executions for SfnExecutions {
             .await;
         match sent {
             Ok(out) => Ok(StartOutcome::Started { execution_arn: out.execution_arn }),
-            Err(e) if code(&e) == Some("ExecutionAlreadyExists") => Ok(StartOutcome::AlreadyStarted),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_execution_already_exists()) => Ok(StartOutcome::AlreadyStarted),
             Err(e) => Err(classify("StartExecution", e)),
         }
     }

@@ -8,6 +8,7 @@ mod elb;
 mod errors;
 mod executions;
 mod notifier;
+pub mod task_definition_json;
 pub mod wiring;
 
 pub use aws_config::SdkConfig;

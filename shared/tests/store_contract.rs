@@ -1,0 +1,189 @@
+//! One contract, two implementations: the DynamoDB adapter (against moto's
+//! DynamoDB, which evaluates the real condition expressions) and the in-memory
+//! twin must behave the same.
+
+mod support;
+
+use autodeploy_shared::aws::{DynamoDeployments, DynamoTargets};
+use autodeploy_shared::domain::{
+    Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome, Phase, RecordPatch, ServiceRef, TagRule,
+    TargetGroupHealth, Transition, Verdict, Watch, DeployTarget,
+};
+use autodeploy_shared::memory::{MemoryStore, MemoryTargets};
+use autodeploy_shared::ports::{CreateOutcome, DeployTargets, DeploymentStore, TransitionOutcome};
+use chrono::{DateTime, Duration, Utc};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T12:00:00.000Z").unwrap().with_timezone(&Utc)
+}
+
+fn record(service: &str, n: u8, at: DateTime<Utc>) -> Deployment {
+    let svc = ServiceRef::new("demo", service).unwrap();
+    let digest = ImageDigest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap();
+    Deployment::new(
+        NewDeployment {
+            service: &svc,
+            repository: "web",
+            registry: "1.dkr.ecr.us-east-1.amazonaws.com",
+            digest: &digest,
+            tag: Some("v1"),
+            target_id: "prod",
+            tag_rule: &TagRule::Glob { pattern: "v*".into() },
+            containers: &["app".to_owned()],
+            pushed_at: Some(at),
+        },
+        at,
+    )
+}
+
+fn step(to: DeploymentStatus, minutes: i64, patch: RecordPatch) -> Transition {
+    Transition { to, at: t0() + Duration::minutes(minutes), detail: format!("to {to}"), patch }
+}
+
+fn watch(ecs: &str) -> Watch {
+    Watch {
+        phase: Phase::Rollout,
+        ecs_deployment_id: ecs.into(),
+        service_arn: "arn:aws:ecs:us-east-1:1:service/demo/web".into(),
+        target_group_arns: vec!["arn:tg".into()],
+        deadline: t0() + Duration::minutes(30),
+        task_token: None,
+        verdict: None,
+    }
+}
+
+fn verdict(ecs: &str, outcome: Outcome) -> Verdict {
+    Verdict {
+        outcome,
+        phase: Phase::Rollout,
+        ecs_deployment_id: ecs.into(),
+        reason: format!("{outcome:?}"),
+        target_health: vec![TargetGroupHealth { target_group_arn: "arn:tg".into(), desired_count: 2, healthy_count: 2, targets: vec![] }],
+        observed_at: t0(),
+    }
+}
+
+async fn contract(store: &impl DeploymentStore) {
+    use DeploymentStatus::*;
+    let d = record("web", 1, t0());
+    let id = d.deployment_id.clone();
+
+    // create: at most once, the second call sees the first record.
+    assert_eq!(store.create(&d).await.unwrap(), CreateOutcome::Created);
+    match store.create(&record("web", 1, t0() + Duration::minutes(5))).await.unwrap() {
+        CreateOutcome::Exists(existing) => assert_eq!(existing, d),
+        other => panic!("expected Exists, got {other:?}"),
+    }
+    assert_eq!(store.get(&id).await.unwrap().unwrap(), d);
+
+    // transitions move forward only, with timeline and patch in one write.
+    store.transition(&id, &step(Registering, 1, RecordPatch::default())).await.unwrap();
+    let moved = store
+        .transition(
+            &id,
+            &step(Updating, 2, RecordPatch { previous_task_definition: Some("td:1".into()), new_task_definition: Some("td:2".into()), ..Default::default() }),
+        )
+        .await
+        .unwrap();
+    let TransitionOutcome::Moved(r) = moved else { panic!("expected Moved") };
+    assert_eq!((r.status, r.previous_task_definition.as_deref(), r.new_task_definition.as_deref()), (Updating, Some("td:1"), Some("td:2")));
+    assert_eq!(r.timeline.iter().map(|e| e.state).collect::<Vec<_>>(), [Pending, Registering, Updating]);
+    assert_eq!(r.updated_at, t0() + Duration::minutes(2));
+
+    let again = store.transition(&id, &step(Updating, 3, RecordPatch::default())).await.unwrap();
+    assert!(matches!(again, TransitionOutcome::AlreadyThere(ref r) if r.timeline.len() == 3), "{again:?}");
+    let err = store.transition(&id, &step(Registering, 3, RecordPatch::default())).await.unwrap_err();
+    assert_eq!(err.error_type(), "StaleTransition");
+    assert!(err.to_string().contains("is UPDATING"), "{err}");
+
+    // a watch makes the record an active watch.
+    assert!(store.active_watches().await.unwrap().is_empty());
+    store
+        .transition(&id, &step(Waiting, 4, RecordPatch { ecs_deployment_id: Some("ecs-svc/2".into()), watch: Some(Some(watch("ecs-svc/2"))), ..Default::default() }))
+        .await
+        .unwrap();
+    let active = store.active_watches().await.unwrap();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].watch.as_ref().unwrap().ecs_deployment_id, "ecs-svc/2");
+
+    // token, then verdict: the verdict write returns the token.
+    let err = store.store_task_token(&id, Phase::Rollout, "ecs-svc/9", "tok").await.unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    let err = store.store_task_token(&id, Phase::Rollback, "ecs-svc/2", "tok").await.unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    store.store_task_token(&id, Phase::Rollout, "ecs-svc/2", "tok-1").await.unwrap();
+    let after = store.record_verdict(&id, &verdict("ecs-svc/2", Outcome::Succeeded)).await.unwrap().unwrap();
+    let w = after.watch.unwrap();
+    assert_eq!(w.task_token.as_deref(), Some("tok-1"));
+    assert_eq!(w.verdict.as_ref().unwrap().outcome, Outcome::Succeeded);
+    // the first verdict stands; a later token write learns it is ready.
+    let later = store.record_verdict(&id, &verdict("ecs-svc/2", Outcome::Failed)).await.unwrap().unwrap();
+    assert_eq!(later.watch.unwrap().verdict.unwrap().outcome, Outcome::Succeeded);
+    let err = store.store_task_token(&id, Phase::Rollout, "ecs-svc/2", "tok-2").await.unwrap_err();
+    assert_eq!(err.error_type(), "VerdictReady");
+    assert!(store.record_verdict(&id, &verdict("ecs-svc/7", Outcome::Failed)).await.unwrap().is_none());
+
+    // terminal: the watch goes, the index forgets it, the health snapshot stays.
+    let health = verdict("ecs-svc/2", Outcome::Succeeded).target_health;
+    store
+        .transition(&id, &step(Succeeded, 5, RecordPatch { target_health: Some(health.clone()), watch: Some(None), ..Default::default() }))
+        .await
+        .unwrap();
+    assert!(store.active_watches().await.unwrap().is_empty());
+    let done = store.get(&id).await.unwrap().unwrap();
+    assert_eq!((done.status, done.watch.is_none(), done.target_health), (Succeeded, true, health));
+    for to in DeploymentStatus::ALL.into_iter().filter(|s| *s != Succeeded && *s != Pending) {
+        assert_eq!(store.transition(&id, &step(to, 6, RecordPatch::default())).await.unwrap_err().error_type(), "StaleTransition", "{to}");
+    }
+
+    // missing records
+    let missing = record("nope", 9, t0()).deployment_id;
+    assert!(store.get(&missing).await.unwrap().is_none());
+    assert_eq!(store.transition(&missing, &step(Registering, 1, RecordPatch::default())).await.unwrap_err().error_type(), "DeploymentNotFound");
+
+    // history per service, newest first; recent across services.
+    for (n, svc) in [(2u8, "web"), (3, "api"), (4, "web")] {
+        store.create(&record(svc, n, t0() + Duration::minutes(i64::from(n)))).await.unwrap();
+    }
+    let web = store.history("demo/web", 10).await.unwrap();
+    assert_eq!(web.len(), 3);
+    assert!(web.windows(2).all(|p| p[0].created_at >= p[1].created_at), "newest first");
+    assert_eq!(web[0].created_at, t0() + Duration::minutes(4));
+    assert_eq!(store.history("demo/web", 2).await.unwrap().len(), 2);
+    let recent = store.recent(2).await.unwrap();
+    assert_eq!(recent.iter().map(|d| d.service.as_str()).collect::<Vec<_>>(), ["web", "api"]);
+}
+
+async fn targets_contract(targets: &impl DeployTargets) {
+    let t = DeployTarget {
+        repository: "web".into(),
+        target_id: "prod".into(),
+        cluster: "demo".into(),
+        service: "web".into(),
+        tag_rule: TagRule::Semver { requirement: Some(">=1, <2".into()) },
+        containers: vec!["app".into()],
+        enabled: true,
+    };
+    targets.put(&t).await.unwrap();
+    targets.put(&DeployTarget { repository: "api".into(), ..t.clone() }).await.unwrap();
+    assert_eq!(targets.for_repository("web").await.unwrap(), vec![t.clone()]);
+    assert!(targets.for_repository("none").await.unwrap().is_empty());
+    let bad = DeployTarget { tag_rule: TagRule::Semver { requirement: Some("nonsense".into()) }, ..t };
+    assert_eq!(targets.put(&bad).await.unwrap_err().error_type(), "InvalidInput");
+}
+
+#[tokio::test]
+async fn memory_store_keeps_the_contract() {
+    contract(&MemoryStore::default()).await;
+    targets_contract(&MemoryTargets::default()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_adapter_keeps_the_contract() {
+    let moto = support::moto();
+    let client = support::dynamodb(&moto.endpoint);
+    support::create_deployments_table(&client, "deployments").await;
+    support::create_targets_table(&client, "targets").await;
+    contract(&DynamoDeployments::new(client.clone(), "deployments")).await;
+    targets_contract(&DynamoTargets::new(client, "targets")).await;
+}
