@@ -7,6 +7,7 @@ mod callbacks;
 mod clock;
 mod ecs;
 mod executions;
+mod forward;
 mod notifier;
 mod store;
 mod target_health;

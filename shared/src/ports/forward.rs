@@ -1,0 +1,106 @@
+//! Every port is also implemented for `&T` and `Arc<T>`, so several handlers
+//! can share one adapter (the local cloud's function host, the tests).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::domain::{
+    Deployment, DeployTarget, DeploymentId, DeploymentStateChange, HumanMessage, Phase, ServiceSnapshot, TargetView,
+    TaskDefinitionView, TaskView, Transition, Verdict,
+};
+use crate::error::Result;
+
+macro_rules! forward {
+    ($($ptr:ty),*) => {$(
+        impl<T: DeployTargets> DeployTargets for $ptr {
+            fn for_repository(&self, repository: &str) -> impl Future<Output = Result<Vec<DeployTarget>>> + Send {
+                self.deref().for_repository(repository)
+            }
+            fn put(&self, target: &DeployTarget) -> impl Future<Output = Result<()>> + Send {
+                self.deref().put(target)
+            }
+        }
+
+        impl<T: DeploymentStore> DeploymentStore for $ptr {
+            fn create(&self, d: &Deployment) -> impl Future<Output = Result<CreateOutcome>> + Send {
+                self.deref().create(d)
+            }
+            fn get(&self, id: &DeploymentId) -> impl Future<Output = Result<Option<Deployment>>> + Send {
+                self.deref().get(id)
+            }
+            fn transition(&self, id: &DeploymentId, t: &Transition) -> impl Future<Output = Result<TransitionOutcome>> + Send {
+                self.deref().transition(id, t)
+            }
+            fn store_task_token(&self, id: &DeploymentId, phase: Phase, ecs_deployment_id: &str, token: &str) -> impl Future<Output = Result<Deployment>> + Send {
+                self.deref().store_task_token(id, phase, ecs_deployment_id, token)
+            }
+            fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> impl Future<Output = Result<Option<Deployment>>> + Send {
+                self.deref().record_verdict(id, verdict)
+            }
+            fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
+                self.deref().active_watches()
+            }
+            fn history(&self, service_key: &str, limit: usize) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
+                self.deref().history(service_key, limit)
+            }
+            fn recent(&self, limit: usize) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
+                self.deref().recent(limit)
+            }
+        }
+
+        impl<T: Executions> Executions for $ptr {
+            fn start(&self, name: &str, input: &serde_json::Value) -> impl Future<Output = Result<StartOutcome>> + Send {
+                self.deref().start(name, input)
+            }
+        }
+
+        impl<T: Ecs> Ecs for $ptr {
+            fn describe_service(&self, cluster: &str, service: &str) -> impl Future<Output = Result<ServiceSnapshot>> + Send {
+                self.deref().describe_service(cluster, service)
+            }
+            fn describe_task_definition(&self, arn: &str) -> impl Future<Output = Result<TaskDefinitionView>> + Send {
+                self.deref().describe_task_definition(arn)
+            }
+            fn register_revision(&self, source_arn: &str, images: &BTreeMap<String, String>, tags: &[(String, String)]) -> impl Future<Output = Result<String>> + Send {
+                self.deref().register_revision(source_arn, images, tags)
+            }
+            fn update_service(&self, cluster: &str, service: &str, task_definition: &str) -> impl Future<Output = Result<ServiceSnapshot>> + Send {
+                self.deref().update_service(cluster, service, task_definition)
+            }
+            fn service_tasks(&self, cluster: &str, service: &str) -> impl Future<Output = Result<Vec<TaskView>>> + Send {
+                self.deref().service_tasks(cluster, service)
+            }
+        }
+
+        impl<T: TargetHealth> TargetHealth for $ptr {
+            fn describe(&self, target_group_arn: &str) -> impl Future<Output = Result<Vec<TargetView>>> + Send {
+                self.deref().describe(target_group_arn)
+            }
+        }
+
+        impl<T: Notifier> Notifier for $ptr {
+            fn publish(&self, change: &DeploymentStateChange, human: Option<&HumanMessage>) -> impl Future<Output = Result<()>> + Send {
+                self.deref().publish(change, human)
+            }
+        }
+
+        impl<T: TaskCallbacks> TaskCallbacks for $ptr {
+            fn succeed(&self, task_token: &str, output: &serde_json::Value) -> impl Future<Output = Result<Delivery>> + Send {
+                self.deref().succeed(task_token, output)
+            }
+        }
+
+        impl<T: Clock> Clock for $ptr {
+            fn now(&self) -> DateTime<Utc> {
+                self.deref().now()
+            }
+        }
+    )*};
+}
+
+forward!(&T, Arc<T>);

@@ -1,0 +1,687 @@
+"""The wiring between template.yaml, the state machine and the Rust crates.
+
+Each test states one thing that breaks a deployment when it drifts: a substitution the
+ASL uses but the template does not fill, a crate the template builds that does not exist,
+an environment variable a function reads but is not given, an error name the ASL matches
+but no function reports, an IAM action a function needs but does not have, a trigger that
+stops matching the events it is for. No test skips: a missing crate is a failure.
+"""
+
+import copy
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+ASL_PATH = ROOT / "statemachine" / "deploy.asl.json"
+FIXTURES = ROOT / "tests" / "fixtures" / "aws-events"
+SHARED = ROOT / "shared" / "src"
+
+
+# ---------------------------------------------------------------- loading
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation short-form tags as their long forms."""
+
+
+def _cfn_tag(loader: CfnLoader, suffix: str, node: yaml.Node):
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    duplicates = {k for k in keys if keys.count(k) > 1}
+    if duplicates:
+        raise ValueError(f"duplicate keys: {sorted(duplicates)}")
+    return dict(pairs)
+
+
+TEMPLATE = yaml.load(TEMPLATE_PATH.read_text(), Loader=CfnLoader)
+RESOURCES = TEMPLATE["Resources"]
+GLOBAL_FUNCTION = TEMPLATE.get("Globals", {}).get("Function", {})
+# Duplicate state names would silently collapse in a plain json.load.
+ASL = json.loads(ASL_PATH.read_text(), object_pairs_hook=_unique_keys)
+STATES = ASL["States"]
+
+
+def resources_of(type_: str) -> dict:
+    return {k: v for k, v in RESOURCES.items() if v["Type"] == type_}
+
+
+def function_property(logical_id: str, name: str):
+    """A function property as deployed: the function's own, else the Globals one."""
+    props = RESOURCES[logical_id]["Properties"]
+    if name in props:
+        if isinstance(props[name], dict) and isinstance(GLOBAL_FUNCTION.get(name), dict):
+            return {**GLOBAL_FUNCTION[name], **props[name]}  # SAM merges maps
+        return props[name]
+    return GLOBAL_FUNCTION.get(name)
+
+
+# ---------------------------------------------------------------- the contract
+
+CONTRACT = {
+    "OnImagePushFunction": {
+        "binary": "on-image-push",
+        "env": {"TARGETS_TABLE", "DEPLOYMENTS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
+        "actions": {
+            "dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem",
+            "states:StartExecution", "events:PutEvents", "sns:Publish",
+        },
+        "timeout": 30,
+    },
+    "RegisterRevisionFunction": {
+        "binary": "register-revision",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
+        "actions": {
+            "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:TagResource",
+            "iam:PassRole", "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
+        },
+        "timeout": 30,
+    },
+    "UpdateServiceFunction": {
+        "binary": "update-service",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "ROLLOUT_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS"},
+        "actions": {"ecs:UpdateService", "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish"},
+        "timeout": 30,
+    },
+    "AwaitRolloutFunction": {
+        "binary": "await-rollout",
+        "env": {"DEPLOYMENTS_TABLE"},
+        "actions": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "timeout": 30,
+    },
+    "CheckRolloutFunction": {
+        "binary": "check-rollout",
+        "env": {"DEPLOYMENTS_TABLE"},
+        "actions": {
+            "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
+            "elasticloadbalancing:DescribeTargetHealth", "dynamodb:GetItem", "dynamodb:UpdateItem",
+        },
+        "timeout": 60,
+    },
+    "RollBackFunction": {
+        "binary": "roll-back",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "ROLLBACK_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS"},
+        "actions": {
+            "ecs:DescribeServices", "ecs:UpdateService", "dynamodb:GetItem", "dynamodb:UpdateItem",
+            "events:PutEvents", "sns:Publish",
+        },
+        "timeout": 30,
+    },
+    "RecordOutcomeFunction": {
+        "binary": "record-outcome",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
+        "actions": {"dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish"},
+        "timeout": 30,
+    },
+    "OnEcsEventFunction": {
+        "binary": "on-ecs-event",
+        "env": {"DEPLOYMENTS_TABLE"},
+        "actions": {
+            "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+            "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
+            "elasticloadbalancing:DescribeTargetHealth", "states:SendTaskSuccess",
+        },
+        "timeout": 60,
+    },
+}
+
+# What each environment variable must point at.
+ENV_VALUES = {
+    "TARGETS_TABLE": {"Ref": "TargetsTable"},
+    "DEPLOYMENTS_TABLE": {"Ref": "DeploymentsTable"},
+    "STATE_MACHINE_ARN": {"Ref": "DeployStateMachine"},
+    "EVENT_BUS_NAME": {"Ref": "DeploymentEventBus"},
+    "NOTIFICATION_TOPIC_ARN": {"Ref": "NotificationTopic"},
+    "ROLLOUT_TIMEOUT_SECONDS": {"Ref": "RolloutTimeoutSeconds"},
+    "ROLLBACK_TIMEOUT_SECONDS": {"Ref": "RollbackTimeoutSeconds"},
+    "POLL_INTERVAL_SECONDS": {"Ref": "PollIntervalSeconds"},
+}
+
+# Actions whose Resource may be "*": they support no useful resource-level scoping.
+UNSCOPABLE = {
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "ecs:ListTasks",  # scoped by the ecs:cluster condition instead
+    "elasticloadbalancing:DescribeTargetHealth",
+    "states:SendTaskSuccess",  # task tokens name no resource
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+}
+
+CLUSTER_SCOPED = {"ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks"}
+
+PATTERNS = {
+    ("OnImagePushFunction", "ImagePushed"): {
+        "source": ["aws.ecr"],
+        "detail-type": ["ECR Image Action"],
+        "detail": {"action-type": ["PUSH"], "result": ["SUCCESS"]},
+    },
+    ("OnEcsEventFunction", "DeploymentStateChanged"): {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Deployment State Change"],
+        "detail": {"eventName": ["SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED"]},
+    },
+    ("OnEcsEventFunction", "ServiceActionReported"): {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Service Action"],
+        "detail": {"eventName": ["SERVICE_STEADY_STATE", "SERVICE_TASK_START_IMPAIRED"]},
+    },
+    ("OnEcsEventFunction", "TaskFailed"): {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {
+            "lastStatus": ["STOPPED"],
+            "group": [{"prefix": "service:"}],
+            "stopCode": ["TaskFailedToStart", "EssentialContainerExited"],
+        },
+    },
+    ("OnEcsEventFunction", "TargetAlarmRaised"): {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {
+            "state": {"value": ["ALARM"]},
+            "configuration": {"metrics": {"metricStat": {"metric": {"namespace": ["AWS/ApplicationELB", "AWS/NetworkELB"]}}}},
+        },
+    },
+}
+
+
+# ---------------------------------------------------------------- functions and crates
+
+
+def test_the_template_deploys_exactly_the_contract_functions():
+    assert set(resources_of("AWS::Serverless::Function")) == set(CONTRACT)
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT))
+def test_function_builds_its_own_crate_for_lambda_arm64(fn):
+    resource = RESOURCES[fn]
+    binary = CONTRACT[fn]["binary"]
+    assert resource["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    assert resource["Metadata"]["BuildProperties"]["Binary"] == binary
+    assert function_property(fn, "CodeUri") == ".", "CodeUri is the Cargo workspace root"
+    assert function_property(fn, "Runtime") == "provided.al2023"
+    assert function_property(fn, "Architectures") == ["arm64"]
+    assert function_property(fn, "Handler") == "bootstrap"
+    assert function_property(fn, "MemorySize") == 128
+    assert function_property(fn, "Timeout") == CONTRACT[fn]["timeout"]
+
+    manifest = ROOT / "functions" / binary / "Cargo.toml"
+    assert manifest.is_file(), f"{fn} builds binary {binary!r} but {manifest.relative_to(ROOT)} does not exist"
+    cargo = tomllib.loads(manifest.read_text())
+    bins = {b.get("name") for b in cargo.get("bin", [])} or {cargo["package"]["name"]}
+    assert binary in bins, f"{manifest.relative_to(ROOT)} builds {sorted(bins)}, not {binary!r}"
+    assert (manifest.parent / "src" / "main.rs").is_file() or any("path" in b for b in cargo.get("bin", []))
+
+
+def test_every_function_crate_is_deployed():
+    crates = {p.parent.name for p in (ROOT / "functions").glob("*/Cargo.toml")}
+    deployed = {c["binary"] for c in CONTRACT.values()}
+    assert crates <= deployed, f"crates not in template.yaml: {sorted(crates - deployed)}"
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT))
+def test_function_environment_is_the_contract(fn):
+    env = function_property(fn, "Environment")["Variables"]
+    assert set(env) == CONTRACT[fn]["env"]
+    for name, value in env.items():
+        assert value == ENV_VALUES[name], f"{fn}: {name} = {value}"
+
+
+# -- environment variables the Rust code reads
+
+
+def config_constants() -> dict[str, str]:
+    """`pub const NAME: &str = "VALUE";` of shared/src/config.rs."""
+    source = (SHARED / "config.rs").read_text()
+    constants = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', source))
+    assert constants, "no string constants in shared/src/config.rs"
+    return constants
+
+
+def env_reads(source: str, constants: dict[str, str]) -> set[str]:
+    """Environment variable names a piece of Rust reads, by constant or by literal."""
+    names = {value for const, value in constants.items() if re.search(rf"\b{const}\b", source)}
+    names |= set(re.findall(r'\b(?:required|seconds|env::var)\(\s*"([A-Z0-9_]+)"', source))
+    return names
+
+
+def wiring_reads(constants: dict[str, str]) -> dict[str, set[str]]:
+    """Per `pub fn` of shared/src/aws/wiring.rs, the environment it reads."""
+    source = (SHARED / "aws" / "wiring.rs").read_text()
+    parts = re.split(r"\bpub fn (\w+)", source)
+    return {parts[i]: env_reads(parts[i + 1], constants) for i in range(1, len(parts), 2)}
+
+
+def test_environment_is_read_only_in_config_wiring_and_function_crates():
+    """Keeps the analysis below complete: no other shared code reads the environment."""
+    allowed = {SHARED / "config.rs", SHARED / "aws" / "wiring.rs"}
+    readers = [
+        str(p.relative_to(ROOT))
+        for p in SHARED.rglob("*.rs")
+        if p not in allowed and re.search(r"\b(?:required|seconds)\(|env::var", p.read_text())
+    ]
+    assert readers == []
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT))
+def test_every_environment_variable_the_crate_reads_is_set(fn):
+    src = ROOT / "functions" / CONTRACT[fn]["binary"] / "src"
+    sources = sorted(src.glob("**/*.rs"))
+    assert sources, f"{src.relative_to(ROOT)} has no Rust sources"
+    constants = config_constants()
+    helpers = wiring_reads(constants)
+    reads: set[str] = set()
+    for path in sources:
+        source = path.read_text()
+        reads |= env_reads(source, constants)
+        for helper in re.findall(r"\bwiring::(\w+)\(", source):
+            assert helper in helpers, f"{path.relative_to(ROOT)} calls wiring::{helper}, not in wiring.rs"
+            reads |= helpers[helper]
+    assert reads, f"{fn}: found no environment reads in {src.relative_to(ROOT)}"
+    env = set(function_property(fn, "Environment")["Variables"])
+    assert reads <= env, f"{fn} reads {sorted(reads - env)} but template.yaml does not set them"
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def statements(fn: str) -> list[dict]:
+    """The explicit policy statements of a function or of the state machine."""
+    out = []
+    for policy in RESOURCES[fn]["Properties"].get("Policies", []):
+        if fn == "DeployStateMachine" and set(policy) == {"LambdaInvokePolicy"}:
+            continue  # one function each: checked in the state machine tests
+        assert isinstance(policy, dict) and "Statement" in policy, (
+            f"{fn}: use explicit statements, not {policy!r} (SAM policy templates are broader than needed)"
+        )
+        out.extend(policy["Statement"])
+    return out
+
+
+def actions_of(statement: dict) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT))
+def test_function_may_do_exactly_what_the_contract_says(fn):
+    granted = set().union(*(actions_of(s) for s in statements(fn) if s["Effect"] == "Allow"))
+    assert granted == CONTRACT[fn]["actions"]
+    assert all("*" not in a for a in granted), "no action wildcards"
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT) + ["DeployStateMachine"])
+def test_wildcard_resources_only_for_actions_that_cannot_be_scoped(fn):
+    for statement in statements(fn):
+        if statement["Resource"] == "*" or "*" in (statement["Resource"] if isinstance(statement["Resource"], list) else []):
+            assert actions_of(statement) <= UNSCOPABLE, f"{fn}: {statement.get('Sid')} grants {actions_of(statement)} on *"
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT))
+def test_ecs_service_and_task_actions_are_limited_to_the_configured_clusters(fn):
+    for statement in statements(fn):
+        if not actions_of(statement) & CLUSTER_SCOPED:
+            continue
+        text = json.dumps(statement)
+        assert '"Ref": "ClusterNames"' in text, f"{fn}: {statement.get('Sid')} is not scoped to ClusterNames"
+        assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == {"Ref": "AWS::Region"}
+        if "ecs:ListTasks" in actions_of(statement):
+            assert "ecs:cluster" in statement["Condition"]["ArnLike"]
+
+
+def test_pass_role_only_to_ecs_tasks():
+    found = False
+    for fn in CONTRACT:
+        for statement in statements(fn):
+            if "iam:PassRole" in actions_of(statement):
+                found = True
+                assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+                assert "TaskRoleArns" in json.dumps(statement["Resource"])
+    assert found
+
+
+def test_tagging_only_on_register():
+    for statement in statements("RegisterRevisionFunction"):
+        if "ecs:TagResource" in actions_of(statement):
+            assert statement["Condition"] == {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}
+
+
+# ---------------------------------------------------------------- triggers
+
+
+def eventbridge_events(fn: str) -> dict:
+    events = RESOURCES[fn]["Properties"].get("Events", {})
+    return {name: e for name, e in events.items() if e["Type"] == "EventBridgeRule"}
+
+
+def test_rules_are_exactly_the_contract_triggers():
+    rules = {(fn, name) for fn in CONTRACT for name in eventbridge_events(fn)}
+    assert rules == set(PATTERNS)
+
+
+@pytest.mark.parametrize("fn, rule", sorted(PATTERNS))
+def test_rule_pattern_on_the_default_bus_with_retries_and_dead_letters(fn, rule):
+    props = eventbridge_events(fn)[rule]["Properties"]
+    assert props["Pattern"] == PATTERNS[(fn, rule)]
+    assert "EventBusName" not in props, "AWS services publish on the default bus"
+    assert props["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["UndeliveredEventsQueue", "Arn"]}}
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    # The dead-letter queue must let this rule send to it.
+    queue_policy = RESOURCES["UndeliveredEventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert {"Fn::GetAtt": [fn + rule, "Arn"]} in queue_policy["Condition"]["ArnEquals"]["aws:SourceArn"]
+
+
+def leaves(pattern):
+    for value in pattern.values():
+        if isinstance(value, dict):
+            yield from leaves(value)
+        else:
+            yield value
+
+
+@pytest.mark.parametrize("fn, rule", sorted(PATTERNS))
+def test_patterns_use_only_the_operators_the_local_cloud_implements(fn, rule):
+    for values in leaves(eventbridge_events(fn)[rule]["Properties"]["Pattern"]):
+        assert isinstance(values, list) and values
+        for v in values:
+            assert isinstance(v, str) or (isinstance(v, dict) and set(v) == {"prefix"}), v
+
+
+def matches(pattern: dict, event) -> bool:
+    """EventBridge matching for exact values and prefix; arrays in the event match by any element."""
+    for key, want in pattern.items():
+        if not isinstance(event, dict) or key not in event:
+            return False
+        got = event[key]
+        items = got if isinstance(got, list) else [got]
+        if isinstance(want, dict):
+            if not any(matches(want, item) for item in items):
+                return False
+        elif not any(
+            (isinstance(w, str) and item == w)
+            or (isinstance(w, dict) and isinstance(item, str) and item.startswith(w["prefix"]))
+            for w in want
+            for item in items
+        ):
+            return False
+    return True
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def stopped_task(group: str, stop_code: str) -> dict:
+    event = fixture("ecs-task-state-change-running.json")
+    event["detail"].update(lastStatus="STOPPED", desiredStatus="STOPPED", group=group, stopCode=stop_code)
+    return event
+
+
+SAMPLES = {
+    "ecr-image-push.json": {"ImagePushed"},
+    "ecr-image-delete.json": set(),
+    "ecs-deployment-completed.json": {"DeploymentStateChanged"},
+    "ecs-deployment-failed.json": {"DeploymentStateChanged"},
+    "ecs-deployment-in-progress.json": set(),
+    "ecs-service-action-steady-state.json": {"ServiceActionReported"},
+    "ecs-service-action-placement-failure.json": set(),
+    "ecs-task-state-change-running.json": set(),
+    "cloudwatch-alarm-unhealthy-hosts.json": {"TargetAlarmRaised"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_documented_sample_events_reach_exactly_the_right_rule(name):
+    event = fixture(name)
+    hit = {rule for (fn, rule) in PATTERNS if matches(eventbridge_events(fn)[rule]["Properties"]["Pattern"], event)}
+    assert hit == SAMPLES[name]
+
+
+def test_only_failed_service_tasks_reach_the_task_rule():
+    pattern = eventbridge_events("OnEcsEventFunction")["TaskFailed"]["Properties"]["Pattern"]
+    assert matches(pattern, stopped_task("service:web", "EssentialContainerExited"))
+    assert matches(pattern, stopped_task("service:web", "TaskFailedToStart"))
+    assert not matches(pattern, stopped_task("service:web", "ServiceSchedulerInitiated"))
+    assert not matches(pattern, stopped_task("family:batch", "EssentialContainerExited"))
+
+
+def test_only_load_balancer_alarms_reach_the_alarm_rule():
+    pattern = eventbridge_events("OnEcsEventFunction")["TargetAlarmRaised"]["Properties"]["Pattern"]
+    event = fixture("cloudwatch-alarm-unhealthy-hosts.json")
+    ok = copy.deepcopy(event)
+    ok["detail"]["state"]["value"] = "OK"
+    assert not matches(pattern, ok)
+    other = copy.deepcopy(event)
+    other["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["namespace"] = "AWS/EC2"
+    assert not matches(pattern, other)
+
+
+# ---------------------------------------------------------------- tables, logs, bus, topic
+
+
+def test_targets_table():
+    table = RESOURCES["TargetsTable"]
+    props = table["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "repository", "KeyType": "HASH"},
+        {"AttributeName": "targetId", "KeyType": "RANGE"},
+    ]
+    assert_durable(table)
+
+
+def test_deployments_table_and_its_indexes():
+    table = RESOURCES["DeploymentsTable"]
+    props = table["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "deploymentId", "KeyType": "HASH"}]
+    indexes = {
+        i["IndexName"]: ([(k["AttributeName"], k["KeyType"]) for k in i["KeySchema"]], i["Projection"]["ProjectionType"])
+        for i in props["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "ByService": ([("serviceKey", "HASH"), ("createdAt", "RANGE")], "ALL"),
+        "Recent": ([("recentKey", "HASH"), ("createdAt", "RANGE")], "ALL"),
+        "ActiveWatches": ([("watchState", "HASH"), ("deploymentId", "RANGE")], "ALL"),
+    }
+    attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert attributes == {"deploymentId": "S", "serviceKey": "S", "recentKey": "S", "watchState": "S", "createdAt": "S"}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert_durable(table)
+
+
+def test_index_names_are_the_ones_the_adapter_queries():
+    source = (SHARED / "aws" / "dynamo_deployments.rs").read_text()
+    used = set(re.findall(r'_INDEX: &str = "(\w+)"', source))
+    declared = {i["IndexName"] for i in RESOURCES["DeploymentsTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert used == declared
+
+
+def assert_durable(table: dict):
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("fn", sorted(CONTRACT))
+def test_function_logs_json_to_its_own_log_group_with_retention(fn):
+    logging = function_property(fn, "LoggingConfig")
+    assert logging["LogFormat"] == "JSON"
+    group = logging["LogGroup"]["Ref"]
+    assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+    assert RESOURCES[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    others = [f for f in CONTRACT if f != fn and function_property(f, "LoggingConfig")["LogGroup"]["Ref"] == group]
+    assert others == [], f"{fn} shares its log group with {others}"
+
+
+def test_bus_topic_and_optional_email():
+    assert RESOURCES["DeploymentEventBus"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-deployments"}
+    assert RESOURCES["NotificationTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    subscription = RESOURCES["NotificationEmailSubscription"]
+    assert subscription["Condition"] == "HasNotificationEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "NotificationEmail"}
+    assert TEMPLATE["Parameters"]["NotificationEmail"]["Default"] == ""
+
+
+def test_parameters_and_outputs():
+    params = TEMPLATE["Parameters"]
+    assert params["ClusterNames"]["Type"] == "CommaDelimitedList"
+    assert params["TaskRoleArns"]["Type"] == "CommaDelimitedList"
+    assert params["RolloutTimeoutSeconds"]["Default"] == 1800
+    assert params["RollbackTimeoutSeconds"]["Default"] == 1800
+    assert params["PollIntervalSeconds"]["Default"] == 60
+    assert params["LogRetentionDays"]["Default"] in params["LogRetentionDays"]["AllowedValues"]
+    outputs = {name: o["Value"] for name, o in TEMPLATE["Outputs"].items()}
+    for value in [
+        {"Ref": "DeployStateMachine"},
+        {"Ref": "TargetsTable"},
+        {"Ref": "DeploymentsTable"},
+        {"Ref": "DeploymentEventBus"},
+        {"Ref": "NotificationTopic"},
+    ]:
+        assert value in outputs.values(), f"no output of {value}"
+
+
+# ---------------------------------------------------------------- state machine wiring
+
+STATE_MACHINE = RESOURCES["DeployStateMachine"]["Properties"]
+
+
+def asl_substitutions() -> set[str]:
+    return set(re.findall(r"\$\{([^}]+)\}", ASL_PATH.read_text()))
+
+
+def test_state_machine_is_standard_and_loads_the_asl_file():
+    assert RESOURCES["DeployStateMachine"]["Type"] == "AWS::Serverless::StateMachine"
+    assert STATE_MACHINE["Type"] == "STANDARD"
+    assert (ROOT / STATE_MACHINE["DefinitionUri"]).resolve() == ASL_PATH.resolve()
+    assert STATE_MACHINE["Logging"]["Level"] == "ERROR"
+    assert STATE_MACHINE["Logging"]["IncludeExecutionData"] is False
+
+
+def test_every_asl_substitution_is_filled():
+    used = asl_substitutions()
+    assert used, "the ASL uses no ${...} substitutions"
+    filled = set(STATE_MACHINE["DefinitionSubstitutions"])
+    assert used - filled == set(), f"not in DefinitionSubstitutions: {sorted(used - filled)}"
+    assert filled - used == set(), f"DefinitionSubstitutions the ASL does not use: {sorted(filled - used)}"
+
+
+def test_substitutions_are_function_arns_the_state_machine_may_invoke():
+    invocable = {
+        p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in STATE_MACHINE["Policies"] if "LambdaInvokePolicy" in p
+    }
+    for name, value in STATE_MACHINE["DefinitionSubstitutions"].items():
+        fn, attribute = value["Fn::GetAtt"]
+        assert attribute == "Arn" and name == f"{fn}Arn", f"{name}: {value}"
+        assert RESOURCES[fn]["Type"] == "AWS::Serverless::Function"
+        assert fn in invocable, f"the state machine may not invoke {fn}"
+    assert invocable == {v["Fn::GetAtt"][0] for v in STATE_MACHINE["DefinitionSubstitutions"].values()}
+
+
+def test_no_arn_is_hard_coded_in_the_asl():
+    arns = set(re.findall(r'"(arn:[^"]*)"', ASL_PATH.read_text()))
+    integrations = {a for a in arns if re.fullmatch(r"arn:aws:states:::[a-z:.]+(\.waitForTaskToken|\.sync)?", a)}
+    assert arns - integrations == set()
+
+
+# ---------------------------------------------------------------- ASL rules
+
+
+def error_types() -> set[str]:
+    source = (SHARED / "error.rs").read_text()
+    match = re.search(r"ERROR_TYPES:\s*\[&'static str;\s*(\d+)\]\s*=\s*\[(.*?)\];", source, re.S)
+    assert match, "DeployError::ERROR_TYPES not found in shared/src/error.rs"
+    names = set(re.findall(r'"(\w+)"', match.group(2)))
+    assert len(names) == int(match.group(1))
+    return names
+
+
+def all_states(states: dict):
+    """Every state, including those inside Parallel branches and Map iterators."""
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from all_states(branch["States"])
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from all_states(processor["States"])
+
+
+def error_names(state: dict) -> set[str]:
+    return {e for rule in state.get("Retry", []) + state.get("Catch", []) for e in rule["ErrorEquals"]}
+
+
+def is_lambda_task(state: dict) -> bool:
+    resource = state.get("Resource", "")
+    return state["Type"] == "Task" and (
+        resource.startswith("arn:aws:states:::lambda:invoke") or "FunctionArn" in resource
+    )
+
+
+def test_every_error_name_is_one_a_function_can_report():
+    known = error_types()
+    for name, state in all_states(STATES):
+        for error in error_names(state):
+            assert error.startswith(("States.", "Lambda.")) or error in known, f"{name}: {error} is not a DeployError type"
+
+
+def test_every_task_retries_with_backoff_and_jitter():
+    tasks = [(n, s) for n, s in all_states(STATES) if s["Type"] == "Task"]
+    assert tasks
+    for name, state in tasks:
+        assert state.get("Retry"), f"{name} has no Retry"
+        for rule in state["Retry"]:
+            assert rule.get("BackoffRate", 2.0) > 1, f"{name}: no backoff"
+            assert rule.get("JitterStrategy") == "FULL", f"{name}: no jitter"
+            assert "States.ALL" not in rule["ErrorEquals"], f"{name}: retries every error"
+
+
+def test_every_lambda_task_retries_retryable_and_transient_lambda_errors():
+    tasks = [(n, s) for n, s in all_states(STATES) if is_lambda_task(s)]
+    assert tasks
+    for name, state in tasks:
+        retried = {e for rule in state["Retry"] for e in rule["ErrorEquals"]}
+        assert {"Retryable", "Lambda.ServiceException", "Lambda.TooManyRequestsException"} <= retried, name
+
+
+def test_every_lambda_task_calls_a_substituted_function():
+    for name, state in all_states(STATES):
+        if is_lambda_task(state):
+            function = state["Parameters"]["FunctionName"]
+            assert re.fullmatch(r"\$\{\w+FunctionArn\}", function), f"{name}: FunctionName {function}"
+
+
+def test_state_names_are_sentences():
+    sentence = re.compile(r"[A-Z][a-z]+( ([a-z]+|[A-Z]{2,}))+\??")
+    for name, _ in all_states(STATES):
+        assert sentence.fullmatch(name), f"state name {name!r} does not read as a sentence"
+
+
+def test_state_names_are_unique_across_the_definition():
+    names = [n for n, _ in all_states(STATES)]
+    assert len(names) == len(set(names))
+    # Duplicate keys in one States object are rejected when the ASL is loaded (see _unique_keys).
+    with pytest.raises(ValueError):
+        json.loads('{"States": {"A b": {}, "A b": {}}}', object_pairs_hook=_unique_keys)
