@@ -71,7 +71,7 @@ async fn contract(store: &impl DeploymentStore) {
     // create: at most once, the second call sees the first record.
     assert_eq!(store.create(&d).await.unwrap(), CreateOutcome::Created);
     match store.create(&record("web", 1, t0() + Duration::minutes(5))).await.unwrap() {
-        CreateOutcome::Exists(existing) => assert_eq!(existing, d),
+        CreateOutcome::Exists(existing) => assert_eq!(*existing, d),
         other => panic!("expected Exists, got {other:?}"),
     }
     assert_eq!(store.get(&id).await.unwrap().unwrap(), d);

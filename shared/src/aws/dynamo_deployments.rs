@@ -132,7 +132,7 @@ impl DeploymentStore for DynamoDeployments {
         match put {
             Ok(_) => Ok(CreateOutcome::Created),
             Err(e) if is_condition_failure(&e) => match self.get(&d.deployment_id).await? {
-                Some(existing) => Ok(CreateOutcome::Exists(existing)),
+                Some(existing) => Ok(CreateOutcome::Exists(Box::new(existing))),
                 None => Err(DeployError::Retryable(format!("{} exists but could not be read", d.deployment_id))),
             },
             Err(e) => Err(classify("PutItem deployment", e)),
@@ -173,11 +173,11 @@ impl DeploymentStore for DynamoDeployments {
         ];
         let p = &t.patch;
         let fields: [(&str, Option<AttributeValue>); 6] = [
-            ("previousTaskDefinition", p.previous_task_definition.as_ref().map(|v| s(v))),
-            ("newTaskDefinition", p.new_task_definition.as_ref().map(|v| s(v))),
-            ("ecsDeploymentId", p.ecs_deployment_id.as_ref().map(|v| s(v))),
-            ("rollbackEcsDeploymentId", p.rollback_ecs_deployment_id.as_ref().map(|v| s(v))),
-            ("failureReason", p.failure_reason.as_ref().map(|v| s(v))),
+            ("previousTaskDefinition", p.previous_task_definition.as_ref().map(s)),
+            ("newTaskDefinition", p.new_task_definition.as_ref().map(s)),
+            ("ecsDeploymentId", p.ecs_deployment_id.as_ref().map(s)),
+            ("rollbackEcsDeploymentId", p.rollback_ecs_deployment_id.as_ref().map(s)),
+            ("failureReason", p.failure_reason.as_ref().map(s)),
             ("targetHealth", p.target_health.as_ref().map(av).transpose()?),
         ];
         for (i, (name, value)) in fields.into_iter().enumerate() {

@@ -77,11 +77,10 @@ impl EcsClient {
 fn snapshot(s: &Service) -> ServiceSnapshot {
     let mut target_group_arns: Vec<String> = Vec::new();
     for lb in s.load_balancers() {
-        if let Some(tg) = lb.target_group_arn() {
-            if !target_group_arns.iter().any(|t| t == tg) {
+        if let Some(tg) = lb.target_group_arn()
+            && !target_group_arns.iter().any(|t| t == tg) {
                 target_group_arns.push(tg.to_owned());
             }
-        }
     }
     ServiceSnapshot {
         service_arn: s.service_arn().unwrap_or_default().to_owned(),

@@ -22,7 +22,7 @@ impl DeploymentStore for MemoryStore {
     async fn create(&self, d: &Deployment) -> Result<CreateOutcome> {
         let mut map = super::lock(&self.0);
         if let Some(existing) = map.get(&d.deployment_id) {
-            return Ok(CreateOutcome::Exists(existing.clone()));
+            return Ok(CreateOutcome::Exists(Box::new(existing.clone())));
         }
         map.insert(d.deployment_id.clone(), d.clone());
         Ok(CreateOutcome::Created)

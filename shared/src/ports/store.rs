@@ -7,7 +7,7 @@ use crate::error::Result;
 pub enum CreateOutcome {
     Created,
     /// A record with this id exists already (a duplicate push); here it is.
-    Exists(Deployment),
+    Exists(Box<Deployment>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -92,7 +92,7 @@ pub async fn on_image_push(
                     tracing::info!(deployment = %existing.deployment_id, status = %existing.status, "duplicate push: deployment exists");
                     return Ok::<_, DeployError>((existing.deployment_id.to_string(), false));
                 }
-                CreateOutcome::Exists(existing) => existing,
+                CreateOutcome::Exists(existing) => *existing,
             };
             let name = record.deployment_id.execution_name(&service);
             // The input comes from the stored record, so a repeated start is

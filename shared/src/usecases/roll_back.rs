@@ -59,15 +59,14 @@ pub async fn roll_back(
     let id = &input.deployment_id;
     let reason = input.reason();
     let d = load(store, id).await?;
-    if d.status == DeploymentStatus::RollingBack {
-        if let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollback) {
+    if d.status == DeploymentStatus::RollingBack
+        && let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollback) {
             return Ok(RollBackOutput {
                 ecs_deployment_id: w.ecs_deployment_id,
                 adopted: false,
                 poll_interval_seconds: timing.poll_interval.num_seconds(),
             });
         }
-    }
     if !d.status.can_move_to(DeploymentStatus::RollingBack) {
         return Err(DeployError::StaleTransition { id: id.to_string(), current: d.status, wanted: DeploymentStatus::RollingBack });
     }
