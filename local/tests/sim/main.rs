@@ -1,0 +1,10 @@
+//! The simulator driven by the real aws-sdk-ecs and aws-sdk-elasticloadbalancingv2
+//! clients over HTTP, with a manual clock so every run is deterministic.
+
+mod common;
+
+mod breaker;
+mod draining;
+mod errors;
+mod rollout;
+mod taskdef;
