@@ -206,6 +206,64 @@ PATTERNS = {
 }
 
 
+# ---------------------------------------------------------------- references
+
+PSEUDO = {
+    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
+    "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+}
+
+
+def sam_generated() -> set[str]:
+    """Logical IDs the SAM transform adds and a template may refer to."""
+    ids = set()
+    for fn, resource in resources_of("AWS::Serverless::Function").items():
+        ids.add(fn + "Role")
+        ids |= {fn + event for event in resource["Properties"].get("Events", {})}
+    ids |= {sm + "Role" for sm in resources_of("AWS::Serverless::StateMachine")}
+    return ids
+
+
+def references(node):
+    """(kind, name) of every Ref, GetAtt, Sub variable and Fn::If condition under node."""
+    if isinstance(node, list):
+        for item in node:
+            yield from references(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref":
+                yield "Ref", value
+            elif key == "Fn::GetAtt":
+                yield "GetAtt", value[0]
+            elif key == "Fn::If":
+                yield "Condition", value[0]
+                yield from references(value[1:])
+            elif key == "Fn::Sub":
+                text, variables = (value, {}) if isinstance(value, str) else value
+                yield from references(variables)
+                for name in re.findall(r"\$\{([^!}][^}]*)\}", text):
+                    if name not in variables:
+                        yield "Sub", name.split(".")[0]
+            else:
+                yield from references(value)
+
+
+def test_every_reference_resolves():
+    """cfn-lint checks SAM resources against SAM's schema without transforming them and
+    does not resolve Refs in their environment or inline policies: this test does."""
+    known = set(TEMPLATE.get("Parameters", {})) | set(RESOURCES) | PSEUDO | sam_generated()
+    conditions = set(TEMPLATE.get("Conditions", {}))
+    dangling = []
+    for section in ("Resources", "Outputs", "Conditions"):
+        for kind, name in references(TEMPLATE.get(section, {})):
+            if (kind == "Condition" and name not in conditions) or (kind != "Condition" and name not in known):
+                dangling.append(f"{section}: {kind} {name}")
+    for logical_id, resource in RESOURCES.items():
+        if "Condition" in resource and resource["Condition"] not in conditions:
+            dangling.append(f"{logical_id}: Condition {resource['Condition']}")
+    assert dangling == []
+
+
 # ---------------------------------------------------------------- functions and crates
 
 
@@ -343,11 +401,12 @@ def test_ecs_service_and_task_actions_are_limited_to_the_configured_clusters(fn)
     for statement in statements(fn):
         if not actions_of(statement) & CLUSTER_SCOPED:
             continue
-        text = json.dumps(statement)
-        assert '"Ref": "ClusterNames"' in text, f"{fn}: {statement.get('Sid')} is not scoped to ClusterNames"
-        assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == {"Ref": "AWS::Region"}
         if "ecs:ListTasks" in actions_of(statement):
-            assert "ecs:cluster" in statement["Condition"]["ArnLike"]
+            scope = statement["Condition"]["ArnLike"]["ecs:cluster"]
+        else:
+            scope = statement["Resource"]
+        assert '{"Ref": "ClusterNames"}' in json.dumps(scope), f"{fn}: {statement.get('Sid')} is not scoped to ClusterNames"
+        assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == {"Ref": "AWS::Region"}
 
 
 def test_pass_role_only_to_ecs_tasks():

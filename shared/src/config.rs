@@ -1,22 +1,47 @@
-//! Function configuration from the environment `template.yaml` sets.
+//! Function configuration: the environment `template.yaml` gives each function.
+//! Read through [`Vars`], so the local cloud can hand each function exactly
+//! the variables the template sets for it instead of the process environment.
+
+use std::collections::HashMap;
 
 use chrono::Duration;
 
 use crate::DeployError;
 
-/// A required environment variable.
-pub fn required(name: &str) -> Result<String, DeployError> {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Ok(v),
+/// Where configuration comes from.
+pub trait Vars {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment (what Lambda gives a function).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Vars for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Vars for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// A required variable.
+pub fn required(vars: &impl Vars, name: &str) -> Result<String, DeployError> {
+    match vars.var(name) {
+        Some(v) if !v.is_empty() => Ok(v),
         _ => Err(DeployError::InvalidInput(format!("environment variable {name} is not set"))),
     }
 }
 
-/// A whole number of seconds, with a default when unset.
-pub fn seconds(name: &str, default: i64) -> Result<Duration, DeployError> {
-    match std::env::var(name) {
-        Err(_) => Ok(Duration::seconds(default)),
-        Ok(v) => v
+/// A positive whole number of seconds, with a default when unset.
+pub fn seconds(vars: &impl Vars, name: &str, default: i64) -> Result<Duration, DeployError> {
+    match vars.var(name) {
+        None => Ok(Duration::seconds(default)),
+        Some(v) => v
             .parse::<i64>()
             .ok()
             .filter(|s| *s > 0)
@@ -33,6 +58,28 @@ pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
 pub const ROLLOUT_TIMEOUT_SECONDS: &str = "ROLLOUT_TIMEOUT_SECONDS";
 pub const ROLLBACK_TIMEOUT_SECONDS: &str = "ROLLBACK_TIMEOUT_SECONDS";
 pub const POLL_INTERVAL_SECONDS: &str = "POLL_INTERVAL_SECONDS";
-pub const DEFAULT_POLL_INTERVAL: i64 = 60;
 pub const DEFAULT_ROLLOUT_TIMEOUT: i64 = 1800;
 pub const DEFAULT_ROLLBACK_TIMEOUT: i64 = 1800;
+pub const DEFAULT_POLL_INTERVAL: i64 = 60;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_and_seconds() {
+        let vars: HashMap<String, String> = [
+            ("A".into(), "x".into()),
+            ("EMPTY".into(), String::new()),
+            ("S".into(), "90".into()),
+            ("BAD".into(), "-1".into()),
+        ]
+        .into();
+        assert_eq!(required(&vars, "A").unwrap(), "x");
+        assert_eq!(required(&vars, "EMPTY").unwrap_err().error_type(), "InvalidInput");
+        assert!(required(&vars, "MISSING").unwrap_err().to_string().contains("MISSING"));
+        assert_eq!(seconds(&vars, "S", 5).unwrap(), Duration::seconds(90));
+        assert_eq!(seconds(&vars, "UNSET", 5).unwrap(), Duration::seconds(5));
+        assert!(seconds(&vars, "BAD", 5).is_err());
+    }
+}

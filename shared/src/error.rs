@@ -21,11 +21,7 @@ pub enum DeployError {
     /// A status write refused because the record is elsewhere already: a late or
     /// repeated step must not move a deployment backwards.
     #[error("deployment {id} is {current}; refusing to move it to {wanted}")]
-    StaleTransition {
-        id: String,
-        current: DeploymentStatus,
-        wanted: DeploymentStatus,
-    },
+    StaleTransition { id: String, current: DeploymentStatus, wanted: DeploymentStatus },
     /// The waiter found a verdict already recorded: go and check instead of waiting.
     #[error("a verdict for {0} is already recorded")]
     VerdictReady(String),

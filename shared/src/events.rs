@@ -6,9 +6,9 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::DeployError;
 use crate::domain::ImageDigest;
 use crate::usecases::{EcsSignal, ImagePush};
-use crate::DeployError;
 
 fn malformed(e: impl std::fmt::Display) -> DeployError {
     DeployError::MalformedEvent(e.to_string())
@@ -40,13 +40,20 @@ pub enum EcrEvent {
 pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
     let event: EventBridgeEvent<Value> = serde_json::from_value(payload).map_err(malformed)?;
     if event.source != "aws.ecr" || event.detail_type != "ECR Image Action" {
-        return Err(malformed(format!("expected aws.ecr ECR Image Action, got {} {}", event.source, event.detail_type)));
+        return Err(malformed(format!(
+            "expected aws.ecr ECR Image Action, got {} {}",
+            event.source, event.detail_type
+        )));
     }
     let detail: EcrImageAction = serde_json::from_value(event.detail).map_err(malformed)?;
     if detail.action_type != "PUSH" || detail.result != "SUCCESS" {
-        return Ok(EcrEvent::Ignored(format!("{} {} of {}", detail.action_type, detail.result, detail.repository_name)));
+        return Ok(EcrEvent::Ignored(format!(
+            "{} {} of {}",
+            detail.action_type, detail.result, detail.repository_name
+        )));
     }
-    let digest = ImageDigest::parse(detail.image_digest.as_deref().ok_or_else(|| malformed("push without image-digest"))?)?;
+    let digest =
+        ImageDigest::parse(detail.image_digest.as_deref().ok_or_else(|| malformed("push without image-digest"))?)?;
     let account = event.account.filter(|a| !a.is_empty()).ok_or_else(|| malformed("event without account"))?;
     let region = event.region.filter(|r| !r.is_empty()).ok_or_else(|| malformed("event without region"))?;
     if detail.repository_name.is_empty() {
@@ -141,7 +148,11 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
     match (event.source.as_str(), event.detail_type.as_str()) {
         ("aws.ecs", "ECS Deployment State Change") => {
             let d: EcsDeploymentDetail = serde_json::from_value(event.detail.clone()).map_err(malformed)?;
-            Ok(Some(EcsSignal::Deployment { service_arn: first_resource()?, deployment_id: d.deployment_id, event_name: d.event_name }))
+            Ok(Some(EcsSignal::Deployment {
+                service_arn: first_resource()?,
+                deployment_id: d.deployment_id,
+                event_name: d.event_name,
+            }))
         }
         ("aws.ecs", "ECS Service Action") => {
             let d: EcsServiceActionDetail = serde_json::from_value(event.detail.clone()).map_err(malformed)?;

@@ -6,10 +6,7 @@ use crate::DeployError;
 
 impl From<DeployError> for Diagnostic {
     fn from(err: DeployError) -> Self {
-        Diagnostic {
-            error_type: err.error_type().to_owned(),
-            error_message: err.to_string(),
-        }
+        Diagnostic { error_type: err.error_type().to_owned(), error_message: err.to_string() }
     }
 }
 

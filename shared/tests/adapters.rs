@@ -2,12 +2,16 @@
 //! each AWS answer maps onto the port's contract.
 
 use autodeploy_shared::aws::{AwsNotifier, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
-use autodeploy_shared::domain::{Deployment, DeploymentStateChange, HumanMessage, ImageDigest, NewDeployment, ServiceRef, TagRule};
+use autodeploy_shared::domain::{
+    Deployment, DeploymentStateChange, HumanMessage, ImageDigest, NewDeployment, ServiceRef, TagRule,
+};
 use autodeploy_shared::ports::{Delivery, Ecs, Executions, Notifier, StartOutcome, TargetHealth, TaskCallbacks};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOutput};
-use aws_sdk_ecs::types::{Attachment, Deployment as EcsDeployment, DeploymentRolloutState, KeyValuePair, LoadBalancer, Service, Task};
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_sdk_ecs::types::{
+    Attachment, Deployment as EcsDeployment, DeploymentRolloutState, KeyValuePair, LoadBalancer, Service, Task,
+};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use serde_json::json;
@@ -22,9 +26,15 @@ fn service() -> Service {
         .status("ACTIVE")
         .task_definition("arn:aws:ecs:us-east-1:1:task-definition/web:2")
         .desired_count(2)
-        .load_balancers(LoadBalancer::builder().target_group_arn("arn:tg/a").container_name("app").container_port(80).build())
-        .load_balancers(LoadBalancer::builder().target_group_arn("arn:tg/a").container_name("app").container_port(8080).build())
-        .load_balancers(LoadBalancer::builder().target_group_arn("arn:tg/b").container_name("app").container_port(80).build())
+        .load_balancers(
+            LoadBalancer::builder().target_group_arn("arn:tg/a").container_name("app").container_port(80).build(),
+        )
+        .load_balancers(
+            LoadBalancer::builder().target_group_arn("arn:tg/a").container_name("app").container_port(8080).build(),
+        )
+        .load_balancers(
+            LoadBalancer::builder().target_group_arn("arn:tg/b").container_name("app").container_port(80).build(),
+        )
         .deployments(
             EcsDeployment::builder()
                 .id("ecs-svc/2")
@@ -61,13 +71,17 @@ async fn describe_service_maps_deployments_and_dedupes_target_groups() {
     assert_eq!(s.target_group_arns, ["arn:tg/a", "arn:tg/b"]);
     assert_eq!(s.deployments.len(), 2);
     let p = s.primary().unwrap();
-    assert_eq!((p.id.as_str(), p.rollout_state.as_deref(), p.running_count, p.pending_count), ("ecs-svc/2", Some("IN_PROGRESS"), 1, 1));
+    assert_eq!(
+        (p.id.as_str(), p.rollout_state.as_deref(), p.running_count, p.pending_count),
+        ("ecs-svc/2", Some("IN_PROGRESS"), 1, 1)
+    );
 }
 
 #[tokio::test]
 async fn missing_or_inactive_service_is_service_not_found() {
-    let inactive = mock!(aws_sdk_ecs::Client::describe_services)
-        .then_output(|| DescribeServicesOutput::builder().services(Service::builder().status("INACTIVE").build()).build());
+    let inactive = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+        DescribeServicesOutput::builder().services(Service::builder().status("INACTIVE").build()).build()
+    });
     let ecs = EcsClient::new(mock_client!(aws_sdk_ecs, [&inactive]));
     assert_eq!(ecs.describe_service("demo", "web").await.unwrap_err().error_type(), "ServiceNotFound");
 
@@ -91,7 +105,9 @@ async fn update_service_sends_only_the_task_definition_and_maps_errors() {
         })
         .then_output(|| UpdateServiceOutput::builder().service(service()).build());
     let rejected = mock!(aws_sdk_ecs::Client::update_service).then_error(|| {
-        UpdateServiceError::InvalidParameterException(aws_sdk_ecs::types::error::InvalidParameterException::builder().message("bad").build())
+        UpdateServiceError::InvalidParameterException(
+            aws_sdk_ecs::types::error::InvalidParameterException::builder().message("bad").build(),
+        )
     });
     let throttled = mock!(aws_sdk_ecs::Client::update_service)
         .then_http_response(|| http_error(400, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#));
@@ -146,7 +162,10 @@ async fn service_tasks_lists_running_tasks_and_reads_their_ips() {
 
 #[tokio::test]
 async fn target_health_maps_state_and_reason() {
-    use aws_sdk_elasticloadbalancingv2::types::{TargetDescription, TargetHealth as Health, TargetHealthDescription, TargetHealthReasonEnum, TargetHealthStateEnum};
+    use aws_sdk_elasticloadbalancingv2::types::{
+        TargetDescription, TargetHealth as Health, TargetHealthDescription, TargetHealthReasonEnum,
+        TargetHealthStateEnum,
+    };
     let rule = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_target_health)
         .match_requests(|r| r.target_group_arn() == Some("arn:tg/a") && r.targets().is_empty())
         .then_output(|| {
@@ -154,7 +173,12 @@ async fn target_health_maps_state_and_reason() {
                 .target_health_descriptions(
                     TargetHealthDescription::builder()
                         .target(TargetDescription::builder().id("10.0.0.7").port(80).build())
-                        .target_health(Health::builder().state(TargetHealthStateEnum::Unhealthy).reason(TargetHealthReasonEnum::FailedHealthChecks).build())
+                        .target_health(
+                            Health::builder()
+                                .state(TargetHealthStateEnum::Unhealthy)
+                                .reason(TargetHealthReasonEnum::FailedHealthChecks)
+                                .build(),
+                        )
                         .build(),
                 )
                 .build()
@@ -171,17 +195,30 @@ async fn start_execution_is_at_most_once_per_name() {
     use aws_sdk_sfn::operation::start_execution::{StartExecutionError, StartExecutionOutput};
     let started = mock!(aws_sdk_sfn::Client::start_execution)
         .match_requests(|r| {
-            r.state_machine_arn() == Some("arn:sm") && r.name() == Some("web-d-1") && r.input() == Some(r#"{"deploymentId":"d-1"}"#)
+            r.state_machine_arn() == Some("arn:sm")
+                && r.name() == Some("web-d-1")
+                && r.input() == Some(r#"{"deploymentId":"d-1"}"#)
         })
-        .then_output(|| StartExecutionOutput::builder().execution_arn("arn:exec/1").start_date(aws_smithy_types::DateTime::from_secs(0)).build().unwrap());
+        .then_output(|| {
+            StartExecutionOutput::builder()
+                .execution_arn("arn:exec/1")
+                .start_date(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap()
+        });
     let exists = mock!(aws_sdk_sfn::Client::start_execution).then_error(|| {
-        StartExecutionError::ExecutionAlreadyExists(aws_sdk_sfn::types::error::ExecutionAlreadyExists::builder().message("exists").build())
+        StartExecutionError::ExecutionAlreadyExists(
+            aws_sdk_sfn::types::error::ExecutionAlreadyExists::builder().message("exists").build(),
+        )
     });
     let full = mock!(aws_sdk_sfn::Client::start_execution)
         .then_http_response(|| http_error(400, r#"{"__type":"ExecutionLimitExceeded","message":"too many"}"#));
     let sfn = SfnExecutions::new(mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&started, &exists, &full]), "arn:sm");
     let input = json!({"deploymentId": "d-1"});
-    assert_eq!(sfn.start("web-d-1", &input).await.unwrap(), StartOutcome::Started { execution_arn: "arn:exec/1".into() });
+    assert_eq!(
+        sfn.start("web-d-1", &input).await.unwrap(),
+        StartOutcome::Started { execution_arn: "arn:exec/1".into() }
+    );
     assert_eq!(sfn.start("web-d-1", &input).await.unwrap(), StartOutcome::AlreadyStarted);
     assert_eq!(sfn.start("web-d-1", &input).await.unwrap_err().error_type(), "AwsError");
 }
@@ -242,9 +279,18 @@ async fn notifier_publishes_the_event_and_the_human_message() {
         .times(2)
         .build();
     let publish = mock!(aws_sdk_sns::Client::publish)
-        .match_requests(|r| r.topic_arn() == Some("arn:topic") && r.subject().is_some_and(|s| s.len() <= 100) && r.message().is_some_and(|m| m.contains("Timeline")))
+        .match_requests(|r| {
+            r.topic_arn() == Some("arn:topic")
+                && r.subject().is_some_and(|s| s.len() <= 100)
+                && r.message().is_some_and(|m| m.contains("Timeline"))
+        })
         .then_output(|| aws_sdk_sns::operation::publish::PublishOutput::builder().message_id("m").build());
-    let n = AwsNotifier::new(mock_client!(aws_sdk_eventbridge, [&put]), mock_client!(aws_sdk_sns, [&publish]), "bus", "arn:topic");
+    let n = AwsNotifier::new(
+        mock_client!(aws_sdk_eventbridge, [&put]),
+        mock_client!(aws_sdk_sns, [&publish]),
+        "bus",
+        "arn:topic",
+    );
     n.publish(&change, None).await.unwrap();
     assert_eq!((put.num_calls(), publish.num_calls()), (1, 0), "no SNS for non-terminal changes");
     n.publish(&change, Some(&HumanMessage::of(&d))).await.unwrap();
@@ -261,8 +307,14 @@ async fn a_rejected_event_entry_is_retryable() {
             .entries(PutEventsResultEntry::builder().error_code("InternalFailure").error_message("try again").build())
             .build()
     });
-    let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| aws_sdk_sns::operation::publish::PublishOutput::builder().build());
-    let n = AwsNotifier::new(mock_client!(aws_sdk_eventbridge, [&put]), mock_client!(aws_sdk_sns, [&publish]), "bus", "arn:topic");
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .then_output(|| aws_sdk_sns::operation::publish::PublishOutput::builder().build());
+    let n = AwsNotifier::new(
+        mock_client!(aws_sdk_eventbridge, [&put]),
+        mock_client!(aws_sdk_sns, [&publish]),
+        "bus",
+        "arn:topic",
+    );
     let err = n.publish(&DeploymentStateChange::of(&deployment()), None).await.unwrap_err();
     assert_eq!(err.error_type(), "Retryable");
     assert!(err.to_string().contains("InternalFailure"));

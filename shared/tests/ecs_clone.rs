@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use autodeploy_shared::aws::task_definition_json::READ_ONLY_MEMBERS;
 use autodeploy_shared::aws::EcsClient;
+use autodeploy_shared::aws::task_definition_json::READ_ONLY_MEMBERS;
 use autodeploy_shared::ports::Ecs;
 use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const FULL: &str = include_str!("../../tests/fixtures/ecs/describe-task-definition-full.json");
 const SOURCE: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7";
@@ -58,9 +58,15 @@ async fn clone_carries_every_writable_member_and_changes_only_the_image() {
 
     let requests = replay.actual_requests().collect::<Vec<_>>();
     assert_eq!(requests.len(), 2, "one describe (reused for the clone), one register");
-    assert_eq!(requests[0].headers().get("x-amz-target").unwrap(), "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition");
+    assert_eq!(
+        requests[0].headers().get("x-amz-target").unwrap(),
+        "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition"
+    );
     assert_eq!(body_json(requests[0]), json!({"taskDefinition": SOURCE, "include": ["TAGS"]}));
-    assert_eq!(requests[1].headers().get("x-amz-target").unwrap(), "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition");
+    assert_eq!(
+        requests[1].headers().get("x-amz-target").unwrap(),
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition"
+    );
     let sent = body_json(requests[1]);
     assert_eq!(
         requests[1].headers().get("content-length").unwrap(),
@@ -84,7 +90,11 @@ async fn clone_carries_every_writable_member_and_changes_only_the_image() {
         ]),
     );
     assert_eq!(sent, expected);
-    assert_eq!(sent["trustedExecutionConfiguration"], json!({"enabled": false}), "a member newer than this SDK survives");
+    assert_eq!(
+        sent["trustedExecutionConfiguration"],
+        json!({"enabled": false}),
+        "a member newer than this SDK survives"
+    );
     assert_eq!(sent["aMemberThisSdkHasNeverHeardOf"], json!({"kept": true}));
     assert_eq!(sent["containerDefinitions"][1]["image"], json!("public.ecr.aws/appmesh/aws-appmesh-envoy:v1.27"));
 }
@@ -105,16 +115,53 @@ fn read_only_members_are_exactly_task_definition_minus_register_request() {
     // RegisterTaskDefinitionRequest does not have. `tags` is the only
     // request member that is not in TaskDefinition (it comes from the response's `tags`).
     let task_definition = [
-        "taskDefinitionArn", "containerDefinitions", "family", "taskRoleArn", "executionRoleArn", "networkMode",
-        "revision", "volumes", "status", "requiresAttributes", "placementConstraints", "compatibilities",
-        "runtimePlatform", "requiresCompatibilities", "cpu", "memory", "inferenceAccelerators", "pidMode", "ipcMode",
-        "proxyConfiguration", "registeredAt", "deregisteredAt", "deleteRequestedAt", "registeredBy", "ephemeralStorage",
-        "enableFaultInjection", "trustedExecutionConfiguration",
+        "taskDefinitionArn",
+        "containerDefinitions",
+        "family",
+        "taskRoleArn",
+        "executionRoleArn",
+        "networkMode",
+        "revision",
+        "volumes",
+        "status",
+        "requiresAttributes",
+        "placementConstraints",
+        "compatibilities",
+        "runtimePlatform",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+        "inferenceAccelerators",
+        "pidMode",
+        "ipcMode",
+        "proxyConfiguration",
+        "registeredAt",
+        "deregisteredAt",
+        "deleteRequestedAt",
+        "registeredBy",
+        "ephemeralStorage",
+        "enableFaultInjection",
+        "trustedExecutionConfiguration",
     ];
     let register = [
-        "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
-        "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags", "pidMode", "ipcMode",
-        "proxyConfiguration", "inferenceAccelerators", "ephemeralStorage", "runtimePlatform", "enableFaultInjection",
+        "family",
+        "taskRoleArn",
+        "executionRoleArn",
+        "networkMode",
+        "containerDefinitions",
+        "volumes",
+        "placementConstraints",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+        "tags",
+        "pidMode",
+        "ipcMode",
+        "proxyConfiguration",
+        "inferenceAccelerators",
+        "ephemeralStorage",
+        "runtimePlatform",
+        "enableFaultInjection",
         "trustedExecutionConfiguration",
     ];
     let mut read_only: Vec<&str> = task_definition.into_iter().filter(|m| !register.contains(m)).collect();

@@ -3,8 +3,8 @@
 //! timeouts, repeated steps.
 
 use autodeploy_shared::domain::{
-    ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, ImageDigest, Outcome, Phase, TagRule, TargetView,
-    TaskDefinitionView, Verdict, IMAGE_TAG_KEY,
+    ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome, Phase, TagRule,
+    TargetView, TaskDefinitionView, Verdict,
 };
 use autodeploy_shared::memory::*;
 use autodeploy_shared::ports::{DeployTargets, DeploymentStore};
@@ -60,7 +60,12 @@ async fn world(rule: TagRule) -> World {
         2,
         &[TG],
     );
-    w.elb.set(TG, ips.into_iter().map(|id| TargetView { id, port: Some(80), state: "healthy".into(), ..Default::default() }).collect());
+    w.elb.set(
+        TG,
+        ips.into_iter()
+            .map(|id| TargetView { id, port: Some(80), state: "healthy".into(), ..Default::default() })
+            .collect(),
+    );
     w.targets
         .put(&DeployTarget {
             repository: "web".into(),
@@ -89,7 +94,9 @@ fn push(tag: &str, d: &ImageDigest) -> ImagePush {
 
 impl World {
     async fn on_push(&self, tag: &str, d: &ImageDigest) -> PushReport {
-        on_image_push(&push(tag, d), &self.targets, &self.store, &self.executions, &self.notifier, &self.clock).await.unwrap()
+        on_image_push(&push(tag, d), &self.targets, &self.store, &self.executions, &self.notifier, &self.clock)
+            .await
+            .unwrap()
     }
 
     async fn record(&self, id: &DeploymentId) -> autodeploy_shared::domain::Deployment {
@@ -116,7 +123,9 @@ impl World {
         self.ecs.set_rollout("demo", "web", ecs_deployment_id, "COMPLETED", None);
         self.elb.set(
             TG,
-            ips.iter().map(|ip| TargetView { id: ip.clone(), port: Some(80), state: health.into(), ..Default::default() }).collect(),
+            ips.iter()
+                .map(|ip| TargetView { id: ip.clone(), port: Some(80), state: health.into(), ..Default::default() })
+                .collect(),
         );
     }
 
@@ -125,13 +134,26 @@ impl World {
     }
 
     async fn check(&self, id: &DeploymentId, phase: Phase) -> Verdict {
-        check_rollout(&CheckInput { deployment_id: id.clone(), phase }, &self.store, &self.ecs, &self.elb, &self.clock).await.unwrap()
-    }
-
-    async fn outcome(&self, id: &DeploymentId, outcome: FinalOutcome, verdict: Option<Verdict>, error: Option<StepError>) -> OutcomeOutput {
-        record_outcome(&OutcomeInput { deployment_id: id.clone(), outcome, verdict, error }, &self.store, &self.notifier, &self.clock)
+        check_rollout(&CheckInput { deployment_id: id.clone(), phase }, &self.store, &self.ecs, &self.elb, &self.clock)
             .await
             .unwrap()
+    }
+
+    async fn outcome(
+        &self,
+        id: &DeploymentId,
+        outcome: FinalOutcome,
+        verdict: Option<Verdict>,
+        error: Option<StepError>,
+    ) -> OutcomeOutput {
+        record_outcome(
+            &OutcomeInput { deployment_id: id.clone(), outcome, verdict, error },
+            &self.store,
+            &self.notifier,
+            &self.clock,
+        )
+        .await
+        .unwrap()
     }
 
     /// The verdict the last resumed run received.
@@ -260,7 +282,13 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
     w.wait(&id, Phase::Rollout, "rollout-token").await.unwrap();
 
     // The circuit breaker trips and (rollback: true) ECS starts going back to web:1.
-    w.ecs.set_rollout("demo", "web", &up.ecs_deployment_id, "FAILED", Some("ECS deployment circuit breaker: tasks failed to start."));
+    w.ecs.set_rollout(
+        "demo",
+        "web",
+        &up.ecs_deployment_id,
+        "FAILED",
+        Some("ECS deployment circuit breaker: tasks failed to start."),
+    );
     let ecs_rollback = w.ecs.start_deployment("demo", "web", TD1);
     let report = w
         .signal(EcsSignal::Deployment {
@@ -276,7 +304,11 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
 
     // Roll back: ECS is already doing it, so we follow rather than update again.
     let rb = roll_back(
-        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some(failed.reason.clone()) }), error: None },
+        &RollBackInput {
+            deployment_id: id.clone(),
+            verdict: Some(FailedVerdict { reason: Some(failed.reason.clone()) }),
+            error: None,
+        },
         TIMING,
         &w.store,
         &w.ecs,
@@ -298,7 +330,12 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
 
     // The wiring cannot turn a rollback into success...
     let wrong = record_outcome(
-        &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Succeeded, verdict: Some(back.clone()), error: None },
+        &OutcomeInput {
+            deployment_id: id.clone(),
+            outcome: FinalOutcome::Succeeded,
+            verdict: Some(back.clone()),
+            error: None,
+        },
         &w.store,
         &w.notifier,
         &w.clock,
@@ -344,7 +381,11 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
     let v = w.resumed_with();
     assert!(v.reason.contains("web-unhealthy-hosts"));
     let rb = roll_back(
-        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some(v.reason) }), error: None },
+        &RollBackInput {
+            deployment_id: id.clone(),
+            verdict: Some(FailedVerdict { reason: Some(v.reason) }),
+            error: None,
+        },
         TIMING,
         &w.store,
         &w.ecs,
@@ -356,9 +397,16 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
     assert!(!rb.adopted);
     assert_eq!(w.ecs.updates().last().map(String::as_str), Some(TD1), "service updated back to the previous revision");
     // A repeated roll-back step does not update again.
-    roll_back(&RollBackInput { deployment_id: id.clone(), verdict: None, error: None }, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock)
-        .await
-        .unwrap();
+    roll_back(
+        &RollBackInput { deployment_id: id.clone(), verdict: None, error: None },
+        TIMING,
+        &w.store,
+        &w.ecs,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap();
     assert_eq!(w.ecs.updates().len(), 2);
 }
 
@@ -402,7 +450,11 @@ async fn timeout_fails_the_rollout_and_rolls_back() {
     assert_eq!(v.outcome, Outcome::Failed);
     assert!(v.reason.starts_with("timed out") && v.reason.contains(&up.ecs_deployment_id), "{}", v.reason);
     let rb = roll_back(
-        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some(v.reason.clone()) }), error: None },
+        &RollBackInput {
+            deployment_id: id.clone(),
+            verdict: Some(FailedVerdict { reason: Some(v.reason.clone()) }),
+            error: None,
+        },
         TIMING,
         &w.store,
         &w.ecs,
@@ -422,7 +474,11 @@ async fn failed_rollback_is_failed_with_both_reasons() {
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
     let (id, _) = w.rolling("v6", &digest(6)).await;
     let rb = roll_back(
-        &RollBackInput { deployment_id: id.clone(), verdict: Some(FailedVerdict { reason: Some("alarm X".into()) }), error: None },
+        &RollBackInput {
+            deployment_id: id.clone(),
+            verdict: Some(FailedVerdict { reason: Some("alarm X".into()) }),
+            error: None,
+        },
         TIMING,
         &w.store,
         &w.ecs,
@@ -437,7 +493,12 @@ async fn failed_rollback_is_failed_with_both_reasons() {
     let out = w.outcome(&id, FinalOutcome::Failed, Some(v), None).await;
     assert_eq!(out.status, DeploymentStatus::Failed);
     let reason = out.failure_reason.unwrap();
-    assert!(reason.contains("rollout: alarm X") && reason.contains("rollback: ") && reason.contains("tasks failed to start"), "{reason}");
+    assert!(
+        reason.contains("rollout: alarm X")
+            && reason.contains("rollback: ")
+            && reason.contains("tasks failed to start"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -454,9 +515,16 @@ async fn a_record_never_moves_backwards() {
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
     let err = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
-    let err = roll_back(&RollBackInput { deployment_id: id.clone(), verdict: None, error: None }, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock)
-        .await
-        .unwrap_err();
+    let err = roll_back(
+        &RollBackInput { deployment_id: id.clone(), verdict: None, error: None },
+        TIMING,
+        &w.store,
+        &w.ecs,
+        &w.notifier,
+        &w.clock,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
     let err = record_outcome(
         &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Failed, verdict: None, error: None },
@@ -512,7 +580,8 @@ async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
     let started = w.executions.started();
     assert_eq!(started.len(), 1);
     let crashed = RecordingExecutions::default();
-    let again = on_image_push(&push("v9", &digest(9)), &w.targets, &w.store, &crashed, &w.notifier, &w.clock).await.unwrap();
+    let again =
+        on_image_push(&push("v9", &digest(9)), &w.targets, &w.store, &crashed, &w.notifier, &w.clock).await.unwrap();
     assert_eq!(again.started, report.started, "still PENDING: started again under the same name");
     assert_eq!(crashed.started()[0], started[0], "same execution name and byte-identical input");
     assert_eq!(

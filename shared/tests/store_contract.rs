@@ -6,8 +6,8 @@ mod support;
 
 use autodeploy_shared::aws::{DynamoDeployments, DynamoTargets};
 use autodeploy_shared::domain::{
-    Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome, Phase, RecordPatch, ServiceRef, TagRule,
-    TargetGroupHealth, Transition, Verdict, Watch, DeployTarget,
+    DeployTarget, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome, Phase, RecordPatch, ServiceRef,
+    TagRule, TargetGroupHealth, Transition, Verdict, Watch,
 };
 use autodeploy_shared::memory::{MemoryStore, MemoryTargets};
 use autodeploy_shared::ports::{CreateOutcome, DeployTargets, DeploymentStore, TransitionOutcome};
@@ -58,7 +58,12 @@ fn verdict(ecs: &str, outcome: Outcome) -> Verdict {
         phase: Phase::Rollout,
         ecs_deployment_id: ecs.into(),
         reason: format!("{outcome:?}"),
-        target_health: vec![TargetGroupHealth { target_group_arn: "arn:tg".into(), desired_count: 2, healthy_count: 2, targets: vec![] }],
+        target_health: vec![TargetGroupHealth {
+            target_group_arn: "arn:tg".into(),
+            desired_count: 2,
+            healthy_count: 2,
+            targets: vec![],
+        }],
         observed_at: t0(),
     }
 }
@@ -81,12 +86,23 @@ async fn contract(store: &impl DeploymentStore) {
     let moved = store
         .transition(
             &id,
-            &step(Updating, 2, RecordPatch { previous_task_definition: Some("td:1".into()), new_task_definition: Some("td:2".into()), ..Default::default() }),
+            &step(
+                Updating,
+                2,
+                RecordPatch {
+                    previous_task_definition: Some("td:1".into()),
+                    new_task_definition: Some("td:2".into()),
+                    ..Default::default()
+                },
+            ),
         )
         .await
         .unwrap();
     let TransitionOutcome::Moved(r) = moved else { panic!("expected Moved") };
-    assert_eq!((r.status, r.previous_task_definition.as_deref(), r.new_task_definition.as_deref()), (Updating, Some("td:1"), Some("td:2")));
+    assert_eq!(
+        (r.status, r.previous_task_definition.as_deref(), r.new_task_definition.as_deref()),
+        (Updating, Some("td:1"), Some("td:2"))
+    );
     assert_eq!(r.timeline.iter().map(|e| e.state).collect::<Vec<_>>(), [Pending, Registering, Updating]);
     assert_eq!(r.updated_at, t0() + Duration::minutes(2));
 
@@ -99,7 +115,18 @@ async fn contract(store: &impl DeploymentStore) {
     // a watch makes the record an active watch.
     assert!(store.active_watches().await.unwrap().is_empty());
     store
-        .transition(&id, &step(Waiting, 4, RecordPatch { ecs_deployment_id: Some("ecs-svc/2".into()), watch: Some(Some(watch("ecs-svc/2"))), ..Default::default() }))
+        .transition(
+            &id,
+            &step(
+                Waiting,
+                4,
+                RecordPatch {
+                    ecs_deployment_id: Some("ecs-svc/2".into()),
+                    watch: Some(Some(watch("ecs-svc/2"))),
+                    ..Default::default()
+                },
+            ),
+        )
         .await
         .unwrap();
     let active = store.active_watches().await.unwrap();
@@ -126,20 +153,34 @@ async fn contract(store: &impl DeploymentStore) {
     // terminal: the watch goes, the index forgets it, the health snapshot stays.
     let health = verdict("ecs-svc/2", Outcome::Succeeded).target_health;
     store
-        .transition(&id, &step(Succeeded, 5, RecordPatch { target_health: Some(health.clone()), watch: Some(None), ..Default::default() }))
+        .transition(
+            &id,
+            &step(
+                Succeeded,
+                5,
+                RecordPatch { target_health: Some(health.clone()), watch: Some(None), ..Default::default() },
+            ),
+        )
         .await
         .unwrap();
     assert!(store.active_watches().await.unwrap().is_empty());
     let done = store.get(&id).await.unwrap().unwrap();
     assert_eq!((done.status, done.watch.is_none(), done.target_health), (Succeeded, true, health));
     for to in DeploymentStatus::ALL.into_iter().filter(|s| *s != Succeeded && *s != Pending) {
-        assert_eq!(store.transition(&id, &step(to, 6, RecordPatch::default())).await.unwrap_err().error_type(), "StaleTransition", "{to}");
+        assert_eq!(
+            store.transition(&id, &step(to, 6, RecordPatch::default())).await.unwrap_err().error_type(),
+            "StaleTransition",
+            "{to}"
+        );
     }
 
     // missing records
     let missing = record("nope", 9, t0()).deployment_id;
     assert!(store.get(&missing).await.unwrap().is_none());
-    assert_eq!(store.transition(&missing, &step(Registering, 1, RecordPatch::default())).await.unwrap_err().error_type(), "DeploymentNotFound");
+    assert_eq!(
+        store.transition(&missing, &step(Registering, 1, RecordPatch::default())).await.unwrap_err().error_type(),
+        "DeploymentNotFound"
+    );
 
     // history per service, newest first; recent across services.
     for (n, svc) in [(2u8, "web"), (3, "api"), (4, "web")] {

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use autodeploy_shared::domain::{ContainerImage, DeployTarget, DeploymentId, TagRule, TargetView, TaskDefinitionView};
 use autodeploy_shared::memory::*;
 use autodeploy_shared::ports::{DeployTargets, DeploymentStore};
-use autodeploy_shared::usecases::{on_image_push, ImagePush, Timing};
+use autodeploy_shared::usecases::{ImagePush, Timing, on_image_push};
 use chrono::Duration;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 const ASL: &str = include_str!("../../statemachine/deploy.asl.json");
 const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1";
@@ -77,7 +77,10 @@ fn apply(name: &str, state: &mut Value, output: &Value) {
         Some(sel) => {
             for p in sel.as_object().unwrap().values() {
                 let field = p.as_str().unwrap().trim_start_matches("$.Payload.");
-                assert!(output.get(field).is_some(), "state {name:?} selects {field:?}, which the function does not return: {output}");
+                assert!(
+                    output.get(field).is_some(),
+                    "state {name:?} selects {field:?}, which the function does not return: {output}"
+                );
             }
             build(sel, &invoke, "")
         }
@@ -122,7 +125,9 @@ async fn started(world: &World) -> (DeploymentId, Value) {
         2,
         &[TG],
     );
-    world.elb.set(TG, ips.into_iter().map(|id| TargetView { id, state: "healthy".into(), ..Default::default() }).collect());
+    world
+        .elb
+        .set(TG, ips.into_iter().map(|id| TargetView { id, state: "healthy".into(), ..Default::default() }).collect());
     let executions = RecordingExecutions::default();
     let push = ImagePush {
         account: "123456789012".into(),
@@ -132,7 +137,8 @@ async fn started(world: &World) -> (DeploymentId, Value) {
         tag: Some("v2".into()),
         pushed_at: None,
     };
-    let report = on_image_push(&push, &targets, &world.store, &executions, &world.notifier, &world.clock).await.unwrap();
+    let report =
+        on_image_push(&push, &targets, &world.store, &executions, &world.notifier, &world.clock).await.unwrap();
     (DeploymentId::parse(&report.started[0]).unwrap(), executions.started()[0].1.clone())
 }
 
@@ -161,7 +167,8 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     assert_eq!(state["revision"]["outcome"], json!("REGISTERED"));
 
     // Update the service
-    let up = update_service::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
+    let up =
+        update_service::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
     let out = update_service::handler(&up, payload("Update the service", &state)).await.unwrap();
     apply("Update the service", &mut state, &serde_json::to_value(out).unwrap());
     assert_eq!(path(&state, "$.rollout.pollIntervalSeconds"), &json!(60), "TimeoutSecondsPath reads it");
@@ -211,12 +218,14 @@ async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
     let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock };
     let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
     apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
-    let up = update_service::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
+    let up =
+        update_service::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
     let out = update_service::handler(&up, payload("Update the service", &state)).await.unwrap();
     apply("Update the service", &mut state, &serde_json::to_value(out).unwrap());
 
     // "Wait for the rollout" fails with a Lambda error: Catch → Roll back, error at $.error.
-    state["error"] = json!({"Error": "Lambda.Unknown", "Cause": "{\"errorMessage\":\"boom\",\"errorType\":\"Lambda.Unknown\"}"});
+    state["error"] =
+        json!({"Error": "Lambda.Unknown", "Cause": "{\"errorMessage\":\"boom\",\"errorType\":\"Lambda.Unknown\"}"});
     let rb = roll_back::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
     let out = roll_back::handler(&rb, payload("Roll back", &state)).await.unwrap();
     apply("Roll back", &mut state, &serde_json::to_value(out).unwrap());
@@ -242,7 +251,13 @@ fn every_lambda_task_names_a_substituted_function_and_retries_retryable() {
         let f = s["Parameters"]["FunctionName"].as_str().unwrap();
         assert!(f.starts_with("${") && f.ends_with("FunctionArn}"), "{name}: {f}");
         functions.insert(f.to_owned(), name.clone());
-        let retries: Vec<&str> = s["Retry"].as_array().unwrap().iter().flat_map(|r| r["ErrorEquals"].as_array().unwrap()).filter_map(Value::as_str).collect();
+        let retries: Vec<&str> = s["Retry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
+            .filter_map(Value::as_str)
+            .collect();
         assert!(retries.contains(&"Retryable"), "{name} does not retry Retryable");
     }
     assert_eq!(functions.len(), 6, "{functions:?}");

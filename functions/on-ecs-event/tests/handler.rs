@@ -7,8 +7,8 @@ use autodeploy_shared::domain::{
 use autodeploy_shared::memory::{FakeEcs, ManualClock, MemoryStore, MemoryTargetHealth, RecordingCallbacks};
 use autodeploy_shared::ports::{Clock, DeploymentStore};
 use chrono::Duration;
-use on_ecs_event::{handler, Deps};
-use serde_json::{json, Value};
+use on_ecs_event::{Deps, handler};
+use serde_json::{Value, json};
 
 const COMPLETED: &str = include_str!("../../../tests/fixtures/aws-events/ecs-deployment-completed.json");
 const FAILED: &str = include_str!("../../../tests/fixtures/aws-events/ecs-deployment-failed.json");
@@ -43,7 +43,12 @@ async fn waiting(ecs_id: &str) -> TestDeps {
         tags: vec![],
     };
     let ips = d.ecs.add_service("default", "servicetest", td, 2, &[TG]);
-    d.elb.set(TG, ips.into_iter().map(|id| TargetView { id, port: Some(80), state: "healthy".into(), ..Default::default() }).collect());
+    d.elb.set(
+        TG,
+        ips.into_iter()
+            .map(|id| TargetView { id, port: Some(80), state: "healthy".into(), ..Default::default() })
+            .collect(),
+    );
     let svc = ServiceRef::new("default", "servicetest").unwrap();
     let digest = ImageDigest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap();
     let rec = Deployment::new(
@@ -65,7 +70,10 @@ async fn waiting(ecs_id: &str) -> TestDeps {
     let now = d.clock.now();
     for (to, patch) in [
         (DeploymentStatus::Registering, RecordPatch::default()),
-        (DeploymentStatus::Updating, RecordPatch { new_task_definition: Some("arn:td/web:2".into()), ..Default::default() }),
+        (
+            DeploymentStatus::Updating,
+            RecordPatch { new_task_definition: Some("arn:td/web:2".into()), ..Default::default() },
+        ),
         (
             DeploymentStatus::Waiting,
             RecordPatch {
@@ -104,7 +112,13 @@ async fn failed_deployment_event_resumes_the_run_with_a_failure() {
     event["detail"]["deploymentId"] = json!(ours);
     let d2 = waiting(ours).await;
     assert_eq!(d2.ecs.start_deployment("default", "servicetest", "arn:td/web:2"), ours);
-    d2.ecs.set_rollout("default", "servicetest", ours, "FAILED", Some("ECS deployment circuit breaker: task failed to start."));
+    d2.ecs.set_rollout(
+        "default",
+        "servicetest",
+        ours,
+        "FAILED",
+        Some("ECS deployment circuit breaker: task failed to start."),
+    );
     let report = handler(&d2, event).await.unwrap();
     assert_eq!(report.resumed.len(), 1);
     let (token, verdict) = &d2.callbacks.sent()[0];
@@ -120,7 +134,12 @@ async fn completed_event_resumes_with_success_once_targets_are_healthy() {
     assert_eq!(ecs_id, "ecs-svc/2");
     let ips = d.ecs.start_tasks(&ecs_id, "arn:td/web:2", 2);
     d.ecs.set_rollout("default", "servicetest", &ecs_id, "COMPLETED", None);
-    d.elb.set(TG, ips.iter().map(|ip| TargetView { id: ip.clone(), port: Some(80), state: "healthy".into(), ..Default::default() }).collect());
+    d.elb.set(
+        TG,
+        ips.iter()
+            .map(|ip| TargetView { id: ip.clone(), port: Some(80), state: "healthy".into(), ..Default::default() })
+            .collect(),
+    );
     let mut event = sample(COMPLETED);
     event["detail"]["deploymentId"] = json!(ecs_id);
     let report = handler(&d, event.clone()).await.unwrap();
@@ -148,7 +167,8 @@ async fn alarm_on_the_services_target_group_fails_the_rollout() {
     assert!(handler(&d, ok).await.unwrap().matched.is_empty());
     // An alarm on another target group is not ours.
     let mut other = sample(ALARM);
-    other["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]["TargetGroup"] = json!("targetgroup/api/1");
+    other["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]["TargetGroup"] =
+        json!("targetgroup/api/1");
     assert!(handler(&d, other).await.unwrap().matched.is_empty());
 }
 

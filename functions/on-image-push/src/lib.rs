@@ -3,11 +3,12 @@
 //! logged and ignored; malformed events are a `MalformedEvent` error with
 //! nothing written.
 
-use autodeploy_shared::aws::{wiring, AwsNotifier, DynamoDeployments, DynamoTargets, SdkConfig, SfnExecutions};
-use autodeploy_shared::events::{parse_ecr_event, EcrEvent};
-use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore, Executions, Notifier, SystemClock};
-use autodeploy_shared::usecases::{on_image_push, PushReport};
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoTargets, SdkConfig, SfnExecutions, wiring};
+use autodeploy_shared::config::{ProcessEnv, Vars};
+use autodeploy_shared::events::{EcrEvent, parse_ecr_event};
+use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore, Executions, Notifier, SystemClock};
+use autodeploy_shared::usecases::{PushReport, on_image_push};
 use serde_json::Value;
 
 pub struct Deps<T, S, X, N, C> {
@@ -19,12 +20,18 @@ pub struct Deps<T, S, X, N, C> {
 }
 
 impl Deps<DynamoTargets, DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock> {
+    /// The deployed function: configuration from the process environment.
     pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
+        Self::from_vars(config, &ProcessEnv)
+    }
+
+    /// Configuration from `vars` (the local cloud passes the template's variables).
+    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
-            targets: wiring::targets(config)?,
-            store: wiring::deployments(config)?,
-            executions: wiring::executions(config)?,
-            notifier: wiring::notifier(config)?,
+            targets: wiring::targets(config, vars)?,
+            store: wiring::deployments(config, vars)?,
+            executions: wiring::executions(config, vars)?,
+            notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })
     }
@@ -44,7 +51,8 @@ where
             Ok(PushReport::default())
         }
         EcrEvent::Push(push) => {
-            let report = on_image_push(&push, &deps.targets, &deps.store, &deps.executions, &deps.notifier, &deps.clock).await?;
+            let report =
+                on_image_push(&push, &deps.targets, &deps.store, &deps.executions, &deps.notifier, &deps.clock).await?;
             if report.started.is_empty() && report.duplicates.is_empty() {
                 tracing::info!(repository = %push.repository, tag = ?push.tag, "no deploy target matches this push");
             }

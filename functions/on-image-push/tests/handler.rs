@@ -3,8 +3,8 @@
 use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, TagRule};
 use autodeploy_shared::memory::{ManualClock, MemoryStore, MemoryTargets, RecordingExecutions, RecordingNotifier};
 use autodeploy_shared::ports::DeployTargets;
-use on_image_push::{handler, Deps};
-use serde_json::{json, Value};
+use on_image_push::{Deps, handler};
+use serde_json::{Value, json};
 
 const PUSH: &str = include_str!("../../../tests/fixtures/aws-events/ecr-image-push.json");
 const DELETE: &str = include_str!("../../../tests/fixtures/aws-events/ecr-image-delete.json");

@@ -1,11 +1,14 @@
 //! `roll-back`: state "Roll back".
 
-use autodeploy_shared::aws::{wiring, AwsNotifier, DynamoDeployments, EcsClient, SdkConfig};
-use autodeploy_shared::config::{seconds, DEFAULT_POLL_INTERVAL, DEFAULT_ROLLBACK_TIMEOUT, POLL_INTERVAL_SECONDS, ROLLBACK_TIMEOUT_SECONDS};
+use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, EcsClient, SdkConfig, wiring};
+use autodeploy_shared::config::{
+    DEFAULT_POLL_INTERVAL, DEFAULT_ROLLBACK_TIMEOUT, POLL_INTERVAL_SECONDS, ProcessEnv, ROLLBACK_TIMEOUT_SECONDS, Vars,
+    seconds,
+};
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, Notifier, SystemClock};
-use autodeploy_shared::usecases::{roll_back, RollBackInput, RollBackOutput, Timing};
-use autodeploy_shared::DeployError;
+use autodeploy_shared::usecases::{RollBackInput, RollBackOutput, Timing, roll_back};
 use serde_json::Value;
 
 pub struct Deps<S, E, N, C> {
@@ -17,15 +20,21 @@ pub struct Deps<S, E, N, C> {
 }
 
 impl Deps<DynamoDeployments, EcsClient, AwsNotifier, SystemClock> {
+    /// The deployed function: configuration from the process environment.
     pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
+        Self::from_vars(config, &ProcessEnv)
+    }
+
+    /// Configuration from `vars` (the local cloud passes the template's variables).
+    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
-            store: wiring::deployments(config)?,
+            store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),
-            notifier: wiring::notifier(config)?,
+            notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             timing: Timing {
-                timeout: seconds(ROLLBACK_TIMEOUT_SECONDS, DEFAULT_ROLLBACK_TIMEOUT)?,
-                poll_interval: seconds(POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL)?,
+                timeout: seconds(vars, ROLLBACK_TIMEOUT_SECONDS, DEFAULT_ROLLBACK_TIMEOUT)?,
+                poll_interval: seconds(vars, POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL)?,
             },
         })
     }

@@ -1,6 +1,6 @@
 //! Lambda entry point: tracing, clients built once, then the runtime loop.
 
-use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use serde_json::Value;
 
 #[tokio::main]

@@ -1,11 +1,14 @@
 //! `update-service`: state "Update the service".
 
-use autodeploy_shared::aws::{wiring, AwsNotifier, DynamoDeployments, EcsClient, SdkConfig};
-use autodeploy_shared::config::{seconds, DEFAULT_POLL_INTERVAL, DEFAULT_ROLLOUT_TIMEOUT, POLL_INTERVAL_SECONDS, ROLLOUT_TIMEOUT_SECONDS};
+use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, EcsClient, SdkConfig, wiring};
+use autodeploy_shared::config::{
+    DEFAULT_POLL_INTERVAL, DEFAULT_ROLLOUT_TIMEOUT, POLL_INTERVAL_SECONDS, ProcessEnv, ROLLOUT_TIMEOUT_SECONDS, Vars,
+    seconds,
+};
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, Notifier, SystemClock};
-use autodeploy_shared::usecases::{update_service, DeploymentInput, Timing, UpdateOutput};
-use autodeploy_shared::DeployError;
+use autodeploy_shared::usecases::{DeploymentInput, Timing, UpdateOutput, update_service};
 use serde_json::Value;
 
 pub struct Deps<S, E, N, C> {
@@ -17,15 +20,21 @@ pub struct Deps<S, E, N, C> {
 }
 
 impl Deps<DynamoDeployments, EcsClient, AwsNotifier, SystemClock> {
+    /// The deployed function: configuration from the process environment.
     pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
+        Self::from_vars(config, &ProcessEnv)
+    }
+
+    /// Configuration from `vars` (the local cloud passes the template's variables).
+    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
-            store: wiring::deployments(config)?,
+            store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),
-            notifier: wiring::notifier(config)?,
+            notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             timing: Timing {
-                timeout: seconds(ROLLOUT_TIMEOUT_SECONDS, DEFAULT_ROLLOUT_TIMEOUT)?,
-                poll_interval: seconds(POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL)?,
+                timeout: seconds(vars, ROLLOUT_TIMEOUT_SECONDS, DEFAULT_ROLLOUT_TIMEOUT)?,
+                poll_interval: seconds(vars, POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL)?,
             },
         })
     }

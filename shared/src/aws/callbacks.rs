@@ -22,7 +22,11 @@ impl TaskCallbacks for SfnCallbacks {
         let sent = self.client.send_task_success().task_token(task_token).output(output.to_string()).send().await;
         match sent {
             Ok(_) => Ok(Delivery::Sent),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_task_timed_out() || se.is_task_does_not_exist() || se.is_invalid_token()) => {
+            Err(e)
+                if e.as_service_error().is_some_and(|se| {
+                    se.is_task_timed_out() || se.is_task_does_not_exist() || se.is_invalid_token()
+                }) =>
+            {
                 Ok(Delivery::Gone)
             }
             Err(e) => Err(classify("SendTaskSuccess", e)),

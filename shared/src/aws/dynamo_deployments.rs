@@ -10,17 +10,17 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
 use super::errors::classify;
-use crate::domain::{iso, Deployment, DeploymentId, Phase, TimelineEntry, Transition, Verdict};
+use crate::DeployError;
+use crate::domain::{Deployment, DeploymentId, Phase, TimelineEntry, Transition, Verdict, iso};
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
-use crate::DeployError;
 
 pub const BY_SERVICE_INDEX: &str = "ByService";
 pub const RECENT_INDEX: &str = "Recent";
@@ -59,7 +59,9 @@ impl<R> ConditionFailed for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::
     }
 }
 
-impl<R> ConditionFailed for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R> {
+impl<R> ConditionFailed
+    for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>
+{
     fn condition_failed(&self) -> bool {
         self.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception())
     }
@@ -82,7 +84,14 @@ impl DynamoDeployments {
             .return_values(ReturnValue::AllNew)
     }
 
-    async fn query_index(&self, index: &str, key_name: &str, key: &str, newest_first: bool, limit: Option<usize>) -> Result<Vec<Deployment>> {
+    async fn query_index(
+        &self,
+        index: &str,
+        key_name: &str,
+        key: &str,
+        newest_first: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Deployment>> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -164,7 +173,8 @@ impl DeploymentStore for DynamoDeployments {
             "#timeline = list_append(if_not_exists(#timeline, :empty), :entry)".to_owned(),
         ];
         let mut removes: Vec<&str> = Vec::new();
-        let mut names: Vec<(&str, &str)> = vec![("#status", "status"), ("#updatedAt", "updatedAt"), ("#timeline", "timeline")];
+        let mut names: Vec<(&str, &str)> =
+            vec![("#status", "status"), ("#updatedAt", "updatedAt"), ("#timeline", "timeline")];
         let mut values: Vec<(String, AttributeValue)> = vec![
             (":to".into(), s(t.to.as_str())),
             (":at".into(), s(iso::format(&t.at))),
@@ -233,7 +243,13 @@ impl DeploymentStore for DynamoDeployments {
         }
     }
 
-    async fn store_task_token(&self, id: &DeploymentId, phase: Phase, ecs_deployment_id: &str, token: &str) -> Result<Deployment> {
+    async fn store_task_token(
+        &self,
+        id: &DeploymentId,
+        phase: Phase,
+        ecs_deployment_id: &str,
+        token: &str,
+    ) -> Result<Deployment> {
         let sent = self
             .update(id)
             .update_expression("SET #w.#token = :token")
@@ -284,7 +300,9 @@ impl DeploymentStore for DynamoDeployments {
                 // may still have to deliver it) or the watch moved on (None).
                 let current = self.get(id).await?;
                 Ok(current.filter(|d| {
-                    d.watch.as_ref().is_some_and(|w| w.phase == verdict.phase && w.ecs_deployment_id == verdict.ecs_deployment_id)
+                    d.watch
+                        .as_ref()
+                        .is_some_and(|w| w.phase == verdict.phase && w.ecs_deployment_id == verdict.ecs_deployment_id)
                 }))
             }
             Err(e) => Err(classify("UpdateItem verdict", e)),

@@ -1,14 +1,14 @@
 //! The deploy-targets table: partition key `repository`, sort key `targetId`.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::errors::classify;
+use crate::DeployError;
 use crate::domain::DeployTarget;
 use crate::error::Result;
 use crate::ports::DeployTargets;
-use crate::DeployError;
 
 #[derive(Debug, Clone)]
 pub struct DynamoTargets {

@@ -3,17 +3,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use aws_sdk_ecs::types::{DesiredStatus, Service, TaskDefinitionField};
 use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{DesiredStatus, Service, TaskDefinitionField};
 
 use aws_sdk_ecs::operation::update_service::UpdateServiceError;
 
 use super::errors::classify;
-use super::task_definition_json::{register_body, CaptureBody, ReplaceBody};
+use super::task_definition_json::{CaptureBody, ReplaceBody, register_body};
+use crate::DeployError;
 use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
 use crate::error::Result;
 use crate::ports::Ecs;
-use crate::DeployError;
 
 /// DescribeTasks takes at most 100 task ARNs per call.
 const DESCRIBE_TASKS_BATCH: usize = 100;
@@ -46,8 +46,12 @@ impl EcsClient {
             .send()
             .await
             .map_err(|e| classify("DescribeTaskDefinition", e))?;
-        let raw = capture.take().ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: no response body")))?;
-        let td = out.task_definition().ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: empty response")))?;
+        let raw = capture
+            .take()
+            .ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: no response body")))?;
+        let td = out
+            .task_definition()
+            .ok_or_else(|| DeployError::Aws(format!("DescribeTaskDefinition {arn}: empty response")))?;
         let view = TaskDefinitionView {
             arn: td.task_definition_arn().unwrap_or(arn).to_owned(),
             family: td.family().unwrap_or_default().to_owned(),
@@ -66,10 +70,7 @@ impl EcsClient {
                 .collect(),
         };
         let entry = (view, raw);
-        self.described
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(arn.to_owned(), entry.clone());
+        self.described.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(arn.to_owned(), entry.clone());
         Ok(entry)
     }
 }
@@ -78,9 +79,10 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
     let mut target_group_arns: Vec<String> = Vec::new();
     for lb in s.load_balancers() {
         if let Some(tg) = lb.target_group_arn()
-            && !target_group_arns.iter().any(|t| t == tg) {
-                target_group_arns.push(tg.to_owned());
-            }
+            && !target_group_arns.iter().any(|t| t == tg)
+        {
+            target_group_arns.push(tg.to_owned());
+        }
     }
     ServiceSnapshot {
         service_arn: s.service_arn().unwrap_or_default().to_owned(),
@@ -116,18 +118,19 @@ impl Ecs for EcsClient {
                 classify("DescribeServices", e)
             }
         })?;
-        out.services()
-            .iter()
-            .find(|s| s.status() != Some("INACTIVE"))
-            .map(snapshot)
-            .ok_or_else(not_found)
+        out.services().iter().find(|s| s.status() != Some("INACTIVE")).map(snapshot).ok_or_else(not_found)
     }
 
     async fn describe_task_definition(&self, arn: &str) -> Result<TaskDefinitionView> {
         Ok(self.describe_raw(arn).await?.0)
     }
 
-    async fn register_revision(&self, source_arn: &str, images: &BTreeMap<String, String>, tags: &[(String, String)]) -> Result<String> {
+    async fn register_revision(
+        &self,
+        source_arn: &str,
+        images: &BTreeMap<String, String>,
+        tags: &[(String, String)],
+    ) -> Result<String> {
         let (source, raw) = self.describe_raw(source_arn).await?;
         let body = register_body(&raw, images, tags)?;
         // The typed input only has to pass the SDK's required-member check;
@@ -205,18 +208,20 @@ impl Ecs for EcsClient {
                 .send()
                 .await
                 .map_err(|e| classify("DescribeTasks", e))?;
-            tasks.extend(out.tasks().iter().map(|t| TaskView {
-                task_arn: t.task_arn().unwrap_or_default().to_owned(),
-                started_by: t.started_by().map(str::to_owned),
-                task_definition_arn: t.task_definition_arn().unwrap_or_default().to_owned(),
-                last_status: t.last_status().unwrap_or_default().to_owned(),
-                private_ips: t
-                    .attachments()
-                    .iter()
-                    .flat_map(|a| a.details())
-                    .filter(|d| d.name() == Some("privateIPv4Address"))
-                    .filter_map(|d| d.value().map(str::to_owned))
-                    .collect(),
+            tasks.extend(out.tasks().iter().map(|t| {
+                TaskView {
+                    task_arn: t.task_arn().unwrap_or_default().to_owned(),
+                    started_by: t.started_by().map(str::to_owned),
+                    task_definition_arn: t.task_definition_arn().unwrap_or_default().to_owned(),
+                    last_status: t.last_status().unwrap_or_default().to_owned(),
+                    private_ips: t
+                        .attachments()
+                        .iter()
+                        .flat_map(|a| a.details())
+                        .filter(|d| d.name() == Some("privateIPv4Address"))
+                        .filter_map(|d| d.value().map(str::to_owned))
+                        .collect(),
+                }
             }));
         }
         Ok(tasks)

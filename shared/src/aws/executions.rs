@@ -33,7 +33,9 @@ impl Executions for SfnExecutions {
             .await;
         match sent {
             Ok(out) => Ok(StartOutcome::Started { execution_arn: out.execution_arn }),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_execution_already_exists()) => Ok(StartOutcome::AlreadyStarted),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_execution_already_exists()) => {
+                Ok(StartOutcome::AlreadyStarted)
+            }
             Err(e) => Err(classify("StartExecution", e)),
         }
     }

@@ -3,10 +3,10 @@
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use super::errors::classify;
-use crate::domain::{DeploymentStateChange, HumanMessage, EVENT_DETAIL_TYPE, EVENT_SOURCE};
+use crate::DeployError;
+use crate::domain::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
 use crate::error::Result;
 use crate::ports::Notifier;
-use crate::DeployError;
 
 #[derive(Debug, Clone)]
 pub struct AwsNotifier {
@@ -17,7 +17,12 @@ pub struct AwsNotifier {
 }
 
 impl AwsNotifier {
-    pub fn new(events: aws_sdk_eventbridge::Client, sns: aws_sdk_sns::Client, event_bus: impl Into<String>, topic_arn: impl Into<String>) -> Self {
+    pub fn new(
+        events: aws_sdk_eventbridge::Client,
+        sns: aws_sdk_sns::Client,
+        event_bus: impl Into<String>,
+        topic_arn: impl Into<String>,
+    ) -> Self {
         Self { events, sns, event_bus: event_bus.into(), topic_arn: topic_arn.into() }
     }
 }

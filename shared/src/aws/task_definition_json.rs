@@ -11,10 +11,10 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
 };
-use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -93,7 +93,11 @@ fn bad(what: &str) -> DeployError {
 /// The RegisterTaskDefinition request body for a clone of the described task
 /// definition: every member but the read-only ones, as it came; `images` set
 /// on the named containers; `tags` merged over the source's tags.
-pub fn register_body(describe_response: &[u8], images: &std::collections::BTreeMap<String, String>, tags: &[(String, String)]) -> Result<Vec<u8>, DeployError> {
+pub fn register_body(
+    describe_response: &[u8],
+    images: &std::collections::BTreeMap<String, String>,
+    tags: &[(String, String)],
+) -> Result<Vec<u8>, DeployError> {
     let response: Value = serde_json::from_slice(describe_response).map_err(|e| bad(&e.to_string()))?;
     let mut td: Map<String, Value> =
         response.get("taskDefinition").and_then(Value::as_object).cloned().ok_or_else(|| bad("no taskDefinition"))?;

@@ -1,32 +1,34 @@
-//! Builds each adapter from the SDK configuration and the environment
+//! Builds each adapter from the SDK configuration and the variables
 //! `template.yaml` gives the functions. Clients are cheap handles over one
 //! shared connection pool: build them once per process.
 
 use aws_config::SdkConfig;
 
 use super::{AwsNotifier, DynamoDeployments, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
-use crate::config::{required, DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, STATE_MACHINE_ARN, TARGETS_TABLE};
 use crate::DeployError;
+use crate::config::{
+    DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,
+};
 
-pub fn deployments(config: &SdkConfig) -> Result<DynamoDeployments, DeployError> {
-    Ok(DynamoDeployments::new(aws_sdk_dynamodb::Client::new(config), required(DEPLOYMENTS_TABLE)?))
+pub fn deployments(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoDeployments, DeployError> {
+    Ok(DynamoDeployments::new(aws_sdk_dynamodb::Client::new(config), required(vars, DEPLOYMENTS_TABLE)?))
 }
 
-pub fn targets(config: &SdkConfig) -> Result<DynamoTargets, DeployError> {
-    Ok(DynamoTargets::new(aws_sdk_dynamodb::Client::new(config), required(TARGETS_TABLE)?))
+pub fn targets(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoTargets, DeployError> {
+    Ok(DynamoTargets::new(aws_sdk_dynamodb::Client::new(config), required(vars, TARGETS_TABLE)?))
 }
 
-pub fn notifier(config: &SdkConfig) -> Result<AwsNotifier, DeployError> {
+pub fn notifier(config: &SdkConfig, vars: &impl Vars) -> Result<AwsNotifier, DeployError> {
     Ok(AwsNotifier::new(
         aws_sdk_eventbridge::Client::new(config),
         aws_sdk_sns::Client::new(config),
-        required(EVENT_BUS_NAME)?,
-        required(NOTIFICATION_TOPIC_ARN)?,
+        required(vars, EVENT_BUS_NAME)?,
+        required(vars, NOTIFICATION_TOPIC_ARN)?,
     ))
 }
 
-pub fn executions(config: &SdkConfig) -> Result<SfnExecutions, DeployError> {
-    Ok(SfnExecutions::new(aws_sdk_sfn::Client::new(config), required(STATE_MACHINE_ARN)?))
+pub fn executions(config: &SdkConfig, vars: &impl Vars) -> Result<SfnExecutions, DeployError> {
+    Ok(SfnExecutions::new(aws_sdk_sfn::Client::new(config), required(vars, STATE_MACHINE_ARN)?))
 }
 
 pub fn ecs(config: &SdkConfig) -> EcsClient {

@@ -26,7 +26,11 @@ impl DeploymentId {
 
     pub fn parse(s: &str) -> Result<Self, DeployError> {
         let ok = s.len() == 26 && s.starts_with("d-") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
-        if ok { Ok(Self(s.to_owned())) } else { Err(DeployError::InvalidInput(format!("{s:?} is not a deployment id"))) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(DeployError::InvalidInput(format!("{s:?} is not a deployment id")))
+        }
     }
 
     pub fn as_str(&self) -> &str {

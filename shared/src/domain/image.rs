@@ -19,7 +19,8 @@ impl ImageDigest {
         let hex = s
             .strip_prefix("sha256:")
             .ok_or_else(|| DeployError::MalformedEvent(format!("image digest {s:?} is not sha256:<hex>")))?;
-        let ok = (32..=128).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let ok =
+            (32..=128).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
             return Err(DeployError::MalformedEvent(format!("image digest {s:?} is not sha256:<hex>")));
         }

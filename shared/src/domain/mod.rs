@@ -11,12 +11,16 @@ mod status;
 mod tag_rule;
 mod target;
 
-pub use deployment::{iso, Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch};
+pub use deployment::{
+    Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch, iso,
+};
 pub use image::{ImageDigest, ImageRef};
-pub use notification::{DeploymentStateChange, HumanMessage, EVENT_DETAIL_TYPE, EVENT_SOURCE};
-pub use revision::{plan_image_update, ContainerImage, ImagePlan, TaskDefinitionView, DEPLOYMENT_TAG_KEY, IMAGE_TAG_KEY};
+pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
+pub use revision::{
+    ContainerImage, DEPLOYMENT_TAG_KEY, IMAGE_TAG_KEY, ImagePlan, TaskDefinitionView, plan_image_update,
+};
 pub use rollout::{
-    evaluate, short_tg, EcsDeploymentView, Outcome, ServiceSnapshot, TargetGroupHealth, TargetView, TaskView, Verdict,
+    EcsDeploymentView, Outcome, ServiceSnapshot, TargetGroupHealth, TargetView, TaskView, Verdict, evaluate, short_tg,
 };
 pub use status::DeploymentStatus;
 pub use tag_rule::TagRule;

@@ -101,7 +101,10 @@ mod tests {
         TaskDefinitionView {
             arn: "arn:aws:ecs:us-east-1:1:task-definition/web:7".into(),
             family: "web".into(),
-            containers: containers.iter().map(|(n, i)| ContainerImage { name: (*n).into(), image: (*i).into() }).collect(),
+            containers: containers
+                .iter()
+                .map(|(n, i)| ContainerImage { name: (*n).into(), image: (*i).into() })
+                .collect(),
             tags: vec![],
         }
     }
@@ -125,7 +128,8 @@ mod tests {
     #[test]
     fn named_containers_only() {
         let t = td(&[("app", "x/web:v1"), ("worker", "x/web:v1")]);
-        let ImagePlan::Update { images, .. } = plan_image_update(&t, REG, "web", NEW, &["worker".into()]).unwrap() else {
+        let ImagePlan::Update { images, .. } = plan_image_update(&t, REG, "web", NEW, &["worker".into()]).unwrap()
+        else {
             panic!("expected update")
         };
         assert_eq!(images.keys().collect::<Vec<_>>(), ["worker"]);

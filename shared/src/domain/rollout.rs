@@ -181,7 +181,8 @@ pub fn evaluate(
         .collect();
 
     if ecs_done && unhealthy.is_empty() {
-        let reason = format!("ECS {what} {id} completed: {} tasks running, every target group healthy", ours.running_count);
+        let reason =
+            format!("ECS {what} {id} completed: {} tasks running, every target group healthy", ours.running_count);
         return verdict(Outcome::Succeeded, reason, target_health);
     }
     let progress = format!(
@@ -224,11 +225,8 @@ fn target_group_health(
                 })
                 .collect();
             // One task may be registered on several ports; count tasks, not targets.
-            let healthy: BTreeSet<&str> = targets
-                .iter()
-                .filter(|t| t.state == "healthy")
-                .filter_map(|t| t.task_arn.as_deref())
-                .collect();
+            let healthy: BTreeSet<&str> =
+                targets.iter().filter(|t| t.state == "healthy").filter_map(|t| t.task_arn.as_deref()).collect();
             TargetGroupHealth {
                 target_group_arn: arn.clone(),
                 desired_count: ours.desired_count,
@@ -407,7 +405,8 @@ mod tests {
         let svc = service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", None, 2)]);
         let health = vec![(TG.to_owned(), vec![target(3, "healthy"), target(4, "healthy")])];
         assert_eq!(evaluate(&watch(Phase::Rollout), &svc, &tasks(), &health, at(1)).outcome, Outcome::Succeeded);
-        let svc = service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", None, 2), dep("ecs-svc/1", "ACTIVE", "web:1", None, 1)]);
+        let svc =
+            service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", None, 2), dep("ecs-svc/1", "ACTIVE", "web:1", None, 1)]);
         assert_eq!(evaluate(&watch(Phase::Rollout), &svc, &tasks(), &health, at(1)).outcome, Outcome::InProgress);
     }
 

@@ -20,7 +20,8 @@ impl ServiceRef {
         let cluster = short_name(cluster);
         let service = short_name(service);
         for (what, v) in [("cluster", cluster), ("service", service)] {
-            if v.is_empty() || v.len() > 255 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if v.is_empty() || v.len() > 255 || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 return Err(DeployError::InvalidInput(format!("{what} name {v:?} is not a valid ECS name")));
             }
         }
@@ -35,11 +36,7 @@ impl ServiceRef {
 
 /// `arn:aws:ecs:r:a:service/cluster/name` → `name`; a plain name stays as it is.
 fn short_name(name_or_arn: &str) -> &str {
-    if name_or_arn.starts_with("arn:") {
-        name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
-    } else {
-        name_or_arn
-    }
+    if name_or_arn.starts_with("arn:") { name_or_arn.rsplit('/').next().unwrap_or(name_or_arn) } else { name_or_arn }
 }
 
 /// One row of the deploy-targets table.
@@ -84,7 +81,8 @@ mod tests {
 
     #[test]
     fn service_ref_accepts_arns_and_names() {
-        let a = ServiceRef::new("arn:aws:ecs:us-east-1:1:cluster/demo", "arn:aws:ecs:us-east-1:1:service/demo/web").unwrap();
+        let a = ServiceRef::new("arn:aws:ecs:us-east-1:1:cluster/demo", "arn:aws:ecs:us-east-1:1:service/demo/web")
+            .unwrap();
         let b = ServiceRef::new("demo", "web").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.key(), "demo/web");

@@ -1,10 +1,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+use crate::DeployError;
 use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
 use crate::error::Result;
 use crate::ports::Ecs;
-use crate::DeployError;
 
 #[derive(Debug, Default)]
 struct State {
@@ -157,13 +157,16 @@ impl Ecs for FakeEcs {
             .ok_or_else(|| DeployError::Aws(format!("ClientException: unable to describe task definition {arn}")))
     }
 
-    async fn register_revision(&self, source_arn: &str, images: &BTreeMap<String, String>, tags: &[(String, String)]) -> Result<String> {
+    async fn register_revision(
+        &self,
+        source_arn: &str,
+        images: &BTreeMap<String, String>,
+        tags: &[(String, String)],
+    ) -> Result<String> {
         let mut s = super::lock(&self.0);
-        let source = s
-            .task_definitions
-            .get(source_arn)
-            .cloned()
-            .ok_or_else(|| DeployError::Aws(format!("ClientException: unable to describe task definition {source_arn}")))?;
+        let source = s.task_definitions.get(source_arn).cloned().ok_or_else(|| {
+            DeployError::Aws(format!("ClientException: unable to describe task definition {source_arn}"))
+        })?;
         let revision = s.task_definitions.values().filter(|t| t.family == source.family).count() + 1;
         let arn = format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{}:{revision}", source.family);
         let mut merged = source.tags.clone();
@@ -177,7 +180,10 @@ impl Ecs for FakeEcs {
             containers: source
                 .containers
                 .iter()
-                .map(|c| ContainerImage { name: c.name.clone(), image: images.get(&c.name).cloned().unwrap_or_else(|| c.image.clone()) })
+                .map(|c| ContainerImage {
+                    name: c.name.clone(),
+                    image: images.get(&c.name).cloned().unwrap_or_else(|| c.image.clone()),
+                })
                 .collect(),
             tags: merged,
         };

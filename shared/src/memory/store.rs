@@ -1,10 +1,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::DeployError;
 use crate::domain::{Deployment, DeploymentId, Phase, Transition, Verdict};
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
-use crate::DeployError;
 
 /// The deployments table in a map, with the adapter's conditional semantics.
 #[derive(Debug, Default)]
@@ -45,14 +45,19 @@ impl DeploymentStore for MemoryStore {
         Ok(TransitionOutcome::Moved(d.clone()))
     }
 
-    async fn store_task_token(&self, id: &DeploymentId, phase: Phase, ecs_deployment_id: &str, token: &str) -> Result<Deployment> {
+    async fn store_task_token(
+        &self,
+        id: &DeploymentId,
+        phase: Phase,
+        ecs_deployment_id: &str,
+        token: &str,
+    ) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
-        let w = d
-            .watch
-            .as_mut()
-            .filter(|w| w.phase == phase && w.ecs_deployment_id == ecs_deployment_id)
-            .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} does not watch {ecs_deployment_id}")))?;
+        let w =
+            d.watch.as_mut().filter(|w| w.phase == phase && w.ecs_deployment_id == ecs_deployment_id).ok_or_else(
+                || DeployError::InvalidInput(format!("deployment {id} does not watch {ecs_deployment_id}")),
+            )?;
         if w.verdict.is_some() {
             return Err(DeployError::VerdictReady(id.to_string()));
         }
@@ -63,7 +68,8 @@ impl DeploymentStore for MemoryStore {
     async fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> Result<Option<Deployment>> {
         let mut map = super::lock(&self.0);
         let Some(d) = map.get_mut(id) else { return Ok(None) };
-        let Some(w) = d.watch.as_mut().filter(|w| w.ecs_deployment_id == verdict.ecs_deployment_id && w.phase == verdict.phase)
+        let Some(w) =
+            d.watch.as_mut().filter(|w| w.ecs_deployment_id == verdict.ecs_deployment_id && w.phase == verdict.phase)
         else {
             return Ok(None);
         };

@@ -1,10 +1,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::DeployError;
 use crate::domain::TargetView;
 use crate::error::Result;
 use crate::ports::TargetHealth;
-use crate::DeployError;
 
 #[derive(Debug, Default)]
 pub struct MemoryTargetHealth(Mutex<HashMap<String, Vec<TargetView>>>);

@@ -4,7 +4,9 @@ use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartOutcome {
-    Started { execution_arn: String },
+    Started {
+        execution_arn: String,
+    },
     /// An execution with this name exists already: nothing new was started.
     AlreadyStarted,
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{
-    Deployment, DeployTarget, DeploymentId, DeploymentStateChange, HumanMessage, Phase, ServiceSnapshot, TargetView,
+    DeployTarget, Deployment, DeploymentId, DeploymentStateChange, HumanMessage, Phase, ServiceSnapshot, TargetView,
     TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;

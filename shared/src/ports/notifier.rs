@@ -7,5 +7,9 @@ use crate::error::Result;
 pub trait Notifier: Send + Sync {
     /// Publishes the machine-readable event, and the human message if given
     /// (terminal outcomes). At least once: a repeated step may publish again.
-    fn publish(&self, change: &DeploymentStateChange, human: Option<&HumanMessage>) -> impl Future<Output = Result<()>> + Send;
+    fn publish(
+        &self,
+        change: &DeploymentStateChange,
+        human: Option<&HumanMessage>,
+    ) -> impl Future<Output = Result<()>> + Send;
 }

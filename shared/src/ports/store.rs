@@ -60,7 +60,11 @@ pub trait DeploymentStore: Send + Sync {
     /// unless one is recorded already, and returns the record as it is after
     /// (with the task token, if the run stored one). `None` when the record no
     /// longer watches that deployment.
-    fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+    fn record_verdict(
+        &self,
+        id: &DeploymentId,
+        verdict: &Verdict,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
     /// Records with an active watch (WAITING or ROLLING_BACK): few at any time.
     fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send;

@@ -7,10 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::DeployError;
 use crate::domain::{DeploymentId, Phase};
 use crate::error::Result;
 use crate::ports::DeploymentStore;
-use crate::DeployError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,10 +25,9 @@ pub async fn await_rollout(input: &AwaitInput, store: &impl DeploymentStore) -> 
         return Err(DeployError::InvalidInput("taskToken is empty".into()));
     }
     let d = super::load(store, &input.deployment_id).await?;
-    let watch = d
-        .watch
-        .filter(|w| w.phase == input.phase)
-        .ok_or_else(|| DeployError::InvalidInput(format!("deployment {} has no {:?} watch", input.deployment_id, input.phase)))?;
+    let watch = d.watch.filter(|w| w.phase == input.phase).ok_or_else(|| {
+        DeployError::InvalidInput(format!("deployment {} has no {:?} watch", input.deployment_id, input.phase))
+    })?;
     store.store_task_token(&input.deployment_id, input.phase, &watch.ecs_deployment_id, &input.task_token).await?;
     tracing::info!(deployment = %input.deployment_id, ecs_deployment = %watch.ecs_deployment_id, "waiting for ECS events");
     Ok(())

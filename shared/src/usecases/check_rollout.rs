@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{load, observe};
+use crate::DeployError;
 use crate::domain::{DeploymentId, Phase, Verdict};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, TargetHealth};
-use crate::DeployError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,11 +24,9 @@ pub async fn check_rollout(
     clock: &impl Clock,
 ) -> Result<Verdict> {
     let d = load(store, &input.deployment_id).await?;
-    let watch = d
-        .watch
-        .clone()
-        .filter(|w| w.phase == input.phase)
-        .ok_or_else(|| DeployError::InvalidInput(format!("deployment {} has no {:?} watch", input.deployment_id, input.phase)))?;
+    let watch = d.watch.clone().filter(|w| w.phase == input.phase).ok_or_else(|| {
+        DeployError::InvalidInput(format!("deployment {} has no {:?} watch", input.deployment_id, input.phase))
+    })?;
     // An event already decided: that verdict stands (it may be an alarm, which
     // a look at ECS alone would not see).
     if let Some(v) = watch.verdict.clone().filter(Verdict::is_final) {

@@ -12,20 +12,20 @@ mod register_revision;
 mod roll_back;
 mod update_service;
 
-pub use await_rollout::{await_rollout, AwaitInput};
-pub use check_rollout::{check_rollout, CheckInput};
+pub use await_rollout::{AwaitInput, await_rollout};
+pub use check_rollout::{CheckInput, check_rollout};
 pub use observe::observe;
-pub use on_ecs_event::{on_ecs_event, EcsSignal, SignalReport};
-pub use on_image_push::{on_image_push, ImagePush, PushReport};
-pub use record_outcome::{record_outcome, FinalOutcome, OutcomeInput, OutcomeOutput, StepError};
+pub use on_ecs_event::{EcsSignal, SignalReport, on_ecs_event};
+pub use on_image_push::{ImagePush, PushReport, on_image_push};
+pub use record_outcome::{FinalOutcome, OutcomeInput, OutcomeOutput, StepError, record_outcome};
 pub use recorder::Recorder;
-pub use register_revision::{register_revision, RegisterOutcome, RegisterOutput};
-pub use roll_back::{roll_back, FailedVerdict, RollBackInput, RollBackOutput};
-pub use update_service::{update_service, Timing, UpdateOutput};
+pub use register_revision::{RegisterOutcome, RegisterOutput, register_revision};
+pub use roll_back::{FailedVerdict, RollBackInput, RollBackOutput, roll_back};
+pub use update_service::{Timing, UpdateOutput, update_service};
 
+use crate::DeployError;
 use crate::domain::{Deployment, DeploymentId};
 use crate::ports::DeploymentStore;
-use crate::DeployError;
 
 /// Input of the steps that need nothing but the deployment id.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]

@@ -1,6 +1,6 @@
 //! Looks at ECS and the load balancer and decides how a watch stands.
 
-use crate::domain::{evaluate, Deployment, Verdict, Watch};
+use crate::domain::{Deployment, Verdict, Watch, evaluate};
 use crate::error::Result;
 use crate::ports::{Clock, Ecs, TargetHealth};
 

@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use super::observe;
-use crate::domain::{short_tg, Deployment, Phase, Verdict, Watch};
-use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Delivery, Ecs, TargetHealth, TaskCallbacks};
 use crate::DeployError;
+use crate::domain::{Deployment, Phase, Verdict, Watch, short_tg};
+use crate::error::Result;
+use crate::ports::{Clock, Delivery, DeploymentStore, Ecs, TargetHealth, TaskCallbacks};
 
 /// What an incoming event says, reduced to what finds the waiting run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,8 @@ fn concerns(signal: &EcsSignal, d: &Deployment, w: &Watch) -> bool {
         }
         // An alarm fails a rollout, not the rollback that is recovering from one.
         EcsSignal::Alarm { target_groups, .. } => {
-            w.phase == Phase::Rollout && w.target_group_arns.iter().any(|tg| target_groups.iter().any(|a| a == short_tg(tg)))
+            w.phase == Phase::Rollout
+                && w.target_group_arns.iter().any(|tg| target_groups.iter().any(|a| a == short_tg(tg)))
         }
     }
 }

@@ -5,10 +5,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Recorder;
+use crate::DeployError;
 use crate::domain::{Deployment, DeploymentStatus, ImageDigest, ImageRef, NewDeployment};
 use crate::error::Result;
 use crate::ports::{Clock, CreateOutcome, DeployTargets, DeploymentStore, Executions, Notifier, StartOutcome};
-use crate::DeployError;
 
 /// A successful ECR push, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]

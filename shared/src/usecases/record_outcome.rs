@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{load, Recorder};
+use super::{Recorder, load};
+use crate::DeployError;
 use crate::domain::{DeploymentId, DeploymentStatus, Outcome, RecordPatch, Verdict};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Notifier};
-use crate::DeployError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -76,7 +76,11 @@ pub async fn record_outcome(
                 .as_ref()
                 .filter(|v| v.outcome == Outcome::Succeeded && v.phase == crate::domain::Phase::Rollout)
                 .ok_or_else(|| DeployError::InvalidInput("SUCCEEDED needs a successful rollout verdict".into()))?;
-            (DeploymentStatus::Succeeded, v.reason.clone(), RecordPatch { target_health: health, watch: Some(None), ..Default::default() })
+            (
+                DeploymentStatus::Succeeded,
+                v.reason.clone(),
+                RecordPatch { target_health: health, watch: Some(None), ..Default::default() },
+            )
         }
         FinalOutcome::RolledBack => {
             let v = input
@@ -96,7 +100,8 @@ pub async fn record_outcome(
             if let Some(r) = &d.failure_reason {
                 reasons.push(format!("rollout: {r}"));
             }
-            let this = input.error.as_ref().map(StepError::message).or(verdict_reason).unwrap_or_else(|| "failed".into());
+            let this =
+                input.error.as_ref().map(StepError::message).or(verdict_reason).unwrap_or_else(|| "failed".into());
             reasons.push(if d.status == DeploymentStatus::RollingBack { format!("rollback: {this}") } else { this });
             let reason = reasons.join("; ");
             (

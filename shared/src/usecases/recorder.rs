@@ -1,6 +1,8 @@
 //! Status writes and their announcements, always together.
 
-use crate::domain::{Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HumanMessage, RecordPatch, Transition};
+use crate::domain::{
+    Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HumanMessage, RecordPatch, Transition,
+};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Notifier, TransitionOutcome};
 

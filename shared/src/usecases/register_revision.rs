@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{load, Recorder};
-use crate::domain::{plan_image_update, DeploymentId, DeploymentStatus, ImagePlan, ImageRef, RecordPatch, DEPLOYMENT_TAG_KEY, IMAGE_TAG_KEY};
+use super::{Recorder, load};
+use crate::DeployError;
+use crate::domain::{
+    DEPLOYMENT_TAG_KEY, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImagePlan, ImageRef, RecordPatch,
+    plan_image_update,
+};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
-use crate::DeployError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -37,7 +40,11 @@ pub async fn register_revision(
 ) -> Result<RegisterOutput> {
     let d = load(store, id).await?;
     let closed = |d: &crate::domain::Deployment| RegisterOutput {
-        outcome: if d.status == DeploymentStatus::Updating { RegisterOutcome::Registered } else { RegisterOutcome::Closed },
+        outcome: if d.status == DeploymentStatus::Updating {
+            RegisterOutcome::Registered
+        } else {
+            RegisterOutcome::Closed
+        },
         status: d.status,
         previous_task_definition: d.previous_task_definition.clone(),
         new_task_definition: d.new_task_definition.clone(),
@@ -51,12 +58,21 @@ pub async fn register_revision(
             return Ok(closed(&d));
         }
         s => {
-            return Err(DeployError::StaleTransition { id: id.to_string(), current: s, wanted: DeploymentStatus::Registering });
+            return Err(DeployError::StaleTransition {
+                id: id.to_string(),
+                current: s,
+                wanted: DeploymentStatus::Registering,
+            });
         }
     }
     let recorder = Recorder { store, notifier, clock };
     let d = recorder
-        .move_to(id, DeploymentStatus::Registering, format!("reading {}/{}", d.cluster, d.service), RecordPatch::default())
+        .move_to(
+            id,
+            DeploymentStatus::Registering,
+            format!("reading {}/{}", d.cluster, d.service),
+            RecordPatch::default(),
+        )
         .await?;
 
     let service = ecs.describe_service(&d.cluster, &d.service).await?;
@@ -106,7 +122,12 @@ pub async fn register_revision(
         .move_to(
             id,
             DeploymentStatus::Updating,
-            format!("registered {} from {} (containers: {})", short_td(&new_arn), short_td(&current.arn), containers.join(", ")),
+            format!(
+                "registered {} from {} (containers: {})",
+                short_td(&new_arn),
+                short_td(&current.arn),
+                containers.join(", ")
+            ),
             RecordPatch {
                 previous_task_definition: Some(current.arn.clone()),
                 new_task_definition: Some(new_arn),

@@ -4,11 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use super::register_revision::short_td;
 use super::update_service::Timing;
-use super::{load, Recorder, StepError};
+use super::{Recorder, StepError, load};
+use crate::DeployError;
 use crate::domain::{DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
-use crate::DeployError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,20 +60,24 @@ pub async fn roll_back(
     let reason = input.reason();
     let d = load(store, id).await?;
     if d.status == DeploymentStatus::RollingBack
-        && let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollback) {
-            return Ok(RollBackOutput {
-                ecs_deployment_id: w.ecs_deployment_id,
-                adopted: false,
-                poll_interval_seconds: timing.poll_interval.num_seconds(),
-            });
-        }
-    if !d.status.can_move_to(DeploymentStatus::RollingBack) {
-        return Err(DeployError::StaleTransition { id: id.to_string(), current: d.status, wanted: DeploymentStatus::RollingBack });
+        && let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollback)
+    {
+        return Ok(RollBackOutput {
+            ecs_deployment_id: w.ecs_deployment_id,
+            adopted: false,
+            poll_interval_seconds: timing.poll_interval.num_seconds(),
+        });
     }
-    let previous = d
-        .previous_task_definition
-        .clone()
-        .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} has no previous revision to roll back to")))?;
+    if !d.status.can_move_to(DeploymentStatus::RollingBack) {
+        return Err(DeployError::StaleTransition {
+            id: id.to_string(),
+            current: d.status,
+            wanted: DeploymentStatus::RollingBack,
+        });
+    }
+    let previous = d.previous_task_definition.clone().ok_or_else(|| {
+        DeployError::InvalidInput(format!("deployment {id} has no previous revision to roll back to"))
+    })?;
     let ours = d.ecs_deployment_id.clone().unwrap_or_default();
     let ours_td = d.new_task_definition.clone().unwrap_or_default();
 
@@ -90,7 +94,9 @@ pub async fn roll_back(
                 .iter()
                 .find(|dep| dep.status == "PRIMARY" && dep.task_definition == previous)
                 .map(|dep| dep.id.clone())
-                .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {previous}")))?;
+                .ok_or_else(|| {
+                    DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {previous}"))
+                })?;
             (updated, back, false)
         }
         Some(p) => {
@@ -127,5 +133,9 @@ pub async fn roll_back(
             },
         )
         .await?;
-    Ok(RollBackOutput { ecs_deployment_id: rollback_id, adopted, poll_interval_seconds: timing.poll_interval.num_seconds() })
+    Ok(RollBackOutput {
+        ecs_deployment_id: rollback_id,
+        adopted,
+        poll_interval_seconds: timing.poll_interval.num_seconds(),
+    })
 }

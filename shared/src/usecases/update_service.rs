@@ -4,11 +4,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::register_revision::short_td;
-use super::{load, Recorder};
-use crate::domain::{iso, DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
+use super::{Recorder, load};
+use crate::DeployError;
+use crate::domain::{DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch, iso};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
-use crate::DeployError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -47,7 +47,11 @@ pub async fn update_service(
         }
     }
     if d.status != DeploymentStatus::Updating {
-        return Err(DeployError::StaleTransition { id: id.to_string(), current: d.status, wanted: DeploymentStatus::Waiting });
+        return Err(DeployError::StaleTransition {
+            id: id.to_string(),
+            current: d.status,
+            wanted: DeploymentStatus::Waiting,
+        });
     }
     let new_td = d
         .new_task_definition

@@ -29,9 +29,9 @@ impl Drop for Moto {
 /// `.venv/bin/moto_server` of the repo (`make tools` installs it). A missing
 /// moto is an error, not a skip: these tests are part of `make test`.
 pub fn moto() -> Moto {
-    let bin = std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server")
-    });
+    let bin = std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server"));
     assert!(bin.exists(), "{} not found: run `make tools` (or set MOTO_SERVER)", bin.display());
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(&bin)
