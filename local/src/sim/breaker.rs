@@ -18,7 +18,9 @@ impl World {
         let s = &mut self.services[svc];
         let cfg = s.deployment_config.clone();
         let threshold = cfg.breaker_threshold(s.desired_count);
-        let Some(p) = s.deployments.first_mut() else { return };
+        let Some(p) = s.deployments.first_mut() else {
+            return;
+        };
         if p.rollout_state != RolloutState::InProgress {
             return;
         }
@@ -48,14 +50,23 @@ impl World {
             p.rollout_state_reason = reason.clone();
             p.updated_at = now;
         }
-        self.emit(DEPLOYMENT_STATE_CHANGE, vec![arn], deployment_detail("SERVICE_DEPLOYMENT_FAILED", &dep_id, now, &reason));
+        self.emit(
+            DEPLOYMENT_STATE_CHANGE,
+            vec![arn],
+            deployment_detail("SERVICE_DEPLOYMENT_FAILED", &dep_id, now, &reason),
+        );
         self.service_event(svc, format!("(service {name}) (deployment {dep_id}) deployment failed: {cause}."));
         if !cfg.breaker_rollback {
             return;
         }
-        let Some((good_id, good_td)) = self.services[svc].last_completed_task_def.clone() else { return };
+        let Some((good_id, good_td)) = self.services[svc].last_completed_task_def.clone() else {
+            return;
+        };
         let why = format!("ECS deployment circuit breaker: rolling back to deploymentId {good_id}.");
         let new_id = self.start_deployment(svc, &good_td, Some(why));
-        self.service_event(svc, format!("(service {name}) (deployment {new_id}) rolling back to deployment {good_id}."));
+        self.service_event(
+            svc,
+            format!("(service {name}) (deployment {new_id}) rolling back to deployment {good_id}."),
+        );
     }
 }

@@ -47,11 +47,7 @@ impl Clock {
 
 /// awsJson1_1 timestamp: epoch seconds as a JSON number.
 pub fn epoch_seconds(t: SimTime) -> serde_json::Value {
-    if t % 1000 == 0 {
-        serde_json::Value::from(t / 1000)
-    } else {
-        serde_json::Value::from(t as f64 / 1000.0)
-    }
+    if t % 1000 == 0 { serde_json::Value::from(t / 1000) } else { serde_json::Value::from(t as f64 / 1000.0) }
 }
 
 /// ISO 8601 with whole seconds, as in the `time` field of an EventBridge envelope.

@@ -36,7 +36,8 @@ impl World {
         s.task_def_arn = task_def_arn.to_string();
         s.steady = false;
         let arn = s.arn.clone();
-        let detail = deployment_detail("SERVICE_DEPLOYMENT_IN_PROGRESS", &id, now, &format!("ECS deployment {id} in progress."));
+        let detail =
+            deployment_detail("SERVICE_DEPLOYMENT_IN_PROGRESS", &id, now, &format!("ECS deployment {id} in progress."));
         self.emit(DEPLOYMENT_STATE_CHANGE, vec![arn], detail);
         id
     }

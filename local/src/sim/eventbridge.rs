@@ -55,7 +55,9 @@ async fn forward(client: aws_sdk_eventbridge::Client, mut rx: mpsc::UnboundedRec
                 tracing::warn!(failed = out.failed_entry_count(), "PutEvents rejected some simulator events")
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "PutEvents failed"),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_eventbridge::error::DisplayErrorContext(&e), "PutEvents failed")
+            }
         }
     }
 }
@@ -66,9 +68,8 @@ fn entry(event: &Value, bus: &str) -> PutEventsRequestEntry {
         .get("resources")
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect());
-    let time = chrono::DateTime::parse_from_rfc3339(&text("time"))
-        .ok()
-        .map(|t| DateTime::from_millis(t.timestamp_millis()));
+    let time =
+        chrono::DateTime::parse_from_rfc3339(&text("time")).ok().map(|t| DateTime::from_millis(t.timestamp_millis()));
     PutEventsRequestEntry::builder()
         .source(text("source"))
         .detail_type(text("detail-type"))

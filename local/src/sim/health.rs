@@ -26,7 +26,9 @@ impl World {
     /// group does not exist.
     pub fn elb_register(&mut self, tg_arn: &str, ip: &str, port: i64, az: Option<String>) -> bool {
         let now = self.now();
-        let Some(tg) = self.target_groups.get_mut(tg_arn) else { return false };
+        let Some(tg) = self.target_groups.get_mut(tg_arn) else {
+            return false;
+        };
         let fresh = Target {
             id: ip.to_string(),
             port,
@@ -51,7 +53,9 @@ impl World {
     /// Starts draining `ip:port`; false if it is not registered (or already draining).
     pub fn elb_deregister(&mut self, tg_arn: &str, ip: &str, port: i64) -> bool {
         let now = self.now();
-        let Some(tg) = self.target_groups.get_mut(tg_arn) else { return false };
+        let Some(tg) = self.target_groups.get_mut(tg_arn) else {
+            return false;
+        };
         let delay = tg.deregistration_delay();
         match tg.targets.iter_mut().find(|t| t.id == ip && t.port == port) {
             Some(t) if t.state != TargetState::Draining => {
@@ -70,7 +74,9 @@ impl World {
         let by_ip: BTreeMap<&str, &Task> = self
             .tasks
             .values()
-            .filter(|t| matches!(t.last_status, TaskStatus::Activating | TaskStatus::Running | TaskStatus::Deactivating))
+            .filter(|t| {
+                matches!(t.last_status, TaskStatus::Activating | TaskStatus::Running | TaskStatus::Deactivating)
+            })
             .filter_map(|t| t.ip().map(|ip| (ip, t)))
             .collect();
         let rng = &mut self.rng;
@@ -94,7 +100,9 @@ impl World {
 fn probe(task: Option<&Task>, port: i64, now: SimTime, rng: &mut Rng) -> Result<(), Failure> {
     let timeout = || ("Target.Timeout", "Request timed out".to_string());
     let code = |c: u16| ("Target.ResponseCodeMismatch", format!("Health checks failed with these codes: [{c}]"));
-    let Some(task) = task else { return Err(timeout()) };
+    let Some(task) = task else {
+        return Err(timeout());
+    };
     let answering = task.last_status == TaskStatus::Running || task.last_status == TaskStatus::Deactivating;
     match task.behavior_for_port(port) {
         _ if !answering => Err(timeout()),
@@ -164,7 +172,10 @@ mod tests {
     fn thresholds_gate_state_changes() {
         let mut t = target();
         apply(&mut t, Ok(()), 2, 2);
-        assert_eq!((t.state, t.reason.as_ref().map(|r| r.0)), (TargetState::Initial, Some("Elb.InitialHealthChecking")));
+        assert_eq!(
+            (t.state, t.reason.as_ref().map(|r| r.0)),
+            (TargetState::Initial, Some("Elb.InitialHealthChecking"))
+        );
         apply(&mut t, Ok(()), 2, 2);
         assert_eq!((t.state, t.reason.is_none()), (TargetState::Healthy, true));
         apply(&mut t, Err(("Target.Timeout", "x".into())), 2, 2);

@@ -164,9 +164,7 @@ impl ImageCatalogue {
             .and_then(|k| self.entries.get(&k))
             .or_else(|| r.tag_key().and_then(|k| self.entries.get(&k)))
             .cloned();
-        found.or_else(|| {
-            self.default_behavior.map(|behavior| ImageEntry { behavior, digest: r.digest.clone() })
-        })
+        found.or_else(|| self.default_behavior.map(|behavior| ImageEntry { behavior, digest: r.digest.clone() }))
     }
 
     /// All keys with their entries, for the state snapshot.

@@ -46,19 +46,15 @@ impl World {
         let s = &self.services[svc];
         let dep = s.deployment(deployment_id)?.clone();
         let td = self.task_def(&dep.task_def_arn)?.clone();
-        let (cluster, cluster_arn, group, service_arn) = (s.cluster.clone(), s.cluster_arn.clone(), s.group(), s.arn.clone());
+        let (cluster, cluster_arn, group, service_arn) =
+            (s.cluster.clone(), s.cluster_arn.clone(), s.group(), s.arn.clone());
         let tags = match s.extra.get("propagateTags").and_then(Value::as_str) {
             Some("SERVICE") => s.tags.clone(),
             Some("TASK_DEFINITION") => td.tags.clone(),
             _ => Vec::new(),
         };
         let id = self.rng.hex(32);
-        let containers = td
-            .containers()
-            .iter()
-            .enumerate()
-            .map(|(n, c)| self.container(&cluster, &id, n, c))
-            .collect();
+        let containers = td.containers().iter().enumerate().map(|(n, c)| self.container(&cluster, &id, n, c)).collect();
         let subnets: Vec<String> = dep
             .network_configuration
             .as_ref()
@@ -256,7 +252,8 @@ impl World {
                     }
                 }
             });
-            let cause = StopCause { code: "TaskFailedToStart", reason, failure: Some(FAILED_TO_START), wait_for_drain: false };
+            let cause =
+                StopCause { code: "TaskFailedToStart", reason, failure: Some(FAILED_TO_START), wait_for_drain: false };
             self.stop_task(id, cause);
             return;
         }
@@ -272,9 +269,13 @@ impl World {
     /// every target group of its service.
     fn register_task_targets(&mut self, id: &str) {
         let Some(t) = self.tasks.get(id) else { return };
-        let (Some(ip), Some(svc_arn)) = (t.ip().map(String::from), t.service_arn.clone()) else { return };
+        let (Some(ip), Some(svc_arn)) = (t.ip().map(String::from), t.service_arn.clone()) else {
+            return;
+        };
         let az = t.availability_zone.clone();
-        let Some(svc) = self.services.iter().rposition(|s| s.arn == svc_arn) else { return };
+        let Some(svc) = self.services.iter().rposition(|s| s.arn == svc_arn) else {
+            return;
+        };
         for lb in self.services[svc].load_balancers.clone() {
             if self.elb_register(&lb.target_group_arn, &ip, lb.container_port, Some(az.clone())) {
                 self.with_task(id, |t| {
@@ -285,7 +286,10 @@ impl World {
                     })
                 });
                 let name = self.services[svc].name.clone();
-                self.service_event(svc, format!("(service {name}) registered 1 targets in (target-group {})", lb.target_group_arn));
+                self.service_event(
+                    svc,
+                    format!("(service {name}) registered 1 targets in (target-group {})", lb.target_group_arn),
+                );
             }
         }
     }
@@ -293,15 +297,17 @@ impl World {
     /// Whether any of the task's targets is still registered or draining.
     pub(crate) fn task_targets_registered(&self, t: &Task) -> bool {
         let Some(ip) = t.ip() else { return false };
-        t.targets.iter().any(|x| {
-            self.target_groups.get(&x.target_group_arn).is_some_and(|tg| tg.target(ip, x.port).is_some())
-        })
+        t.targets
+            .iter()
+            .any(|x| self.target_groups.get(&x.target_group_arn).is_some_and(|tg| tg.target(ip, x.port).is_some()))
     }
 
     /// Sets desiredStatus STOPPED and starts the stop path; returns false if already stopping.
     pub fn stop_task(&mut self, id: &str, cause: StopCause) -> bool {
         let now = self.now();
-        let Some(t) = self.tasks.get(id) else { return false };
+        let Some(t) = self.tasks.get(id) else {
+            return false;
+        };
         if t.desired_status == "STOPPED" {
             return false;
         }
@@ -333,14 +339,13 @@ impl World {
         if next == TaskStatus::Deactivating {
             self.deregister_task_targets(id);
         }
-        if let (Some(kind), Some(dep), Some(svc_arn)) = (cause.failure, dep, svc_arn) {
-            if let Some(svc) = self.services.iter_mut().rev().find(|s| s.arn == svc_arn) {
-                if let Some(d) = svc.deployment_mut(&dep) {
-                    d.failed_tasks += 1;
-                    d.last_failure = Some(kind);
-                    d.updated_at = now;
-                }
-            }
+        if let (Some(kind), Some(dep), Some(svc_arn)) = (cause.failure, dep, svc_arn)
+            && let Some(svc) = self.services.iter_mut().rev().find(|s| s.arn == svc_arn)
+            && let Some(d) = svc.deployment_mut(&dep)
+        {
+            d.failed_tasks += 1;
+            d.last_failure = Some(kind);
+            d.updated_at = now;
         }
         self.set_status(id, next);
         true
@@ -348,14 +353,19 @@ impl World {
 
     fn deregister_task_targets(&mut self, id: &str) {
         let Some(t) = self.tasks.get(id) else { return };
-        let Some(ip) = t.ip().map(String::from) else { return };
+        let Some(ip) = t.ip().map(String::from) else {
+            return;
+        };
         let svc = t.service_arn.as_ref().and_then(|a| self.services.iter().rposition(|s| &s.arn == a));
         for x in t.targets.clone() {
             if self.elb_deregister(&x.target_group_arn, &ip, x.port)
                 && let Some(svc) = svc
             {
                 let name = self.services[svc].name.clone();
-                self.service_event(svc, format!("(service {name}) deregistered 1 targets in (target-group {})", x.target_group_arn));
+                self.service_event(
+                    svc,
+                    format!("(service {name}) deregistered 1 targets in (target-group {})", x.target_group_arn),
+                );
             }
         }
     }

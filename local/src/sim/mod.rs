@@ -4,8 +4,8 @@
 pub mod api;
 pub mod clock;
 pub mod config;
-pub mod events;
 pub mod eventbridge;
+pub mod events;
 pub mod images;
 pub mod model;
 pub mod render;
@@ -119,7 +119,12 @@ impl Sim {
     }
 
     /// Adds `image` (and its `digest`) to the catalogue; returns the keys stored.
-    pub fn register_image(&self, image: &str, digest: Option<&str>, behavior: Behavior) -> Result<Vec<String>, ImageError> {
+    pub fn register_image(
+        &self,
+        image: &str,
+        digest: Option<&str>,
+        behavior: Behavior,
+    ) -> Result<Vec<String>, ImageError> {
         self.with(|w| w.images.register(image, digest, behavior))
     }
 

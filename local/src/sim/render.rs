@@ -69,7 +69,10 @@ pub fn task(t: &Task, now: SimTime, shape: Shape, include_tags: bool) -> Value {
         put("healthStatus", json!(t.health_status(now)));
         put("enableExecuteCommand", json!(false));
     }
-    put("overrides", json!({"containerOverrides": t.containers.iter().map(|c| json!({"name": c.name})).collect::<Vec<_>>(), "inferenceAcceleratorOverrides": []}));
+    put(
+        "overrides",
+        json!({"containerOverrides": t.containers.iter().map(|c| json!({"name": c.name})).collect::<Vec<_>>(), "inferenceAcceleratorOverrides": []}),
+    );
     if let Some(at) = t.connectivity_at {
         put("connectivity", json!("CONNECTED"));
         put("connectivityAt", shape.time(at));
@@ -132,7 +135,10 @@ fn container(t: &Task, c: &Container, now: SimTime, shape: Shape) -> Value {
         m.insert("reason".into(), json!(r));
     }
     if let Some(eni) = &t.eni {
-        m.insert("networkInterfaces".into(), json!([{"attachmentId": eni.attachment_id, "privateIpv4Address": eni.ip}]));
+        m.insert(
+            "networkInterfaces".into(),
+            json!([{"attachmentId": eni.attachment_id, "privateIpv4Address": eni.ip}]),
+        );
     }
     if shape == Shape::Api {
         m.insert("networkBindings".into(), json!([]));

@@ -118,7 +118,8 @@ impl World {
             if let Some(msg) = msg {
                 self.service_event(svc, msg);
             }
-            let cause = StopCause { code: "ServiceSchedulerInitiated", reason, failure: Some(kind), wait_for_drain: true };
+            let cause =
+                StopCause { code: "ServiceSchedulerInitiated", reason, failure: Some(kind), wait_for_drain: true };
             self.stop_task(&id, cause);
         }
     }
@@ -225,7 +226,11 @@ impl World {
                 p.updated_at = now;
             }
             self.services[svc].last_completed_task_def = Some((id.clone(), td));
-            self.emit(DEPLOYMENT_STATE_CHANGE, vec![arn.clone()], deployment_detail("SERVICE_DEPLOYMENT_COMPLETED", &id, now, &reason));
+            self.emit(
+                DEPLOYMENT_STATE_CHANGE,
+                vec![arn.clone()],
+                deployment_detail("SERVICE_DEPLOYMENT_COMPLETED", &id, now, &reason),
+            );
             self.service_event(svc, format!("(service {name}) (deployment {id}) deployment completed."));
         }
         if !self.services[svc].steady {

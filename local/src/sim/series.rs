@@ -102,7 +102,13 @@ impl World {
                     task_definition: t.task_def_arn.clone(),
                     images: self
                         .task_def(&t.task_def_arn)
-                        .map(|td| td.containers().iter().filter_map(|c| c.get("image").and_then(Value::as_str)).map(String::from).collect())
+                        .map(|td| {
+                            td.containers()
+                                .iter()
+                                .filter_map(|c| c.get("image").and_then(Value::as_str))
+                                .map(String::from)
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     pending: 0,
                     running: 0,

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::sim::clock::{iso_seconds, STEP_MS};
+use crate::sim::clock::{STEP_MS, iso_seconds};
 use crate::sim::model::TaskStatus;
 use crate::sim::world::World;
 

@@ -12,7 +12,7 @@ use crate::sim::config::SimConfig;
 use crate::sim::events;
 use crate::sim::images::ImageCatalogue;
 use crate::sim::model::service::ServiceEvent;
-use crate::sim::model::{Cluster, Service, ServiceStatus, Task, TaskDef, TaskStatus, TargetGroup};
+use crate::sim::model::{Cluster, Service, ServiceStatus, TargetGroup, Task, TaskDef, TaskStatus};
 use crate::sim::rng::Rng;
 use crate::sim::series::Series;
 
@@ -126,7 +126,8 @@ impl World {
             self.next_ip = (self.next_ip + 1) % 65_000;
             let n = self.next_ip + 10;
             let ip = format!("10.0.{}.{}", n / 250, n % 250 + 2);
-            let taken = self.tasks.values().any(|t| t.last_status != TaskStatus::Stopped && t.ip() == Some(ip.as_str()));
+            let taken =
+                self.tasks.values().any(|t| t.last_status != TaskStatus::Stopped && t.ip() == Some(ip.as_str()));
             if !taken {
                 return ip;
             }

@@ -25,7 +25,8 @@ async fn bad_build_rolls_back(behavior: Option<Behavior>, setup: Setup) -> Vec<(
     assert_eq!(env.settle(&failed_id, 1800), "FAILED", "{behavior:?}");
     let svc = env.describe().await;
     let rollback = &svc.deployments()[0];
-    let failed = svc.deployments().iter().find(|d| d.id() == Some(failed_id.as_str())).expect("failed deployment listed");
+    let failed =
+        svc.deployments().iter().find(|d| d.id() == Some(failed_id.as_str())).expect("failed deployment listed");
     assert_eq!(failed.status(), Some("ACTIVE"));
     assert_eq!(failed.rollout_state(), Some(&DeploymentRolloutState::Failed));
     assert!(failed.rollout_state_reason().unwrap().starts_with("ECS deployment circuit breaker: "));
@@ -53,7 +54,9 @@ async fn bad_build_rolls_back(behavior: Option<Behavior>, setup: Setup) -> Vec<(
     let names: Vec<String> = env
         .events("ECS Deployment State Change")
         .iter()
-        .map(|e| format!("{} {}", e["detail"]["deploymentId"].as_str().unwrap(), e["detail"]["eventName"].as_str().unwrap()))
+        .map(|e| {
+            format!("{} {}", e["detail"]["deploymentId"].as_str().unwrap(), e["detail"]["eventName"].as_str().unwrap())
+        })
         .collect();
     let failed_event = format!("{failed_id} SERVICE_DEPLOYMENT_FAILED");
     let rollback_done = format!("{rollback_id} SERVICE_DEPLOYMENT_COMPLETED");
@@ -61,7 +64,11 @@ async fn bad_build_rolls_back(behavior: Option<Behavior>, setup: Setup) -> Vec<(
     assert!(pos(&format!("{failed_id} SERVICE_DEPLOYMENT_IN_PROGRESS")) < pos(&failed_event));
     assert!(pos(&failed_event) < pos(&format!("{rollback_id} SERVICE_DEPLOYMENT_IN_PROGRESS")));
     assert!(pos(&rollback_done) > pos(&failed_event));
-    let failed_ev = env.events("ECS Deployment State Change").into_iter().find(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_FAILED").unwrap();
+    let failed_ev = env
+        .events("ECS Deployment State Change")
+        .into_iter()
+        .find(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_FAILED")
+        .unwrap();
     assert_eq!(failed_ev["detail"]["eventType"], "ERROR");
     assert!(env.events("ECS Service Action").iter().any(|e| e["detail"]["eventName"] == "SERVICE_TASK_START_IMPAIRED"));
 
@@ -81,14 +88,24 @@ async fn bad_build_rolls_back(behavior: Option<Behavior>, setup: Setup) -> Vec<(
     tasks
         .tasks()
         .iter()
-        .map(|t| (t.stop_code().map(|c| c.as_str().to_string()).unwrap_or_default(), t.stopped_reason().unwrap_or_default().to_string()))
+        .map(|t| {
+            (
+                t.stop_code().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                t.stopped_reason().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crashing_build_trips_the_breaker_and_rolls_back() {
     let stops = bad_build_rolls_back(Some(Behavior::Crash), Setup::default()).await;
-    assert!(stops.iter().any(|(code, reason)| code == "EssentialContainerExited" && reason == "Essential container in task exited"), "{stops:?}");
+    assert!(
+        stops
+            .iter()
+            .any(|(code, reason)| code == "EssentialContainerExited" && reason == "Essential container in task exited"),
+        "{stops:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,7 +120,12 @@ async fn unhealthy_build_trips_the_breaker_and_rolls_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_image_cannot_be_pulled_and_rolls_back() {
     let stops = bad_build_rolls_back(None, Setup::default()).await;
-    assert!(stops.iter().any(|(code, reason)| code == "TaskFailedToStart" && reason.starts_with("CannotPullContainerError")), "{stops:?}");
+    assert!(
+        stops
+            .iter()
+            .any(|(code, reason)| code == "TaskFailedToStart" && reason.starts_with("CannotPullContainerError")),
+        "{stops:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

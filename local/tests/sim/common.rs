@@ -4,10 +4,12 @@
 use autodeploy_local::sim::series::Sample;
 use autodeploy_local::sim::{Behavior, Sim, SimConfig, api};
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, Compatibility, ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration,
-    Deployment, LaunchType, LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping, Service,
+    AwsVpcConfiguration, Compatibility, ContainerDefinition, Deployment, DeploymentCircuitBreaker,
+    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping, Service,
 };
-use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetHealthDescription, TargetTypeEnum};
+use aws_sdk_elasticloadbalancingv2::types::{
+    ProtocolEnum, TargetGroupAttribute, TargetHealthDescription, TargetTypeEnum,
+};
 use serde_json::Value;
 
 pub const CLUSTER: &str = "apps";
@@ -50,12 +52,8 @@ impl Default for Setup {
 }
 
 pub async fn start() -> Env {
-    let sim = Sim::new(SimConfig {
-        manual_clock: true,
-        start_time: Some(1_700_000_000_000),
-        seed: 42,
-        ..Default::default()
-    });
+    let sim =
+        Sim::new(SimConfig { manual_clock: true, start_time: Some(1_700_000_000_000), seed: 42, ..Default::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(api::serve(listener, sim.clone()));
@@ -135,7 +133,9 @@ impl Env {
                 DeploymentConfiguration::builder()
                     .minimum_healthy_percent(s.min)
                     .maximum_percent(s.max)
-                    .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(s.breaker).rollback(s.rollback).build())
+                    .deployment_circuit_breaker(
+                        DeploymentCircuitBreaker::builder().enable(s.breaker).rollback(s.rollback).build(),
+                    )
                     .build(),
             )
             .send()
@@ -202,7 +202,10 @@ impl Env {
             })
         };
         self.sim.advance_until(max_seconds, |w| {
-            w.services.iter().flat_map(|s| s.deployments.iter()).any(|d| d.id == id && d.rollout_state.as_str() != "IN_PROGRESS")
+            w.services
+                .iter()
+                .flat_map(|s| s.deployments.iter())
+                .any(|d| d.id == id && d.rollout_state.as_str() != "IN_PROGRESS")
         });
         state(&self.sim).unwrap_or_else(|| "GONE".into())
     }

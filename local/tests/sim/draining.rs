@@ -14,7 +14,14 @@ async fn stopped_task_drains_for_the_deregistration_delay() {
     assert!(env.settle_service(600));
     let arn = env.ecs.list_tasks().cluster(CLUSTER).service_name(SERVICE).send().await.unwrap().task_arns()[0].clone();
     let task = env.ecs.describe_tasks().cluster(CLUSTER).tasks(&arn).send().await.unwrap().tasks()[0].clone();
-    let ip = task.attachments()[0].details().iter().find(|d| d.name() == Some("privateIPv4Address")).unwrap().value().unwrap().to_string();
+    let ip = task.attachments()[0]
+        .details()
+        .iter()
+        .find(|d| d.name() == Some("privateIPv4Address"))
+        .unwrap()
+        .value()
+        .unwrap()
+        .to_string();
 
     let stopped = env.ecs.stop_task().cluster(CLUSTER).task(&arn).reason("test").send().await.unwrap();
     let t = stopped.task().unwrap();
@@ -45,7 +52,10 @@ async fn stopped_task_drains_for_the_deregistration_delay() {
         .await
         .unwrap();
     let h = asked.target_health_descriptions()[0].target_health().unwrap();
-    assert_eq!((h.state(), h.reason()), (Some(&TargetHealthStateEnum::Unused), Some(&TargetHealthReasonEnum::NotRegistered)));
+    assert_eq!(
+        (h.state(), h.reason()),
+        (Some(&TargetHealthStateEnum::Unused), Some(&TargetHealthReasonEnum::NotRegistered))
+    );
 
     env.sim.advance(10);
     let done = env.ecs.describe_tasks().cluster(CLUSTER).tasks(&arn).send().await.unwrap().tasks()[0].clone();
@@ -84,13 +94,22 @@ async fn manual_registration_follows_health_thresholds() {
         .await
         .unwrap();
     let h = env.targets(&tg).await[0].target_health().unwrap().clone();
-    assert_eq!((h.state(), h.reason()), (Some(&TargetHealthStateEnum::Initial), Some(&TargetHealthReasonEnum::RegistrationInProgress)));
+    assert_eq!(
+        (h.state(), h.reason()),
+        (Some(&TargetHealthStateEnum::Initial), Some(&TargetHealthReasonEnum::RegistrationInProgress))
+    );
     env.sim.advance(4);
     let h = env.targets(&tg).await[0].target_health().unwrap().clone();
-    assert_eq!((h.state(), h.reason()), (Some(&TargetHealthStateEnum::Initial), Some(&TargetHealthReasonEnum::InitialHealthChecking)));
+    assert_eq!(
+        (h.state(), h.reason()),
+        (Some(&TargetHealthStateEnum::Initial), Some(&TargetHealthReasonEnum::InitialHealthChecking))
+    );
     env.sim.advance(5);
     let h = env.targets(&tg).await[0].target_health().unwrap().clone();
-    assert_eq!((h.state(), h.reason()), (Some(&TargetHealthStateEnum::Unhealthy), Some(&TargetHealthReasonEnum::Timeout)));
+    assert_eq!(
+        (h.state(), h.reason()),
+        (Some(&TargetHealthStateEnum::Unhealthy), Some(&TargetHealthReasonEnum::Timeout))
+    );
     env.elb
         .deregister_targets()
         .target_group_arn(&tg)

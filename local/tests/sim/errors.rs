@@ -19,20 +19,57 @@ async fn ecs_errors_are_typed() {
     assert_eq!(e.message(), Some("Cluster not found."));
 
     let tg = env.service(&v1, Setup { desired: 1, ..Setup::default() }).await;
-    let e = env.ecs.update_service().cluster(CLUSTER).service("ghost").desired_count(1).send().await.unwrap_err().into_service_error();
+    let e = env
+        .ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("ghost")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(e.is_service_not_found_exception(), "{e:?}");
 
     let missing = env.ecs.describe_services().cluster(CLUSTER).services("ghost").send().await.unwrap();
     assert_eq!(missing.failures()[0].reason(), Some("MISSING"));
     assert_eq!(missing.failures()[0].arn(), Some("arn:aws:ecs:us-east-1:123456789012:service/apps/ghost"));
 
-    let e = env.ecs.create_service().cluster(CLUSTER).service_name("x").task_definition("nope:7").send().await.unwrap_err().into_service_error();
+    let e = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("x")
+        .task_definition("nope:7")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(e.is_client_exception(), "{e:?}");
 
-    let e = env.ecs.create_service().cluster(CLUSTER).service_name("x").task_definition("web").desired_count(1).send().await.unwrap_err().into_service_error();
+    let e = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("x")
+        .task_definition("web")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(e.is_invalid_parameter_exception(), "awsvpc without networkConfiguration: {e:?}");
 
-    let e = env.ecs.create_service().cluster(CLUSTER).service_name(SERVICE).task_definition("web").send().await.unwrap_err().into_service_error();
+    let e = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name(SERVICE)
+        .task_definition("web")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(e.is_invalid_parameter_exception(), "duplicate service: {e:?}");
 
     let e = env
@@ -42,9 +79,17 @@ async fn ecs_errors_are_typed() {
         .service_name("y")
         .task_definition("web")
         .network_configuration(
-            NetworkConfiguration::builder().awsvpc_configuration(AwsVpcConfiguration::builder().subnets("s").build().unwrap()).build(),
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(AwsVpcConfiguration::builder().subnets("s").build().unwrap())
+                .build(),
         )
-        .load_balancers(aws_sdk_ecs::types::LoadBalancer::builder().target_group_arn(&tg).container_name("web").container_port(9999).build())
+        .load_balancers(
+            aws_sdk_ecs::types::LoadBalancer::builder()
+                .target_group_arn(&tg)
+                .container_name("web")
+                .container_port(9999)
+                .build(),
+        )
         .send()
         .await
         .unwrap_err()
@@ -57,13 +102,31 @@ async fn ecs_errors_are_typed() {
     let e = env.ecs.delete_service().cluster(CLUSTER).service(SERVICE).send().await.unwrap_err().into_service_error();
     assert!(e.is_invalid_parameter_exception(), "scaled above 0: {e:?}");
     env.ecs.delete_service().cluster(CLUSTER).service(SERVICE).force(true).send().await.unwrap();
-    let e = env.ecs.update_service().cluster(CLUSTER).service(SERVICE).desired_count(2).send().await.unwrap_err().into_service_error();
+    let e = env
+        .ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service(SERVICE)
+        .desired_count(2)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(e.is_service_not_active_exception(), "{e:?}");
     env.sim.advance(120);
     let svc = env.describe().await;
     assert_eq!(svc.status(), Some("INACTIVE"));
 
-    let e = env.ecs.list_tasks().cluster(CLUSTER).service_name(SERVICE).started_by("x").send().await.unwrap_err().into_service_error();
+    let e = env
+        .ecs
+        .list_tasks()
+        .cluster(CLUSTER)
+        .service_name(SERVICE)
+        .started_by("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(e.is_invalid_parameter_exception(), "startedBy must be the only filter: {e:?}");
     let e = env.ecs.stop_task().cluster(CLUSTER).task("0123").send().await.unwrap_err().into_service_error();
     assert!(e.is_invalid_parameter_exception(), "{e:?}");
@@ -95,7 +158,17 @@ async fn elb_errors_are_typed() {
         .into_service_error();
     assert!(e.is_duplicate_target_group_name_exception(), "{e:?}");
 
-    let e = env.elb.create_target_group().name("-bad-").protocol(ProtocolEnum::Http).port(80).vpc_id("v").send().await.unwrap_err().into_service_error();
+    let e = env
+        .elb
+        .create_target_group()
+        .name("-bad-")
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id("v")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(e.code(), Some("ValidationError"), "{e:?}");
 
     let e = env
@@ -136,7 +209,10 @@ async fn elb_errors_are_typed() {
     assert_eq!(delay.value(), Some("10"));
     let groups = env.elb.describe_target_groups().names("web-tg").send().await.unwrap();
     let g = &groups.target_groups()[0];
-    assert_eq!((g.health_check_interval_seconds(), g.healthy_threshold_count(), g.health_check_path()), (Some(5), Some(2), Some("/health")));
+    assert_eq!(
+        (g.health_check_interval_seconds(), g.healthy_threshold_count(), g.health_check_path()),
+        (Some(5), Some(2), Some("/health"))
+    );
 }
 
 /// One HTTP/1.1 request over a fresh connection; returns (status, body).
@@ -161,13 +237,17 @@ async fn raw(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
 async fn malformed_requests_get_protocol_errors() {
     let env = common::start().await;
     let json = ("Content-Type", "application/x-amz-json-1.1");
-    let (status, body) = raw(&env.url, &[json, ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListTasks")], "{not json").await;
+    let (status, body) =
+        raw(&env.url, &[json, ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListTasks")], "{not json").await;
     assert_eq!(status, 400);
     assert!(body.contains("\"__type\":\"SerializationException\""), "{body}");
-    let (status, body) = raw(&env.url, &[json, ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListServices")], "{\"cluster\": 7}").await;
+    let (status, body) =
+        raw(&env.url, &[json, ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListServices")], "{\"cluster\": 7}")
+            .await;
     assert_eq!(status, 400);
     assert!(body.contains("SerializationException"), "{body}");
-    let (status, body) = raw(&env.url, &[json, ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.Frobnicate")], "{}").await;
+    let (status, body) =
+        raw(&env.url, &[json, ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.Frobnicate")], "{}").await;
     assert_eq!(status, 400);
     assert!(body.contains("UnknownOperationException"), "{body}");
     let form = ("Content-Type", "application/x-www-form-urlencoded");

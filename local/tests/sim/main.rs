@@ -6,5 +6,6 @@ mod common;
 mod breaker;
 mod draining;
 mod errors;
+mod eventbridge;
 mod rollout;
 mod taskdef;

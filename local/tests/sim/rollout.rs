@@ -37,7 +37,10 @@ async fn good_rollout_completes_and_keeps_minimum_healthy() {
     let breaker = dc.deployment_circuit_breaker().unwrap();
     assert!(breaker.enable() && breaker.rollback());
     let lb = &svc.load_balancers()[0];
-    assert_eq!((lb.target_group_arn(), lb.container_name(), lb.container_port()), (Some(tg.as_str()), Some("web"), Some(8080)));
+    assert_eq!(
+        (lb.target_group_arn(), lb.container_name(), lb.container_port()),
+        (Some(tg.as_str()), Some("web"), Some(8080))
+    );
 
     assert_eq!(env.settle(&id, 900), "COMPLETED");
     assert!(env.settle_service(600));
@@ -75,7 +78,15 @@ async fn good_rollout_completes_and_keeps_minimum_healthy() {
     assert_eq!(health.len(), 4, "old targets drained and removed");
     let by_started = env.ecs.list_tasks().cluster(CLUSTER).started_by(&id).send().await.unwrap();
     assert_eq!(by_started.task_arns().len(), 4);
-    let stopped = env.ecs.list_tasks().cluster(CLUSTER).service_name(SERVICE).desired_status(DesiredStatus::Stopped).send().await.unwrap();
+    let stopped = env
+        .ecs
+        .list_tasks()
+        .cluster(CLUSTER)
+        .service_name(SERVICE)
+        .desired_status(DesiredStatus::Stopped)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stopped.task_arns().len(), 4, "the four v1 tasks");
 
     // Events: the deployment's IN_PROGRESS and COMPLETED, task changes, steady state.
@@ -91,7 +102,10 @@ async fn good_rollout_completes_and_keeps_minimum_healthy() {
     assert_eq!(e["resources"][0], svc.service_arn().unwrap());
     assert_eq!(e["detail"]["reason"], format!("ECS deployment {id} completed."));
     let task_events = env.events("ECS Task State Change");
-    let running = task_events.iter().find(|e| e["detail"]["lastStatus"] == "RUNNING" && e["detail"]["startedBy"] == id.as_str()).unwrap();
+    let running = task_events
+        .iter()
+        .find(|e| e["detail"]["lastStatus"] == "RUNNING" && e["detail"]["startedBy"] == id.as_str())
+        .unwrap();
     assert_eq!(running["detail"]["group"], "service:web");
     assert_eq!(running["detail"]["attachments"][0]["type"], "eni");
     assert!(running["resources"][0].as_str().unwrap().contains(":task/apps/"));
@@ -140,7 +154,8 @@ async fn second_update_mid_rollout_drains_the_superseded_deployment() {
     let svc = env.update(&td3).await;
     let d3 = svc.deployments()[0].id().unwrap().to_string();
     assert_ne!(d2, d3);
-    let statuses: Vec<(&str, &str)> = svc.deployments().iter().map(|d| (d.id().unwrap(), d.status().unwrap())).collect();
+    let statuses: Vec<(&str, &str)> =
+        svc.deployments().iter().map(|d| (d.id().unwrap(), d.status().unwrap())).collect();
     assert_eq!(statuses[0], (d3.as_str(), "PRIMARY"));
     assert!(statuses.contains(&(d2.as_str(), "ACTIVE")));
 
@@ -151,8 +166,11 @@ async fn second_update_mid_rollout_drains_the_superseded_deployment() {
     let samples = env.series();
     assert_limits(&samples, from);
     assert_eq!(samples.last().unwrap().version(&td3).map(|v| v.healthy), Some(4));
-    let v2_started = env.sim.read(|w| w.tasks.values().filter(|t| t.started_by.as_deref() == Some(d2.as_str())).count());
-    let v2_alive = env.sim.read(|w| w.tasks.values().filter(|t| t.started_by.as_deref() == Some(d2.as_str()) && t.is_alive()).count());
+    let v2_started =
+        env.sim.read(|w| w.tasks.values().filter(|t| t.started_by.as_deref() == Some(d2.as_str())).count());
+    let v2_alive = env
+        .sim
+        .read(|w| w.tasks.values().filter(|t| t.started_by.as_deref() == Some(d2.as_str()) && t.is_alive()).count());
     assert!(v2_started > 0);
     assert_eq!(v2_alive, 0);
 }

@@ -1,16 +1,20 @@
 //! Task definitions round-trip every field (the product clones them field for field).
 
 use autodeploy_local::sim::api::ecs::{dispatch, req::Req};
+#[allow(deprecated)]
+use aws_sdk_ecs::types::InferenceAccelerator;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, CpuArchitecture, EphemeralStorage, HealthCheck, InferenceAccelerator, IpcMode,
-    KeyValuePair, LogConfiguration, LogDriver, NetworkMode, OsFamily, PidMode, PortMapping, ProxyConfiguration,
-    ProxyConfigurationType, RuntimePlatform, Secret, Tag, TaskDefinitionField, TaskDefinitionPlacementConstraint,
-    TaskDefinitionPlacementConstraintType, TransportProtocol, Volume, HostVolumeProperties, MountPoint,
+    Compatibility, ContainerDefinition, CpuArchitecture, EphemeralStorage, HealthCheck, HostVolumeProperties, IpcMode,
+    KeyValuePair, LogConfiguration, LogDriver, MountPoint, NetworkMode, OsFamily, PidMode, PortMapping,
+    ProxyConfiguration, ProxyConfigurationType, RuntimePlatform, Secret, Tag, TaskDefinitionField,
+    TaskDefinitionPlacementConstraint, TaskDefinitionPlacementConstraintType, TransportProtocol, Volume,
 };
 use serde_json::{Value, json};
 
 use crate::common;
 
+// inferenceAccelerators is deprecated in the SDK but still a member the product clones.
+#[allow(deprecated)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_and_describe_round_trip_every_field() {
     let env = common::start().await;
@@ -21,13 +25,29 @@ async fn register_and_describe_round_trip_every_field() {
         .cpu(128)
         .memory(256)
         .memory_reservation(128)
-        .port_mappings(PortMapping::builder().container_port(8080).protocol(TransportProtocol::Tcp).name("http").build())
+        .port_mappings(
+            PortMapping::builder().container_port(8080).protocol(TransportProtocol::Tcp).name("http").build(),
+        )
         .environment(KeyValuePair::builder().name("MODE").value("prod").build())
-        .secrets(Secret::builder().name("TOKEN").value_from("arn:aws:ssm:us-east-1:123456789012:parameter/token").build().unwrap())
+        .secrets(
+            Secret::builder()
+                .name("TOKEN")
+                .value_from("arn:aws:ssm:us-east-1:123456789012:parameter/token")
+                .build()
+                .unwrap(),
+        )
         .mount_points(MountPoint::builder().source_volume("data").container_path("/data").read_only(true).build())
         .command("serve")
         .command("--port=8080")
-        .health_check(HealthCheck::builder().command("CMD-SHELL").command("curl -f localhost:8080/health").interval(10).retries(3).build().unwrap())
+        .health_check(
+            HealthCheck::builder()
+                .command("CMD-SHELL")
+                .command("curl -f localhost:8080/health")
+                .interval(10)
+                .retries(3)
+                .build()
+                .unwrap(),
+        )
         .log_configuration(
             LogConfiguration::builder()
                 .log_driver(LogDriver::Awslogs)
@@ -40,9 +60,14 @@ async fn register_and_describe_round_trip_every_field() {
         .stop_timeout(30)
         .build();
     let sidecar = ContainerDefinition::builder().name("envoy").image("envoyproxy/envoy:v1.31").essential(false).build();
-    let tags = vec![Tag::builder().key("app").value("web").build(), Tag::builder().key("owner").value("platform").build()];
-    let volume = Volume::builder().name("data").host(HostVolumeProperties::builder().source_path("/srv/data").build()).build();
-    let runtime = RuntimePlatform::builder().cpu_architecture(CpuArchitecture::Arm64).operating_system_family(OsFamily::Linux).build();
+    let tags =
+        vec![Tag::builder().key("app").value("web").build(), Tag::builder().key("owner").value("platform").build()];
+    let volume =
+        Volume::builder().name("data").host(HostVolumeProperties::builder().source_path("/srv/data").build()).build();
+    let runtime = RuntimePlatform::builder()
+        .cpu_architecture(CpuArchitecture::Arm64)
+        .operating_system_family(OsFamily::Linux)
+        .build();
     let storage = EphemeralStorage::builder().size_in_gib(30).build();
     let placement = TaskDefinitionPlacementConstraint::builder()
         .r#type(TaskDefinitionPlacementConstraintType::MemberOf)

@@ -43,8 +43,8 @@ fn bad(msg: impl Into<String>) -> Response {
 }
 
 /// Parses a JSON body without axum's rejection types, so errors are JSON too.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid JSON body: {e}")))
+fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn state(State(sim): State<Sim>) -> Json<Value> {
@@ -58,10 +58,13 @@ struct SeriesQuery {
 }
 
 async fn series(State(sim): State<Sim>, Query(q): Query<SeriesQuery>) -> Response {
-    let Some(service) = q.service else { return bad("query parameter 'service' is required") };
+    let Some(service) = q.service else {
+        return bad("query parameter 'service' is required");
+    };
     match sim.series(q.cluster.as_deref(), &service) {
         Some(samples) => Json(json!({"service": service, "samples": samples})).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": format!("no series for service '{service}'")}))).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": format!("no series for service '{service}'")})))
+            .into_response(),
     }
 }
 
@@ -98,7 +101,7 @@ async fn add_images(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Respons
     let specs = match body::<ImagesBody>(&bytes) {
         Ok(ImagesBody::Many { images }) => images,
         Ok(ImagesBody::One(one)) => vec![one],
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     let mut keys = Vec::new();
     for s in specs {
@@ -132,7 +135,7 @@ struct ClockBody {
 async fn set_clock(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Response {
     let b: ClockBody = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     let mut mode: ClockMode = sim.clock_mode();
     if let Some(s) = b.speed {
@@ -156,7 +159,7 @@ struct AdvanceBody {
 async fn advance(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Response {
     let b: AdvanceBody = match body(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     if b.seconds > MAX_ADVANCE_S {
         return bad(format!("seconds must be at most {MAX_ADVANCE_S}"));

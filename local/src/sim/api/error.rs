@@ -84,7 +84,8 @@ impl ElbError {
             code = self.code,
             msg = escape(&self.message),
         );
-        let status = if self.code == "InternalFailure" { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
+        let status =
+            if self.code == "InternalFailure" { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
         (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response()
     }
 }

@@ -40,7 +40,11 @@ pub fn describe(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         match w.cluster(Some(ident)) {
             Some(c) => clusters.push(render::cluster(w, c, &include)),
             None => {
-                let arn = if ident.starts_with("arn:") { ident.to_string() } else { w.arn("ecs", &format!("cluster/{ident}")) };
+                let arn = if ident.starts_with("arn:") {
+                    ident.to_string()
+                } else {
+                    w.arn("ecs", &format!("cluster/{ident}"))
+                };
                 failures.push(json!({"arn": arn, "reason": "MISSING"}));
             }
         }
@@ -57,10 +61,16 @@ pub fn list(w: &mut World, r: &Req) -> Result<Value, EcsError> {
 pub fn delete(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let name = w.cluster(Some(r.req_str("cluster")?)).ok_or_else(EcsError::cluster_not_found)?.name.clone();
     if w.services.iter().any(|s| s.cluster == name && s.status != ServiceStatus::Inactive) {
-        return Err(EcsError::new("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active."));
+        return Err(EcsError::new(
+            "ClusterContainsServicesException",
+            "The Cluster cannot be deleted while Services are active.",
+        ));
     }
     if w.tasks.values().any(|t| t.cluster == name && t.last_status != TaskStatus::Stopped) {
-        return Err(EcsError::new("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active."));
+        return Err(EcsError::new(
+            "ClusterContainsTasksException",
+            "The Cluster cannot be deleted while Tasks are active.",
+        ));
     }
     let c = w.clusters.get_mut(&name).ok_or_else(EcsError::cluster_not_found)?;
     c.status = "INACTIVE".into();

@@ -61,6 +61,9 @@ pub fn dispatch(w: &mut World, op: &str, r: &Req) -> Result<Value, EcsError> {
         "ListTasks" => tasks::list(w, r),
         "DescribeTasks" => tasks::describe(w, r),
         "StopTask" => tasks::stop(w, r),
-        _ => Err(EcsError::new("UnknownOperationException", format!("Operation {op} is not supported by the simulator."))),
+        _ => Err(EcsError::new(
+            "UnknownOperationException",
+            format!("Operation {op} is not supported by the simulator."),
+        )),
     }
 }

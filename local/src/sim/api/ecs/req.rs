@@ -60,7 +60,9 @@ impl<'a> Req<'a> {
 
     /// A list of strings.
     pub fn strings(&self, k: &str) -> Result<Option<Vec<&'a str>>, EcsError> {
-        let Some(a) = self.array(k)? else { return Ok(None) };
+        let Some(a) = self.array(k)? else {
+            return Ok(None);
+        };
         a.iter().map(|v| v.as_str().ok_or_else(|| type_error(k, "list of strings"))).collect::<Result<_, _>>().map(Some)
     }
 
@@ -71,7 +73,9 @@ impl<'a> Req<'a> {
 
     /// Validated `tags` (list of {key, value}).
     pub fn tags(&self) -> Result<Vec<Value>, EcsError> {
-        let Some(a) = self.array("tags")? else { return Ok(Vec::new()) };
+        let Some(a) = self.array("tags")? else {
+            return Ok(Vec::new());
+        };
         for t in a {
             let key = t.get("key").and_then(Value::as_str).unwrap_or_default();
             if key.is_empty() || key.len() > 128 {
@@ -83,7 +87,9 @@ impl<'a> Req<'a> {
 }
 
 fn type_error(k: &str, want: &str) -> EcsError {
-    EcsError::serialization(format!("Start of structure or map found where not expected, or wrong type for '{k}' (expected {want})."))
+    EcsError::serialization(format!(
+        "Start of structure or map found where not expected, or wrong type for '{k}' (expected {want})."
+    ))
 }
 
 /// `maxResults` / `nextToken` paging: `{key: [...], nextToken?}`.

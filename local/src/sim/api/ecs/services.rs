@@ -53,7 +53,8 @@ pub fn create(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         None if td.requires_compatibilities().iter().any(|c| c == "FARGATE") => "FARGATE".into(),
         None => "EC2".into(),
     };
-    let platform_version = (launch_type == "FARGATE").then(|| r.str("platformVersion").ok().flatten().unwrap_or("LATEST").to_string());
+    let platform_version =
+        (launch_type == "FARGATE").then(|| r.str("platformVersion").ok().flatten().unwrap_or("LATEST").to_string());
     let mut extra = Map::new();
     for k in ECHOED {
         if let Some(v) = r.value(k) {
@@ -106,7 +107,9 @@ pub fn update(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let current = w.services[idx].clone();
     let td = match r.str("taskDefinition")? {
         Some(ident) => active_task_def(w, ident)?.clone(),
-        None => w.task_def(&current.task_def_arn).cloned().ok_or_else(|| EcsError::client("TaskDefinition not found."))?,
+        None => {
+            w.task_def(&current.task_def_arn).cloned().ok_or_else(|| EcsError::client("TaskDefinition not found."))?
+        }
     };
     let desired = r.i64("desiredCount")?;
     if desired.is_some_and(|d| d < 0) {
@@ -116,9 +119,15 @@ pub fn update(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         Some(o) => Some(deployment_config(Some(o), &current.deployment_config)?),
         None => None,
     };
-    let network = if r.value("networkConfiguration").is_some() { network_configuration(r, &td)? } else { current.network_configuration.clone() };
+    let network = if r.value("networkConfiguration").is_some() {
+        network_configuration(r, &td)?
+    } else {
+        current.network_configuration.clone()
+    };
     if td.network_mode() == "awsvpc" && network.is_none() {
-        return Err(EcsError::invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified."));
+        return Err(EcsError::invalid(
+            "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+        ));
     }
     let lbs = load_balancers(w, r.array("loadBalancers")?, &td)?.unwrap_or_else(|| current.load_balancers.clone());
     for lb in &lbs {
@@ -134,7 +143,10 @@ pub fn update(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         None => current.health_check_grace_period,
     };
     let force = r.bool("forceNewDeployment")?.unwrap_or(false);
-    let redeploy = force || td.arn != current.task_def_arn || network != current.network_configuration || lbs != current.load_balancers;
+    let redeploy = force
+        || td.arn != current.task_def_arn
+        || network != current.network_configuration
+        || lbs != current.load_balancers;
 
     let s = &mut w.services[idx];
     if let Some(d) = desired {
@@ -174,7 +186,11 @@ pub fn describe(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         match w.service_index(&cluster, ident) {
             Some(i) => services.push(render::service(w, &w.services[i], tags)),
             None => {
-                let arn = if ident.starts_with("arn:") { ident.to_string() } else { w.arn("ecs", &format!("service/{cluster}/{ident}")) };
+                let arn = if ident.starts_with("arn:") {
+                    ident.to_string()
+                } else {
+                    w.arn("ecs", &format!("service/{cluster}/{ident}"))
+                };
                 failures.push(json!({"arn": arn, "reason": "MISSING"}));
             }
         }
@@ -249,7 +265,9 @@ fn deployment_config(o: Option<Req>, base: &DeploymentConfig) -> Result<Deployme
         if let Some(t) = b.object("thresholdConfiguration")? {
             let kind = t.str("type")?.unwrap_or("BOUNDED_PERCENT");
             if !matches!(kind, "COUNT" | "BOUNDED_PERCENT" | "UNBOUNDED_PERCENT") {
-                return Err(EcsError::invalid("thresholdConfiguration.type must be COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT."));
+                return Err(EcsError::invalid(
+                    "thresholdConfiguration.type must be COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT.",
+                ));
             }
             dc.breaker_threshold = (kind.to_string(), t.i64("value")?.unwrap_or(50).max(0));
         }
@@ -268,11 +286,17 @@ fn network_configuration(r: &Req, td: &TaskDef) -> Result<Option<Value>, EcsErro
     let n = r.object("networkConfiguration")?;
     let awsvpc = td.network_mode() == "awsvpc";
     match n {
-        None if awsvpc => Err(EcsError::invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")),
+        None if awsvpc => {
+            Err(EcsError::invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified."))
+        }
         None => Ok(None),
-        Some(_) if !awsvpc => Err(EcsError::invalid("Network Configuration is not valid for the given networkMode of this task definition.")),
+        Some(_) if !awsvpc => Err(EcsError::invalid(
+            "Network Configuration is not valid for the given networkMode of this task definition.",
+        )),
         Some(n) => {
-            let vpc = n.object("awsvpcConfiguration")?.ok_or_else(|| EcsError::invalid("awsvpcConfiguration must be specified."))?;
+            let vpc = n
+                .object("awsvpcConfiguration")?
+                .ok_or_else(|| EcsError::invalid("awsvpcConfiguration must be specified."))?;
             let subnets = vpc.strings("subnets")?.unwrap_or_default();
             if subnets.is_empty() || subnets.len() > 16 {
                 return Err(EcsError::invalid("subnets can not be empty."));
@@ -294,9 +318,12 @@ fn load_balancers(w: &World, list: Option<&Vec<Value>>, td: &TaskDef) -> Result<
     let Some(list) = list else { return Ok(None) };
     let mut out = Vec::new();
     for v in list {
-        let o = Req(v.as_object().ok_or_else(|| EcsError::serialization("loadBalancers must be a list of objects."))?);
+        let o =
+            Req(v.as_object().ok_or_else(|| EcsError::serialization("loadBalancers must be a list of objects."))?);
         if o.str("loadBalancerName")?.is_some() {
-            return Err(EcsError::invalid("Classic Load Balancers are not supported by the simulator; use targetGroupArn."));
+            return Err(EcsError::invalid(
+                "Classic Load Balancers are not supported by the simulator; use targetGroupArn.",
+            ));
         }
         let arn = o.req_str("targetGroupArn")?;
         let name = o.req_str("containerName")?;
@@ -309,7 +336,9 @@ fn load_balancers(w: &World, list: Option<&Vec<Value>>, td: &TaskDef) -> Result<
             return Err(EcsError::invalid(format!("The container {name} does not exist in the task definition.")));
         }
         if !td.container_exposes(name, port) {
-            return Err(EcsError::invalid(format!("The container {name} did not have a container port {port} defined.")));
+            return Err(EcsError::invalid(format!(
+                "The container {name} did not have a container port {port} defined."
+            )));
         }
         if td.network_mode() == "awsvpc" && tg.target_type != "ip" {
             return Err(EcsError::invalid(format!(
@@ -318,9 +347,16 @@ fn load_balancers(w: &World, list: Option<&Vec<Value>>, td: &TaskDef) -> Result<
             )));
         }
         if td.network_mode() != "awsvpc" {
-            return Err(EcsError::invalid("The simulator registers only awsvpc tasks (ip targets) with target groups."));
+            return Err(EcsError::invalid(
+                "The simulator registers only awsvpc tasks (ip targets) with target groups.",
+            ));
         }
-        out.push(ServiceLb { target_group_arn: arn.into(), container_name: name.into(), container_port: port, raw: v.clone() });
+        out.push(ServiceLb {
+            target_group_arn: arn.into(),
+            container_name: name.into(),
+            container_port: port,
+            raw: v.clone(),
+        });
     }
     Ok(Some(out))
 }
@@ -329,8 +365,12 @@ fn load_balancers(w: &World, list: Option<&Vec<Value>>, td: &TaskDef) -> Result<
 fn grace_period(r: &Req, lbs: &[ServiceLb]) -> Result<Option<i64>, EcsError> {
     match r.i64("healthCheckGracePeriodSeconds")? {
         None => Ok(None),
-        Some(_) if lbs.is_empty() => Err(EcsError::invalid("Health check grace period is only valid for services configured to use load balancers")),
-        Some(g) if !(0..=2_147_483_647).contains(&g) => Err(EcsError::invalid("healthCheckGracePeriodSeconds must be >= 0.")),
+        Some(_) if lbs.is_empty() => Err(EcsError::invalid(
+            "Health check grace period is only valid for services configured to use load balancers",
+        )),
+        Some(g) if !(0..=2_147_483_647).contains(&g) => {
+            Err(EcsError::invalid("healthCheckGracePeriodSeconds must be >= 0."))
+        }
         Some(g) => Ok(Some(g)),
     }
 }

@@ -17,15 +17,19 @@ use crate::sim::world::World;
 pub fn register(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let family = r.req_str("family")?;
     if family.len() > 255 || !family.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(EcsError::client("Family contains invalid characters (up to 255 letters, numbers, hyphens and underscores are allowed)."));
+        return Err(EcsError::client(
+            "Family contains invalid characters (up to 255 letters, numbers, hyphens and underscores are allowed).",
+        ));
     }
-    let containers = r.array("containerDefinitions")?.ok_or_else(|| EcsError::client("Container list cannot be empty."))?;
+    let containers =
+        r.array("containerDefinitions")?.ok_or_else(|| EcsError::client("Container list cannot be empty."))?;
     if containers.is_empty() {
         return Err(EcsError::client("Container list cannot be empty."));
     }
     let mut names = HashSet::new();
     for c in containers {
-        let c = c.as_object().ok_or_else(|| EcsError::serialization("containerDefinitions must be a list of objects."))?;
+        let c =
+            c.as_object().ok_or_else(|| EcsError::serialization("containerDefinitions must be a list of objects."))?;
         let name = c.get("name").and_then(Value::as_str).unwrap_or_default();
         if name.is_empty() {
             return Err(EcsError::client("Container.name should not be null or empty."));
@@ -42,7 +46,9 @@ pub fn register(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         return Err(EcsError::client("Fargate only supports network mode 'awsvpc'."));
     }
     if fargate && (r.str("cpu")?.is_none() || r.str("memory")?.is_none()) {
-        return Err(EcsError::client("Fargate requires task definition to have 'cpu' and 'memory' defined at the task level."));
+        return Err(EcsError::client(
+            "Fargate requires task definition to have 'cpu' and 'memory' defined at the task level.",
+        ));
     }
     let tags = r.tags()?;
     let mut body = r.0.clone();
@@ -83,7 +89,10 @@ pub fn deregister(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     if !name.contains(':') {
         return Err(EcsError::client("A revision must be specified (family:revision or the full ARN)."));
     }
-    let arn = w.task_def(ident).map(|t| t.arn.clone()).ok_or_else(|| EcsError::client("The specified task definition does not exist."))?;
+    let arn = w
+        .task_def(ident)
+        .map(|t| t.arn.clone())
+        .ok_or_else(|| EcsError::client("The specified task definition does not exist."))?;
     let now = w.now();
     let td = w
         .task_defs

@@ -17,7 +17,9 @@ pub fn list(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let family = r.str("family")?;
     let started_by = r.str("startedBy")?;
     if started_by.is_some() && (service.is_some() || family.is_some() || r.value("containerInstance").is_some()) {
-        return Err(EcsError::invalid("When you specify startedBy as the filter, it must be the only filter that you use."));
+        return Err(EcsError::invalid(
+            "When you specify startedBy as the filter, it must be the only filter that you use.",
+        ));
     }
     let group = match service {
         Some(s) => {
@@ -37,7 +39,11 @@ pub fn list(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         .filter(|t| t.cluster == cluster)
         .filter(|t| group.as_ref().is_none_or(|g| &t.group == g))
         .filter(|t| started_by.is_none_or(|b| t.started_by.as_deref() == Some(b)))
-        .filter(|t| family.is_none_or(|f| t.task_def_arn.rsplit_once(':').map(|(a, _)| a.ends_with(&format!("/{f}"))) == Some(true)))
+        .filter(|t| {
+            family.is_none_or(|f| {
+                t.task_def_arn.rsplit_once(':').map(|(a, _)| a.ends_with(&format!("/{f}"))) == Some(true)
+            })
+        })
         .filter(|t| launch_type.is_none_or(|l| t.launch_type == l))
         .filter(|t| t.desired_status == desired)
         .collect();
@@ -60,7 +66,11 @@ pub fn describe(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         match w.task_id(ident).and_then(|id| w.tasks.get(&id)).filter(|t| t.cluster == cluster) {
             Some(t) => tasks.push(render::task(t, now, Shape::Api, tags)),
             None => {
-                let arn = if ident.starts_with("arn:") { ident.to_string() } else { w.arn("ecs", &format!("task/{cluster}/{ident}")) };
+                let arn = if ident.starts_with("arn:") {
+                    ident.to_string()
+                } else {
+                    w.arn("ecs", &format!("task/{cluster}/{ident}"))
+                };
                 failures.push(json!({"arn": arn, "reason": "MISSING"}));
             }
         }

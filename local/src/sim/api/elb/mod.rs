@@ -19,7 +19,8 @@ pub fn handle(sim: &Sim, p: &Params) -> Response {
     let action = p.get("Action").unwrap_or_default().to_string();
     let (request_id, result) = sim.with(|w| (w.rng.uuid(), dispatch(w, &action, p)));
     match result {
-        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml")], xml::response(&action, &body, &request_id)).into_response(),
+        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml")], xml::response(&action, &body, &request_id))
+            .into_response(),
         Err(e) => e.into_response_with(&request_id),
     }
 }

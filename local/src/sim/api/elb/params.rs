@@ -18,14 +18,19 @@ impl Params {
     }
 
     pub fn required(&self, k: &str) -> Result<&str, ElbError> {
-        self.get(k)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ElbError::validation(format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(k))))
+        self.get(k).filter(|v| !v.is_empty()).ok_or_else(|| {
+            ElbError::validation(format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(k)
+            ))
+        })
     }
 
     pub fn int(&self, k: &str) -> Result<Option<i64>, ElbError> {
         self.get(k)
-            .map(|v| v.parse().map_err(|_| ElbError::validation(format!("Invalid value '{v}' for {k}: expected an integer"))))
+            .map(|v| {
+                v.parse().map_err(|_| ElbError::validation(format!("Invalid value '{v}' for {k}: expected an integer")))
+            })
             .transpose()
     }
 
@@ -55,8 +60,12 @@ impl Params {
         let prefix = format!("{name}.member.");
         let mut items: BTreeMap<u32, BTreeMap<String, String>> = BTreeMap::new();
         for (k, v) in &self.0 {
-            let Some(rest) = k.strip_prefix(&prefix) else { continue };
-            let Some((n, field)) = rest.split_once('.') else { continue };
+            let Some(rest) = k.strip_prefix(&prefix) else {
+                continue;
+            };
+            let Some((n, field)) = rest.split_once('.') else {
+                continue;
+            };
             if let Ok(n) = n.parse() {
                 items.entry(n).or_default().insert(field.to_string(), v.clone());
             }

@@ -41,19 +41,29 @@ pub fn create(w: &mut World, p: &Params) -> Result<String, ElbError> {
     let port = p.int("Port")?;
     let vpc_id = p.get("VpcId").map(String::from);
     if target_type != "lambda" && (protocol.is_none() || port.is_none() || vpc_id.is_none()) {
-        return Err(ElbError::validation("A protocol, port, and VPC ID must be specified for target groups with target type 'instance', 'ip' or 'alb'"));
+        return Err(ElbError::validation(
+            "A protocol, port, and VPC ID must be specified for target groups with target type 'instance', 'ip' or 'alb'",
+        ));
     }
     if port.is_some_and(|p| !(1..=65535).contains(&p)) {
         return Err(ElbError::validation("Port must be between 1 and 65535"));
     }
     let health_check = health_check(p, None, protocol.as_deref())?;
     if p.bool("HealthCheckEnabled")? == Some(false) && target_type != "lambda" {
-        return Err(ElbError::validation(format!("Health check enabled must be true for target groups with target type '{target_type}'")));
+        return Err(ElbError::validation(format!(
+            "Health check enabled must be true for target groups with target type '{target_type}'"
+        )));
     }
     if let Some(existing) = w.target_groups.values().find(|t| t.name == name) {
-        let same = existing.protocol == protocol && existing.port == port && existing.vpc_id == vpc_id && existing.target_type == target_type;
+        let same = existing.protocol == protocol
+            && existing.port == port
+            && existing.vpc_id == vpc_id
+            && existing.target_type == target_type;
         if !same {
-            return Err(ElbError::new("DuplicateTargetGroupName", "A target group with the same name exists, but with different settings"));
+            return Err(ElbError::new(
+                "DuplicateTargetGroupName",
+                "A target group with the same name exists, but with different settings",
+            ));
         }
         return Ok(groups_xml(&[existing]));
     }
@@ -67,7 +77,10 @@ pub fn create(w: &mut World, p: &Params) -> Result<String, ElbError> {
     let tg = TargetGroup {
         arn: arn.clone(),
         name: name.to_string(),
-        protocol_version: p.get("ProtocolVersion").map(String::from).or_else(|| protocol.as_deref().filter(|p| p.starts_with("HTTP")).map(|_| "HTTP1".into())),
+        protocol_version: p
+            .get("ProtocolVersion")
+            .map(String::from)
+            .or_else(|| protocol.as_deref().filter(|p| p.starts_with("HTTP")).map(|_| "HTTP1".into())),
         protocol,
         port,
         vpc_id,
@@ -117,7 +130,7 @@ fn health_check(p: &Params, base: Option<&HealthCheck>, protocol: Option<&str>) 
         matcher: p.get("Matcher.HttpCode").map(String::from).or(d.matcher),
     };
     if hc.timeout_seconds >= hc.interval_seconds {
-        return Err(ElbError::validation("Health check timeout must be smaller than the interval"));
+        return Err(ElbError::validation("Health check interval must be greater than the timeout."));
     }
     Ok(hc)
 }
@@ -125,7 +138,10 @@ fn health_check(p: &Params, base: Option<&HealthCheck>, protocol: Option<&str>) 
 /// By TargetGroupArns or Names; any missing one is TargetGroupNotFound.
 pub fn describe(w: &mut World, p: &Params) -> Result<String, ElbError> {
     if p.get("LoadBalancerArn").is_some() {
-        return Err(ElbError::new("LoadBalancerNotFound", "The simulator has no load balancers; describe target groups by ARN or name"));
+        return Err(ElbError::new(
+            "LoadBalancerNotFound",
+            "The simulator has no load balancers; describe target groups by ARN or name",
+        ));
     }
     let (arns, names) = (p.list("TargetGroupArns"), p.list("Names"));
     let groups: Vec<&TargetGroup> = if !arns.is_empty() {
@@ -139,7 +155,11 @@ pub fn describe(w: &mut World, p: &Params) -> Result<String, ElbError> {
         w.target_groups.values().collect()
     };
     let size = p.int("PageSize")?.unwrap_or(400).clamp(1, 400) as usize;
-    let start: usize = p.get("Marker").map(|m| m.parse().map_err(|_| ElbError::validation("Invalid Marker"))).transpose()?.unwrap_or(0);
+    let start: usize = p
+        .get("Marker")
+        .map(|m| m.parse().map_err(|_| ElbError::validation("Invalid Marker")))
+        .transpose()?
+        .unwrap_or(0);
     let end = (start + size).min(groups.len());
     let mut xml = groups_xml(groups.get(start.min(end)..end).unwrap_or_default());
     if end < groups.len() {
@@ -151,7 +171,8 @@ pub fn describe(w: &mut World, p: &Params) -> Result<String, ElbError> {
 pub fn delete(w: &mut World, p: &Params) -> Result<String, ElbError> {
     let arn = p.required("TargetGroupArn")?;
     let in_use = w.services.iter().any(|s| {
-        s.status != crate::sim::model::ServiceStatus::Inactive && s.load_balancers.iter().any(|l| l.target_group_arn == arn)
+        s.status != crate::sim::model::ServiceStatus::Inactive
+            && s.load_balancers.iter().any(|l| l.target_group_arn == arn)
     });
     if in_use {
         return Err(ElbError::new("ResourceInUse", format!("Target group '{arn}' is currently in use by a service")));
@@ -181,13 +202,19 @@ pub fn modify_attributes(w: &mut World, p: &Params) -> Result<String, ElbError> 
         let (Some(k), Some(v)) = (a.get("Key"), a.get("Value")) else {
             return Err(ElbError::validation("Each attribute needs a Key and a Value"));
         };
-        if !tg.attributes.contains_key(k) && !k.starts_with("stickiness.") && !k.starts_with("target_") && !k.starts_with("load_balancing.") {
+        if !tg.attributes.contains_key(k)
+            && !k.starts_with("stickiness.")
+            && !k.starts_with("target_")
+            && !k.starts_with("load_balancing.")
+        {
             return Err(ElbError::validation(format!("Target group attribute key '{k}' is not recognized")));
         }
         if k == "deregistration_delay.timeout_seconds" && !v.parse::<i64>().is_ok_and(|n| (0..=3600).contains(&n)) {
             return Err(ElbError::new(
                 "InvalidConfigurationRequest",
-                format!("Target group attribute 'deregistration_delay.timeout_seconds' value '{v}' must be an integer between 0 and 3600"),
+                format!(
+                    "Target group attribute 'deregistration_delay.timeout_seconds' value '{v}' must be an integer between 0 and 3600"
+                ),
             ));
         }
         changes.insert(k.clone(), v.clone());

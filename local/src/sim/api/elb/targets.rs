@@ -34,7 +34,10 @@ pub fn register(w: &mut World, p: &Params) -> Result<String, ElbError> {
     let arn = p.required("TargetGroupArn")?.to_string();
     let tg = w.target_groups.get(&arn).ok_or_else(ElbError::tg_not_found)?;
     if tg.target_type != "ip" {
-        return Err(ElbError::new("InvalidTarget", format!("The simulator supports only 'ip' targets; target group has type '{}'", tg.target_type)));
+        return Err(ElbError::new(
+            "InvalidTarget",
+            format!("The simulator supports only 'ip' targets; target group has type '{}'", tg.target_type),
+        ));
     }
     let list = targets(p, tg, true)?;
     for (id, _, _) in &list {
@@ -53,9 +56,16 @@ pub fn deregister(w: &mut World, p: &Params) -> Result<String, ElbError> {
     let arn = p.required("TargetGroupArn")?.to_string();
     let tg = w.target_groups.get(&arn).ok_or_else(ElbError::tg_not_found)?;
     let list = targets(p, tg, true)?;
-    let missing: Vec<String> = list.iter().filter(|(id, port, _)| tg.target(id, *port).is_none()).map(|(id, port, _)| format!("'{id}:{port}'")).collect();
+    let missing: Vec<String> = list
+        .iter()
+        .filter(|(id, port, _)| tg.target(id, *port).is_none())
+        .map(|(id, port, _)| format!("'{id}:{port}'"))
+        .collect();
     if !missing.is_empty() {
-        return Err(ElbError::new("InvalidTarget", format!("The following targets are not registered: {}", missing.join(", "))));
+        return Err(ElbError::new(
+            "InvalidTarget",
+            format!("The following targets are not registered: {}", missing.join(", ")),
+        ));
     }
     for (id, port, _) in list {
         w.elb_deregister(&arn, &id, port);
@@ -103,7 +113,11 @@ fn health_check_port(tg: &TargetGroup, port: i64) -> String {
 
 fn describe(x: &mut Xml, tg: &TargetGroup, t: &Target) {
     x.open("member");
-    x.open("Target").text("Id", &t.id).text("Port", t.port).opt("AvailabilityZone", t.availability_zone.as_ref()).close("Target");
+    x.open("Target")
+        .text("Id", &t.id)
+        .text("Port", t.port)
+        .opt("AvailabilityZone", t.availability_zone.as_ref())
+        .close("Target");
     x.text("HealthCheckPort", health_check_port(tg, t.port));
     x.open("TargetHealth").text("State", t.state.as_str());
     if let Some((reason, description)) = &t.reason {

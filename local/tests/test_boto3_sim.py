@@ -1,0 +1,178 @@
+"""The simulator binary driven by boto3 (botocore parses responses strictly).
+
+Starts `target/debug/autodeploy-local sim --port <free> --manual-clock`, rolls a
+service from v1 to v2 with the `ecs` and `elbv2` clients, steps the clock through the
+control API, and checks the recorded series never dipped below minimum healthy.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import botocore.exceptions
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "target" / "debug" / "autodeploy-local"
+REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def sim():
+    if not BINARY.exists():
+        subprocess.run(["cargo", "build", "-p", "autodeploy-local"], cwd=ROOT, check=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BINARY), "sim", "--port", str(port), "--manual-clock"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_sim/health", timeout=1) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"simulator did not start (exit code {proc.poll()})")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def control(url, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def clients(url):
+    kw = dict(
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return boto3.client("ecs", **kw), boto3.client("elbv2", **kw)
+
+
+def register(ecs, image):
+    td = ecs.register_task_definition(
+        family="web",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "web", "image": image, "essential": True, "portMappings": [{"containerPort": 8080}]}
+        ],
+        tags=[{"key": "app", "value": "web"}],
+    )
+    return td["taskDefinition"]["taskDefinitionArn"]
+
+
+def settle(url, ecs, deployment_id, limit=900):
+    """Steps the clock 5 s at a time until the deployment leaves IN_PROGRESS."""
+    for _ in range(limit // 5):
+        svc = ecs.describe_services(cluster="apps", services=["web"])["services"][0]
+        for d in svc["deployments"]:
+            if d["id"] == deployment_id and d["rolloutState"] != "IN_PROGRESS":
+                return d["rolloutState"], svc
+        control(url, "/_sim/clock/advance", {"seconds": 5})
+    raise AssertionError(f"{deployment_id} still in progress after {limit} s")
+
+
+def test_rollout_through_boto3(sim):
+    ecs, elbv2 = clients(sim)
+    digests = {}
+    for tag in ("v1", "v2"):
+        digests[tag] = "sha256:" + tag.encode().hex().rjust(64, "0")
+        out = control(sim, "/_sim/images", {"image": f"{REPO}:{tag}", "digest": digests[tag], "behavior": "healthy"})
+        assert f"{REPO}@{digests[tag]}" in out["registered"]
+
+    ecs.create_cluster(clusterName="apps")
+    tg = elbv2.create_target_group(
+        Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip",
+        HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2, UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "15"}]
+    )
+    td1 = register(ecs, f"{REPO}@{digests['v1']}")
+    created = ecs.create_service(
+        cluster="apps", serviceName="web", taskDefinition=td1, desiredCount=2, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-a"], "assignPublicIp": "DISABLED"}},
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+        deploymentConfiguration={
+            "minimumHealthyPercent": 100, "maximumPercent": 200,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
+    )["service"]
+    state, _ = settle(sim, ecs, created["deployments"][0]["id"])
+    assert state == "COMPLETED"
+
+    td2 = register(ecs, f"{REPO}@{digests['v2']}")
+    described = ecs.describe_task_definition(taskDefinition=td2, include=["TAGS"])
+    assert described["tags"] == [{"key": "app", "value": "web"}]
+    start = control(sim, "/_sim/clock")["now"]
+    updated = ecs.update_service(cluster="apps", service="web", taskDefinition=td2)["service"]
+    primary = updated["deployments"][0]
+    assert primary["status"] == "PRIMARY" and primary["rolloutState"] == "IN_PROGRESS"
+    assert primary["taskDefinition"] == td2 and primary["id"].startswith("ecs-svc/")
+    assert updated["deployments"][1]["status"] == "ACTIVE"
+
+    state, svc = settle(sim, ecs, primary["id"])
+    assert state == "COMPLETED"
+    assert svc["taskDefinition"] == td2
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert any("has reached a steady state" in e["message"] for e in svc["events"])
+
+    # Old tasks drain for the 15 s delay, then only v2 targets remain, all healthy.
+    for _ in range(20):
+        health = elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        if len(health) == 2:
+            break
+        control(sim, "/_sim/clock/advance", {"seconds": 5})
+    assert [h["TargetHealth"]["State"] for h in health] == ["healthy", "healthy"]
+    arns = ecs.list_tasks(cluster="apps", startedBy=primary["id"])["taskArns"]
+    tasks = ecs.describe_tasks(cluster="apps", tasks=arns)["tasks"]
+    ips = {d["value"] for t in tasks for d in t["attachments"][0]["details"] if d["name"] == "privateIPv4Address"}
+    assert ips == {h["Target"]["Id"] for h in health}
+    assert all(t["containers"][0]["image"] == f"{REPO}@{digests['v2']}" for t in tasks)
+
+    series = control(sim, "/_sim/series?cluster=apps&service=web")["samples"]
+    during = [s for s in series if s["t"] >= start]
+    assert len(during) > 3
+    for s in during:
+        assert s["healthy"] >= s["minHealthy"], s
+        assert s["alive"] <= s["maxAllowed"], s
+
+    events = control(sim, "/_sim/events")["events"]
+    names = [e["detail"].get("eventName") for e in events if e["detail-type"] == "ECS Deployment State Change"
+             and e["detail"]["deploymentId"] == primary["id"]]
+    assert names == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED"]
+
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ecs.describe_services(cluster="nope", services=["web"])
+    assert err.value.response["Error"]["Code"] == "ClusterNotFoundException"
+    with pytest.raises(elbv2.exceptions.TargetGroupNotFoundException):
+        elbv2.describe_target_health(TargetGroupArn=tg.replace("web-tg", "other"))
