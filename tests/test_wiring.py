@@ -320,7 +320,9 @@ def config_constants() -> dict[str, str]:
 def env_reads(source: str, constants: dict[str, str]) -> set[str]:
     """Environment variable names a piece of Rust reads, by constant or by literal."""
     names = {value for const, value in constants.items() if re.search(rf"\b{const}\b", source)}
-    names |= set(re.findall(r'\b(?:required|seconds|env::var)\(\s*"([A-Z0-9_]+)"', source))
+    # required(vars, "X"), seconds(vars, "X", 60), vars.var("X"), std::env::var("X")
+    literal = r'\b(?:required|seconds)\(\s*(?:[\w&.]+\s*,\s*)?"([A-Z0-9_]+)"|\b(?:\.var|env::var)\(\s*"([A-Z0-9_]+)"'
+    names |= {a or b for a, b in re.findall(literal, source)}
     return names
 
 
@@ -337,7 +339,7 @@ def test_environment_is_read_only_in_config_wiring_and_function_crates():
     readers = [
         str(p.relative_to(ROOT))
         for p in SHARED.rglob("*.rs")
-        if p not in allowed and re.search(r"\b(?:required|seconds)\(|env::var", p.read_text())
+        if p not in allowed and re.search(r"\b(?:required|seconds)\(|env::var|\.var\(", p.read_text())
     ]
     assert readers == []
 
