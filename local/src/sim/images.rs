@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+/// Longest `slow:<seconds>` start-up accepted (one day).
+const MAX_SLOW_S: u64 = 86_400;
+
 /// What a container running an image does.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Behavior {
@@ -47,7 +50,10 @@ impl FromStr for Behavior {
                 "unhealthy" => Ok(Self::Unhealthy),
                 _ => Err(bad()),
             },
-            Some(("slow", n)) => n.parse().map(Self::Slow).map_err(|_| bad()),
+            Some(("slow", n)) => match n.parse::<u64>() {
+                Ok(n) if n <= MAX_SLOW_S => Ok(Self::Slow(n)),
+                _ => Err(bad()),
+            },
             Some(("flaky", p)) => match p.parse::<f64>() {
                 Ok(p) if (0.0..=1.0).contains(&p) => Ok(Self::Flaky(p)),
                 _ => Err(bad()),
@@ -184,7 +190,7 @@ mod tests {
         for s in ["healthy", "crash", "unhealthy", "slow:30", "flaky:0.25"] {
             assert_eq!(s.parse::<Behavior>().map(|b| b.to_string()), Ok(s.to_string()));
         }
-        for s in ["", "slow", "slow:x", "flaky:2", "boom"] {
+        for s in ["", "slow", "slow:x", "slow:99999999999999999", "flaky:2", "boom"] {
             assert!(s.parse::<Behavior>().is_err(), "{s}");
         }
     }

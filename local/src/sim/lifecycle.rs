@@ -119,8 +119,9 @@ impl World {
         let entry = self.images.resolve(&image);
         let hc = def.get("healthCheck").filter(|h| h.is_object()).map(|h| {
             let num = |k: &str, d: i64| h.get(k).and_then(Value::as_i64).unwrap_or(d);
-            // Container health check defaults: interval 30 s, retries 3, startPeriod 0.
-            (num("interval", 30), num("retries", 3), num("startPeriod", 0))
+            // Container health check defaults and limits (ECS API reference, HealthCheck):
+            // interval 30 s (5–300), retries 3 (1–10), startPeriod 0 (0–300).
+            (num("interval", 30).clamp(5, 300), num("retries", 3).clamp(1, 10), num("startPeriod", 0).clamp(0, 300))
         });
         let uuid = self.rng.uuid();
         Container {

@@ -8,4 +8,5 @@ mod draining;
 mod errors;
 mod eventbridge;
 mod rollout;
+mod shapes;
 mod taskdef;

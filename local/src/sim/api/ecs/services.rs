@@ -40,9 +40,7 @@ pub fn create(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     }
     let td = active_task_def(w, r.req_str("taskDefinition")?)?.clone();
     let desired = r.i64("desiredCount")?.unwrap_or(0);
-    if desired < 0 {
-        return Err(EcsError::invalid("desiredCount must be >= 0."));
-    }
+    check_desired(desired)?;
     let deployment_config = deployment_config(r.object("deploymentConfiguration")?, &DeploymentConfig::default())?;
     let network_configuration = network_configuration(r, &td)?;
     let load_balancers = load_balancers(w, r.array("loadBalancers")?, &td)?.unwrap_or_default();
@@ -112,8 +110,8 @@ pub fn update(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         }
     };
     let desired = r.i64("desiredCount")?;
-    if desired.is_some_and(|d| d < 0) {
-        return Err(EcsError::invalid("desiredCount must be >= 0."));
+    if let Some(d) = desired {
+        check_desired(d)?;
     }
     let dc = match r.object("deploymentConfiguration")? {
         Some(o) => Some(deployment_config(Some(o), &current.deployment_config)?),
@@ -229,6 +227,17 @@ pub fn delete(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     Ok(json!({"service": render::service(w, &w.services[idx], false)}))
 }
 
+/// Tasks per service quota (ECS service quotas: 5,000).
+const MAX_DESIRED: i64 = 5_000;
+
+fn check_desired(d: i64) -> Result<(), EcsError> {
+    if (0..=MAX_DESIRED).contains(&d) {
+        Ok(())
+    } else {
+        Err(EcsError::invalid(format!("desiredCount must be between 0 and {MAX_DESIRED}.")))
+    }
+}
+
 fn active_task_def<'a>(w: &'a World, ident: &str) -> Result<&'a TaskDef, EcsError> {
     let td = w.task_def(ident).ok_or_else(|| EcsError::client("TaskDefinition not found."))?;
     if td.status != "ACTIVE" {
@@ -269,7 +278,7 @@ fn deployment_config(o: Option<Req>, base: &DeploymentConfig) -> Result<Deployme
                     "thresholdConfiguration.type must be COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT.",
                 ));
             }
-            dc.breaker_threshold = (kind.to_string(), t.i64("value")?.unwrap_or(50).max(0));
+            dc.breaker_threshold = (kind.to_string(), t.i64("value")?.unwrap_or(50).clamp(0, 10_000));
         }
         dc.breaker_raw = b.0.clone();
     }
