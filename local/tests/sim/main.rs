@@ -7,6 +7,7 @@ mod breaker;
 mod draining;
 mod errors;
 mod eventbridge;
+mod no_lb;
 mod rollout;
 mod shapes;
 mod taskdef;

@@ -1,0 +1,436 @@
+//! Reads `template.yaml` and resolves what the local cloud needs from it, so
+//! the template that ships is the one that runs: table definitions, function
+//! variables and event rules, the state machine and its substitutions.
+//!
+//! Intrinsics are resolved as CloudFormation would, for the ones the template
+//! uses (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Split`, `Fn::Select`,
+//! `Fn::If` with `Fn::Equals`/`Fn::Not`); anything else is an error naming it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use serde_yaml::Value as Yaml;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("template is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("template: {0}")]
+    Invalid(String),
+}
+
+fn invalid(msg: impl Into<String>) -> TemplateError {
+    TemplateError::Invalid(msg.into())
+}
+
+/// Where the stack "is": names and ARNs are made the way AWS makes them.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub region: String,
+    pub account: String,
+}
+
+/// A resource as the template declares it (properties still unresolved).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: String,
+    pub properties: Value,
+    pub metadata: Value,
+}
+
+/// The parsed template with intrinsic resolution.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub dir: PathBuf,
+    pub stack: Stack,
+    pub parameters: BTreeMap<String, Value>,
+    pub conditions: BTreeMap<String, Value>,
+    pub resources: BTreeMap<String, Resource>,
+    pub globals_function: Value,
+}
+
+/// YAML (with CloudFormation's short-form tags) → JSON in long form.
+fn to_json(y: &Yaml) -> Result<Value, TemplateError> {
+    Ok(match y {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(*b),
+        Yaml::Number(n) => serde_json::to_value(n).map_err(|e| invalid(e.to_string()))?,
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Sequence(seq) => Value::Array(seq.iter().map(to_json).collect::<Result<_, _>>()?),
+        Yaml::Mapping(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Yaml::String(s) => s.clone(),
+                    Yaml::Number(n) => n.to_string(),
+                    Yaml::Bool(b) => b.to_string(),
+                    other => return Err(invalid(format!("unsupported mapping key {other:?}"))),
+                };
+                out.insert(key, to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        Yaml::Tagged(t) => {
+            let tag = t.tag.to_string();
+            let tag = tag.trim_start_matches('!');
+            let inner = to_json(&t.value)?;
+            match tag {
+                "Ref" => json!({ "Ref": inner }),
+                // `!GetAtt A.B` is short for `Fn::GetAtt: [A, B]`.
+                "GetAtt" => match inner {
+                    Value::String(s) => {
+                        let (res, att) = s.split_once('.').ok_or_else(|| invalid(format!("!GetAtt {s}")))?;
+                        json!({ "Fn::GetAtt": [res, att] })
+                    }
+                    other => json!({ "Fn::GetAtt": other }),
+                },
+                "Condition" => json!({ "Condition": inner }),
+                other => json!({ format!("Fn::{other}"): inner }),
+            }
+        }
+    })
+}
+
+impl Template {
+    pub fn load(path: &Path, stack: Stack, overrides: &BTreeMap<String, String>) -> Result<Self, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Read(path.to_owned(), e))?;
+        let yaml: Yaml = serde_yaml::from_str(&text)?;
+        let doc = to_json(&yaml)?;
+        let mut parameters = BTreeMap::new();
+        for (name, p) in doc.get("Parameters").and_then(Value::as_object).into_iter().flatten() {
+            let kind = p.get("Type").and_then(Value::as_str).unwrap_or("String");
+            let raw = match overrides.get(name) {
+                Some(v) => Value::String(v.clone()),
+                None => p.get("Default").cloned().unwrap_or(Value::Null),
+            };
+            let value = match (kind, raw) {
+                ("CommaDelimitedList", Value::String(s)) => {
+                    Value::Array(s.split(',').map(|x| Value::String(x.trim().to_owned())).collect())
+                }
+                ("Number", Value::Number(n)) => Value::String(n.to_string()),
+                (_, v) => v,
+            };
+            parameters.insert(name.clone(), value);
+        }
+        for name in overrides.keys() {
+            if !parameters.contains_key(name) {
+                return Err(invalid(format!("parameter override {name} is not a template parameter")));
+            }
+        }
+        let conditions = doc
+            .get("Conditions")
+            .and_then(Value::as_object)
+            .map(|m| m.clone().into_iter().collect())
+            .unwrap_or_default();
+        let mut resources = BTreeMap::new();
+        for (id, r) in doc.get("Resources").and_then(Value::as_object).ok_or_else(|| invalid("no Resources"))? {
+            resources.insert(
+                id.clone(),
+                Resource {
+                    kind: r.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    properties: r.get("Properties").cloned().unwrap_or_else(|| json!({})),
+                    metadata: r.get("Metadata").cloned().unwrap_or_else(|| json!({})),
+                },
+            );
+        }
+        let globals_function = doc.pointer("/Globals/Function").cloned().unwrap_or_else(|| json!({}));
+        Ok(Self {
+            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            stack,
+            parameters,
+            conditions,
+            resources,
+            globals_function,
+        })
+    }
+
+    /// Logical ids of the resources of one type, in order.
+    pub fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+        self.resources.iter().filter(move |(_, r)| r.kind == kind)
+    }
+
+    fn resource(&self, id: &str) -> Result<&Resource, TemplateError> {
+        self.resources.get(id).ok_or_else(|| invalid(format!("no resource {id}")))
+    }
+
+    /// The physical name AWS would give a resource: its name property if the
+    /// template sets one, else `stack-LogicalId`.
+    pub fn physical_name(&self, id: &str) -> Result<String, TemplateError> {
+        let r = self.resource(id)?;
+        let prop = match r.kind.as_str() {
+            "AWS::DynamoDB::Table" => "TableName",
+            "AWS::Events::EventBus" => "Name",
+            "AWS::SNS::Topic" => "TopicName",
+            "AWS::SQS::Queue" => "QueueName",
+            "AWS::Serverless::Function" => "FunctionName",
+            "AWS::Serverless::StateMachine" => "Name",
+            "AWS::Logs::LogGroup" => "LogGroupName",
+            _ => "",
+        };
+        match r.properties.get(prop) {
+            Some(v) if !prop.is_empty() => self.resolve_str(v),
+            _ => Ok(format!("{}-{id}", self.stack.name)),
+        }
+    }
+
+    fn arn(&self, id: &str) -> Result<String, TemplateError> {
+        let Stack { region, account, .. } = &self.stack;
+        let name = self.physical_name(id)?;
+        Ok(match self.resource(id)?.kind.as_str() {
+            "AWS::DynamoDB::Table" => format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+            "AWS::Events::EventBus" => format!("arn:aws:events:{region}:{account}:event-bus/{name}"),
+            "AWS::SNS::Topic" => format!("arn:aws:sns:{region}:{account}:{name}"),
+            "AWS::SQS::Queue" => format!("arn:aws:sqs:{region}:{account}:{name}"),
+            "AWS::Serverless::Function" => format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+            "AWS::Serverless::StateMachine" => format!("arn:aws:states:{region}:{account}:stateMachine:{name}"),
+            "AWS::Logs::LogGroup" => format!("arn:aws:logs:{region}:{account}:log-group:{name}:*"),
+            other => format!("arn:aws:local:{region}:{account}:{other}/{name}"),
+        })
+    }
+
+    /// `Ref` of a resource, per the resource type's documented return value.
+    fn reference(&self, id: &str) -> Result<Value, TemplateError> {
+        if let Some(p) = self.parameters.get(id) {
+            return Ok(p.clone());
+        }
+        let Stack { name, region, account } = &self.stack;
+        match id {
+            "AWS::Region" => return Ok(json!(region)),
+            "AWS::AccountId" => return Ok(json!(account)),
+            "AWS::StackName" => return Ok(json!(name)),
+            "AWS::Partition" => return Ok(json!("aws")),
+            "AWS::URLSuffix" => return Ok(json!("amazonaws.com")),
+            "AWS::NoValue" => return Ok(Value::Null),
+            _ => {}
+        }
+        let r = self.resource(id)?;
+        Ok(match r.kind.as_str() {
+            "AWS::SNS::Topic" | "AWS::Serverless::StateMachine" => json!(self.arn(id)?),
+            "AWS::SQS::Queue" => json!(format!("http://sqs.{region}.localhost/{account}/{}", self.physical_name(id)?)),
+            _ => json!(self.physical_name(id)?),
+        })
+    }
+
+    fn get_att(&self, id: &str, att: &str) -> Result<Value, TemplateError> {
+        match att {
+            "Arn" => Ok(json!(self.arn(id)?)),
+            "Name" | "QueueName" | "TopicName" => Ok(json!(self.physical_name(id)?)),
+            other => Err(invalid(format!("Fn::GetAtt {id}.{other} is not supported locally"))),
+        }
+    }
+
+    fn condition(&self, name: &str) -> Result<bool, TemplateError> {
+        let c = self.conditions.get(name).ok_or_else(|| invalid(format!("no condition {name}")))?;
+        self.truth(c)
+    }
+
+    fn truth(&self, v: &Value) -> Result<bool, TemplateError> {
+        let obj = v.as_object().filter(|o| o.len() == 1).ok_or_else(|| invalid(format!("condition {v}")))?;
+        let (f, args) = obj.iter().next().ok_or_else(|| invalid("empty condition"))?;
+        match f.as_str() {
+            "Fn::Equals" => {
+                let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Equals takes 2"))?;
+                Ok(self.resolve(&a[0])? == self.resolve(&a[1])?)
+            }
+            "Fn::Not" => Ok(!self.truth(args.get(0).ok_or_else(|| invalid("Fn::Not takes 1"))?)?),
+            "Fn::And" => args.as_array().into_iter().flatten().try_fold(true, |acc, c| Ok(acc && self.truth(c)?)),
+            "Fn::Or" => args.as_array().into_iter().flatten().try_fold(false, |acc, c| Ok(acc || self.truth(c)?)),
+            "Condition" => self.condition(args.as_str().unwrap_or_default()),
+            other => Err(invalid(format!("condition function {other}"))),
+        }
+    }
+
+    /// Resolves every intrinsic in `v`.
+    pub fn resolve(&self, v: &Value) -> Result<Value, TemplateError> {
+        match v {
+            Value::Array(items) => {
+                Ok(Value::Array(items.iter().map(|i| self.resolve(i)).collect::<Result<Vec<_>, _>>()?.into_iter().filter(|v| !v.is_null()).collect()))
+            }
+            Value::Object(obj) if obj.len() == 1 => {
+                let (k, args) = obj.iter().next().ok_or_else(|| invalid("empty object"))?;
+                match k.as_str() {
+                    "Ref" => self.reference(args.as_str().ok_or_else(|| invalid("Ref takes a name"))?),
+                    "Fn::GetAtt" => {
+                        let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::GetAtt takes 2"))?;
+                        self.get_att(a[0].as_str().unwrap_or_default(), a[1].as_str().unwrap_or_default())
+                    }
+                    "Fn::Sub" => self.sub(args).map(Value::String),
+                    "Fn::Join" => {
+                        let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Join takes 2"))?;
+                        let delim = a[0].as_str().unwrap_or_default();
+                        let items = self.resolve(&a[1])?;
+                        let parts: Vec<String> = items
+                            .as_array()
+                            .ok_or_else(|| invalid("Fn::Join needs a list"))?
+                            .iter()
+                            .map(|p| p.as_str().map(str::to_owned).ok_or_else(|| invalid(format!("Fn::Join item {p}"))))
+                            .collect::<Result<_, _>>()?;
+                        Ok(json!(parts.join(delim)))
+                    }
+                    "Fn::Split" => {
+                        let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Split takes 2"))?;
+                        let delim = a[0].as_str().unwrap_or_default();
+                        let s = self.resolve(&a[1])?;
+                        let s = s.as_str().ok_or_else(|| invalid("Fn::Split needs a string"))?;
+                        Ok(Value::Array(s.split(delim).map(|p| json!(p)).collect()))
+                    }
+                    "Fn::Select" => {
+                        let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Select takes 2"))?;
+                        let i = self.resolve(&a[0])?;
+                        let i = i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| invalid("Fn::Select index"))?;
+                        let list = self.resolve(&a[1])?;
+                        list.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| invalid("Fn::Select out of range"))
+                    }
+                    "Fn::If" => {
+                        let a = args.as_array().filter(|a| a.len() == 3).ok_or_else(|| invalid("Fn::If takes 3"))?;
+                        let branch = if self.condition(a[0].as_str().unwrap_or_default())? { &a[1] } else { &a[2] };
+                        self.resolve(branch)
+                    }
+                    k if k.starts_with("Fn::") => Err(invalid(format!("{k} is not supported locally"))),
+                    _ => Ok(json!({ k.clone(): self.resolve(args)? })),
+                }
+            }
+            Value::Object(obj) => {
+                let mut out = Map::new();
+                for (k, v) in obj {
+                    let r = self.resolve(v)?;
+                    if !r.is_null() || v.is_null() {
+                        out.insert(k.clone(), r);
+                    }
+                }
+                Ok(Value::Object(out))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    pub fn resolve_str(&self, v: &Value) -> Result<String, TemplateError> {
+        match self.resolve(v)? {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(invalid(format!("expected a string, got {other}"))),
+        }
+    }
+
+    /// `Fn::Sub`: `${Name}`, `${Res.Att}`, `${AWS::…}` and `${!Literal}`.
+    fn sub(&self, args: &Value) -> Result<String, TemplateError> {
+        let (text, vars) = match args {
+            Value::String(s) => (s.as_str(), HashMap::new()),
+            Value::Array(a) if a.len() == 2 => {
+                let mut vars = HashMap::new();
+                for (k, v) in a[1].as_object().into_iter().flatten() {
+                    vars.insert(k.clone(), self.resolve_str(v)?);
+                }
+                (a[0].as_str().ok_or_else(|| invalid("Fn::Sub template"))?, vars)
+            }
+            other => return Err(invalid(format!("Fn::Sub {other}"))),
+        };
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}').ok_or_else(|| invalid(format!("unclosed ${{ in {text}")))? + start;
+            let name = &rest[start + 2..end];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else if let Some(v) = vars.get(name) {
+                out.push_str(v);
+            } else if let Some((res, att)) = name.split_once('.').filter(|_| !name.starts_with("AWS::")) {
+                out.push_str(&self.resolve_str(&self.get_att(res, att)?)?);
+            } else {
+                out.push_str(&self.resolve_str(&self.reference(name)?)?);
+            }
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// A function's environment: Globals merged under its own, resolved.
+    pub fn function_environment(&self, id: &str) -> Result<HashMap<String, String>, TemplateError> {
+        let mut vars = HashMap::new();
+        for source in [&self.globals_function, &self.resource(id)?.properties] {
+            if let Some(v) = source.pointer("/Environment/Variables").and_then(Value::as_object) {
+                for (k, val) in v {
+                    vars.insert(k.clone(), self.resolve_str(val)?);
+                }
+            }
+        }
+        Ok(vars)
+    }
+
+    /// The binary a function runs (`Metadata.BuildProperties.Binary`).
+    pub fn function_binary(&self, id: &str) -> Result<String, TemplateError> {
+        self.resource(id)?
+            .metadata
+            .pointer("/BuildProperties/Binary")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(format!("function {id} has no Metadata.BuildProperties.Binary")))
+    }
+
+    /// The state machine definition with its `DefinitionSubstitutions` applied.
+    pub fn state_machine_definition(&self, id: &str) -> Result<String, TemplateError> {
+        let r = self.resource(id)?;
+        let uri = r.properties.get("DefinitionUri").and_then(Value::as_str).ok_or_else(|| invalid(format!("{id} has no DefinitionUri")))?;
+        let path = self.dir.join(uri);
+        let mut text = std::fs::read_to_string(&path).map_err(|e| TemplateError::Read(path.clone(), e))?;
+        for (k, v) in r.properties.get("DefinitionSubstitutions").and_then(Value::as_object).into_iter().flatten() {
+            text = text.replace(&format!("${{{k}}}"), &self.resolve_str(v)?);
+        }
+        if let Some(i) = text.find("${") {
+            let end = text[i..].find('}').map_or(text.len(), |e| i + e + 1);
+            return Err(invalid(format!("{id}: {} has no substitution", &text[i..end])));
+        }
+        Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let stack = Stack { name: "local".into(), region: "us-east-1".into(), account: "123456789012".into() };
+        Template::load(&path, stack, &BTreeMap::from([("PollIntervalSeconds".into(), "10".into())])).unwrap()
+    }
+
+    #[test]
+    fn every_function_has_its_binary_and_resolvable_environment() {
+        let t = template();
+        let functions: Vec<_> = t.of_type("AWS::Serverless::Function").map(|(id, _)| id.clone()).collect();
+        assert_eq!(functions.len(), 8, "{functions:?}");
+        for id in functions {
+            let binary = t.function_binary(&id).unwrap();
+            assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions").join(&binary).join("Cargo.toml").exists(), "{binary}");
+            t.function_environment(&id).unwrap();
+        }
+    }
+
+    #[test]
+    fn state_machine_definition_is_fully_substituted() {
+        let t = template();
+        let (id, _) = t.of_type("AWS::Serverless::StateMachine").next().unwrap();
+        let def: Value = serde_json::from_str(&t.state_machine_definition(id).unwrap()).unwrap();
+        let f = def.pointer("/States/Register new revision/Parameters/FunctionName").unwrap().as_str().unwrap();
+        assert!(f.starts_with("arn:aws:lambda:us-east-1:123456789012:function:"), "{f}");
+    }
+
+    #[test]
+    fn overrides_and_sub() {
+        let t = template();
+        assert_eq!(t.parameters["PollIntervalSeconds"], json!("10"));
+        assert_eq!(t.sub(&json!("${AWS::StackName}-x-${!Literal}")).unwrap(), "local-x-${Literal}");
+        let stack = Stack { name: "s".into(), region: "r".into(), account: "a".into() };
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        assert!(Template::load(&path, stack, &BTreeMap::from([("Nope".into(), "1".into())])).is_err());
+    }
+}
