@@ -118,8 +118,9 @@ pub async fn on_image_push(
             Ok((id, true)) => report.started.push(id),
             Ok((id, false)) => report.duplicates.push(id),
             Err(e) => {
-                // Keep going: one broken target must not stop the others; the
-                // error makes EventBridge retry, and the retry is idempotent.
+                // Keep going: one broken target must not stop the others. The
+                // error makes Lambda retry the asynchronous invocation (then the
+                // dead-letter queue), and the retry is idempotent.
                 tracing::error!(target = %target.target_id, error = %e, "could not start deployment");
                 first_error.get_or_insert(e);
             }
