@@ -202,3 +202,29 @@ async fn slow_start_survives_only_with_a_grace_period() {
         assert_eq!(env.settle(&id, 900), expected, "grace {grace:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flaky_rollouts_replay_identically_for_a_seed() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let env = common::start().await;
+        let v1 = common::image(&env.sim, "v1", Behavior::Healthy);
+        let v2 = common::image(&env.sim, "v2", Behavior::Flaky(0.35));
+        env.service(&v1, Setup::default()).await;
+        assert!(env.settle_service(600));
+        let td2 = env.task_def(&v2).await;
+        let id = env.update(&td2).await.deployments()[0].id().unwrap().to_string();
+        let state = env.settle(&id, 1800);
+        env.sim.advance(120);
+        runs.push((state, env.sim.events(), env.series().len()));
+    }
+    assert_eq!(runs[0].0, runs[1].0);
+    assert_eq!(runs[0].2, runs[1].2);
+    assert!(runs[0].1 == runs[1].1, "event logs differ between two runs with the same seed");
+    let failed_checks = runs[0]
+        .1
+        .iter()
+        .filter(|e| e["detail"]["stoppedReason"].as_str().is_some_and(|r| r.starts_with("Task failed ELB")))
+        .count();
+    assert!(failed_checks > 0, "flaky:0.35 with unhealthy threshold 2 fails some tasks");
+}
