@@ -3,6 +3,7 @@
 //! the way ECS does; [`cli`] holds the `autodeploy-local sim` subcommand.
 
 pub mod cli;
+pub mod cloud;
 pub mod sim;
 
 pub use sim::{Sim, SimConfig};

@@ -18,7 +18,7 @@ import botocore.exceptions
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "target" / "debug" / "autodeploy-local"
+BINARY = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug" / "autodeploy-local"
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web"
 
 

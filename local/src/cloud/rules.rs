@@ -10,7 +10,7 @@
 //! or a filter (`prefix`, `anything-but`, `exists`); a list in the event
 //! matches if any of its elements does; nested objects match field by field.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::template::{Template, TemplateError};
 
@@ -34,8 +34,15 @@ pub enum PatternError {
 
 /// Checks a pattern once, so an unsupported operator fails at start-up.
 pub fn validate(pattern: &Value) -> Result<(), PatternError> {
+    if !pattern.is_object() {
+        return Err(PatternError::Malformed("a pattern is a JSON object".into()));
+    }
+    validate_fields(pattern)
+}
+
+fn validate_fields(pattern: &Value) -> Result<(), PatternError> {
     match pattern {
-        Value::Object(m) => m.values().try_for_each(validate),
+        Value::Object(m) => m.values().try_for_each(validate_fields),
         Value::Array(alts) => alts.iter().try_for_each(|a| match a {
             Value::Object(f) => {
                 for (op, arg) in f {
@@ -170,7 +177,8 @@ mod tests {
     fn lists_in_the_event_match_any_element() {
         let p = json!({"detail": {"configuration": {"metrics": {"metricStat": {"metric": {"namespace": ["AWS/ApplicationELB"]}}}}}});
         assert!(matches(&p, &sample("cloudwatch-alarm-unhealthy-hosts.json")));
-        let p2 = json!({"detail": {"configuration": {"metrics": {"metricStat": {"metric": {"namespace": ["AWS/EC2"]}}}}}});
+        let p2 =
+            json!({"detail": {"configuration": {"metrics": {"metricStat": {"metric": {"namespace": ["AWS/EC2"]}}}}}});
         assert!(!matches(&p2, &sample("cloudwatch-alarm-unhealthy-hosts.json")));
         assert!(matches(&json!({"resources": ["b"]}), &json!({"resources": ["a", "b"]})));
     }
@@ -198,11 +206,20 @@ mod tests {
         let t = Template::load(&path, stack, &Default::default()).unwrap();
         let rules = from_template(&t).unwrap();
         let route = |event: &Value| -> Vec<String> {
-            rules.iter().filter(|r| r.bus == "default" && matches(&r.pattern, event)).map(|r| r.function.clone()).collect()
+            rules
+                .iter()
+                .filter(|r| r.bus == "default" && matches(&r.pattern, event))
+                .map(|r| r.function.clone())
+                .collect()
         };
         assert_eq!(route(&sample("ecr-image-push.json")), ["OnImagePushFunction"]);
         assert!(route(&sample("ecr-image-delete.json")).is_empty());
-        for s in ["ecs-deployment-completed.json", "ecs-deployment-failed.json", "ecs-service-action-steady-state.json", "cloudwatch-alarm-unhealthy-hosts.json"] {
+        for s in [
+            "ecs-deployment-completed.json",
+            "ecs-deployment-failed.json",
+            "ecs-service-action-steady-state.json",
+            "cloudwatch-alarm-unhealthy-hosts.json",
+        ] {
             assert_eq!(route(&sample(s)), ["OnEcsEventFunction"], "{s}");
         }
         // A RUNNING task is not something the pipeline waits for.

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use serde_yaml::Value as Yaml;
 
 #[derive(Debug, thiserror::Error)]
@@ -247,15 +247,22 @@ impl Template {
     /// Resolves every intrinsic in `v`.
     pub fn resolve(&self, v: &Value) -> Result<Value, TemplateError> {
         match v {
-            Value::Array(items) => {
-                Ok(Value::Array(items.iter().map(|i| self.resolve(i)).collect::<Result<Vec<_>, _>>()?.into_iter().filter(|v| !v.is_null()).collect()))
-            }
+            Value::Array(items) => Ok(Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.resolve(i))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .filter(|v| !v.is_null())
+                    .collect(),
+            )),
             Value::Object(obj) if obj.len() == 1 => {
                 let (k, args) = obj.iter().next().ok_or_else(|| invalid("empty object"))?;
                 match k.as_str() {
                     "Ref" => self.reference(args.as_str().ok_or_else(|| invalid("Ref takes a name"))?),
                     "Fn::GetAtt" => {
-                        let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::GetAtt takes 2"))?;
+                        let a =
+                            args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::GetAtt takes 2"))?;
                         self.get_att(a[0].as_str().unwrap_or_default(), a[1].as_str().unwrap_or_default())
                     }
                     "Fn::Sub" => self.sub(args).map(Value::String),
@@ -279,11 +286,17 @@ impl Template {
                         Ok(Value::Array(s.split(delim).map(|p| json!(p)).collect()))
                     }
                     "Fn::Select" => {
-                        let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Select takes 2"))?;
+                        let a =
+                            args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Select takes 2"))?;
                         let i = self.resolve(&a[0])?;
-                        let i = i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| invalid("Fn::Select index"))?;
+                        let i = i
+                            .as_u64()
+                            .or_else(|| i.as_str().and_then(|s| s.parse().ok()))
+                            .ok_or_else(|| invalid("Fn::Select index"))?;
                         let list = self.resolve(&a[1])?;
-                        list.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| invalid("Fn::Select out of range"))
+                        list.get(usize::try_from(i).unwrap_or(usize::MAX))
+                            .cloned()
+                            .ok_or_else(|| invalid("Fn::Select out of range"))
                     }
                     "Fn::If" => {
                         let a = args.as_array().filter(|a| a.len() == 3).ok_or_else(|| invalid("Fn::If takes 3"))?;
@@ -379,7 +392,11 @@ impl Template {
     /// The state machine definition with its `DefinitionSubstitutions` applied.
     pub fn state_machine_definition(&self, id: &str) -> Result<String, TemplateError> {
         let r = self.resource(id)?;
-        let uri = r.properties.get("DefinitionUri").and_then(Value::as_str).ok_or_else(|| invalid(format!("{id} has no DefinitionUri")))?;
+        let uri = r
+            .properties
+            .get("DefinitionUri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("{id} has no DefinitionUri")))?;
         let path = self.dir.join(uri);
         let mut text = std::fs::read_to_string(&path).map_err(|e| TemplateError::Read(path.clone(), e))?;
         for (k, v) in r.properties.get("DefinitionSubstitutions").and_then(Value::as_object).into_iter().flatten() {
@@ -410,7 +427,10 @@ mod tests {
         assert_eq!(functions.len(), 8, "{functions:?}");
         for id in functions {
             let binary = t.function_binary(&id).unwrap();
-            assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions").join(&binary).join("Cargo.toml").exists(), "{binary}");
+            assert!(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions").join(&binary).join("Cargo.toml").exists(),
+                "{binary}"
+            );
             t.function_environment(&id).unwrap();
         }
     }

@@ -1,0 +1,166 @@
+//! The function host: runs the project's Lambda handlers in-process with the
+//! environment each function gets in `template.yaml`, and answers the Lambda
+//! Invoke API the way Lambda does (errors as `X-Amz-Function-Error: Unhandled`
+//! with `errorType`/`errorMessage`), so the state machine's Retry and Catch
+//! behave as they do in AWS.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::SdkConfig;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::template::{Template, TemplateError};
+
+type Reply = Result<Value, LambdaError>;
+type Invoke = Arc<dyn Fn(Value) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+
+/// An error as Lambda reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LambdaError {
+    pub error_type: String,
+    pub error_message: String,
+}
+
+impl From<DeployError> for LambdaError {
+    fn from(e: DeployError) -> Self {
+        Self { error_type: e.error_type().to_owned(), error_message: e.to_string() }
+    }
+}
+
+/// One hosted function.
+#[derive(Clone)]
+pub struct Function {
+    pub logical_id: String,
+    pub name: String,
+    pub binary: String,
+    pub environment: HashMap<String, String>,
+    invoke: Invoke,
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function").field("name", &self.name).field("binary", &self.binary).finish()
+    }
+}
+
+fn wrap<D, F, Fut, O>(deps: D, handler: F) -> Invoke
+where
+    D: Send + Sync + 'static,
+    F: Fn(Arc<D>, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, DeployError>> + Send + 'static,
+    O: Serialize + Send + 'static,
+{
+    let deps = Arc::new(deps);
+    let handler = Arc::new(handler);
+    Arc::new(move |payload| {
+        let (deps, handler) = (deps.clone(), handler.clone());
+        Box::pin(async move {
+            // Run on its own task so a panic becomes an error, as the Lambda runtime reports it.
+            let joined = tokio::spawn(async move { handler(deps, payload).await }).await;
+            match joined {
+                Ok(Ok(out)) => serde_json::to_value(out).map_err(|e| LambdaError {
+                    error_type: "Runtime.SerializationError".into(),
+                    error_message: e.to_string(),
+                }),
+                Ok(Err(e)) => Err(e.into()),
+                Err(e) => Err(LambdaError { error_type: "Runtime.Panic".into(), error_message: e.to_string() }),
+            }
+        })
+    })
+}
+
+macro_rules! host {
+    ($krate:ident, $config:expr, $vars:expr) => {
+        wrap($krate::Deps::from_vars($config, $vars)?, |d, p| async move { $krate::handler(&*d, p).await })
+    };
+}
+
+/// Builds the handler a binary runs, configured from `vars` only.
+fn handler_for(binary: &str, config: &SdkConfig, vars: &HashMap<String, String>) -> Result<Invoke, DeployError> {
+    Ok(match binary {
+        "on-image-push" => host!(on_image_push, config, vars),
+        "register-revision" => host!(register_revision, config, vars),
+        "update-service" => host!(update_service, config, vars),
+        "await-rollout" => host!(await_rollout, config, vars),
+        "check-rollout" => host!(check_rollout, config, vars),
+        "roll-back" => host!(roll_back, config, vars),
+        "record-outcome" => host!(record_outcome, config, vars),
+        "on-ecs-event" => host!(on_ecs_event, config, vars),
+        other => {
+            return Err(DeployError::InvalidInput(format!("the function host has no handler for binary {other:?}")));
+        }
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("function {0}: {1}")]
+    Function(String, DeployError),
+}
+
+/// Every function of the template, by name and by ARN.
+#[derive(Clone, Default)]
+pub struct FunctionHost {
+    functions: HashMap<String, Function>,
+}
+
+impl FunctionHost {
+    /// One hosted function per `AWS::Serverless::Function`, each configured
+    /// with exactly its template environment: a variable the template forgets
+    /// fails here, as it would fail the deployed function.
+    pub fn from_template(t: &Template, config: &SdkConfig) -> Result<Self, HostError> {
+        let mut functions = HashMap::new();
+        for (id, _) in t.of_type("AWS::Serverless::Function") {
+            let binary = t.function_binary(id)?;
+            let environment = t.function_environment(id)?;
+            let invoke = handler_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?;
+            let name = t.physical_name(id)?;
+            functions.insert(name.clone(), Function { logical_id: id.clone(), name, binary, environment, invoke });
+        }
+        Ok(Self { functions })
+    }
+
+    /// Accepts a name, an ARN or a partial ARN, with or without qualifier.
+    pub fn find(&self, name_or_arn: &str) -> Option<&Function> {
+        let name = match name_or_arn.split_once(":function:") {
+            Some((_, rest)) => rest,
+            None => name_or_arn,
+        };
+        let name = name.split(':').next().unwrap_or(name);
+        self.functions.get(name)
+    }
+
+    pub fn by_logical_id(&self, id: &str) -> Option<&Function> {
+        self.functions.values().find(|f| f.logical_id == id)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<_> = self.functions.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+impl Function {
+    pub async fn invoke(&self, payload: Value) -> Reply {
+        tracing::debug!(function = %self.name, "invoke");
+        let reply = (self.invoke)(payload).await;
+        if let Err(e) = &reply {
+            tracing::info!(function = %self.name, error_type = %e.error_type, error = %e.error_message, "function error");
+        }
+        reply
+    }
+}
+
+/// The Invoke API's error body.
+pub fn error_body(e: &LambdaError) -> Value {
+    json!({ "errorType": e.error_type, "errorMessage": e.error_message })
+}

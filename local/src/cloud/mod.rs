@@ -1,0 +1,281 @@
+//! The local cloud: moto, the ECS/ELB simulator, the project's functions and
+//! the template's event rules behind one endpoint, all wired from
+//! `template.yaml`.
+
+pub mod functions;
+pub mod moto;
+pub mod router;
+pub mod rules;
+pub mod setup;
+pub mod template;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
+
+use crate::sim::{self, Behavior, Sim, SimConfig};
+use functions::{FunctionHost, HostError};
+use moto::{Moto, MotoError};
+use rules::Rule;
+use setup::{Created, SetupError};
+use template::{Stack, Template, TemplateError};
+
+/// How to start the local cloud.
+#[derive(Debug, Clone)]
+pub struct CloudConfig {
+    /// The repository root (template, state machine, `.venv`).
+    pub repo: PathBuf,
+    /// Router port; 0 picks a free one.
+    pub port: u16,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Template parameter overrides (e.g. a short `PollIntervalSeconds`).
+    pub parameters: BTreeMap<String, String>,
+    pub stack_name: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl CloudConfig {
+    pub fn new(repo: PathBuf) -> Self {
+        Self {
+            repo,
+            port: 4566,
+            speed: 1.0,
+            parameters: BTreeMap::new(),
+            stack_name: "ecs-autodeploy-local".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Moto(#[from] MotoError),
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("cannot listen on port {0}: {1}")]
+    Bind(u16, std::io::Error),
+}
+
+/// A pushed image, as the push command reports it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pushed {
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+    pub image: String,
+    pub behavior: String,
+}
+
+/// Shared state of a running local cloud.
+pub struct Cloud {
+    pub sim: Sim,
+    pub host: FunctionHost,
+    pub template: Template,
+    pub stack: Stack,
+    pub moto_endpoint: String,
+    pub endpoint: String,
+    pub http: reqwest::Client,
+    pub created: Created,
+    rules: Vec<Rule>,
+    delivered: Mutex<Vec<Value>>,
+    seq: AtomicU64,
+}
+
+/// The running processes and tasks; dropping it stops them all.
+pub struct Running {
+    pub cloud: Arc<Cloud>,
+    moto: Option<Moto>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub async fn stop(mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        if let Some(m) = self.moto.take() {
+            m.stop().await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// SDK configuration pointing every client at the router.
+pub async fn sdk_config(endpoint: &str, region: &str) -> autodeploy_shared::aws::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_credential_types::Credentials::new("test", "test", None, None, "local-cloud"))
+        .load()
+        .await
+}
+
+impl Cloud {
+    /// Starts moto, the simulator, the function host and the router, and
+    /// creates the template's resources.
+    pub async fn start(cfg: CloudConfig) -> Result<Running, CloudError> {
+        let stack = Stack { name: cfg.stack_name.clone(), region: cfg.region.clone(), account: cfg.account.clone() };
+        let template = Template::load(&cfg.repo.join("template.yaml"), stack.clone(), &cfg.parameters)?;
+        let rules = rules::from_template(&template)?;
+
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await.map_err(|e| CloudError::Bind(cfg.port, e))?;
+        let port = listener.local_addr().map_err(|e| CloudError::Bind(cfg.port, e))?.port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let moto_port = moto::free_port().map_err(|e| CloudError::Bind(0, e))?;
+        let moto = Moto::start(&moto::moto_binary(&cfg.repo), moto_port, port).await?;
+
+        let sim = Sim::new(SimConfig {
+            region: cfg.region.clone(),
+            account: cfg.account.clone(),
+            speed: cfg.speed,
+            ..SimConfig::default()
+        });
+        let sdk = sdk_config(&endpoint, &cfg.region).await;
+        let host = FunctionHost::from_template(&template, &sdk)?;
+        let cloud = Arc::new(Cloud {
+            sim: sim.clone(),
+            host,
+            template,
+            stack,
+            moto_endpoint: moto.endpoint.clone(),
+            endpoint: endpoint.clone(),
+            http: reqwest::Client::new(),
+            created: Created::default(),
+            rules,
+            delivered: Mutex::new(Vec::new()),
+            seq: AtomicU64::new(0),
+        });
+        let created = setup::create_all(&cloud.template, &cloud.moto_endpoint).await?;
+        // `created` is informational; keep the Arc immutable otherwise.
+        let cloud =
+            Arc::new(Cloud { created, ..Arc::try_unwrap(cloud).unwrap_or_else(|_| unreachable!("not shared yet")) });
+
+        // ECS events from the simulator flow through the same rules as AWS's would.
+        let weak = Arc::downgrade(&cloud);
+        sim.add_sink(sim::events::callback(move |event| {
+            if let Some(c) = weak.upgrade() {
+                c.deliver(event.clone(), "default");
+            }
+        }));
+        let server = tokio::spawn({
+            let app = router::router(cloud.clone());
+            async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "router stopped");
+                }
+            }
+        });
+        let clock = sim.start_clock();
+        Ok(Running { cloud, moto: Some(moto), tasks: vec![server, clock] })
+    }
+
+    fn next_id(&self) -> String {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let h = hex::encode(Sha256::digest(format!("{}-{n}", self.stack.name).as_bytes()));
+        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+
+    /// A PutEvents entry: through the template's rules (moto gets it too, from the router).
+    pub fn put_event(&self, entry: &Value) {
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        match rules::envelope(entry, &self.stack.account, &self.stack.region, &self.next_id(), &now) {
+            Ok(event) => {
+                let bus = entry.get("EventBusName").and_then(Value::as_str).unwrap_or("default");
+                let bus = bus.rsplit('/').next().unwrap_or(bus).to_owned();
+                self.deliver(event, &bus);
+            }
+            Err(e) => tracing::warn!(error = %e, "PutEvents entry not delivered"),
+        }
+    }
+
+    /// Delivers an event to every matching rule's function, asynchronously,
+    /// with Lambda's two retries of an asynchronous invocation.
+    pub fn deliver(&self, event: Value, bus: &str) {
+        self.delivered.lock().unwrap_or_else(PoisonError::into_inner).push(json!({"bus": bus, "event": event}));
+        for rule in self.rules.iter().filter(|r| r.bus == bus && rules::matches(&r.pattern, &event)) {
+            let Some(function) = self.host.by_logical_id(&rule.function).cloned() else {
+                tracing::error!(rule = %rule.name, "rule targets a function the host does not have");
+                continue;
+            };
+            let (event, rule_name) = (event.clone(), rule.name.clone());
+            tokio::spawn(async move {
+                for attempt in 0..3u32 {
+                    match function.invoke(event.clone()).await {
+                        Ok(_) => return,
+                        Err(e) if attempt < 2 => {
+                            tracing::info!(rule = %rule_name, error = %e.error_message, "retrying asynchronous invocation");
+                            tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
+                        }
+                        Err(e) => {
+                            tracing::warn!(rule = %rule_name, error = %e.error_message, "event dropped after 3 attempts")
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// Every event that went through the local EventBridge.
+    pub fn delivered(&self) -> Vec<Value> {
+        self.delivered.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// `repo:tag` into the simulator's catalogue with `behavior`, then the ECR
+    /// push event exactly as ECR sends it. The digest is derived from the
+    /// reference and behaviour: the same build pushed again has the same digest.
+    pub fn push(&self, image: &str, behavior: &str) -> Result<Pushed, String> {
+        let (repository, tag) = image
+            .rsplit_once(':')
+            .filter(|(r, t)| !r.is_empty() && !t.is_empty() && !t.contains('/'))
+            .ok_or_else(|| format!("{image:?} is not repo:tag"))?;
+        let behavior_value: Behavior = behavior.parse().map_err(|e: sim::ImageError| e.to_string())?;
+        let digest =
+            format!("sha256:{}", hex::encode(Sha256::digest(format!("{repository}:{tag}|{behavior}").as_bytes())));
+        let registry = format!("{}.dkr.ecr.{}.amazonaws.com", self.stack.account, self.stack.region);
+        let full = format!("{registry}/{repository}:{tag}");
+        self.sim.register_image(&full, Some(&digest), behavior_value).map_err(|e| e.to_string())?;
+        let event = json!({
+            "version": "0",
+            "id": self.next_id(),
+            "detail-type": "ECR Image Action",
+            "source": "aws.ecr",
+            "account": self.stack.account,
+            "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "region": self.stack.region,
+            "resources": [],
+            "detail": {
+                "result": "SUCCESS",
+                "repository-name": repository,
+                "image-digest": digest,
+                "action-type": "PUSH",
+                "image-tag": tag,
+            }
+        });
+        self.deliver(event, "default");
+        Ok(Pushed { repository: repository.into(), tag: tag.into(), digest, image: full, behavior: behavior.into() })
+    }
+}

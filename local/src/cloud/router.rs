@@ -1,0 +1,166 @@
+//! One endpoint for everything: ECS and ELBv2 calls go to the simulator,
+//! Lambda Invoke to the function host, EventBridge PutEvents through the
+//! template's rules (and on to moto), the rest to moto.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::Cloud;
+use super::functions::error_body;
+use crate::sim::api;
+
+pub fn router(cloud: Arc<Cloud>) -> Router {
+    Router::new().fallback(dispatch).with_state(cloud)
+}
+
+async fn dispatch(
+    State(cloud): State<Arc<Cloud>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path();
+    if path.starts_with("/_sim/") || path == "/_sim" {
+        let req = axum::http::Request::builder().method(method).uri(uri.clone()).body(Body::from(body));
+        return match req {
+            Ok(req) => match api::router(cloud.sim.clone()).oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            },
+            Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/_local/") {
+        return local_api(&cloud, rest, &body).await;
+    }
+    if let Some(name) = path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/invocations")) {
+        let name = percent_decode(name);
+        let kind = headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()).unwrap_or("RequestResponse");
+        return invoke(&cloud, &name, kind, &body).await;
+    }
+    if let Some(r) = api::try_handle(&cloud.sim, &headers, uri.query(), &body) {
+        return r;
+    }
+    if headers.get("x-amz-target").and_then(|v| v.to_str().ok()) == Some("AWSEvents.PutEvents") {
+        if let Ok(req) = serde_json::from_slice::<Value>(&body) {
+            for entry in req.get("Entries").and_then(Value::as_array).into_iter().flatten() {
+                cloud.put_event(entry);
+            }
+        }
+    }
+    proxy(&cloud, method, &uri, &headers, body).await
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lambda's Invoke API: `RequestResponse` waits, `Event` queues (202),
+/// `DryRun` checks (204). Function errors are HTTP 200 with
+/// `X-Amz-Function-Error: Unhandled`, as Lambda answers them.
+async fn invoke(cloud: &Arc<Cloud>, name: &str, kind: &str, body: &[u8]) -> Response {
+    let Some(function) = cloud.host.find(name).cloned() else {
+        let msg = json!({"Type": "User", "message": format!("Function not found: {name}")});
+        let mut r = (StatusCode::NOT_FOUND, msg.to_string()).into_response();
+        r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("ResourceNotFoundException"));
+        return r;
+    };
+    let payload: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = json!({"Type": "User", "message": format!("Could not parse request body into json: {e}")});
+                let mut r = (StatusCode::BAD_REQUEST, msg.to_string()).into_response();
+                r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("InvalidRequestContentException"));
+                return r;
+            }
+        }
+    };
+    match kind {
+        "Event" => {
+            tokio::spawn(async move {
+                let _ = function.invoke(payload).await;
+            });
+            StatusCode::ACCEPTED.into_response()
+        }
+        "DryRun" => StatusCode::NO_CONTENT.into_response(),
+        _ => match function.invoke(payload).await {
+            Ok(out) => (StatusCode::OK, out.to_string()).into_response(),
+            Err(e) => {
+                let mut r = (StatusCode::OK, error_body(&e).to_string()).into_response();
+                r.headers_mut().insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
+                r
+            }
+        },
+    }
+}
+
+/// The local cloud's own control API.
+async fn local_api(cloud: &Arc<Cloud>, rest: &str, body: &[u8]) -> Response {
+    match rest {
+        "health" => (StatusCode::OK, "ok").into_response(),
+        "events" => (StatusCode::OK, Value::Array(cloud.delivered()).to_string()).into_response(),
+        "push" => {
+            let req: Value = match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(e) => return (StatusCode::BAD_REQUEST, format!("push: {e}")).into_response(),
+            };
+            let image = req.get("image").and_then(Value::as_str).unwrap_or_default();
+            let behavior = req.get("behavior").and_then(Value::as_str).unwrap_or("healthy");
+            match cloud.push(image, behavior) {
+                Ok(pushed) => (StatusCode::OK, serde_json::to_string(&pushed).unwrap_or_default()).into_response(),
+                Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+            }
+        }
+        _ => (StatusCode::NOT_FOUND, format!("no /_local/{rest}")).into_response(),
+    }
+}
+
+/// Hands the request to moto unchanged and its answer back.
+async fn proxy(cloud: &Cloud, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Response {
+    let url = format!("{}{}", cloud.moto_endpoint, uri.path_and_query().map_or("/", |p| p.as_str()));
+    let mut req = cloud.http.request(method, url).body(body);
+    for (k, v) in headers {
+        if k != "host" && k != "content-length" {
+            req = req.header(k, v);
+        }
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let mut out = Response::builder().status(status.as_u16());
+            for (k, v) in resp.headers() {
+                if k != "transfer-encoding" && k != "content-length" && k != "connection" {
+                    out = out.header(k, v);
+                }
+            }
+            let bytes = resp.bytes().await.unwrap_or_default();
+            out.body(Body::from(bytes)).unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),
+    }
+}
