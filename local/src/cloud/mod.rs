@@ -6,6 +6,7 @@ pub mod functions;
 pub mod moto;
 pub mod router;
 pub mod rules;
+pub mod seed;
 pub mod setup;
 pub mod template;
 

@@ -1,0 +1,185 @@
+//! Seeds a service to deploy to, through the same APIs a user would call:
+//! a cluster, a target group, a task definition, a service behind the target
+//! group with the circuit breaker on, and a deploy target.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration,
+    LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping,
+};
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetTypeEnum};
+
+use super::Cloud;
+
+/// One service to seed.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub cluster: String,
+    pub service: String,
+    pub repository: String,
+    /// The tag the service starts on (pushed as `healthy` first).
+    pub initial_tag: String,
+    pub desired: i32,
+    pub min_healthy_percent: i32,
+    pub max_percent: i32,
+    /// Deploy target tag rule as stored: `{"type": "glob", "pattern": "*"}`.
+    pub tag_rule: serde_json::Value,
+    pub target_id: String,
+}
+
+impl ServiceSpec {
+    pub fn demo() -> Self {
+        Self {
+            cluster: "demo".into(),
+            service: "web".into(),
+            repository: "web".into(),
+            initial_tag: "v1".into(),
+            desired: 4,
+            min_healthy_percent: 50,
+            max_percent: 200,
+            tag_rule: serde_json::json!({"type": "glob", "pattern": "v*"}),
+            target_id: "demo-web".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub target_group_arn: String,
+    pub task_definition_arn: String,
+    pub service_arn: String,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+/// Creates the service and waits until its first deployment is COMPLETED.
+pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, String> {
+    let sdk = super::sdk_config(&cloud.endpoint, &cloud.stack.region).await;
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+
+    let pushed = cloud.push(&format!("{}:{}", spec.repository, spec.initial_tag), "healthy")?;
+    ecs.create_cluster().cluster_name(&spec.cluster).send().await.map_err(|e| err("CreateCluster", e))?;
+    let tg = elb
+        .create_target_group()
+        .name(format!("{}-{}", spec.cluster, spec.service))
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id("vpc-local")
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_path("/health")
+        .health_check_interval_seconds(5)
+        .health_check_timeout_seconds(2)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .send()
+        .await
+        .map_err(|e| err("CreateTargetGroup", e))?;
+    let tg_arn = tg.target_groups().first().and_then(|t| t.target_group_arn()).ok_or("no target group ARN")?.to_owned();
+    elb.modify_target_group_attributes()
+        .target_group_arn(&tg_arn)
+        .attributes(TargetGroupAttribute::builder().key("deregistration_delay.timeout_seconds").value("10").build())
+        .send()
+        .await
+        .map_err(|e| err("ModifyTargetGroupAttributes", e))?;
+    // The image by tag, as a person would first deploy it.
+    let td = ecs
+        .register_task_definition()
+        .family(&spec.service)
+        .network_mode(NetworkMode::Awsvpc)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image(&pushed.image)
+                .essential(true)
+                .port_mappings(PortMapping::builder().container_port(8080).build())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| err("RegisterTaskDefinition", e))?;
+    let td_arn = td.task_definition().and_then(|t| t.task_definition_arn()).ok_or("no task definition ARN")?.to_owned();
+    let svc = ecs
+        .create_service()
+        .cluster(&spec.cluster)
+        .service_name(&spec.service)
+        .task_definition(&td_arn)
+        .desired_count(spec.desired)
+        .load_balancers(
+            LoadBalancer::builder().target_group_arn(&tg_arn).container_name("app").container_port(8080).build(),
+        )
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .subnets("subnet-local-a")
+                        .assign_public_ip(AssignPublicIp::Disabled)
+                        .build()
+                        .map_err(|e| err("AwsVpcConfiguration", e))?,
+                )
+                .build(),
+        )
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .minimum_healthy_percent(spec.min_healthy_percent)
+                .maximum_percent(spec.max_percent)
+                .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| err("CreateService", e))?;
+    let service_arn = svc.service().and_then(|s| s.service_arn()).ok_or("no service ARN")?.to_owned();
+
+    let targets_table = cloud.template.physical_name("TargetsTable").map_err(|e| e.to_string())?;
+    let rule = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&spec.tag_rule).map_err(|e| err("tag rule", e))?;
+    dynamodb
+        .put_item()
+        .table_name(targets_table)
+        .item("repository", AttributeValue::S(spec.repository.clone()))
+        .item("targetId", AttributeValue::S(spec.target_id.clone()))
+        .item("cluster", AttributeValue::S(spec.cluster.clone()))
+        .item("service", AttributeValue::S(spec.service.clone()))
+        .item("tagRule", rule)
+        .item("enabled", AttributeValue::Bool(true))
+        .send()
+        .await
+        .map_err(|e| err("PutItem deploy target", e))?;
+
+    // Wait (in simulated time) for the first deployment to settle.
+    let settled = wait_for(cloud, 600, || async {
+        let out = ecs.describe_services().cluster(&spec.cluster).services(&spec.service).send().await.ok()?;
+        let s = out.services().first()?.clone();
+        let done = s.deployments().len() == 1
+            && s.deployments()[0].rollout_state().map(|r| r.as_str()) == Some("COMPLETED")
+            && s.running_count() == spec.desired;
+        done.then_some(())
+    })
+    .await;
+    settled.ok_or_else(|| format!("{}/{} did not reach a steady state", spec.cluster, spec.service))?;
+    Ok(Seeded { target_group_arn: tg_arn, task_definition_arn: td_arn, service_arn })
+}
+
+/// Polls `check` until it returns `Some`, for at most `sim_seconds` of
+/// simulated time (at the simulator's speed), every 100 ms of real time.
+pub async fn wait_for<T, F, Fut>(cloud: &Cloud, sim_seconds: u64, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = cloud.sim.now();
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if cloud.sim.now().saturating_sub(start) > i64::try_from(sim_seconds * 1000).unwrap_or(i64::MAX) {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
