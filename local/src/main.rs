@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use autodeploy_local::cli::{self, SimArgs};
+use autodeploy_local::cloud::{cli as cloud_cli, demo};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -16,6 +17,12 @@ struct Cli {
 enum Command {
     /// Serve the ECS + ELBv2 simulator (and its control API) on one endpoint.
     Sim(SimArgs),
+    /// Start the whole local cloud (moto, simulator, functions, rules) from template.yaml.
+    Up(cloud_cli::UpArgs),
+    /// Push an image to a running local cloud: catalogue it and emit the ECR push event.
+    Push(cloud_cli::PushArgs),
+    /// From nothing: a good deploy, a bad build rolled back, and a recovery, shown live.
+    Demo(demo::DemoArgs),
 }
 
 #[tokio::main]
@@ -25,7 +32,10 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match Cli::parse().command {
-        Command::Sim(args) => cli::run(args).await,
+        Command::Sim(args) => cli::run(args).await.map_err(|e| e.to_string()),
+        Command::Up(args) => cloud_cli::up(args).await,
+        Command::Push(args) => cloud_cli::push(args).await,
+        Command::Demo(args) => demo::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,8 @@
 //! the template's event rules behind one endpoint, all wired from
 //! `template.yaml`.
 
+pub mod cli;
+pub mod demo;
 pub mod functions;
 pub mod moto;
 pub mod router;

@@ -1,0 +1,147 @@
+//! `autodeploy-local up | push | demo`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Cloud, CloudConfig};
+
+/// The repository root: `--repo`, else the nearest directory upwards with a
+/// `template.yaml`, else the checkout this binary was built from.
+pub fn find_repo(explicit: Option<PathBuf>) -> PathBuf {
+    if let Some(r) = explicit {
+        return r;
+    }
+    if let Ok(mut dir) = std::env::current_dir() {
+        loop {
+            if dir.join("template.yaml").exists() && dir.join("statemachine").exists() {
+                return dir;
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn parse_override(s: &str) -> Result<(String, String), String> {
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
+}
+
+/// Shared by `up` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct CloudArgs {
+    /// Router port (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Simulated seconds per real second for ECS and the load balancer.
+    #[arg(long, default_value_t = 10.0)]
+    pub speed: f64,
+    /// Template parameter override, NAME=VALUE (repeatable).
+    #[arg(long = "parameter", value_parser = parse_override)]
+    pub parameters: Vec<(String, String)>,
+    /// Repository root (template.yaml, statemachine/, .venv).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+}
+
+impl CloudArgs {
+    pub fn config(&self) -> CloudConfig {
+        let mut cfg = CloudConfig::new(find_repo(self.repo.clone()));
+        cfg.port = self.port;
+        cfg.speed = self.speed;
+        cfg.parameters = self.parameters.iter().cloned().collect::<BTreeMap<_, _>>();
+        cfg
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+    /// Also create the demo service (cluster demo, service web, deploy target for `web:v*`).
+    #[arg(long)]
+    pub seed_demo: bool,
+}
+
+/// Starts everything in the foreground until Ctrl-C (or SIGTERM), then stops
+/// every child process.
+pub async fn up(args: UpArgs) -> Result<(), String> {
+    let running = Cloud::start(args.cloud.config()).await.map_err(|e| e.to_string())?;
+    let cloud = running.cloud.clone();
+    if args.seed_demo {
+        super::seed::seed_service(&cloud, &super::seed::ServiceSpec::demo()).await?;
+    }
+    println!("ecs-autodeploy local cloud listening on {}", cloud.endpoint);
+    println!(
+        "  moto (DynamoDB, Step Functions, EventBridge, SNS, SQS) behind it; ECS + ELBv2 simulated; Lambda Invoke runs the project's handlers"
+    );
+    println!("  functions: {}", cloud.host.names().join(", "));
+    println!("  created:   {}", serde_json::to_string(&cloud.created).unwrap_or_default());
+    println!();
+    println!("Point the AWS CLI or an SDK at it:");
+    println!(
+        "  export AWS_ENDPOINT_URL={} AWS_REGION={region} AWS_DEFAULT_REGION={region} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
+        cloud.endpoint,
+        region = cloud.stack.region
+    );
+    println!("Push an image (emits the ECR push event):");
+    println!("  cargo run -p autodeploy-local -- push web:v2 --behavior healthy --endpoint {}", cloud.endpoint);
+    println!("Ctrl-C stops everything.");
+    wait_for_shutdown().await;
+    println!("stopping…");
+    running.stop().await;
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// The image, `repository:tag`.
+    pub image: String,
+    /// How the simulator runs it: healthy, crash, unhealthy, slow:<seconds>, flaky:<p>.
+    #[arg(long, default_value = "healthy")]
+    pub behavior: String,
+    /// The running local cloud (`autodeploy-local up`).
+    #[arg(long, default_value = "http://127.0.0.1:4566")]
+    pub endpoint: String,
+}
+
+/// Puts the image in the simulator's catalogue and emits ECR's push event.
+pub async fn push(args: PushArgs) -> Result<(), String> {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/_local/push", args.endpoint.trim_end_matches('/')))
+        .json(&serde_json::json!({"image": args.image, "behavior": args.behavior}))
+        .send()
+        .await
+        .map_err(|e| format!("is `autodeploy-local up` running at {}? {e}", args.endpoint))?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("push refused: {text}"));
+    }
+    println!("{text}");
+    Ok(())
+}
