@@ -56,11 +56,107 @@ async fn good_deploy_then_bad_build_rolled_back() {
     cloud.push("web:v3", "crash").unwrap();
     let bad = outcome(&cloud, &store, "demo/web", "v3").await;
     assert_eq!(bad.status, DeploymentStatus::RolledBack, "{bad:#?}");
-    for d in [&good, &bad] {
-        for e in &d.timeline {
-            eprintln!("{} {:<12} {}", e.at, e.state.as_str(), e.detail);
+
+    // The records' timelines are what happened.
+    use DeploymentStatus::*;
+    let states = |d: &Deployment| d.timeline.iter().map(|e| e.state).collect::<Vec<_>>();
+    assert_eq!(states(&good), [Pending, Registering, Updating, Waiting, Succeeded]);
+    assert_eq!(states(&bad), [Pending, Registering, Updating, Waiting, RollingBack, RolledBack]);
+    assert!(bad.failure_reason.as_deref().unwrap_or_default().contains("circuit breaker"), "{bad:#?}");
+    assert_eq!(good.target_health[0].healthy_count, 4);
+    assert_eq!(bad.previous_task_definition, good.new_task_definition, "v3 was rolled back to v2's revision");
+
+    // Healthy targets never went below the minimum (2 of 4) at any recorded instant,
+    // and while v3 was failing, v2 kept serving.
+    let series = cloud.sim.series(Some("demo"), "web").expect("series recorded");
+    let v2_td = good.new_task_definition.clone().unwrap();
+    let mut saw_v3 = false;
+    // From the first moment the seeded service was fully healthy (its creation ramps up from 0).
+    let steady = series.iter().position(|s| s.healthy >= s.desired).expect("the service became healthy");
+    for s in &series[steady..] {
+        assert!(s.healthy >= s.min_healthy, "healthy {} < minimum {} at {}", s.healthy, s.min_healthy, s.time);
+        assert!(s.alive <= s.max_allowed, "{} tasks alive > maximum {} at {}", s.alive, s.max_allowed, s.time);
+        if s.versions.iter().any(|v| v.images.iter().any(|i| i.contains(&bad.digest.to_string()))) {
+            saw_v3 = true;
+            let v2_healthy: i64 = s.versions.iter().filter(|v| v.task_definition == v2_td).map(|v| v.healthy).sum();
+            assert!(v2_healthy >= 2, "v2 healthy {v2_healthy} at {} while v3 was rolling", s.time);
         }
     }
+    assert!(saw_v3, "the series shows the v3 rollout");
 
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_and_non_matching_tags_are_ignored_and_duplicates_start_one_run() {
+    let running = tokio::time::timeout(Duration::from_secs(60), cloud()).await.expect("start in time");
+    let cloud = running.cloud.clone();
+    seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
+    let store = store(&cloud).await;
+    let sdk = sdk_config(&cloud.endpoint, &cloud.stack.region).await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let ecr_entry = |action: &str, tag: &str, digest: &str| {
+        aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source("aws.ecr")
+            .detail_type("ECR Image Action")
+            .detail(
+                serde_json::json!({
+                    "result": "SUCCESS", "repository-name": "web", "image-digest": digest,
+                    "action-type": action, "image-tag": tag
+                })
+                .to_string(),
+            )
+            .build()
+    };
+    // A DELETE and a push whose tag the target's `v*` rule does not accept.
+    let ignored = format!("sha256:{}", "0".repeat(64));
+    events
+        .put_events()
+        .entries(ecr_entry("DELETE", "v1", &ignored))
+        .entries(ecr_entry("PUSH", "latest", &ignored))
+        .send()
+        .await
+        .unwrap();
+
+    // The same push delivered three times, concurrently.
+    let pushed = cloud.push("web:v5", "healthy").unwrap();
+    let dup = || ecr_entry("PUSH", "v5", &pushed.digest);
+    let (a, b) = tokio::join!(events.put_events().entries(dup()).send(), events.put_events().entries(dup()).send());
+    a.unwrap();
+    b.unwrap();
+
+    let done = outcome(&cloud, &store, "demo/web", "v5").await;
+    assert_eq!(done.status, DeploymentStatus::Succeeded);
+    let all = store.recent(50).await.unwrap();
+    assert_eq!(all.len(), 1, "one deployment: nothing for the DELETE, the `latest` push or the duplicates: {all:#?}");
+    let sfn = aws_sdk_sfn::Client::new(&sdk);
+    let machine = sfn.list_state_machines().send().await.unwrap().state_machines()[0].state_machine_arn().to_owned();
+    let runs = sfn.list_executions().state_machine_arn(machine).send().await.unwrap();
+    assert_eq!(runs.executions().len(), 1, "one run");
+    // The DELETE went through the bus but no rule sent it to a function.
+    assert!(cloud.delivered().iter().any(|e| e["event"]["detail"]["action-type"] == "DELETE"));
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_image_fans_out_to_two_services() {
+    let running = tokio::time::timeout(Duration::from_secs(60), cloud()).await.expect("start in time");
+    let cloud = running.cloud.clone();
+    seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
+    let canary = ServiceSpec {
+        service: "web-canary".into(),
+        target_id: "demo-web-canary".into(),
+        desired: 2,
+        ..ServiceSpec::demo()
+    };
+    seed_service(&cloud, &canary).await.unwrap();
+    let store = store(&cloud).await;
+
+    cloud.push("web:v2", "healthy").unwrap();
+    let web = outcome(&cloud, &store, "demo/web", "v2").await;
+    let web_canary = outcome(&cloud, &store, "demo/web-canary", "v2").await;
+    assert_eq!((web.status, web_canary.status), (DeploymentStatus::Succeeded, DeploymentStatus::Succeeded));
+    assert_ne!(web.deployment_id, web_canary.deployment_id);
+    assert_eq!(web.image, web_canary.image, "the same digest-pinned image");
     running.stop().await;
 }
