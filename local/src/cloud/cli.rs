@@ -45,6 +45,10 @@ pub struct CloudArgs {
     /// Repository root (template.yaml, statemachine/, .venv).
     #[arg(long)]
     pub repo: Option<PathBuf>,
+    /// Run the real `bootstrap` binaries: forward Lambda invocations to a
+    /// `cargo lambda watch` endpoint (e.g. http://127.0.0.1:9000).
+    #[arg(long, value_name = "URL")]
+    pub cargo_lambda: Option<String>,
 }
 
 impl CloudArgs {
@@ -53,6 +57,7 @@ impl CloudArgs {
         cfg.port = self.port;
         cfg.speed = self.speed;
         cfg.parameters = self.parameters.iter().cloned().collect::<BTreeMap<_, _>>();
+        cfg.forward_functions = self.cargo_lambda.clone();
         cfg
     }
 }
@@ -89,6 +94,22 @@ pub async fn up(args: UpArgs) -> Result<(), String> {
     );
     println!("Push an image (emits the ECR push event):");
     println!("  cargo run -p autodeploy-local -- push web:v2 --behavior healthy --endpoint {}", cloud.endpoint);
+    if let Some(url) = &args.cloud.cargo_lambda {
+        let dir = super::cli::find_repo(args.cloud.repo.clone()).join(".local-cloud");
+        let path = dir.join("functions.env");
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, super::functions::env_file(&cloud.host)))
+            .map_err(|e| e.to_string())?;
+        println!(
+            "Functions run in `cargo lambda watch` at {url}; start it with the template's variables and this endpoint:"
+        );
+        println!(
+            "  AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={} cargo lambda watch --env-file {}",
+            cloud.endpoint,
+            cloud.stack.region,
+            path.display()
+        );
+    }
     println!("Ctrl-C stops everything.");
     wait_for_shutdown().await;
     println!("stopping…");

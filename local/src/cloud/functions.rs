@@ -98,6 +98,45 @@ fn handler_for(binary: &str, config: &SdkConfig, vars: &HashMap<String, String>)
     })
 }
 
+/// Invokes `binary` on a `cargo lambda watch` server (Lambda's Invoke API).
+fn forwarder(url: &str, binary: &str) -> Invoke {
+    let endpoint = format!("{}/2015-03-31/functions/{binary}/invocations", url.trim_end_matches('/'));
+    let http = reqwest::Client::new();
+    Arc::new(move |payload| {
+        let (http, endpoint) = (http.clone(), endpoint.clone());
+        Box::pin(async move {
+            let fail = |error_type: &str, e: String| LambdaError { error_type: error_type.into(), error_message: e };
+            let resp = http
+                .post(&endpoint)
+                .json(&payload)
+                .send()
+                .await
+                .map_err(|e| fail("Lambda.ServiceException", e.to_string()))?;
+            let function_error = resp.headers().contains_key("x-amz-function-error");
+            let status = resp.status();
+            let body: Value = resp.json().await.map_err(|e| fail("Lambda.ServiceException", e.to_string()))?;
+            if function_error {
+                let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                return Err(LambdaError { error_type: field("errorType"), error_message: field("errorMessage") });
+            }
+            if !status.is_success() {
+                return Err(fail("Lambda.ServiceException", format!("cargo lambda watch answered {status}: {body}")));
+            }
+            Ok(body)
+        })
+    })
+}
+
+/// The union of every function's variables, as `NAME=value` lines for
+/// `cargo lambda watch --env-file` (the names agree across functions).
+pub fn env_file(host: &FunctionHost) -> String {
+    let mut vars: Vec<(String, String)> =
+        host.functions.values().flat_map(|f| f.environment.iter().map(|(k, v)| (k.clone(), v.clone()))).collect();
+    vars.sort();
+    vars.dedup();
+    vars.into_iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
     #[error(transparent)]
@@ -116,12 +155,18 @@ impl FunctionHost {
     /// One hosted function per `AWS::Serverless::Function`, each configured
     /// with exactly its template environment: a variable the template forgets
     /// fails here, as it would fail the deployed function.
-    pub fn from_template(t: &Template, config: &SdkConfig) -> Result<Self, HostError> {
+    ///
+    /// With `forward_to` (a `cargo lambda watch` endpoint), invocations go to
+    /// the real `bootstrap` binaries there instead of the in-process handlers.
+    pub fn from_template(t: &Template, config: &SdkConfig, forward_to: Option<&str>) -> Result<Self, HostError> {
         let mut functions = HashMap::new();
         for (id, _) in t.of_type("AWS::Serverless::Function") {
             let binary = t.function_binary(id)?;
             let environment = t.function_environment(id)?;
-            let invoke = handler_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?;
+            let invoke = match forward_to {
+                Some(url) => forwarder(url, &binary),
+                None => handler_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?,
+            };
             let name = t.physical_name(id)?;
             functions.insert(name.clone(), Function { logical_id: id.clone(), name, binary, environment, invoke });
         }
@@ -163,4 +208,39 @@ impl Function {
 /// The Invoke API's error body.
 pub fn error_body(e: &LambdaError) -> Value {
     json!({ "errorType": e.error_type, "errorMessage": e.error_message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+
+    /// A stand-in for `cargo lambda watch`: echoes, or fails the way Lambda does.
+    async fn fake_watch() -> String {
+        async fn invoke(axum::extract::Path(name): axum::extract::Path<String>, body: String) -> (HeaderMap, String) {
+            let mut headers = HeaderMap::new();
+            if name == "failing" {
+                headers.insert("x-amz-function-error", "Unhandled".parse().unwrap());
+                return (headers, json!({"errorType": "Retryable", "errorMessage": "try again"}).to_string());
+            }
+            (headers, json!({"function": name, "got": serde_json::from_str::<Value>(&body).unwrap()}).to_string())
+        }
+        let app = axum::Router::new().route("/2015-03-31/functions/{name}/invocations", post(invoke));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    #[tokio::test]
+    async fn forwarding_maps_results_and_function_errors() {
+        let url = fake_watch().await;
+        let ok = forwarder(&url, "on-image-push")(json!({"a": 1})).await.unwrap();
+        assert_eq!(ok, json!({"function": "on-image-push", "got": {"a": 1}}));
+        let err = forwarder(&url, "failing")(json!({})).await.unwrap_err();
+        assert_eq!(err, LambdaError { error_type: "Retryable".into(), error_message: "try again".into() });
+        let down = forwarder("http://127.0.0.1:9", "x")(json!({})).await.unwrap_err();
+        assert_eq!(down.error_type, "Lambda.ServiceException");
+    }
 }

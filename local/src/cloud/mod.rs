@@ -44,6 +44,9 @@ pub struct CloudConfig {
     pub stack_name: String,
     pub region: String,
     pub account: String,
+    /// Send Lambda invocations to this `cargo lambda watch` endpoint (the real
+    /// `bootstrap` binaries) instead of the in-process handlers.
+    pub forward_functions: Option<String>,
 }
 
 impl CloudConfig {
@@ -56,6 +59,7 @@ impl CloudConfig {
             stack_name: "ecs-autodeploy-local".into(),
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            forward_functions: None,
         }
     }
 }
@@ -158,7 +162,7 @@ impl Cloud {
             ..SimConfig::default()
         });
         let sdk = sdk_config(&endpoint, &cfg.region).await;
-        let host = FunctionHost::from_template(&template, &sdk)?;
+        let host = FunctionHost::from_template(&template, &sdk, cfg.forward_functions.as_deref())?;
         let cloud = Arc::new(Cloud {
             sim: sim.clone(),
             host,

@@ -49,11 +49,11 @@ async fn dispatch(
     if let Some(r) = api::try_handle(&cloud.sim, &headers, uri.query(), &body) {
         return r;
     }
-    if headers.get("x-amz-target").and_then(|v| v.to_str().ok()) == Some("AWSEvents.PutEvents") {
-        if let Ok(req) = serde_json::from_slice::<Value>(&body) {
-            for entry in req.get("Entries").and_then(Value::as_array).into_iter().flatten() {
-                cloud.put_event(entry);
-            }
+    if headers.get("x-amz-target").and_then(|v| v.to_str().ok()) == Some("AWSEvents.PutEvents")
+        && let Ok(req) = serde_json::from_slice::<Value>(&body)
+    {
+        for entry in req.get("Entries").and_then(Value::as_array).into_iter().flatten() {
+            cloud.put_event(entry);
         }
     }
     proxy(&cloud, method, &uri, &headers, body).await
@@ -64,12 +64,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -34,11 +34,8 @@ async fn call(
     target: &str,
     body: &Value,
 ) -> Result<Value, SetupError> {
-    let content_type = if service == "dynamodb" || service == "events" || service == "sqs" {
-        "application/x-amz-json-1.0"
-    } else {
-        "application/x-amz-json-1.0"
-    };
+    // DynamoDB, EventBridge, SQS and Step Functions all speak awsJson1_0.
+    let content_type = "application/x-amz-json-1.0";
     let resp = http
         .post(endpoint)
         .header("X-Amz-Target", target)
