@@ -30,6 +30,7 @@ TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
 # What the run knows by the time it reaches each status.
 EXTRA_BY_STATUS = {
     "PENDING": {},
+    "QUEUED": {},
     "REGISTERING": {"previousTaskDefinition": TD.format(41)},
     "UPDATING": {"previousTaskDefinition": TD.format(41), "newTaskDefinition": TD.format(42)},
     "WAITING": {
@@ -71,7 +72,7 @@ EXTRA_BY_STATUS = {
         "previousTaskDefinition": TD.format(41),
         "failureReason": "rollout failed: circuit breaker; rollback failed: service is DRAINING",
     },
-    "SUPERSEDED": {},
+    "SUPERSEDED": {"supersededBy": "d-aaaaaaaaaaaaaaaaaaaaaaaa"},
 }
 
 
@@ -222,7 +223,7 @@ def test_status_enum_is_the_rust_status_set():
     as_str = re.search(r"fn as_str\(self\).*?\{(.*?)\n    \}", source, re.S)
     assert as_str, "DeploymentStatus::as_str not found"
     rust = set(re.findall(r'=> "([A-Z_]+)"', as_str.group(1)))
-    assert len(rust) == 10
+    assert len(rust) == 11
     assert set(SCHEMA["$defs"]["detail"]["properties"]["status"]["enum"]) == rust
     terminal = re.search(r"fn is_terminal\(self\).*?matches!\(self, ([^)]*)\)", source, re.S)
     assert terminal, "DeploymentStatus::is_terminal not found"

@@ -37,6 +37,18 @@ pub fn required(vars: &impl Vars, name: &str) -> Result<String, DeployError> {
     }
 }
 
+/// A whole number of seconds ≥ 0, with a default when unset.
+pub fn seconds_or_zero(vars: &impl Vars, name: &str, default: i64) -> Result<i64, DeployError> {
+    match vars.var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s >= 0)
+            .ok_or_else(|| DeployError::InvalidInput(format!("{name}={v:?} is not a number of seconds"))),
+    }
+}
+
 /// A positive whole number of seconds, with a default when unset.
 pub fn seconds(vars: &impl Vars, name: &str, default: i64) -> Result<Duration, DeployError> {
     match vars.var(name) {
@@ -61,6 +73,8 @@ pub const POLL_INTERVAL_SECONDS: &str = "POLL_INTERVAL_SECONDS";
 pub const DEFAULT_ROLLOUT_TIMEOUT: i64 = 1800;
 pub const DEFAULT_ROLLBACK_TIMEOUT: i64 = 1800;
 pub const DEFAULT_POLL_INTERVAL: i64 = 60;
+pub const COALESCE_SECONDS: &str = "COALESCE_SECONDS";
+pub const DEFAULT_COALESCE_SECONDS: i64 = 5;
 
 #[cfg(test)]
 mod tests {

@@ -25,8 +25,11 @@ struct World {
     ecs: FakeEcs,
     elb: MemoryTargetHealth,
     callbacks: RecordingCallbacks,
+    locks: MemoryLocks,
     clock: ManualClock,
 }
+
+const LEASE: Duration = Duration::seconds(130);
 
 const TIMING: Timing = Timing { timeout: Duration::minutes(30), poll_interval: Duration::seconds(60) };
 
@@ -43,6 +46,7 @@ async fn world(rule: TagRule) -> World {
         ecs: FakeEcs::default(),
         elb: MemoryTargetHealth::default(),
         callbacks: RecordingCallbacks::default(),
+        locks: MemoryLocks::default(),
         clock: ManualClock::default(),
     };
     let ips = w.ecs.add_service(
@@ -94,7 +98,7 @@ fn push(tag: &str, d: &ImageDigest) -> ImagePush {
 
 impl World {
     async fn on_push(&self, tag: &str, d: &ImageDigest) -> PushReport {
-        on_image_push(&push(tag, d), &self.targets, &self.store, &self.executions, &self.notifier, &self.clock)
+        on_image_push(&push(tag, d), 0, &self.targets, &self.store, &self.executions, &self.notifier, &self.clock)
             .await
             .unwrap()
     }
@@ -107,14 +111,22 @@ impl World {
     async fn rolling(&self, tag: &str, d: &ImageDigest) -> (DeploymentId, UpdateOutput) {
         let report = self.on_push(tag, d).await;
         let id = DeploymentId::parse(&report.started[0]).unwrap();
-        let reg = register_revision(&id, &self.store, &self.ecs, &self.notifier, &self.clock).await.unwrap();
+        let claim = self.claim(&id).await;
+        assert_eq!(claim.outcome, ClaimOutcome::Granted);
+        let reg = register_revision(&id, &self.store, &self.ecs, &self.locks, &self.callbacks, &self.notifier, &self.clock).await.unwrap();
         assert_eq!(reg.outcome, RegisterOutcome::Registered);
         let up = update_service(&id, TIMING, &self.store, &self.ecs, &self.notifier, &self.clock).await.unwrap();
         (id, up)
     }
 
+    async fn claim(&self, id: &DeploymentId) -> ClaimOutput {
+        claim_service(id, Duration::seconds(60), &self.store, &self.locks, &self.callbacks, &self.notifier, &self.clock)
+            .await
+            .unwrap()
+    }
+
     async fn wait(&self, id: &DeploymentId, phase: Phase, token: &str) -> Result<(), autodeploy_shared::DeployError> {
-        await_rollout(&AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() }, &self.store).await
+        await_rollout(&AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() }, LEASE, &self.store, &self.locks, &self.clock).await
     }
 
     /// ECS finishes a deployment: its tasks run and are healthy, the others gone.
@@ -134,7 +146,7 @@ impl World {
     }
 
     async fn check(&self, id: &DeploymentId, phase: Phase) -> Verdict {
-        check_rollout(&CheckInput { deployment_id: id.clone(), phase }, &self.store, &self.ecs, &self.elb, &self.clock)
+        check_rollout(&CheckInput { deployment_id: id.clone(), phase }, LEASE, &self.store, &self.locks, &self.ecs, &self.elb, &self.clock)
             .await
             .unwrap()
     }
@@ -149,6 +161,8 @@ impl World {
         record_outcome(
             &OutcomeInput { deployment_id: id.clone(), outcome, verdict, error },
             &self.store,
+            &self.locks,
+            &self.callbacks,
             &self.notifier,
             &self.clock,
         )
@@ -257,7 +271,7 @@ async fn same_image_again_is_a_noop() {
     let report = w.on_push("v2", &digest(2)).await;
     assert_eq!(report.started.len(), 1);
     let canary = DeploymentId::parse(&report.started[0]).unwrap();
-    let reg = register_revision(&canary, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    let reg = register_revision(&canary, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
     assert_eq!(reg.status, DeploymentStatus::Noop);
     assert_eq!(w.ecs.updates().len(), 1, "no update for a NOOP");
@@ -268,7 +282,7 @@ async fn lower_semver_is_superseded_not_deployed() {
     let w = world(TagRule::Semver { requirement: None }).await;
     let report = w.on_push("0.9.0", &digest(3)).await;
     let id = DeploymentId::parse(&report.started[0]).unwrap();
-    let reg = register_revision(&id, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    let reg = register_revision(&id, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
     assert_eq!(reg.status, DeploymentStatus::Superseded);
     assert!(w.ecs.updates().is_empty());
     let d = w.record(&id).await;
@@ -337,6 +351,8 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
             error: None,
         },
         &w.store,
+        &w.locks,
+        &w.callbacks,
         &w.notifier,
         &w.clock,
     )
@@ -511,7 +527,7 @@ async fn a_record_never_moves_backwards() {
     w.outcome(&id, FinalOutcome::Succeeded, Some(v.clone()), None).await;
 
     // Late and repeated steps: none moves the record, none touches ECS.
-    let reg = register_revision(&id, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    let reg = register_revision(&id, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
     let err = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
@@ -529,6 +545,8 @@ async fn a_record_never_moves_backwards() {
     let err = record_outcome(
         &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Failed, verdict: None, error: None },
         &w.store,
+        &w.locks,
+        &w.callbacks,
         &w.notifier,
         &w.clock,
     )
@@ -581,12 +599,12 @@ async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
     assert_eq!(started.len(), 1);
     let crashed = RecordingExecutions::default();
     let again =
-        on_image_push(&push("v9", &digest(9)), &w.targets, &w.store, &crashed, &w.notifier, &w.clock).await.unwrap();
+        on_image_push(&push("v9", &digest(9)), 0, &w.targets, &w.store, &crashed, &w.notifier, &w.clock).await.unwrap();
     assert_eq!(again.started, report.started, "still PENDING: started again under the same name");
     assert_eq!(crashed.started()[0], started[0], "same execution name and byte-identical input");
     assert_eq!(
         started[0].1,
-        json!({"deploymentId": report.started[0], "cluster": "demo", "service": "web", "image": format!("{REG}/web@{}", digest(9)), "tag": "v9"})
+        json!({"deploymentId": report.started[0], "cluster": "demo", "service": "web", "image": format!("{REG}/web@{}", digest(9)), "tag": "v9", "coalesceSeconds": 0})
     );
 }
 

@@ -4,13 +4,13 @@
 
 mod support;
 
-use autodeploy_shared::aws::{DynamoDeployments, DynamoTargets};
+use autodeploy_shared::aws::{DynamoDeployments, DynamoLocks, DynamoTargets};
 use autodeploy_shared::domain::{
     DeployTarget, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome, Phase, RecordPatch, ServiceRef,
     TagRule, TargetGroupHealth, Transition, Verdict, Watch,
 };
-use autodeploy_shared::memory::{MemoryStore, MemoryTargets};
-use autodeploy_shared::ports::{CreateOutcome, DeployTargets, DeploymentStore, TransitionOutcome};
+use autodeploy_shared::memory::{MemoryLocks, MemoryStore, MemoryTargets};
+use autodeploy_shared::ports::{Claim, CreateOutcome, DeployTargets, DeploymentStore, ServiceLocks, Serving, TransitionOutcome};
 use chrono::{DateTime, Duration, Utc};
 
 fn t0() -> DateTime<Utc> {
@@ -195,6 +195,36 @@ async fn contract(store: &impl DeploymentStore) {
     assert_eq!(recent.iter().map(|d| d.service.as_str()).collect::<Vec<_>>(), ["web", "api"]);
 }
 
+async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore) {
+    let a = record("locked", 1, t0()).deployment_id;
+    let b = record("locked", 2, t0()).deployment_id;
+    let at = |s: i64| t0() + Duration::seconds(s);
+    assert_eq!(locks.acquire("demo/locked", &a, at(0), at(30)).await.unwrap(), Claim::Acquired { previous_owner: None });
+    assert_eq!(locks.acquire("demo/locked", &a, at(1), at(31)).await.unwrap(), Claim::Acquired { previous_owner: None }, "re-entrant");
+    assert_eq!(locks.acquire("demo/locked", &b, at(2), at(32)).await.unwrap(), Claim::Busy { owner: a.to_string(), lease_until: at(31) });
+    assert!(locks.renew("demo/locked", &a, at(60)).await.unwrap());
+    assert!(!locks.renew("demo/locked", &b, at(60)).await.unwrap(), "only the holder renews");
+    assert!(matches!(locks.acquire("demo/locked", &b, at(59), at(90)).await.unwrap(), Claim::Busy { .. }));
+    // An expired lease is taken over, and the taker learns whose it was.
+    assert_eq!(locks.acquire("demo/locked", &b, at(61), at(90)).await.unwrap(), Claim::Acquired { previous_owner: Some(a.to_string()) });
+    locks.release("demo/locked", &a, None).await.unwrap();
+    assert_eq!(locks.state("demo/locked").await.unwrap().owner.as_deref(), Some(b.as_str()), "a non-holder's release is a no-op");
+    locks.release("demo/locked", &b, Some(&Serving { deployment_id: b.to_string() })).await.unwrap();
+    let state = locks.state("demo/locked").await.unwrap();
+    assert_eq!((state.owner, state.serving), (None, Some(Serving { deployment_id: b.to_string() })));
+    assert!(locks.state("demo/other").await.unwrap().owner.is_none());
+    assert_eq!(locks.acquire("demo/other", &a, at(0), at(30)).await.unwrap(), Claim::Acquired { previous_owner: None }, "per service");
+
+    // Queue tokens only while QUEUED.
+    let q = record("queued", 3, t0());
+    store.create(&q).await.unwrap();
+    assert_eq!(store.store_queue_token(&q.deployment_id, "tok").await.unwrap_err().error_type(), "VerdictReady");
+    store.transition(&q.deployment_id, &step(DeploymentStatus::Queued, 1, RecordPatch::default())).await.unwrap();
+    assert_eq!(store.store_queue_token(&q.deployment_id, "tok").await.unwrap().queue_token.as_deref(), Some("tok"));
+    let missing = record("nope", 9, t0()).deployment_id;
+    assert_eq!(store.store_queue_token(&missing, "tok").await.unwrap_err().error_type(), "DeploymentNotFound");
+}
+
 async fn targets_contract(targets: &impl DeployTargets) {
     let t = DeployTarget {
         repository: "web".into(),
@@ -217,6 +247,7 @@ async fn targets_contract(targets: &impl DeployTargets) {
 async fn memory_store_keeps_the_contract() {
     contract(&MemoryStore::default()).await;
     targets_contract(&MemoryTargets::default()).await;
+    locks_contract(&MemoryLocks::default(), &MemoryStore::default()).await;
 }
 
 #[tokio::test]
@@ -226,5 +257,6 @@ async fn dynamodb_adapter_keeps_the_contract() {
     support::create_deployments_table(&client, "deployments").await;
     support::create_targets_table(&client, "targets").await;
     contract(&DynamoDeployments::new(client.clone(), "deployments")).await;
+    locks_contract(&DynamoLocks::new(client.clone(), "deployments"), &DynamoDeployments::new(client.clone(), "deployments")).await;
     targets_contract(&DynamoTargets::new(client, "targets")).await;
 }

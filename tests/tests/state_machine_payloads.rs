@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use autodeploy_shared::domain::{ContainerImage, DeployTarget, DeploymentId, TagRule, TargetView, TaskDefinitionView};
 use autodeploy_shared::memory::*;
-use autodeploy_shared::ports::{DeployTargets, DeploymentStore};
+use autodeploy_shared::ports::{DeployTargets, DeploymentStore, ServiceLocks};
 use autodeploy_shared::usecases::{ImagePush, Timing, on_image_push};
 use chrono::Duration;
 use serde_json::{Map, Value, json};
@@ -92,6 +92,8 @@ fn apply(name: &str, state: &mut Value, output: &Value) {
 }
 
 struct World {
+    locks: MemoryLocks,
+    callbacks: RecordingCallbacks,
     store: MemoryStore,
     ecs: FakeEcs,
     elb: MemoryTargetHealth,
@@ -138,12 +140,14 @@ async fn started(world: &World) -> (DeploymentId, Value) {
         pushed_at: None,
     };
     let report =
-        on_image_push(&push, &targets, &world.store, &executions, &world.notifier, &world.clock).await.unwrap();
+        on_image_push(&push, 5, &targets, &world.store, &executions, &world.notifier, &world.clock).await.unwrap();
     (DeploymentId::parse(&report.started[0]).unwrap(), executions.started()[0].1.clone())
 }
 
 fn world() -> World {
     World {
+        locks: MemoryLocks::default(),
+        callbacks: RecordingCallbacks::default(),
         store: MemoryStore::default(),
         ecs: FakeEcs::default(),
         elb: MemoryTargetHealth::default(),
@@ -160,8 +164,23 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     let (id, input) = started(&w).await;
     let mut state = input;
 
+    // Let the burst settle (Wait SecondsPath) and take the service
+    assert_eq!(asl()["States"]["Let the burst settle"]["SecondsPath"], json!("$.coalesceSeconds"));
+    assert_eq!(path(&state, "$.coalesceSeconds"), &json!(5));
+    let cl = claim_service::Deps {
+        store: &w.store,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+        poll_interval: Duration::seconds(60),
+    };
+    let out = claim_service::handler(&cl, payload("Take the service", &state)).await.unwrap();
+    apply("Take the service", &mut state, &serde_json::to_value(out).unwrap());
+    assert_eq!(state["claim"]["outcome"], json!("GRANTED"));
+
     // Register new revision
-    let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock };
+    let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
     let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
     apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
     assert_eq!(state["revision"]["outcome"], json!("REGISTERED"));
@@ -175,14 +194,14 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     assert_eq!(task("Wait for the rollout")["TimeoutSecondsPath"], json!("$.rollout.pollIntervalSeconds"));
 
     // Wait for the rollout (token parked), then Check the rollout (lost events)
-    let aw = await_rollout::Deps { store: &w.store };
+    let aw = await_rollout::Deps { store: &w.store, locks: &w.locks, clock: &w.clock, lease: Duration::seconds(130) };
     let p = payload("Wait for the rollout", &state);
     assert_eq!(p["taskToken"], json!("token-123"));
     await_rollout::handler(&aw, p).await.unwrap();
     let stored = w.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.watch.unwrap().task_token.as_deref(), Some("token-123"));
 
-    let ck = check_rollout::Deps { store: &w.store, ecs: &w.ecs, elb: &w.elb, clock: &w.clock };
+    let ck = check_rollout::Deps { store: &w.store, ecs: &w.ecs, elb: &w.elb, locks: &w.locks, clock: &w.clock, lease: Duration::seconds(130) };
     w.clock.advance(Duration::minutes(31));
     let out = check_rollout::handler(&ck, payload("Check the rollout", &state)).await.unwrap();
     apply("Check the rollout", &mut state, &serde_json::to_value(out).unwrap());
@@ -205,9 +224,10 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     apply("Check the rollback", &mut state, &serde_json::to_value(out).unwrap());
     assert_eq!(state["verdict"]["outcome"], json!("SUCCEEDED"));
 
-    let rec = record_outcome::Deps { store: &w.store, notifier: &w.notifier, clock: &w.clock };
+    let rec = record_outcome::Deps { store: &w.store, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
     let out = record_outcome::handler(&rec, payload("Record rolled back", &state)).await.unwrap();
     assert_eq!(serde_json::to_value(&out).unwrap()["status"], json!("ROLLED_BACK"));
+    assert!(w.locks.state("demo/web").await.unwrap().owner.is_none(), "the service is free again");
 }
 
 #[tokio::test]
@@ -215,7 +235,7 @@ async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
     let w = world();
     let (_, input) = started(&w).await;
     let mut state = input;
-    let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock };
+    let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
     let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
     apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
     let up =
@@ -234,7 +254,7 @@ async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
 
     // The rollback never completes: Record failure gets the error, and both reasons are kept.
     state["error"] = json!({"Error": "States.Timeout", "Cause": ""});
-    let rec = record_outcome::Deps { store: &w.store, notifier: &w.notifier, clock: &w.clock };
+    let rec = record_outcome::Deps { store: &w.store, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
     let out = record_outcome::handler(&rec, payload("Record failure", &state)).await.unwrap();
     let reason = out.failure_reason.unwrap();
     assert_eq!(reason, "rollout: Lambda.Unknown: boom; rollback: States.Timeout");
@@ -260,5 +280,33 @@ fn every_lambda_task_names_a_substituted_function_and_retries_retryable() {
             .collect();
         assert!(retries.contains(&"Retryable"), "{name} does not retry Retryable");
     }
-    assert_eq!(functions.len(), 6, "{functions:?}");
+    assert_eq!(functions.len(), 8, "{functions:?}");
+}
+
+#[tokio::test]
+async fn a_queued_run_waits_with_its_token_and_claims_again() {
+    let w = world();
+    let (_, input) = started(&w).await;
+    // Another deployment holds the service.
+    let other = autodeploy_shared::domain::DeploymentId::parse("d-000000000000000000000001").unwrap();
+    let now = autodeploy_shared::ports::Clock::now(&w.clock);
+    w.locks.acquire("demo/web", &other, now, now + Duration::minutes(5)).await.unwrap();
+    let mut state = input;
+    let cl = claim_service::Deps {
+        store: &w.store,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+        poll_interval: Duration::seconds(60),
+    };
+    let out = claim_service::handler(&cl, payload("Take the service", &state)).await.unwrap();
+    apply("Take the service", &mut state, &serde_json::to_value(out).unwrap());
+    assert_eq!(state["claim"]["outcome"], json!("QUEUED"));
+    assert_eq!(task("Wait for the service")["TimeoutSecondsPath"], json!("$.claim.pollIntervalSeconds"));
+    let aw = await_service::Deps { store: &w.store };
+    let p = payload("Wait for the service", &state);
+    assert_eq!(p["taskToken"], json!("token-123"));
+    await_service::handler(&aw, p).await.unwrap();
+    assert_eq!(w.store.all()[0].queue_token.as_deref(), Some("token-123"));
 }

@@ -1,23 +1,26 @@
 //! `check-rollout`: states "Check the rollout" / "Check the rollback" — the
-//! slow poll that covers lost events, and the deadline.
+//! slow poll that covers lost events, and the deadline. Renews the service lease.
 
 use autodeploy_shared::DeployError;
-use autodeploy_shared::aws::{DynamoDeployments, EcsClient, ElbTargetHealth, SdkConfig, wiring};
-use autodeploy_shared::config::{ProcessEnv, Vars};
+use autodeploy_shared::aws::{DynamoDeployments, DynamoLocks, EcsClient, ElbTargetHealth, SdkConfig, wiring};
+use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, ProcessEnv, Vars, seconds};
 use autodeploy_shared::domain::Verdict;
 use autodeploy_shared::lambda::parse_input;
-use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, SystemClock, TargetHealth};
-use autodeploy_shared::usecases::{CheckInput, check_rollout};
+use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, ServiceLocks, SystemClock, TargetHealth};
+use autodeploy_shared::usecases::{CheckInput, check_rollout, lease};
+use chrono::Duration;
 use serde_json::Value;
 
-pub struct Deps<S, E, H, C> {
+pub struct Deps<S, E, H, L, C> {
     pub store: S,
     pub ecs: E,
     pub elb: H,
+    pub locks: L,
     pub clock: C,
+    pub lease: Duration,
 }
 
-impl Deps<DynamoDeployments, EcsClient, ElbTargetHealth, SystemClock> {
+impl Deps<DynamoDeployments, EcsClient, ElbTargetHealth, DynamoLocks, SystemClock> {
     /// The deployed function: configuration from the process environment.
     pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
         Self::from_vars(config, &ProcessEnv)
@@ -29,15 +32,21 @@ impl Deps<DynamoDeployments, EcsClient, ElbTargetHealth, SystemClock> {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),
             elb: wiring::elb(config),
+            locks: wiring::locks(config, vars)?,
             clock: SystemClock,
+            lease: lease(seconds(vars, POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL)?),
         })
     }
 }
 
-pub async fn handler<S: DeploymentStore, E: Ecs, H: TargetHealth, C: Clock>(
-    deps: &Deps<S, E, H, C>,
-    payload: Value,
-) -> Result<Verdict, DeployError> {
+pub async fn handler<S, E, H, L, C>(deps: &Deps<S, E, H, L, C>, payload: Value) -> Result<Verdict, DeployError>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    H: TargetHealth,
+    L: ServiceLocks,
+    C: Clock,
+{
     let input: CheckInput = parse_input(payload)?;
-    check_rollout(&input, &deps.store, &deps.ecs, &deps.elb, &deps.clock).await
+    check_rollout(&input, deps.lease, &deps.store, &deps.locks, &deps.ecs, &deps.elb, &deps.clock).await
 }

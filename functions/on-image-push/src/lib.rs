@@ -5,13 +5,15 @@
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoTargets, SdkConfig, SfnExecutions, wiring};
-use autodeploy_shared::config::{ProcessEnv, Vars};
+use autodeploy_shared::config::{COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS, ProcessEnv, Vars, seconds_or_zero};
 use autodeploy_shared::events::{EcrEvent, parse_ecr_event};
 use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore, Executions, Notifier, SystemClock};
 use autodeploy_shared::usecases::{PushReport, on_image_push};
 use serde_json::Value;
 
 pub struct Deps<T, S, X, N, C> {
+    /// Seconds a run waits for the rest of a burst before it takes the service.
+    pub coalesce_seconds: i64,
     pub targets: T,
     pub store: S,
     pub executions: X,
@@ -28,6 +30,7 @@ impl Deps<DynamoTargets, DynamoDeployments, SfnExecutions, AwsNotifier, SystemCl
     /// Configuration from `vars` (the local cloud passes the template's variables).
     pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
+            coalesce_seconds: seconds_or_zero(vars, COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS)?,
             targets: wiring::targets(config, vars)?,
             store: wiring::deployments(config, vars)?,
             executions: wiring::executions(config, vars)?,
@@ -52,7 +55,7 @@ where
         }
         EcrEvent::Push(push) => {
             let report =
-                on_image_push(&push, &deps.targets, &deps.store, &deps.executions, &deps.notifier, &deps.clock).await?;
+                on_image_push(&push, deps.coalesce_seconds, &deps.targets, &deps.store, &deps.executions, &deps.notifier, &deps.clock).await?;
             if report.started.is_empty() && report.duplicates.is_empty() {
                 tracing::info!(repository = %push.repository, tag = ?push.tag, "no deploy target matches this push");
             }

@@ -26,6 +26,7 @@ async fn deps() -> TestDeps {
         .await
         .unwrap();
     Deps {
+        coalesce_seconds: 5,
         targets,
         store: MemoryStore::default(),
         executions: RecordingExecutions::default(),

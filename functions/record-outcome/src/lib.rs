@@ -1,21 +1,23 @@
 //! `record-outcome`: states "Record success", "Record rolled back",
-//! "Record failure", "Record rollback failure".
+//! "Record failure", "Record rollback failure". Frees the service afterwards.
 
 use autodeploy_shared::DeployError;
-use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, SdkConfig, wiring};
+use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoLocks, SdkConfig, SfnCallbacks, wiring};
 use autodeploy_shared::config::{ProcessEnv, Vars};
 use autodeploy_shared::lambda::parse_input;
-use autodeploy_shared::ports::{Clock, DeploymentStore, Notifier, SystemClock};
+use autodeploy_shared::ports::{Clock, DeploymentStore, Notifier, ServiceLocks, SystemClock, TaskCallbacks};
 use autodeploy_shared::usecases::{OutcomeInput, OutcomeOutput, record_outcome};
 use serde_json::Value;
 
-pub struct Deps<S, N, C> {
+pub struct Deps<S, L, K, N, C> {
     pub store: S,
+    pub locks: L,
+    pub callbacks: K,
     pub notifier: N,
     pub clock: C,
 }
 
-impl Deps<DynamoDeployments, AwsNotifier, SystemClock> {
+impl Deps<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock> {
     /// The deployed function: configuration from the process environment.
     pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
         Self::from_vars(config, &ProcessEnv)
@@ -25,16 +27,22 @@ impl Deps<DynamoDeployments, AwsNotifier, SystemClock> {
     pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })
     }
 }
 
-pub async fn handler<S: DeploymentStore, N: Notifier, C: Clock>(
-    deps: &Deps<S, N, C>,
-    payload: Value,
-) -> Result<OutcomeOutput, DeployError> {
+pub async fn handler<S, L, K, N, C>(deps: &Deps<S, L, K, N, C>, payload: Value) -> Result<OutcomeOutput, DeployError>
+where
+    S: DeploymentStore,
+    L: ServiceLocks,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
     let input: OutcomeInput = parse_input(payload)?;
-    record_outcome(&input, &deps.store, &deps.notifier, &deps.clock).await
+    record_outcome(&input, &deps.store, &deps.locks, &deps.callbacks, &deps.notifier, &deps.clock).await
 }

@@ -1,21 +1,23 @@
 //! `register-revision`: state "Register new revision".
 
 use autodeploy_shared::DeployError;
-use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, EcsClient, SdkConfig, wiring};
+use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoLocks, EcsClient, SdkConfig, SfnCallbacks, wiring};
 use autodeploy_shared::config::{ProcessEnv, Vars};
 use autodeploy_shared::lambda::parse_input;
-use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, Notifier, SystemClock};
+use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, SystemClock, TaskCallbacks};
 use autodeploy_shared::usecases::{DeploymentInput, RegisterOutput, register_revision};
 use serde_json::Value;
 
-pub struct Deps<S, E, N, C> {
+pub struct Deps<S, E, L, K, N, C> {
     pub store: S,
     pub ecs: E,
+    pub locks: L,
+    pub callbacks: K,
     pub notifier: N,
     pub clock: C,
 }
 
-impl Deps<DynamoDeployments, EcsClient, AwsNotifier, SystemClock> {
+impl Deps<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock> {
     /// The deployed function: configuration from the process environment.
     pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
         Self::from_vars(config, &ProcessEnv)
@@ -26,16 +28,24 @@ impl Deps<DynamoDeployments, EcsClient, AwsNotifier, SystemClock> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })
     }
 }
 
-pub async fn handler<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock>(
-    deps: &Deps<S, E, N, C>,
-    payload: Value,
-) -> Result<RegisterOutput, DeployError> {
+pub async fn handler<S, E, L, K, N, C>(deps: &Deps<S, E, L, K, N, C>, payload: Value) -> Result<RegisterOutput, DeployError>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    L: ServiceLocks,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
     let input: DeploymentInput = parse_input(payload)?;
-    register_revision(&input.deployment_id, &deps.store, &deps.ecs, &deps.notifier, &deps.clock).await
+    register_revision(&input.deployment_id, &deps.store, &deps.ecs, &deps.locks, &deps.callbacks, &deps.notifier, &deps.clock)
+        .await
 }

@@ -85,6 +85,8 @@ macro_rules! host {
 fn handler_for(binary: &str, config: &SdkConfig, vars: &HashMap<String, String>) -> Result<Invoke, DeployError> {
     Ok(match binary {
         "on-image-push" => host!(on_image_push, config, vars),
+        "claim-service" => host!(claim_service, config, vars),
+        "await-service" => host!(await_service, config, vars),
         "register-revision" => host!(register_revision, config, vars),
         "update-service" => host!(update_service, config, vars),
         "await-rollout" => host!(await_rollout, config, vars),

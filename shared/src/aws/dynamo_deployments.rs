@@ -18,7 +18,7 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
 use super::errors::classify;
 use crate::DeployError;
-use crate::domain::{Deployment, DeploymentId, Phase, TimelineEntry, Transition, Verdict, iso};
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, Phase, TimelineEntry, Transition, Verdict, iso};
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
 
@@ -182,19 +182,20 @@ impl DeploymentStore for DynamoDeployments {
             (":entry".into(), av(&vec![entry])?),
         ];
         let p = &t.patch;
-        let fields: [(&str, Option<AttributeValue>); 6] = [
+        let fields: [(&str, Option<AttributeValue>); 7] = [
             ("previousTaskDefinition", p.previous_task_definition.as_ref().map(s)),
             ("newTaskDefinition", p.new_task_definition.as_ref().map(s)),
             ("ecsDeploymentId", p.ecs_deployment_id.as_ref().map(s)),
             ("rollbackEcsDeploymentId", p.rollback_ecs_deployment_id.as_ref().map(s)),
             ("failureReason", p.failure_reason.as_ref().map(s)),
             ("targetHealth", p.target_health.as_ref().map(av).transpose()?),
+            ("supersededBy", p.superseded_by.as_ref().map(s)),
         ];
         for (i, (name, value)) in fields.into_iter().enumerate() {
             if let Some(value) = value {
                 sets.push(format!("#f{i} = :f{i}"));
                 values.push((format!(":f{i}"), value));
-                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5"][i], name));
+                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5", "#f6"][i], name));
             }
         }
         match &p.watch {
@@ -306,6 +307,27 @@ impl DeploymentStore for DynamoDeployments {
                 }))
             }
             Err(e) => Err(classify("UpdateItem verdict", e)),
+        }
+    }
+
+    async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
+        let sent = self
+            .update(id)
+            .update_expression("SET #token = :token")
+            .condition_expression("#status = :queued")
+            .expression_attribute_names("#token", "queueToken")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":token", s(token))
+            .expression_attribute_values(":queued", s(DeploymentStatus::Queued.as_str()))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => parse(out.attributes.unwrap_or_default()),
+            Err(e) if is_condition_failure(&e) => match self.get(id).await? {
+                Some(_) => Err(DeployError::VerdictReady(id.to_string())),
+                None => Err(DeployError::DeploymentNotFound(id.to_string())),
+            },
+            Err(e) => Err(classify("UpdateItem queue token", e)),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod callbacks;
 mod dynamo_deployments;
+mod dynamo_locks;
 mod dynamo_targets;
 mod ecs;
 mod elb;
@@ -15,6 +16,7 @@ pub use aws_config::SdkConfig;
 
 pub use callbacks::SfnCallbacks;
 pub use dynamo_deployments::DynamoDeployments;
+pub use dynamo_locks::DynamoLocks;
 pub use dynamo_targets::DynamoTargets;
 pub use ecs::EcsClient;
 pub use elb::ElbTargetHealth;

@@ -4,7 +4,7 @@
 
 use aws_config::SdkConfig;
 
-use super::{AwsNotifier, DynamoDeployments, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
+use super::{AwsNotifier, DynamoDeployments, DynamoLocks, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
 use crate::DeployError;
 use crate::config::{
     DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,
@@ -12,6 +12,11 @@ use crate::config::{
 
 pub fn deployments(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoDeployments, DeployError> {
     Ok(DynamoDeployments::new(aws_sdk_dynamodb::Client::new(config), required(vars, DEPLOYMENTS_TABLE)?))
+}
+
+/// Service locks live in the deployments table.
+pub fn locks(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoLocks, DeployError> {
+    Ok(DynamoLocks::new(aws_sdk_dynamodb::Client::new(config), required(vars, DEPLOYMENTS_TABLE)?))
 }
 
 pub fn targets(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoTargets, DeployError> {

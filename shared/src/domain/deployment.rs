@@ -143,6 +143,12 @@ pub struct Deployment {
     pub target_health: Vec<TargetGroupHealth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// The newer deployment that replaced this one (status SUPERSEDED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// Task token of the run while it waits QUEUED for the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_token: Option<String>,
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
     /// Epoch seconds; the table's TTL attribute.
@@ -192,6 +198,8 @@ impl Deployment {
             watch: None,
             target_health: Vec::new(),
             failure_reason: None,
+            superseded_by: None,
+            queue_token: None,
             timeline: vec![TimelineEntry { state: DeploymentStatus::Pending, at: now, detail }],
             expires_at: now.timestamp() + RETENTION_DAYS * 86_400,
         }
@@ -199,6 +207,22 @@ impl Deployment {
 
     pub fn service_ref(&self) -> Result<ServiceRef, DeployError> {
         ServiceRef::new(&self.cluster, &self.service)
+    }
+
+    /// Whether this push is newer than `other` (same service): for `semver`
+    /// rules by version, else by push time; ties (ECR event times have whole
+    /// seconds) by when the push reached us, then by id so the order is total.
+    pub fn is_newer_than(&self, other: &Deployment) -> bool {
+        use super::tag_rule::parse_semver;
+        if matches!(self.tag_rule, TagRule::Semver { .. }) {
+            if let (Some(a), Some(b)) = (self.tag.as_deref().and_then(parse_semver), other.tag.as_deref().and_then(parse_semver)) {
+                if a != b {
+                    return a > b;
+                }
+            }
+        }
+        let key = |d: &Deployment| (d.pushed_at.unwrap_or(d.created_at), d.created_at, d.deployment_id.clone());
+        key(self) > key(other)
     }
 
     /// Applies a transition in memory, exactly as the store applies it
@@ -231,6 +255,7 @@ pub struct RecordPatch {
     pub watch: Option<Option<Watch>>,
     pub target_health: Option<Vec<TargetGroupHealth>>,
     pub failure_reason: Option<String>,
+    pub superseded_by: Option<String>,
 }
 
 impl RecordPatch {
@@ -255,6 +280,9 @@ impl RecordPatch {
         }
         if let Some(v) = &self.failure_reason {
             d.failure_reason = Some(v.clone());
+        }
+        if let Some(v) = &self.superseded_by {
+            d.superseded_by = Some(v.clone());
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct DeploymentStateChange {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// For SUPERSEDED: the deployment that replaced this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub target_health: Vec<TargetGroupHealth>,
     #[serde(with = "super::iso")]
@@ -62,6 +65,7 @@ impl DeploymentStateChange {
             ecs_deployment_id: d.ecs_deployment_id.clone(),
             detail: last.map(|e| e.detail.clone()).unwrap_or_default(),
             failure_reason: d.failure_reason.clone(),
+            superseded_by: d.superseded_by.clone(),
             target_health: d.target_health.clone(),
             at: last.map_or(d.updated_at, |e| e.at),
         }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeploymentStatus {
     Pending,
+    /// Waiting for the service: another deployment of it is in flight.
+    Queued,
     Registering,
     Updating,
     Waiting,
@@ -22,12 +24,13 @@ pub enum DeploymentStatus {
 use DeploymentStatus::*;
 
 impl DeploymentStatus {
-    pub const ALL: [DeploymentStatus; 10] =
-        [Pending, Registering, Updating, Waiting, RollingBack, Succeeded, Noop, RolledBack, Failed, Superseded];
+    pub const ALL: [DeploymentStatus; 11] =
+        [Pending, Queued, Registering, Updating, Waiting, RollingBack, Succeeded, Noop, RolledBack, Failed, Superseded];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Pending => "PENDING",
+            Queued => "QUEUED",
             Registering => "REGISTERING",
             Updating => "UPDATING",
             Waiting => "WAITING",
@@ -48,20 +51,26 @@ impl DeploymentStatus {
         matches!(self, Succeeded | Noop | RolledBack | Failed | Superseded)
     }
 
+    /// Holding the service's lock: registering, updating, waiting, rolling back.
+    pub fn holds_service(self) -> bool {
+        matches!(self, Registering | Updating | Waiting | RollingBack)
+    }
+
     /// The statuses a record may be in for a move to `self`. This list is the
     /// condition of every status write, so the record only ever moves forward.
     pub fn allowed_from(self) -> &'static [DeploymentStatus] {
         match self {
             Pending => &[],
-            Registering => &[Pending],
+            Queued => &[Pending],
+            Registering => &[Pending, Queued],
             Updating => &[Registering],
             Waiting => &[Updating],
             RollingBack => &[Waiting, Updating],
             Succeeded => &[Waiting],
             Noop => &[Registering],
             RolledBack => &[RollingBack],
-            Failed => &[Pending, Registering, Updating, Waiting, RollingBack],
-            Superseded => &[Pending, Registering],
+            Failed => &[Pending, Queued, Registering, Updating, Waiting, RollingBack],
+            Superseded => &[Pending, Queued, Registering],
         }
     }
 
@@ -94,11 +103,12 @@ mod tests {
         // Order of progress; every allowed move goes strictly forward in it.
         let rank = |s: DeploymentStatus| match s {
             Pending => 0,
-            Registering => 1,
-            Updating => 2,
-            Waiting => 3,
-            RollingBack => 4,
-            _ => 5,
+            Queued => 1,
+            Registering => 2,
+            Updating => 3,
+            Waiting => 4,
+            RollingBack => 5,
+            _ => 6,
         };
         for from in DeploymentStatus::ALL {
             for to in DeploymentStatus::ALL {

@@ -79,6 +79,16 @@ impl DeploymentStore for MemoryStore {
         Ok(Some(d.clone()))
     }
 
+    async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
+        let mut map = super::lock(&self.0);
+        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+        if d.status != crate::domain::DeploymentStatus::Queued {
+            return Err(DeployError::VerdictReady(id.to_string()));
+        }
+        d.queue_token = Some(token.to_owned());
+        Ok(d.clone())
+    }
+
     async fn active_watches(&self) -> Result<Vec<Deployment>> {
         Ok(self.all().into_iter().filter(|d| d.watch.is_some()).collect())
     }

@@ -42,6 +42,9 @@ macro_rules! forward {
             fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().record_verdict(id, verdict)
             }
+            fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send {
+                self.deref().store_queue_token(id, token)
+            }
             fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
                 self.deref().active_watches()
             }
@@ -92,6 +95,21 @@ macro_rules! forward {
         impl<T: TaskCallbacks> TaskCallbacks for $ptr {
             fn succeed(&self, task_token: &str, output: &serde_json::Value) -> impl Future<Output = Result<Delivery>> + Send {
                 self.deref().succeed(task_token, output)
+            }
+        }
+
+        impl<T: ServiceLocks> ServiceLocks for $ptr {
+            fn acquire(&self, service_key: &str, owner: &DeploymentId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> impl Future<Output = Result<Claim>> + Send {
+                self.deref().acquire(service_key, owner, now, lease_until)
+            }
+            fn renew(&self, service_key: &str, owner: &DeploymentId, lease_until: DateTime<Utc>) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().renew(service_key, owner, lease_until)
+            }
+            fn release(&self, service_key: &str, owner: &DeploymentId, serving: Option<&Serving>) -> impl Future<Output = Result<()>> + Send {
+                self.deref().release(service_key, owner, serving)
+            }
+            fn state(&self, service_key: &str) -> impl Future<Output = Result<ServiceLockState>> + Send {
+                self.deref().state(service_key)
             }
         }
 

@@ -66,6 +66,10 @@ pub trait DeploymentStore: Send + Sync {
         verdict: &Verdict,
     ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
+    /// Stores the task token of a run waiting for the service, if the record is
+    /// still QUEUED; `VerdictReady` when it is not (the run should claim again).
+    fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send;
+
     /// Records with an active watch (WAITING or ROLLING_BACK): few at any time.
     fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send;
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::DeployError;
 use crate::domain::{DeploymentId, Phase};
 use crate::error::Result;
-use crate::ports::DeploymentStore;
+use crate::ports::{Clock, DeploymentStore, ServiceLocks};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -20,7 +20,14 @@ pub struct AwaitInput {
     pub task_token: String,
 }
 
-pub async fn await_rollout(input: &AwaitInput, store: &impl DeploymentStore) -> Result<()> {
+/// Also renews the service lease: a waiting run passes here at least once per poll.
+pub async fn await_rollout(
+    input: &AwaitInput,
+    lease: chrono::Duration,
+    store: &impl DeploymentStore,
+    locks: &impl ServiceLocks,
+    clock: &impl Clock,
+) -> Result<()> {
     if input.task_token.is_empty() {
         return Err(DeployError::InvalidInput("taskToken is empty".into()));
     }
@@ -28,6 +35,9 @@ pub async fn await_rollout(input: &AwaitInput, store: &impl DeploymentStore) -> 
     let watch = d.watch.filter(|w| w.phase == input.phase).ok_or_else(|| {
         DeployError::InvalidInput(format!("deployment {} has no {:?} watch", input.deployment_id, input.phase))
     })?;
+    if !locks.renew(&d.service_key, &input.deployment_id, clock.now() + lease).await? {
+        tracing::warn!(deployment = %input.deployment_id, "service lease lost: another deployment took the service over");
+    }
     store.store_task_token(&input.deployment_id, input.phase, &watch.ecs_deployment_id, &input.task_token).await?;
     tracing::info!(deployment = %input.deployment_id, ecs_deployment = %watch.ecs_deployment_id, "waiting for ECS events");
     Ok(())

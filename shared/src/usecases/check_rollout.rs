@@ -7,7 +7,7 @@ use super::{load, observe};
 use crate::DeployError;
 use crate::domain::{DeploymentId, Phase, Verdict};
 use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Ecs, TargetHealth};
+use crate::ports::{Clock, DeploymentStore, Ecs, ServiceLocks, TargetHealth};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -16,14 +16,21 @@ pub struct CheckInput {
     pub phase: Phase,
 }
 
+/// Also renews the service lease (the poll passes here at least once per interval).
+#[allow(clippy::too_many_arguments)]
 pub async fn check_rollout(
     input: &CheckInput,
+    lease: chrono::Duration,
     store: &impl DeploymentStore,
+    locks: &impl ServiceLocks,
     ecs: &impl Ecs,
     elb: &impl TargetHealth,
     clock: &impl Clock,
 ) -> Result<Verdict> {
     let d = load(store, &input.deployment_id).await?;
+    if !locks.renew(&d.service_key, &input.deployment_id, clock.now() + lease).await? {
+        tracing::warn!(deployment = %input.deployment_id, "service lease lost: another deployment took the service over");
+    }
     let watch = d.watch.clone().filter(|w| w.phase == input.phase).ok_or_else(|| {
         DeployError::InvalidInput(format!("deployment {} has no {:?} watch", input.deployment_id, input.phase))
     })?;

@@ -47,6 +47,7 @@ pub struct PushReport {
 /// the same execution name, which Step Functions starts at most once.
 pub async fn on_image_push(
     push: &ImagePush,
+    coalesce_seconds: i64,
     targets: &impl DeployTargets,
     store: &impl DeploymentStore,
     executions: &impl Executions,
@@ -103,6 +104,7 @@ pub async fn on_image_push(
                 "service": record.service,
                 "image": record.image,
                 "tag": record.tag,
+                "coalesceSeconds": coalesce_seconds,
             });
             let started = match executions.start(&name, &input).await? {
                 StartOutcome::Started { execution_arn } => {

@@ -6,7 +6,7 @@ use super::{Recorder, load};
 use crate::DeployError;
 use crate::domain::{DeploymentId, DeploymentStatus, Outcome, RecordPatch, Verdict};
 use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Notifier};
+use crate::ports::{Clock, DeploymentStore, Notifier, ServiceLocks, TaskCallbacks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -56,9 +56,12 @@ pub struct OutcomeOutput {
     pub failure_reason: Option<String>,
 }
 
+/// Records the terminal status, then frees the service for the next queued push.
 pub async fn record_outcome(
     input: &OutcomeInput,
     store: &impl DeploymentStore,
+    locks: &impl ServiceLocks,
+    callbacks: &impl TaskCallbacks,
     notifier: &impl Notifier,
     clock: &impl Clock,
 ) -> Result<OutcomeOutput> {
@@ -112,6 +115,7 @@ pub async fn record_outcome(
         }
     };
     let d = Recorder { store, notifier, clock }.move_to(id, to, detail, patch).await?;
+    super::release_service(&d, store, locks, callbacks).await?;
     Ok(OutcomeOutput { deployment_id: id.to_string(), status: d.status, failure_reason: d.failure_reason })
 }
 

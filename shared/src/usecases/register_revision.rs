@@ -9,7 +9,7 @@ use crate::domain::{
     plan_image_update,
 };
 use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
+use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, TaskCallbacks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -31,10 +31,15 @@ pub struct RegisterOutput {
     pub new_task_definition: Option<String>,
 }
 
+/// Runs while holding the service (see `claim_service`); when it closes the
+/// record (NOOP, SUPERSEDED) it releases the service itself.
+#[allow(clippy::too_many_arguments)]
 pub async fn register_revision(
     id: &DeploymentId,
     store: &impl DeploymentStore,
     ecs: &impl Ecs,
+    locks: &impl ServiceLocks,
+    callbacks: &impl TaskCallbacks,
     notifier: &impl Notifier,
     clock: &impl Clock,
 ) -> Result<RegisterOutput> {
@@ -50,7 +55,7 @@ pub async fn register_revision(
         new_task_definition: d.new_task_definition.clone(),
     };
     match d.status {
-        DeploymentStatus::Pending | DeploymentStatus::Registering => {}
+        DeploymentStatus::Pending | DeploymentStatus::Queued | DeploymentStatus::Registering => {}
         // A repeated step after the revision was registered: report what was done.
         DeploymentStatus::Updating => return Ok(closed(&d)),
         s if s.is_terminal() => {
@@ -92,6 +97,7 @@ pub async fn register_revision(
                     RecordPatch { previous_task_definition: Some(current.arn.clone()), ..Default::default() },
                 )
                 .await?;
+            super::release_service(&d, store, locks, callbacks).await?;
             return Ok(closed(&d));
         }
         ImagePlan::Update { images, running_tag } => {
@@ -106,6 +112,7 @@ pub async fn register_revision(
                         RecordPatch { previous_task_definition: Some(current.arn.clone()), ..Default::default() },
                     )
                     .await?;
+                super::release_service(&d, store, locks, callbacks).await?;
                 return Ok(closed(&d));
             }
             images
