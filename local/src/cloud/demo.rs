@@ -117,7 +117,12 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     // The slow poll covers lost ECS events; 10 s keeps a lost one cheap.
     cfg.parameters.entry("PollIntervalSeconds".into()).or_insert_with(|| "10".into());
     let started = Instant::now();
-    let report = demo(cfg, &args.bad, Style::detect()).await?;
+    // Dropping the demo on Ctrl-C or SIGTERM drops the running cloud, which
+    // kills moto: nothing is left behind.
+    let report = tokio::select! {
+        r = demo(cfg, &args.bad, Style::detect()) => r?,
+        () = interrupted() => return Err("interrupted; the local cloud is stopped".into()),
+    };
     println!();
     println!("demo took {:.1} s (after the build)", started.elapsed().as_secs_f64());
     if report.ok() {
@@ -129,6 +134,21 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
         Err(format!("the demo did not go as expected:\n  - {}", problems.join("\n  - ")))
     }
+}
+
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Starts a local cloud with `cfg`, runs the script and returns what happened.
