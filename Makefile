@@ -45,5 +45,6 @@ lint: tools
 build:
 	sam build
 
-demo:
-	@echo "make demo arrives with the local cloud (issue 4); until then: make test"
+demo: tools
+	$(CARGO) build -p autodeploy-local --locked
+	RUST_LOG="$${RUST_LOG:-warn}" "$${CARGO_TARGET_DIR:-target}/debug/autodeploy-local" demo

@@ -1,0 +1,164 @@
+//! A subscriber, set up the way a user of the stack would: one SQS queue on
+//! the deployment bus (machine-readable state changes) and one on the SNS
+//! topic (the messages people get).
+
+use autodeploy_shared::aws::SdkConfig;
+use autodeploy_shared::domain::EVENT_SOURCE;
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::{Value, json};
+
+use crate::cloud::Cloud;
+
+const BUS_QUEUE: &str = "demo-deployment-events";
+const TOPIC_QUEUE: &str = "demo-notifications";
+const RULE: &str = "demo-deployment-events";
+
+/// One message a subscriber received.
+#[derive(Debug, Clone)]
+pub enum Notification {
+    /// A `Deployment State Change` from the bus.
+    Bus { deployment_id: String, status: String, tag: String },
+    /// A message from the SNS topic.
+    Sns { subject: String, message: String },
+}
+
+/// The two queues and where they listen.
+pub struct Subscriber {
+    sqs: aws_sdk_sqs::Client,
+    bus_queue: String,
+    topic_queue: String,
+    pub bus: String,
+    pub topic_arn: String,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+impl Subscriber {
+    /// Creates the queues, a rule on the stack's bus matching every event the
+    /// stack publishes with the queue as target, and an SNS subscription.
+    pub async fn subscribe(cloud: &Cloud, sdk: &SdkConfig) -> Result<Self, String> {
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let events = aws_sdk_eventbridge::Client::new(sdk);
+        let sns = aws_sdk_sns::Client::new(sdk);
+        let bus = cloud.template.physical_name("DeploymentEventBus").map_err(|e| err("event bus", e))?;
+        let topic_arn = cloud
+            .template
+            .resolve(&json!({"Ref": "NotificationTopic"}))
+            .map_err(|e| err("topic", e))?
+            .as_str()
+            .ok_or("the NotificationTopic reference is not a string")?
+            .to_owned();
+
+        let (bus_queue, bus_queue_arn) = create_queue(&sqs, BUS_QUEUE).await?;
+        let (topic_queue, topic_queue_arn) = create_queue(&sqs, TOPIC_QUEUE).await?;
+
+        events
+            .put_rule()
+            .name(RULE)
+            .event_bus_name(&bus)
+            .event_pattern(json!({"source": [EVENT_SOURCE]}).to_string())
+            .send()
+            .await
+            .map_err(|e| err("PutRule", e))?;
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id("queue")
+            .arn(&bus_queue_arn)
+            .build()
+            .map_err(|e| err("Target", e))?;
+        let put = events
+            .put_targets()
+            .rule(RULE)
+            .event_bus_name(&bus)
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| err("PutTargets", e))?;
+        if put.failed_entry_count() > 0 {
+            return Err(format!("PutTargets: {:?}", put.failed_entries()));
+        }
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(&topic_queue_arn)
+            .send()
+            .await
+            .map_err(|e| err("SNS Subscribe", e))?;
+        Ok(Self { sqs, bus_queue, topic_queue, bus, topic_arn })
+    }
+
+    /// Whatever arrived since the last call (received, then deleted).
+    pub async fn receive(&self) -> Result<Vec<Notification>, String> {
+        let mut out = Vec::new();
+        for body in self.drain(&self.bus_queue).await? {
+            let Ok(event) = serde_json::from_str::<Value>(&body) else { continue };
+            let d = &event["detail"];
+            let field = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            out.push(Notification::Bus {
+                deployment_id: field("deploymentId"),
+                status: field("status"),
+                tag: field("tag"),
+            });
+        }
+        for body in self.drain(&self.topic_queue).await? {
+            // SNS wraps the message in its JSON envelope (no raw delivery).
+            let Ok(envelope) = serde_json::from_str::<Value>(&body) else { continue };
+            let text = |k: &str| envelope.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            out.push(Notification::Sns { subject: text("Subject"), message: text("Message") });
+        }
+        Ok(out)
+    }
+
+    async fn drain(&self, queue: &str) -> Result<Vec<String>, String> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .map_err(|e| err("ReceiveMessage", e))?;
+        let mut bodies = Vec::new();
+        for m in out.messages() {
+            if let Some(handle) = m.receipt_handle() {
+                self.sqs
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .map_err(|e| err("DeleteMessage", e))?;
+            }
+            bodies.extend(m.body().map(str::to_owned));
+        }
+        Ok(bodies)
+    }
+}
+
+/// Creates a queue; returns its URL and ARN.
+async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String), String> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| err("CreateQueue", e))?
+        .queue_url()
+        .ok_or("CreateQueue returned no URL")?
+        .to_owned();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| err("GetQueueAttributes", e))?;
+    let arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .ok_or("GetQueueAttributes returned no QueueArn")?
+        .to_owned();
+    Ok((url, arn))
+}

@@ -1,0 +1,46 @@
+//! The demo end to end, in-process: what `make demo` shows must hold — v2
+//! SUCCEEDED, the bad v3 ROLLED_BACK with v2 serving throughout, v4
+//! SUCCEEDED with every target healthy, notifications received, and healthy
+//! tasks never below the minimum (from the simulator's recorded series).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use autodeploy_local::cloud::CloudConfig;
+use autodeploy_local::cloud::demo::{self, view::Style};
+use autodeploy_shared::domain::DeploymentStatus;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_goes_as_promised() {
+    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    cfg.port = 0;
+    cfg.speed = 10.0;
+    cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
+
+    let report = tokio::time::timeout(Duration::from_secs(120), demo::demo(cfg, "unhealthy", Style::plain()))
+        .await
+        .expect("the demo finishes in time")
+        .expect("the demo runs");
+
+    assert!(report.ok(), "{report:#?}");
+    let outcomes: Vec<_> = report.steps.iter().map(|s| (s.step.tag.as_str(), s.actual)).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("v2", Some(DeploymentStatus::Succeeded)),
+            ("v3", Some(DeploymentStatus::RolledBack)),
+            ("v4", Some(DeploymentStatus::Succeeded)),
+        ]
+    );
+    for s in &report.steps {
+        assert!(s.min_healthy.is_some_and(|m| m >= report.floor), "{s:#?}");
+        assert!(s.bus_events >= 2 && s.sns_messages == 1, "{s:#?}");
+    }
+    let v3 = &report.steps[1];
+    assert!(v3.min_serving.is_some_and(|m| m >= report.floor), "v2 kept serving: {v3:#?}");
+    assert!(v3.failure_reason.is_some(), "{v3:#?}");
+    assert_eq!(report.floor, 2);
+    assert_eq!(report.final_healthy_targets, 4);
+    assert_eq!(report.final_versions.len(), 1);
+    assert_eq!((report.final_versions[0].label.as_str(), report.final_versions[0].healthy), ("v4", 4));
+}
