@@ -27,11 +27,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo's output is the show: only warnings from the logs, unless RUST_LOG says otherwise.
+    let default_level = if matches!(cli.command, Command::Demo(_)) { "warn" } else { "info" };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
-    let result = match Cli::parse().command {
+    let result = match cli.command {
         Command::Sim(args) => cli::run(args).await.map_err(|e| e.to_string()),
         Command::Up(args) => cloud_cli::up(args).await,
         Command::Push(args) => cloud_cli::push(args).await,

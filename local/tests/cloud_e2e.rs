@@ -20,6 +20,7 @@ async fn cloud() -> Running {
     cfg.port = 0;
     cfg.speed = 20.0;
     cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
+    cfg.parameters.insert("CoalesceSeconds".into(), "1".into());
     Cloud::start(cfg).await.expect("local cloud starts")
 }
 

@@ -113,7 +113,10 @@ impl World {
         let id = DeploymentId::parse(&report.started[0]).unwrap();
         let claim = self.claim(&id).await;
         assert_eq!(claim.outcome, ClaimOutcome::Granted);
-        let reg = register_revision(&id, &self.store, &self.ecs, &self.locks, &self.callbacks, &self.notifier, &self.clock).await.unwrap();
+        let reg =
+            register_revision(&id, &self.store, &self.ecs, &self.locks, &self.callbacks, &self.notifier, &self.clock)
+                .await
+                .unwrap();
         assert_eq!(reg.outcome, RegisterOutcome::Registered);
         let up = update_service(&id, TIMING, &self.store, &self.ecs, &self.notifier, &self.clock).await.unwrap();
         (id, up)
@@ -126,7 +129,14 @@ impl World {
     }
 
     async fn wait(&self, id: &DeploymentId, phase: Phase, token: &str) -> Result<(), autodeploy_shared::DeployError> {
-        await_rollout(&AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() }, LEASE, &self.store, &self.locks, &self.clock).await
+        await_rollout(
+            &AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() },
+            LEASE,
+            &self.store,
+            &self.locks,
+            &self.clock,
+        )
+        .await
     }
 
     /// ECS finishes a deployment: its tasks run and are healthy, the others gone.
@@ -146,9 +156,17 @@ impl World {
     }
 
     async fn check(&self, id: &DeploymentId, phase: Phase) -> Verdict {
-        check_rollout(&CheckInput { deployment_id: id.clone(), phase }, LEASE, &self.store, &self.locks, &self.ecs, &self.elb, &self.clock)
-            .await
-            .unwrap()
+        check_rollout(
+            &CheckInput { deployment_id: id.clone(), phase },
+            LEASE,
+            &self.store,
+            &self.locks,
+            &self.ecs,
+            &self.elb,
+            &self.clock,
+        )
+        .await
+        .unwrap()
     }
 
     async fn outcome(
@@ -271,7 +289,8 @@ async fn same_image_again_is_a_noop() {
     let report = w.on_push("v2", &digest(2)).await;
     assert_eq!(report.started.len(), 1);
     let canary = DeploymentId::parse(&report.started[0]).unwrap();
-    let reg = register_revision(&canary, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
+    let reg =
+        register_revision(&canary, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
     assert_eq!(reg.status, DeploymentStatus::Noop);
     assert_eq!(w.ecs.updates().len(), 1, "no update for a NOOP");

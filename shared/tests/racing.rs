@@ -67,7 +67,9 @@ impl World {
             tag: Some(format!("v{n}")),
             pushed_at: Some(self.clock_now() - age),
         };
-        let r = on_image_push(&push, 5, &self.targets, &self.store, &self.executions, &self.notifier, &self.clock).await.unwrap();
+        let r = on_image_push(&push, 5, &self.targets, &self.store, &self.executions, &self.notifier, &self.clock)
+            .await
+            .unwrap();
         r.started.iter().map(|s| DeploymentId::parse(s).unwrap()).collect()
     }
 
@@ -77,7 +79,10 @@ impl World {
     }
 
     async fn claim(&self, id: &DeploymentId) -> ClaimOutcome {
-        claim_service(id, POLL, &self.store, &self.locks, &self.callbacks, &self.notifier, &self.clock).await.unwrap().outcome
+        claim_service(id, POLL, &self.store, &self.locks, &self.callbacks, &self.notifier, &self.clock)
+            .await
+            .unwrap()
+            .outcome
     }
 
     async fn status(&self, id: &DeploymentId) -> DeploymentStatus {
@@ -135,12 +140,16 @@ async fn a_push_while_busy_queues_and_the_newest_queued_runs_next() {
     let b = w.push(2).await.remove(0);
     assert_eq!(w.claim(&b).await, ClaimOutcome::Queued);
     assert_eq!(w.status(&b).await, DeploymentStatus::Queued);
-    await_service(&AwaitServiceInput { deployment_id: b.clone(), task_token: "token-b".into() }, &w.store).await.unwrap();
+    await_service(&AwaitServiceInput { deployment_id: b.clone(), task_token: "token-b".into() }, &w.store)
+        .await
+        .unwrap();
 
     // A newer push supersedes the queued one and wakes its run so it can end.
     let c = w.push(3).await.remove(0);
     assert_eq!(w.claim(&c).await, ClaimOutcome::Queued);
-    await_service(&AwaitServiceInput { deployment_id: c.clone(), task_token: "token-c".into() }, &w.store).await.unwrap();
+    await_service(&AwaitServiceInput { deployment_id: c.clone(), task_token: "token-c".into() }, &w.store)
+        .await
+        .unwrap();
     assert_eq!(w.status(&b).await, DeploymentStatus::Superseded);
     assert_eq!(w.callbacks.sent()[0].0, "token-b");
     assert_eq!(w.claim(&b).await, ClaimOutcome::Closed, "its run ends");
@@ -234,10 +243,13 @@ async fn semver_rules_order_by_version_not_by_arrival() {
         tag: Some(tag.into()),
         pushed_at: None,
     };
-    let newer = on_image_push(&push("1.10.0", 1), 5, &w.targets, &w.store, &w.executions, &w.notifier, &w.clock).await.unwrap();
+    let newer =
+        on_image_push(&push("1.10.0", 1), 5, &w.targets, &w.store, &w.executions, &w.notifier, &w.clock).await.unwrap();
     w.clock.advance(Duration::seconds(1));
-    let older = on_image_push(&push("1.9.0", 2), 5, &w.targets, &w.store, &w.executions, &w.notifier, &w.clock).await.unwrap();
-    let (newer, older) = (DeploymentId::parse(&newer.started[0]).unwrap(), DeploymentId::parse(&older.started[0]).unwrap());
+    let older =
+        on_image_push(&push("1.9.0", 2), 5, &w.targets, &w.store, &w.executions, &w.notifier, &w.clock).await.unwrap();
+    let (newer, older) =
+        (DeploymentId::parse(&newer.started[0]).unwrap(), DeploymentId::parse(&older.started[0]).unwrap());
     assert_eq!(w.claim(&older).await, ClaimOutcome::Closed, "1.9.0 arrived later but is older");
     assert_eq!(w.claim(&newer).await, ClaimOutcome::Granted);
 }

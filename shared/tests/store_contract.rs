@@ -10,7 +10,9 @@ use autodeploy_shared::domain::{
     TagRule, TargetGroupHealth, Transition, Verdict, Watch,
 };
 use autodeploy_shared::memory::{MemoryLocks, MemoryStore, MemoryTargets};
-use autodeploy_shared::ports::{Claim, CreateOutcome, DeployTargets, DeploymentStore, ServiceLocks, Serving, TransitionOutcome};
+use autodeploy_shared::ports::{
+    Claim, CreateOutcome, DeployTargets, DeploymentStore, ServiceLocks, Serving, TransitionOutcome,
+};
 use chrono::{DateTime, Duration, Utc};
 
 fn t0() -> DateTime<Utc> {
@@ -199,21 +201,42 @@ async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore)
     let a = record("locked", 1, t0()).deployment_id;
     let b = record("locked", 2, t0()).deployment_id;
     let at = |s: i64| t0() + Duration::seconds(s);
-    assert_eq!(locks.acquire("demo/locked", &a, at(0), at(30)).await.unwrap(), Claim::Acquired { previous_owner: None });
-    assert_eq!(locks.acquire("demo/locked", &a, at(1), at(31)).await.unwrap(), Claim::Acquired { previous_owner: None }, "re-entrant");
-    assert_eq!(locks.acquire("demo/locked", &b, at(2), at(32)).await.unwrap(), Claim::Busy { owner: a.to_string(), lease_until: at(31) });
+    assert_eq!(
+        locks.acquire("demo/locked", &a, at(0), at(30)).await.unwrap(),
+        Claim::Acquired { previous_owner: None }
+    );
+    assert_eq!(
+        locks.acquire("demo/locked", &a, at(1), at(31)).await.unwrap(),
+        Claim::Acquired { previous_owner: None },
+        "re-entrant"
+    );
+    assert_eq!(
+        locks.acquire("demo/locked", &b, at(2), at(32)).await.unwrap(),
+        Claim::Busy { owner: a.to_string(), lease_until: at(31) }
+    );
     assert!(locks.renew("demo/locked", &a, at(60)).await.unwrap());
     assert!(!locks.renew("demo/locked", &b, at(60)).await.unwrap(), "only the holder renews");
     assert!(matches!(locks.acquire("demo/locked", &b, at(59), at(90)).await.unwrap(), Claim::Busy { .. }));
     // An expired lease is taken over, and the taker learns whose it was.
-    assert_eq!(locks.acquire("demo/locked", &b, at(61), at(90)).await.unwrap(), Claim::Acquired { previous_owner: Some(a.to_string()) });
+    assert_eq!(
+        locks.acquire("demo/locked", &b, at(61), at(90)).await.unwrap(),
+        Claim::Acquired { previous_owner: Some(a.to_string()) }
+    );
     locks.release("demo/locked", &a, None).await.unwrap();
-    assert_eq!(locks.state("demo/locked").await.unwrap().owner.as_deref(), Some(b.as_str()), "a non-holder's release is a no-op");
+    assert_eq!(
+        locks.state("demo/locked").await.unwrap().owner.as_deref(),
+        Some(b.as_str()),
+        "a non-holder's release is a no-op"
+    );
     locks.release("demo/locked", &b, Some(&Serving { deployment_id: b.to_string() })).await.unwrap();
     let state = locks.state("demo/locked").await.unwrap();
     assert_eq!((state.owner, state.serving), (None, Some(Serving { deployment_id: b.to_string() })));
     assert!(locks.state("demo/other").await.unwrap().owner.is_none());
-    assert_eq!(locks.acquire("demo/other", &a, at(0), at(30)).await.unwrap(), Claim::Acquired { previous_owner: None }, "per service");
+    assert_eq!(
+        locks.acquire("demo/other", &a, at(0), at(30)).await.unwrap(),
+        Claim::Acquired { previous_owner: None },
+        "per service"
+    );
 
     // Queue tokens only while QUEUED.
     let q = record("queued", 3, t0());
@@ -257,6 +280,10 @@ async fn dynamodb_adapter_keeps_the_contract() {
     support::create_deployments_table(&client, "deployments").await;
     support::create_targets_table(&client, "targets").await;
     contract(&DynamoDeployments::new(client.clone(), "deployments")).await;
-    locks_contract(&DynamoLocks::new(client.clone(), "deployments"), &DynamoDeployments::new(client.clone(), "deployments")).await;
+    locks_contract(
+        &DynamoLocks::new(client.clone(), "deployments"),
+        &DynamoDeployments::new(client.clone(), "deployments"),
+    )
+    .await;
     targets_contract(&DynamoTargets::new(client, "targets")).await;
 }

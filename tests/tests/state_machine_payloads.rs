@@ -180,7 +180,14 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     assert_eq!(state["claim"]["outcome"], json!("GRANTED"));
 
     // Register new revision
-    let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
+    let reg = register_revision::Deps {
+        store: &w.store,
+        ecs: &w.ecs,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+    };
     let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
     apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
     assert_eq!(state["revision"]["outcome"], json!("REGISTERED"));
@@ -201,7 +208,14 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     let stored = w.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.watch.unwrap().task_token.as_deref(), Some("token-123"));
 
-    let ck = check_rollout::Deps { store: &w.store, ecs: &w.ecs, elb: &w.elb, locks: &w.locks, clock: &w.clock, lease: Duration::seconds(130) };
+    let ck = check_rollout::Deps {
+        store: &w.store,
+        ecs: &w.ecs,
+        elb: &w.elb,
+        locks: &w.locks,
+        clock: &w.clock,
+        lease: Duration::seconds(130),
+    };
     w.clock.advance(Duration::minutes(31));
     let out = check_rollout::handler(&ck, payload("Check the rollout", &state)).await.unwrap();
     apply("Check the rollout", &mut state, &serde_json::to_value(out).unwrap());
@@ -224,7 +238,13 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     apply("Check the rollback", &mut state, &serde_json::to_value(out).unwrap());
     assert_eq!(state["verdict"]["outcome"], json!("SUCCEEDED"));
 
-    let rec = record_outcome::Deps { store: &w.store, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
+    let rec = record_outcome::Deps {
+        store: &w.store,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+    };
     let out = record_outcome::handler(&rec, payload("Record rolled back", &state)).await.unwrap();
     assert_eq!(serde_json::to_value(&out).unwrap()["status"], json!("ROLLED_BACK"));
     assert!(w.locks.state("demo/web").await.unwrap().owner.is_none(), "the service is free again");
@@ -235,7 +255,14 @@ async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
     let w = world();
     let (_, input) = started(&w).await;
     let mut state = input;
-    let reg = register_revision::Deps { store: &w.store, ecs: &w.ecs, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
+    let reg = register_revision::Deps {
+        store: &w.store,
+        ecs: &w.ecs,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+    };
     let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
     apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
     let up =
@@ -254,7 +281,13 @@ async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
 
     // The rollback never completes: Record failure gets the error, and both reasons are kept.
     state["error"] = json!({"Error": "States.Timeout", "Cause": ""});
-    let rec = record_outcome::Deps { store: &w.store, locks: &w.locks, callbacks: &w.callbacks, notifier: &w.notifier, clock: &w.clock };
+    let rec = record_outcome::Deps {
+        store: &w.store,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+    };
     let out = record_outcome::handler(&rec, payload("Record failure", &state)).await.unwrap();
     let reason = out.failure_reason.unwrap();
     assert_eq!(reason, "rollout: Lambda.Unknown: boom; rollback: States.Timeout");

@@ -35,7 +35,10 @@ impl Deps<DynamoDeployments, DynamoLocks, SystemClock> {
     }
 }
 
-pub async fn handler<S: DeploymentStore, L: ServiceLocks, C: Clock>(deps: &Deps<S, L, C>, payload: Value) -> Result<Value, DeployError> {
+pub async fn handler<S: DeploymentStore, L: ServiceLocks, C: Clock>(
+    deps: &Deps<S, L, C>,
+    payload: Value,
+) -> Result<Value, DeployError> {
     let input: AwaitInput = parse_input(payload)?;
     await_rollout(&input, deps.lease, &deps.store, &deps.locks, &deps.clock).await?;
     Ok(json!({ "waiting": true }))

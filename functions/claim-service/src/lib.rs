@@ -46,6 +46,14 @@ where
     C: Clock,
 {
     let input: DeploymentInput = parse_input(payload)?;
-    claim_service(&input.deployment_id, deps.poll_interval, &deps.store, &deps.locks, &deps.callbacks, &deps.notifier, &deps.clock)
-        .await
+    claim_service(
+        &input.deployment_id,
+        deps.poll_interval,
+        &deps.store,
+        &deps.locks,
+        &deps.callbacks,
+        &deps.notifier,
+        &deps.clock,
+    )
+    .await
 }

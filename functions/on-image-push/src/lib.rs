@@ -54,8 +54,16 @@ where
             Ok(PushReport::default())
         }
         EcrEvent::Push(push) => {
-            let report =
-                on_image_push(&push, deps.coalesce_seconds, &deps.targets, &deps.store, &deps.executions, &deps.notifier, &deps.clock).await?;
+            let report = on_image_push(
+                &push,
+                deps.coalesce_seconds,
+                &deps.targets,
+                &deps.store,
+                &deps.executions,
+                &deps.notifier,
+                &deps.clock,
+            )
+            .await?;
             if report.started.is_empty() && report.duplicates.is_empty() {
                 tracing::info!(repository = %push.repository, tag = ?push.tag, "no deploy target matches this push");
             }

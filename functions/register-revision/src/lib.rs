@@ -36,7 +36,10 @@ impl Deps<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, 
     }
 }
 
-pub async fn handler<S, E, L, K, N, C>(deps: &Deps<S, E, L, K, N, C>, payload: Value) -> Result<RegisterOutput, DeployError>
+pub async fn handler<S, E, L, K, N, C>(
+    deps: &Deps<S, E, L, K, N, C>,
+    payload: Value,
+) -> Result<RegisterOutput, DeployError>
 where
     S: DeploymentStore,
     E: Ecs,
@@ -46,6 +49,14 @@ where
     C: Clock,
 {
     let input: DeploymentInput = parse_input(payload)?;
-    register_revision(&input.deployment_id, &deps.store, &deps.ecs, &deps.locks, &deps.callbacks, &deps.notifier, &deps.clock)
-        .await
+    register_revision(
+        &input.deployment_id,
+        &deps.store,
+        &deps.ecs,
+        &deps.locks,
+        &deps.callbacks,
+        &deps.notifier,
+        &deps.clock,
+    )
+    .await
 }

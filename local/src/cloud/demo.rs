@@ -44,22 +44,31 @@ pub struct Step {
     pub expected: DeploymentStatus,
     /// The version that must keep at least the minimum healthy while this runs.
     pub serving: Option<String>,
+    /// A push made just before this one (within a second) that must end
+    /// SUPERSEDED: the newest push wins.
+    pub preceded_by: Option<(String, String)>,
 }
 
 impl Step {
     /// `web:v2` healthy → SUCCEEDED; `web:v3` bad → ROLLED_BACK with `v2`
-    /// serving; `web:v4` healthy → SUCCEEDED.
+    /// serving; `web:v4` healthy → SUCCEEDED; `web:v5` and `web:v6` within a
+    /// second → `v5` SUPERSEDED, `v6` SUCCEEDED.
     pub fn script(bad: &str) -> Vec<Step> {
         let step = |tag: &str, behavior: &str, expected, serving: Option<&str>| Step {
             tag: tag.into(),
             behavior: behavior.into(),
             expected,
             serving: serving.map(Into::into),
+            preceded_by: None,
         };
         vec![
             step("v2", "healthy", DeploymentStatus::Succeeded, None),
             step("v3", bad, DeploymentStatus::RolledBack, Some("v2")),
             step("v4", "healthy", DeploymentStatus::Succeeded, None),
+            Step {
+                preceded_by: Some(("v5".into(), "healthy".into())),
+                ..step("v6", "healthy", DeploymentStatus::Succeeded, None)
+            },
         ]
     }
 }
@@ -116,6 +125,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let mut cfg = args.cloud.config();
     // The slow poll covers lost ECS events; 10 s keeps a lost one cheap.
     cfg.parameters.entry("PollIntervalSeconds".into()).or_insert_with(|| "10".into());
+    // Long enough for the v5/v6 burst (pushed 0.3 s apart), short for a demo.
+    cfg.parameters.entry("CoalesceSeconds".into()).or_insert_with(|| "2".into());
     let started = Instant::now();
     // Dropping the demo on Ctrl-C or SIGTERM drops the running cloud, which
     // kills moto: nothing is left behind.
@@ -227,8 +238,14 @@ async fn script(cloud: &Cloud, bad: &str, out: &Printer) -> Result<Report, Strin
     let total = script.len();
     for (i, step) in script.into_iter().enumerate() {
         out.line("");
+        let before = step
+            .preceded_by
+            .as_ref()
+            .map(|(tag, behavior)| format!("{}:{tag} ({behavior}) and, within a second, ", spec.repository))
+            .unwrap_or_default();
+        let rival = step.preceded_by.as_ref().map(|(tag, _)| format!(", {tag} SUPERSEDED")).unwrap_or_default();
         out.title(&format!(
-            "── {}/{total}  push {}:{} ({}) → expect {}",
+            "── {}/{total}  push {before}{}:{} ({}) → expect {}{rival}",
             i + 1,
             spec.repository,
             step.tag,
@@ -419,6 +436,17 @@ impl Ctx<'_> {
             sns_messages: 0,
             problems: Vec::new(),
         };
+        if let Some((tag, behavior)) = &step.preceded_by {
+            let image = format!("{}:{tag}", self.spec.repository);
+            match cloud.push(&image, behavior) {
+                Ok(p) => {
+                    labels.remember(&p);
+                    out.at(t0, "push", &format!("{image} {} → ECR push event", short_digest(&p.digest)));
+                }
+                Err(e) => report.problems.push(format!("push of {image} failed: {e}")),
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         let pushed = match cloud.push(&report.image, &step.behavior) {
             Ok(p) => p,
             Err(e) => {
@@ -522,6 +550,25 @@ impl Ctx<'_> {
             && m < self.floor
         {
             report.problems.push(format!("{serving} fell to {m} healthy tasks while {} was tried", step.tag));
+        }
+        if let Some((tag, _)) = &step.preceded_by {
+            let rival = self
+                .store
+                .history(&self.service_key, 20)
+                .await
+                .ok()
+                .and_then(|h| h.into_iter().find(|d| d.tag.as_deref() == Some(tag.as_str())));
+            match rival {
+                Some(d) => {
+                    for e in &d.timeline {
+                        out.at(t0, "state", &format!("{tag}: {} {}", style.status(e.state.as_str(), 12), e.detail));
+                    }
+                    if d.status != DeploymentStatus::Superseded {
+                        report.problems.push(format!("{tag} should have been SUPERSEDED, is {}", d.status.as_str()));
+                    }
+                }
+                None => report.problems.push(format!("no deployment record for {tag}")),
+            }
         }
         report.bus_events = heard.bus_events;
         report.sns_messages = heard.sns;

@@ -132,6 +132,18 @@ pub fn from_template(t: &Template) -> Result<Vec<Rule>, TemplateError> {
     Ok(rules)
 }
 
+/// PutEvents' `Time`: awsJson sends timestamps as epoch seconds; accept text too.
+fn time(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Number(n) => {
+            let secs = n.as_f64()?;
+            chrono::DateTime::from_timestamp(secs.trunc() as i64, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        }
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// An event as EventBridge hands it to targets, from a PutEvents entry.
 pub fn envelope(entry: &Value, account: &str, region: &str, id: &str, now: &str) -> Result<Value, String> {
     let detail = match entry.get("Detail") {
@@ -146,7 +158,7 @@ pub fn envelope(entry: &Value, account: &str, region: &str, id: &str, now: &str)
         "detail-type": field("DetailType").ok_or("DetailType is required")?,
         "source": field("Source").ok_or("Source is required")?,
         "account": account,
-        "time": field("Time").unwrap_or_else(|| now.to_owned()),
+        "time": time(entry.get("Time")).unwrap_or_else(|| now.to_owned()),
         "region": region,
         "resources": entry.get("Resources").cloned().unwrap_or_else(|| json!([])),
         "detail": detail,
@@ -190,6 +202,15 @@ mod tests {
         assert!(!matches(&p, &json!({"detail": {"stopCode": "ServiceSchedulerInitiated"}})));
         assert!(matches(&json!({"detail": {"x": [{"exists": false}]}}), &json!({"detail": {}})));
         assert!(!matches(&json!({"detail": {"x": [{"exists": true}]}}), &json!({"detail": {}})));
+    }
+
+    #[test]
+    fn entry_time_is_kept_whether_epoch_seconds_or_text() {
+        let e = envelope(&json!({"Source": "s", "DetailType": "d", "Time": 1_700_000_000.0}), "1", "r", "id", "now")
+            .unwrap();
+        assert_eq!(e["time"], "2023-11-14T22:13:20Z");
+        let e = envelope(&json!({"Source": "s", "DetailType": "d"}), "1", "r", "id", "now").unwrap();
+        assert_eq!(e["time"], "now");
     }
 
     #[test]

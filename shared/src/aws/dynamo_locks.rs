@@ -2,8 +2,8 @@
 //! lock#<cluster>/<service>` (no GSI key attributes, so no index sees them).
 //! `leaseUntil` is epoch milliseconds.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
 use super::errors::classify;
@@ -46,7 +46,13 @@ fn parse_state(item: Option<&std::collections::HashMap<String, AttributeValue>>)
 }
 
 impl ServiceLocks for DynamoLocks {
-    async fn acquire(&self, service_key: &str, owner: &DeploymentId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Claim> {
+    async fn acquire(
+        &self,
+        service_key: &str,
+        owner: &DeploymentId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Claim> {
         let sent = self
             .client
             .update_item()

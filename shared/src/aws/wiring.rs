@@ -4,7 +4,9 @@
 
 use aws_config::SdkConfig;
 
-use super::{AwsNotifier, DynamoDeployments, DynamoLocks, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
+use super::{
+    AwsNotifier, DynamoDeployments, DynamoLocks, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions,
+};
 use crate::DeployError;
 use crate::config::{
     DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,

@@ -214,12 +214,12 @@ impl Deployment {
     /// seconds) by when the push reached us, then by id so the order is total.
     pub fn is_newer_than(&self, other: &Deployment) -> bool {
         use super::tag_rule::parse_semver;
-        if matches!(self.tag_rule, TagRule::Semver { .. }) {
-            if let (Some(a), Some(b)) = (self.tag.as_deref().and_then(parse_semver), other.tag.as_deref().and_then(parse_semver)) {
-                if a != b {
-                    return a > b;
-                }
-            }
+        if matches!(self.tag_rule, TagRule::Semver { .. })
+            && let (Some(a), Some(b)) =
+                (self.tag.as_deref().and_then(parse_semver), other.tag.as_deref().and_then(parse_semver))
+            && a != b
+        {
+            return a > b;
         }
         let key = |d: &Deployment| (d.pushed_at.unwrap_or(d.created_at), d.created_at, d.deployment_id.clone());
         key(self) > key(other)

@@ -12,7 +12,13 @@ use crate::ports::{Claim, ServiceLockState, ServiceLocks, Serving};
 pub struct MemoryLocks(Mutex<HashMap<String, ServiceLockState>>);
 
 impl ServiceLocks for MemoryLocks {
-    async fn acquire(&self, key: &str, owner: &DeploymentId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Claim> {
+    async fn acquire(
+        &self,
+        key: &str,
+        owner: &DeploymentId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Claim> {
         let mut map = super::lock(&self.0);
         let s = map.entry(key.to_owned()).or_default();
         match (&s.owner, s.lease_until) {

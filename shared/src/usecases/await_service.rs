@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::DeployError;
 use crate::domain::DeploymentId;
 use crate::error::Result;
 use crate::ports::DeploymentStore;
-use crate::DeployError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

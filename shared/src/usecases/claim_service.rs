@@ -10,7 +10,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{load, Recorder};
+use super::{Recorder, load};
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, RecordPatch};
 use crate::error::Result;
 use crate::ports::{Claim, Clock, DeploymentStore, Notifier, ServiceLocks, TaskCallbacks};
@@ -64,21 +64,23 @@ pub async fn claim_service(
 
     // Never move the service backwards: something newer is serving, in flight or queued.
     let lock = locks.state(&d.service_key).await?;
-    let siblings: Vec<Deployment> = store
-        .history(&d.service_key, 100)
-        .await?
-        .into_iter()
-        .filter(|s| s.deployment_id != d.deployment_id)
-        .collect();
+    let siblings: Vec<Deployment> =
+        store.history(&d.service_key, 100).await?.into_iter().filter(|s| s.deployment_id != d.deployment_id).collect();
     let serving = match &lock.serving {
         Some(s) => siblings.iter().find(|x| x.deployment_id.as_str() == s.deployment_id),
         None => None,
     };
-    let newer = serving
-        .filter(|s| s.is_newer_than(&d))
-        .or_else(|| siblings.iter().filter(|s| !s.status.is_terminal() && s.is_newer_than(&d)).max_by(|a, b| order(a, b)));
+    let newer = serving.filter(|s| s.is_newer_than(&d)).or_else(|| {
+        siblings.iter().filter(|s| !s.status.is_terminal() && s.is_newer_than(&d)).max_by(|a, b| order(a, b))
+    });
     if let Some(n) = newer {
-        let why = if n.status.is_terminal() { "is serving" } else if n.status.holds_service() { "is rolling out" } else { "is waiting" };
+        let why = if n.status.is_terminal() {
+            "is serving"
+        } else if n.status.holds_service() {
+            "is rolling out"
+        } else {
+            "is waiting"
+        };
         let d = supersede(&recorder, callbacks, &d, n, why).await?;
         return Ok(out(ClaimOutcome::Closed, d.status));
     }
@@ -100,14 +102,14 @@ pub async fn claim_service(
     }
     match claim {
         Claim::Acquired { previous_owner } => {
-            if let Some(prev) = previous_owner.and_then(|p| siblings.iter().find(|s| s.deployment_id.as_str() == p)) {
-                if !prev.status.is_terminal() {
-                    // Its run stopped renewing (stopped, timed out, crashed): say so.
-                    let why = format!("its run stopped: the service lease ran out and {} took over", d.deployment_id);
-                    let patch = RecordPatch { failure_reason: Some(why.clone()), watch: Some(None), ..Default::default() };
-                    if let Err(e) = recorder.move_to(&prev.deployment_id, DeploymentStatus::Failed, why, patch).await {
-                        tracing::warn!(deployment = %prev.deployment_id, error = %e, "could not close the abandoned deployment");
-                    }
+            if let Some(prev) = previous_owner.and_then(|p| siblings.iter().find(|s| s.deployment_id.as_str() == p))
+                && !prev.status.is_terminal()
+            {
+                // Its run stopped renewing (stopped, timed out, crashed): say so.
+                let why = format!("its run stopped: the service lease ran out and {} took over", d.deployment_id);
+                let patch = RecordPatch { failure_reason: Some(why.clone()), watch: Some(None), ..Default::default() };
+                if let Err(e) = recorder.move_to(&prev.deployment_id, DeploymentStatus::Failed, why, patch).await {
+                    tracing::warn!(deployment = %prev.deployment_id, error = %e, "could not close the abandoned deployment");
                 }
             }
             Ok(out(ClaimOutcome::Granted, d.status))
@@ -115,7 +117,12 @@ pub async fn claim_service(
         Claim::Busy { owner, .. } => {
             let d = if d.status == DeploymentStatus::Pending {
                 recorder
-                    .move_to(id, DeploymentStatus::Queued, format!("waiting for {owner} to finish on {}", d.service_key), RecordPatch::default())
+                    .move_to(
+                        id,
+                        DeploymentStatus::Queued,
+                        format!("waiting for {owner} to finish on {}", d.service_key),
+                        RecordPatch::default(),
+                    )
                     .await?
             } else {
                 d

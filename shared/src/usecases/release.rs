@@ -14,7 +14,8 @@ pub async fn release_service(
     locks: &impl ServiceLocks,
     callbacks: &impl TaskCallbacks,
 ) -> Result<()> {
-    let serving = (d.status == DeploymentStatus::Succeeded).then(|| Serving { deployment_id: d.deployment_id.to_string() });
+    let serving =
+        (d.status == DeploymentStatus::Succeeded).then(|| Serving { deployment_id: d.deployment_id.to_string() });
     locks.release(&d.service_key, &d.deployment_id, serving.as_ref()).await?;
     let next = store
         .history(&d.service_key, 100)
