@@ -128,6 +128,20 @@ impl World {
             .unwrap()
     }
 
+    /// The "Roll back" step, with the reason the failed verdict gave.
+    async fn roll_back(
+        &self,
+        id: &DeploymentId,
+        reason: Option<String>,
+    ) -> Result<RollBackOutput, autodeploy_shared::DeployError> {
+        let input = RollBackInput {
+            deployment_id: id.clone(),
+            verdict: reason.map(|r| FailedVerdict { reason: Some(r) }),
+            error: None,
+        };
+        roll_back(&input, TIMING, &self.store, &self.ecs, &self.notifier, &self.clock).await
+    }
+
     async fn wait(&self, id: &DeploymentId, phase: Phase, token: &str) -> Result<(), autodeploy_shared::DeployError> {
         await_rollout(
             &AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() },
@@ -336,20 +350,7 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
     assert!(failed.reason.contains("circuit breaker"), "{}", failed.reason);
 
     // Roll back: ECS is already doing it, so we follow rather than update again.
-    let rb = roll_back(
-        &RollBackInput {
-            deployment_id: id.clone(),
-            verdict: Some(FailedVerdict { reason: Some(failed.reason.clone()) }),
-            error: None,
-        },
-        TIMING,
-        &w.store,
-        &w.ecs,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap();
+    let rb = w.roll_back(&id, Some(failed.reason.clone())).await.unwrap();
     assert!(rb.adopted);
     assert_eq!(rb.ecs_deployment_id, ecs_rollback);
     assert_eq!(w.ecs.updates().len(), 1, "no second UpdateService over ECS's own rollback");
@@ -415,33 +416,11 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
     assert_eq!(report.resumed, vec![id.to_string()]);
     let v = w.resumed_with();
     assert!(v.reason.contains("web-unhealthy-hosts"));
-    let rb = roll_back(
-        &RollBackInput {
-            deployment_id: id.clone(),
-            verdict: Some(FailedVerdict { reason: Some(v.reason) }),
-            error: None,
-        },
-        TIMING,
-        &w.store,
-        &w.ecs,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap();
+    let rb = w.roll_back(&id, Some(v.reason)).await.unwrap();
     assert!(!rb.adopted);
     assert_eq!(w.ecs.updates().last().map(String::as_str), Some(TD1), "service updated back to the previous revision");
     // A repeated roll-back step does not update again.
-    roll_back(
-        &RollBackInput { deployment_id: id.clone(), verdict: None, error: None },
-        TIMING,
-        &w.store,
-        &w.ecs,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap();
+    w.roll_back(&id, None).await.unwrap();
     assert_eq!(w.ecs.updates().len(), 2);
 }
 
@@ -484,20 +463,7 @@ async fn timeout_fails_the_rollout_and_rolls_back() {
     let v = w.check(&id, Phase::Rollout).await;
     assert_eq!(v.outcome, Outcome::Failed);
     assert!(v.reason.starts_with("timed out") && v.reason.contains(&up.ecs_deployment_id), "{}", v.reason);
-    let rb = roll_back(
-        &RollBackInput {
-            deployment_id: id.clone(),
-            verdict: Some(FailedVerdict { reason: Some(v.reason.clone()) }),
-            error: None,
-        },
-        TIMING,
-        &w.store,
-        &w.ecs,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap();
+    let rb = w.roll_back(&id, Some(v.reason.clone())).await.unwrap();
     w.finish(&rb.ecs_deployment_id, TD1, "healthy");
     let back = w.check(&id, Phase::Rollback).await;
     assert_eq!(back.outcome, Outcome::Succeeded);
@@ -508,20 +474,7 @@ async fn timeout_fails_the_rollout_and_rolls_back() {
 async fn failed_rollback_is_failed_with_both_reasons() {
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
     let (id, _) = w.rolling("v6", &digest(6)).await;
-    let rb = roll_back(
-        &RollBackInput {
-            deployment_id: id.clone(),
-            verdict: Some(FailedVerdict { reason: Some("alarm X".into()) }),
-            error: None,
-        },
-        TIMING,
-        &w.store,
-        &w.ecs,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap();
+    let rb = w.roll_back(&id, Some("alarm X".into())).await.unwrap();
     w.ecs.set_rollout("demo", "web", &rb.ecs_deployment_id, "FAILED", Some("tasks failed to start"));
     let v = w.check(&id, Phase::Rollback).await;
     assert_eq!(v.outcome, Outcome::Failed);
@@ -550,16 +503,7 @@ async fn a_record_never_moves_backwards() {
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
     let err = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
-    let err = roll_back(
-        &RollBackInput { deployment_id: id.clone(), verdict: None, error: None },
-        TIMING,
-        &w.store,
-        &w.ecs,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap_err();
+    let err = w.roll_back(&id, None).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
     let err = record_outcome(
         &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Failed, verdict: None, error: None },
