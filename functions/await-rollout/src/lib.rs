@@ -3,8 +3,9 @@
 //! sends the token back itself. Renews the service lease on the way.
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{DynamoDeployments, DynamoLocks, SdkConfig, wiring};
-use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, ProcessEnv, Vars, seconds};
+use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, Vars, seconds};
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, ServiceLocks, SystemClock};
 use autodeploy_shared::usecases::{AwaitInput, await_rollout, lease};
@@ -18,14 +19,8 @@ pub struct Deps<S, L, C> {
     pub lease: Duration,
 }
 
-impl Deps<DynamoDeployments, DynamoLocks, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoDeployments, DynamoLocks, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             locks: wiring::locks(config, vars)?,

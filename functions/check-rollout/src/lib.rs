@@ -2,8 +2,9 @@
 //! slow poll that covers lost events, and the deadline. Renews the service lease.
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{DynamoDeployments, DynamoLocks, EcsClient, ElbTargetHealth, SdkConfig, wiring};
-use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, ProcessEnv, Vars, seconds};
+use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, Vars, seconds};
 use autodeploy_shared::domain::Verdict;
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, ServiceLocks, SystemClock, TargetHealth};
@@ -20,14 +21,8 @@ pub struct Deps<S, E, H, L, C> {
     pub lease: Duration,
 }
 
-impl Deps<DynamoDeployments, EcsClient, ElbTargetHealth, DynamoLocks, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoDeployments, EcsClient, ElbTargetHealth, DynamoLocks, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),

@@ -1,8 +1,9 @@
 //! `claim-service`: state "Take the service".
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoLocks, SdkConfig, SfnCallbacks, wiring};
-use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, ProcessEnv, Vars, seconds};
+use autodeploy_shared::config::{DEFAULT_POLL_INTERVAL, POLL_INTERVAL_SECONDS, Vars, seconds};
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Notifier, ServiceLocks, SystemClock, TaskCallbacks};
 use autodeploy_shared::usecases::{ClaimOutput, DeploymentInput, claim_service};
@@ -18,14 +19,8 @@ pub struct Deps<S, L, K, N, C> {
     pub poll_interval: Duration,
 }
 
-impl Deps<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             locks: wiring::locks(config, vars)?,

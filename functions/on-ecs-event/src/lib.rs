@@ -2,8 +2,9 @@
 //! changes resume the run that waits for them.
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{DynamoDeployments, EcsClient, ElbTargetHealth, SdkConfig, SfnCallbacks, wiring};
-use autodeploy_shared::config::{ProcessEnv, Vars};
+use autodeploy_shared::config::Vars;
 use autodeploy_shared::events::parse_ecs_event;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, SystemClock, TargetHealth, TaskCallbacks};
 use autodeploy_shared::usecases::{SignalReport, on_ecs_event};
@@ -17,14 +18,8 @@ pub struct Deps<S, E, H, K, C> {
     pub clock: C,
 }
 
-impl Deps<DynamoDeployments, EcsClient, ElbTargetHealth, SfnCallbacks, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoDeployments, EcsClient, ElbTargetHealth, SfnCallbacks, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),

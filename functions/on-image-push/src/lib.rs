@@ -4,8 +4,9 @@
 //! nothing written.
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoTargets, SdkConfig, SfnExecutions, wiring};
-use autodeploy_shared::config::{COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS, ProcessEnv, Vars, seconds_or_zero};
+use autodeploy_shared::config::{COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS, Vars, seconds_or_zero};
 use autodeploy_shared::events::{EcrEvent, parse_ecr_event};
 use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore, Executions, Notifier, SystemClock};
 use autodeploy_shared::usecases::{PushReport, on_image_push};
@@ -21,14 +22,8 @@ pub struct Deps<T, S, X, N, C> {
     pub clock: C,
 }
 
-impl Deps<DynamoTargets, DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoTargets, DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             coalesce_seconds: seconds_or_zero(vars, COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS)?,
             targets: wiring::targets(config, vars)?,

@@ -1,8 +1,9 @@
 //! `register-revision`: state "Register new revision".
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, DynamoLocks, EcsClient, SdkConfig, SfnCallbacks, wiring};
-use autodeploy_shared::config::{ProcessEnv, Vars};
+use autodeploy_shared::config::Vars;
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, SystemClock, TaskCallbacks};
 use autodeploy_shared::usecases::{DeploymentInput, RegisterOutput, register_revision};
@@ -17,14 +18,8 @@ pub struct Deps<S, E, L, K, N, C> {
     pub clock: C,
 }
 
-impl Deps<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),

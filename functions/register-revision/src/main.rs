@@ -1,5 +1,6 @@
 //! Lambda entry point: tracing, clients built once, then the runtime loop.
 
+use autodeploy_shared::aws::wiring::FromVars;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use serde_json::Value;
 

@@ -1,10 +1,10 @@
 //! `update-service`: state "Update the service".
 
 use autodeploy_shared::DeployError;
+use autodeploy_shared::aws::wiring::FromVars;
 use autodeploy_shared::aws::{AwsNotifier, DynamoDeployments, EcsClient, SdkConfig, wiring};
 use autodeploy_shared::config::{
-    DEFAULT_POLL_INTERVAL, DEFAULT_ROLLOUT_TIMEOUT, POLL_INTERVAL_SECONDS, ProcessEnv, ROLLOUT_TIMEOUT_SECONDS, Vars,
-    seconds,
+    DEFAULT_POLL_INTERVAL, DEFAULT_ROLLOUT_TIMEOUT, POLL_INTERVAL_SECONDS, ROLLOUT_TIMEOUT_SECONDS, Vars, seconds,
 };
 use autodeploy_shared::lambda::parse_input;
 use autodeploy_shared::ports::{Clock, DeploymentStore, Ecs, Notifier, SystemClock};
@@ -19,14 +19,8 @@ pub struct Deps<S, E, N, C> {
     pub timing: Timing,
 }
 
-impl Deps<DynamoDeployments, EcsClient, AwsNotifier, SystemClock> {
-    /// The deployed function: configuration from the process environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
-        Self::from_vars(config, &ProcessEnv)
-    }
-
-    /// Configuration from `vars` (the local cloud passes the template's variables).
-    pub fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+impl FromVars for Deps<DynamoDeployments, EcsClient, AwsNotifier, SystemClock> {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),

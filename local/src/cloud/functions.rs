@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::aws::SdkConfig;
+use autodeploy_shared::aws::wiring::FromVars;
 use serde::Serialize;
 use serde_json::{Value, json};
 

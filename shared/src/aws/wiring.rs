@@ -9,8 +9,21 @@ use super::{
 };
 use crate::DeployError;
 use crate::config::{
-    DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,
+    DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, ProcessEnv, STATE_MACHINE_ARN, TARGETS_TABLE, Vars,
+    required,
 };
+
+/// A function's dependencies, built once per process from the SDK
+/// configuration and the function's variables.
+pub trait FromVars: Sized {
+    /// Configuration from `vars` (the local cloud passes the template's variables).
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError>;
+
+    /// The deployed function: configuration from the process environment.
+    fn from_env(config: &SdkConfig) -> Result<Self, DeployError> {
+        Self::from_vars(config, &ProcessEnv)
+    }
+}
 
 pub fn deployments(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoDeployments, DeployError> {
     Ok(DynamoDeployments::new(aws_sdk_dynamodb::Client::new(config), required(vars, DEPLOYMENTS_TABLE)?))
