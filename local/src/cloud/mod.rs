@@ -163,6 +163,7 @@ impl Cloud {
         });
         let sdk = sdk_config(&endpoint, &cfg.region).await;
         let host = FunctionHost::from_template(&template, &sdk, cfg.forward_functions.as_deref())?;
+        let created = setup::create_all(&template, &moto.endpoint).await?;
         let cloud = Arc::new(Cloud {
             sim: sim.clone(),
             host,
@@ -171,15 +172,11 @@ impl Cloud {
             moto_endpoint: moto.endpoint.clone(),
             endpoint: endpoint.clone(),
             http: reqwest::Client::new(),
-            created: Created::default(),
+            created,
             rules,
             delivered: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
         });
-        let created = setup::create_all(&cloud.template, &cloud.moto_endpoint).await?;
-        // `created` is informational; keep the Arc immutable otherwise.
-        let cloud =
-            Arc::new(Cloud { created, ..Arc::try_unwrap(cloud).unwrap_or_else(|_| unreachable!("not shared yet")) });
 
         // ECS events from the simulator flow through the same rules as AWS's would.
         let weak = Arc::downgrade(&cloud);
