@@ -91,6 +91,20 @@ fn apply(name: &str, state: &mut Value, output: &Value) {
     }
 }
 
+/// Runs "Take the service" on `state` as the state machine would.
+async fn take_the_service(w: &World, state: &mut Value) {
+    let deps = claim_service::Deps {
+        store: &w.store,
+        locks: &w.locks,
+        callbacks: &w.callbacks,
+        notifier: &w.notifier,
+        clock: &w.clock,
+        poll_interval: Duration::seconds(60),
+    };
+    let out = claim_service::handler(&deps, payload("Take the service", state)).await.unwrap();
+    apply("Take the service", state, &serde_json::to_value(out).unwrap());
+}
+
 struct World {
     locks: MemoryLocks,
     callbacks: RecordingCallbacks,
@@ -167,16 +181,7 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     // Let the burst settle (Wait SecondsPath) and take the service
     assert_eq!(asl()["States"]["Let the burst settle"]["SecondsPath"], json!("$.coalesceSeconds"));
     assert_eq!(path(&state, "$.coalesceSeconds"), &json!(5));
-    let cl = claim_service::Deps {
-        store: &w.store,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-        poll_interval: Duration::seconds(60),
-    };
-    let out = claim_service::handler(&cl, payload("Take the service", &state)).await.unwrap();
-    apply("Take the service", &mut state, &serde_json::to_value(out).unwrap());
+    take_the_service(&w, &mut state).await;
     assert_eq!(state["claim"]["outcome"], json!("GRANTED"));
 
     // Register new revision
@@ -325,16 +330,7 @@ async fn a_queued_run_waits_with_its_token_and_claims_again() {
     let now = autodeploy_shared::ports::Clock::now(&w.clock);
     w.locks.acquire("demo/web", &other, now, now + Duration::minutes(5)).await.unwrap();
     let mut state = input;
-    let cl = claim_service::Deps {
-        store: &w.store,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-        poll_interval: Duration::seconds(60),
-    };
-    let out = claim_service::handler(&cl, payload("Take the service", &state)).await.unwrap();
-    apply("Take the service", &mut state, &serde_json::to_value(out).unwrap());
+    take_the_service(&w, &mut state).await;
     assert_eq!(state["claim"]["outcome"], json!("QUEUED"));
     assert_eq!(task("Wait for the service")["TimeoutSecondsPath"], json!("$.claim.pollIntervalSeconds"));
     let aw = await_service::Deps { store: &w.store };
