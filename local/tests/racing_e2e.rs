@@ -58,7 +58,7 @@ async fn ten_pushes_in_a_second_deploy_only_the_last() {
     assert_eq!(last.status, DeploymentStatus::Succeeded, "{last:#?}");
     let superseded: Vec<&Deployment> = all.iter().filter(|d| d.status == DeploymentStatus::Superseded).collect();
     assert_eq!(superseded.len(), 9, "{:#?}", all.iter().map(|d| (d.tag.clone(), d.status)).collect::<Vec<_>>());
-    assert!(superseded.iter().all(|d| d.superseded_by.as_deref() == Some(last.deployment_id.as_str())));
+    assert!(superseded.iter().all(|d| d.superseded_by.as_ref() == Some(&last.deployment_id)));
 
     // At no moment were two of our rollouts in flight: after the seeded service was
     // healthy, at most two revisions (the one serving and one new) ever had tasks.
@@ -109,7 +109,7 @@ async fn a_late_older_push_is_superseded_not_deployed() {
     let v2 = all.iter().find(|d| d.tag.as_deref() == Some("v2")).unwrap();
     assert_eq!(v3.status, DeploymentStatus::Succeeded);
     assert_eq!(v2.status, DeploymentStatus::Superseded, "{v2:#?}");
-    assert_eq!(v2.superseded_by.as_deref(), Some(v3.deployment_id.as_str()));
+    assert_eq!(v2.superseded_by.as_ref(), Some(&v3.deployment_id));
     let svc = aws_sdk_ecs::Client::new(&sdk).describe_services().cluster("demo").services("web").send().await.unwrap();
     assert_eq!(svc.services()[0].task_definition(), v3.new_task_definition.as_deref(), "still on v3");
     running.stop().await;

@@ -62,6 +62,26 @@ pub fn seconds(vars: &impl Vars, name: &str, default: i64) -> Result<Duration, D
     }
 }
 
+/// `POLL_INTERVAL_SECONDS`: the slow poll.
+pub fn poll_interval(vars: &impl Vars) -> Result<Duration, DeployError> {
+    seconds(vars, POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL)
+}
+
+/// `ROLLOUT_TIMEOUT_SECONDS`: how long a rollout may take.
+pub fn rollout_timeout(vars: &impl Vars) -> Result<Duration, DeployError> {
+    seconds(vars, ROLLOUT_TIMEOUT_SECONDS, DEFAULT_ROLLOUT_TIMEOUT)
+}
+
+/// `ROLLBACK_TIMEOUT_SECONDS`: how long a rollback may take.
+pub fn rollback_timeout(vars: &impl Vars) -> Result<Duration, DeployError> {
+    seconds(vars, ROLLBACK_TIMEOUT_SECONDS, DEFAULT_ROLLBACK_TIMEOUT)
+}
+
+/// `COALESCE_SECONDS`: the burst window (0 turns it off).
+pub fn coalesce_seconds(vars: &impl Vars) -> Result<i64, DeployError> {
+    seconds_or_zero(vars, COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS)
+}
+
 pub const DEPLOYMENTS_TABLE: &str = "DEPLOYMENTS_TABLE";
 pub const TARGETS_TABLE: &str = "TARGETS_TABLE";
 pub const STATE_MACHINE_ARN: &str = "STATE_MACHINE_ARN";

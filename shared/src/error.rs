@@ -4,7 +4,7 @@
 
 use crate::domain::DeploymentStatus;
 
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq, strum::IntoStaticStr, strum::VariantNames)]
 pub enum DeployError {
     /// The incoming event is not what the function handles; nothing was written.
     #[error("malformed event: {0}")]
@@ -33,42 +33,50 @@ pub enum DeployError {
     Retryable(String),
     /// Any other AWS error that another try will not fix.
     #[error("AWS error: {0}")]
+    #[strum(serialize = "AwsError")]
     Aws(String),
 }
 
 impl DeployError {
     /// The `errorType` Lambda reports; these names are the ASL `ErrorEquals` values.
     pub fn error_type(&self) -> &'static str {
-        match self {
-            Self::MalformedEvent(_) => "MalformedEvent",
-            Self::InvalidInput(_) => "InvalidInput",
-            Self::DeploymentNotFound(_) => "DeploymentNotFound",
-            Self::ServiceNotFound { .. } => "ServiceNotFound",
-            Self::NoMatchingContainer(_) => "NoMatchingContainer",
-            Self::StaleTransition { .. } => "StaleTransition",
-            Self::VerdictReady(_) => "VerdictReady",
-            Self::UpdateRejected(_) => "UpdateRejected",
-            Self::Retryable(_) => "Retryable",
-            Self::Aws(_) => "AwsError",
-        }
+        self.into()
     }
 
-    /// Every name [`Self::error_type`] can return (the ASL test checks against it).
-    pub const ERROR_TYPES: [&'static str; 10] = [
-        "MalformedEvent",
-        "InvalidInput",
-        "DeploymentNotFound",
-        "ServiceNotFound",
-        "NoMatchingContainer",
-        "StaleTransition",
-        "VerdictReady",
-        "UpdateRejected",
-        "Retryable",
-        "AwsError",
-    ];
+    /// Every name [`Self::error_type`] can return, derived from the variants
+    /// themselves (the state machine's `ErrorEquals` are checked against it).
+    pub const ERROR_TYPES: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
 
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Retryable(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_reports_a_listed_name() {
+        let one_of_each = [
+            DeployError::MalformedEvent(String::new()),
+            DeployError::InvalidInput(String::new()),
+            DeployError::DeploymentNotFound(String::new()),
+            DeployError::ServiceNotFound { cluster: String::new(), service: String::new() },
+            DeployError::NoMatchingContainer(String::new()),
+            DeployError::StaleTransition {
+                id: String::new(),
+                current: DeploymentStatus::Pending,
+                wanted: DeploymentStatus::Queued,
+            },
+            DeployError::VerdictReady(String::new()),
+            DeployError::UpdateRejected(String::new()),
+            DeployError::Retryable(String::new()),
+            DeployError::Aws(String::new()),
+        ];
+        let names: Vec<&str> = one_of_each.iter().map(DeployError::error_type).collect();
+        assert_eq!(names, DeployError::ERROR_TYPES);
+        assert_eq!(DeployError::Aws("x".into()).error_type(), "AwsError");
     }
 }
 

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::DeployError;
-use crate::domain::ImageDigest;
-use crate::usecases::{EcsSignal, ImagePush};
+use crate::domain::{AlarmStateValue, ImageDigest, TaskStatus};
+use crate::steps::{EcsSignal, ImagePush};
 
 fn malformed(e: impl std::fmt::Display) -> DeployError {
     DeployError::MalformedEvent(e.to_string())
@@ -90,7 +90,7 @@ struct EcsTaskDetail {
     group: Option<String>,
     #[serde(default)]
     started_by: Option<String>,
-    last_status: String,
+    last_status: TaskStatus,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,7 +104,7 @@ struct AlarmDetail {
 
 #[derive(Debug, Deserialize)]
 struct AlarmState {
-    value: String,
+    value: AlarmStateValue,
     #[serde(default)]
     reason: String,
 }
@@ -172,7 +172,7 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
         }
         ("aws.cloudwatch", "CloudWatch Alarm State Change") => {
             let d: AlarmDetail = serde_json::from_value(event.detail).map_err(malformed)?;
-            if d.state.value != "ALARM" {
+            if d.state.value != AlarmStateValue::Alarm {
                 return Ok(None);
             }
             let target_groups = d

@@ -1,19 +1,27 @@
-//! Glue between the pipeline's errors and the Lambda runtime.
+//! Glue between the steps and the Lambda runtime: the one generic entry
+//! every function's `main` calls, and errors as Lambda reports them.
 
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
 
 use crate::DeployError;
+use crate::aws::FromVars;
+use crate::steps::{Step, handle};
+
+/// A function's whole `main`: logs (honouring `AWS_LAMBDA_LOG_LEVEL` and
+/// `AWS_LAMBDA_LOG_FORMAT`), the SDK configuration and the step built once
+/// per process, then the runtime loop handing each event to the step.
+pub async fn serve<S: Step + FromVars>() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = crate::aws::load_config().await;
+    let step = S::from_env(&config)?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&step, event.payload))).await
+}
 
 impl From<DeployError> for Diagnostic {
     fn from(err: DeployError) -> Self {
         Diagnostic { error_type: err.error_type().to_owned(), error_message: err.to_string() }
     }
-}
-
-/// Parses a function's input, so a bad payload becomes a typed `MalformedEvent`
-/// (the runtime's own deserializer would report a Rust type path instead).
-pub fn parse_input<T: serde::de::DeserializeOwned>(payload: serde_json::Value) -> Result<T, DeployError> {
-    serde_json::from_value(payload).map_err(|e| DeployError::MalformedEvent(e.to_string()))
 }
 
 #[cfg(test)]
@@ -25,16 +33,5 @@ mod tests {
         let d: Diagnostic = DeployError::VerdictReady("d-1".into()).into();
         assert_eq!(d.error_type, "VerdictReady");
         assert!(d.error_message.contains("d-1"));
-    }
-
-    #[test]
-    fn bad_payload_is_a_malformed_event() {
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct In {
-            id: String,
-        }
-        let err = parse_input::<In>(serde_json::json!({"nope": 1})).unwrap_err();
-        assert_eq!(err.error_type(), "MalformedEvent");
     }
 }

@@ -13,6 +13,6 @@ pub mod events;
 pub mod lambda;
 pub mod memory;
 pub mod ports;
-pub mod usecases;
+pub mod steps;
 
 pub use error::DeployError;

@@ -3,7 +3,8 @@
 
 use autodeploy_shared::aws::{AwsNotifier, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
 use autodeploy_shared::domain::{
-    Deployment, DeploymentStateChange, HumanMessage, ImageDigest, NewDeployment, ServiceRef, TagRule,
+    Deployment, DeploymentStateChange, HumanMessage, ImageDigest, NewDeployment, RolloutState, ServiceRef, TagRule,
+    TargetHealthReason, TargetHealthState,
 };
 use autodeploy_shared::ports::{Delivery, Ecs, Executions, Notifier, StartOutcome, TargetHealth, TaskCallbacks};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
@@ -72,8 +73,8 @@ async fn describe_service_maps_deployments_and_dedupes_target_groups() {
     assert_eq!(s.deployments.len(), 2);
     let p = s.primary().unwrap();
     assert_eq!(
-        (p.id.as_str(), p.rollout_state.as_deref(), p.running_count, p.pending_count),
-        ("ecs-svc/2", Some("IN_PROGRESS"), 1, 1)
+        (p.id.as_str(), p.rollout_state.clone(), p.running_count, p.pending_count),
+        ("ecs-svc/2", Some(RolloutState::InProgress), 1, 1)
     );
 }
 
@@ -185,8 +186,8 @@ async fn target_health_maps_state_and_reason() {
         });
     let elb = ElbTargetHealth::new(mock_client!(aws_sdk_elasticloadbalancingv2, [&rule]));
     let targets = elb.describe("arn:tg/a").await.unwrap();
-    assert_eq!(targets[0].state, "unhealthy");
-    assert_eq!(targets[0].reason.as_deref(), Some("Target.FailedHealthChecks"));
+    assert_eq!(targets[0].state, TargetHealthState::Unhealthy);
+    assert_eq!(targets[0].reason, Some(TargetHealthReason::FailedHealthChecks));
     assert_eq!(targets[0].port, Some(80));
 }
 

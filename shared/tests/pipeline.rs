@@ -2,13 +2,15 @@
 //! machine runs them: success, NOOP, failures and rollbacks, lost events,
 //! timeouts, repeated steps.
 
+use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
-    ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome, Phase, TagRule,
-    TargetView, TaskDefinitionView, Verdict,
+    ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome, Phase,
+    RolloutState, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Verdict, aws_state,
 };
+use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
 use autodeploy_shared::ports::{DeployTargets, DeploymentStore};
-use autodeploy_shared::usecases::*;
+use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::json;
 
@@ -17,38 +19,24 @@ const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgrou
 const TD1: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1";
 const SERVICE_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:service/demo/web";
 
-struct World {
-    targets: MemoryTargets,
-    store: MemoryStore,
-    executions: RecordingExecutions,
-    notifier: RecordingNotifier,
-    ecs: FakeEcs,
-    elb: MemoryTargetHealth,
-    callbacks: RecordingCallbacks,
-    locks: MemoryLocks,
-    clock: ManualClock,
+/// The in-memory cloud, with the steps called the way the state machine calls them.
+struct World(MemoryCloud);
+
+impl std::ops::Deref for World {
+    type Target = MemoryCloud;
+    fn deref(&self) -> &MemoryCloud {
+        &self.0
+    }
 }
-
-const LEASE: Duration = Duration::seconds(130);
-
-const TIMING: Timing = Timing { timeout: Duration::minutes(30), poll_interval: Duration::seconds(60) };
 
 fn digest(n: u8) -> ImageDigest {
     ImageDigest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
 }
 
 async fn world(rule: TagRule) -> World {
-    let w = World {
-        targets: MemoryTargets::default(),
-        store: MemoryStore::default(),
-        executions: RecordingExecutions::default(),
-        notifier: RecordingNotifier::default(),
-        ecs: FakeEcs::default(),
-        elb: MemoryTargetHealth::default(),
-        callbacks: RecordingCallbacks::default(),
-        locks: MemoryLocks::default(),
-        clock: ManualClock::default(),
-    };
+    // Timing as deployed (30 min rollout, 60 s poll), no coalescing window.
+    let w =
+        World(MemoryCloud { settings: Settings { coalesce_seconds: 0, ..Settings::default() }, ..Default::default() });
     let ips = w.ecs.add_service(
         "demo",
         "web",
@@ -67,7 +55,7 @@ async fn world(rule: TagRule) -> World {
     w.elb.set(
         TG,
         ips.into_iter()
-            .map(|id| TargetView { id, port: Some(80), state: "healthy".into(), ..Default::default() })
+            .map(|id| TargetView { id, port: Some(80), state: TargetHealthState::Healthy, ..Default::default() })
             .collect(),
     );
     w.targets
@@ -85,102 +73,92 @@ async fn world(rule: TagRule) -> World {
     w
 }
 
-fn push(tag: &str, d: &ImageDigest) -> ImagePush {
-    ImagePush {
+fn push(tag: &str, d: &ImageDigest) -> EcrEvent {
+    EcrEvent::Push(ImagePush {
         account: "123456789012".into(),
         region: "us-east-1".into(),
         repository: "web".into(),
         digest: d.clone(),
         tag: Some(tag.into()),
         pushed_at: None,
-    }
+    })
 }
 
 impl World {
     async fn on_push(&self, tag: &str, d: &ImageDigest) -> PushReport {
-        on_image_push(&push(tag, d), 0, &self.targets, &self.store, &self.executions, &self.notifier, &self.clock)
-            .await
-            .unwrap()
+        self.on_image_push().run(push(tag, d)).await.unwrap()
     }
 
     async fn record(&self, id: &DeploymentId) -> autodeploy_shared::domain::Deployment {
         self.store.get(id).await.unwrap().unwrap()
     }
 
+    async fn register(&self, id: &DeploymentId) -> Result<RegisterOutput, DeployError> {
+        self.register_revision().run(id.clone().into()).await
+    }
+
+    async fn update(&self, id: &DeploymentId) -> Result<UpdateOutput, DeployError> {
+        self.update_service().run(id.clone().into()).await
+    }
+
     /// Push, register and update: the run is now waiting on our ECS deployment.
     async fn rolling(&self, tag: &str, d: &ImageDigest) -> (DeploymentId, UpdateOutput) {
         let report = self.on_push(tag, d).await;
-        let id = DeploymentId::parse(&report.started[0]).unwrap();
+        let id = report.started[0].clone();
         let claim = self.claim(&id).await;
         assert_eq!(claim.outcome, ClaimOutcome::Granted);
-        let reg =
-            register_revision(&id, &self.store, &self.ecs, &self.locks, &self.callbacks, &self.notifier, &self.clock)
-                .await
-                .unwrap();
+        let reg = self.register(&id).await.unwrap();
         assert_eq!(reg.outcome, RegisterOutcome::Registered);
-        let up = update_service(&id, TIMING, &self.store, &self.ecs, &self.notifier, &self.clock).await.unwrap();
+        let up = self.update(&id).await.unwrap();
         (id, up)
     }
 
     async fn claim(&self, id: &DeploymentId) -> ClaimOutput {
-        claim_service(id, Duration::seconds(60), &self.store, &self.locks, &self.callbacks, &self.notifier, &self.clock)
-            .await
-            .unwrap()
+        self.claim_service().run(id.clone().into()).await.unwrap()
     }
 
     /// The "Roll back" step, with the reason the failed verdict gave.
-    async fn roll_back(
-        &self,
-        id: &DeploymentId,
-        reason: Option<String>,
-    ) -> Result<RollBackOutput, autodeploy_shared::DeployError> {
+    async fn roll_back(&self, id: &DeploymentId, reason: Option<String>) -> Result<RollBackOutput, DeployError> {
         let input = RollBackInput {
             deployment_id: id.clone(),
             verdict: reason.map(|r| FailedVerdict { reason: Some(r) }),
             error: None,
         };
-        roll_back(&input, TIMING, &self.store, &self.ecs, &self.notifier, &self.clock).await
+        self.0.roll_back().run(input).await
     }
 
-    async fn wait(&self, id: &DeploymentId, phase: Phase, token: &str) -> Result<(), autodeploy_shared::DeployError> {
-        await_rollout(
-            &AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() },
-            LEASE,
-            &self.store,
-            &self.locks,
-            &self.clock,
-        )
-        .await
+    async fn wait(&self, id: &DeploymentId, phase: Phase, token: &str) -> Result<AwaitOutput, DeployError> {
+        self.await_rollout().run(AwaitInput { deployment_id: id.clone(), phase, task_token: token.into() }).await
     }
 
     /// ECS finishes a deployment: its tasks run and are healthy, the others gone.
     fn finish(&self, ecs_deployment_id: &str, td: &str, health: &str) {
         let ips = self.ecs.start_tasks(ecs_deployment_id, td, 2);
-        self.ecs.set_rollout("demo", "web", ecs_deployment_id, "COMPLETED", None);
+        self.ecs.set_rollout("demo", "web", ecs_deployment_id, RolloutState::Completed, None);
         self.elb.set(
             TG,
             ips.iter()
-                .map(|ip| TargetView { id: ip.clone(), port: Some(80), state: health.into(), ..Default::default() })
+                .map(|ip| TargetView { id: ip.clone(), port: Some(80), state: aws_state(health), ..Default::default() })
                 .collect(),
         );
     }
 
     async fn signal(&self, s: EcsSignal) -> SignalReport {
-        on_ecs_event(&s, &self.store, &self.ecs, &self.elb, &self.callbacks, &self.clock).await.unwrap()
+        self.on_ecs_event().run(EcsEvent::Signal(s)).await.unwrap()
     }
 
     async fn check(&self, id: &DeploymentId, phase: Phase) -> Verdict {
-        check_rollout(
-            &CheckInput { deployment_id: id.clone(), phase },
-            LEASE,
-            &self.store,
-            &self.locks,
-            &self.ecs,
-            &self.elb,
-            &self.clock,
-        )
-        .await
-        .unwrap()
+        self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase }).await.unwrap()
+    }
+
+    async fn try_outcome(
+        &self,
+        id: &DeploymentId,
+        outcome: FinalOutcome,
+        verdict: Option<Verdict>,
+        error: Option<StepError>,
+    ) -> Result<OutcomeOutput, DeployError> {
+        self.record_outcome().run(OutcomeInput { deployment_id: id.clone(), outcome, verdict, error }).await
     }
 
     async fn outcome(
@@ -190,16 +168,7 @@ impl World {
         verdict: Option<Verdict>,
         error: Option<StepError>,
     ) -> OutcomeOutput {
-        record_outcome(
-            &OutcomeInput { deployment_id: id.clone(), outcome, verdict, error },
-            &self.store,
-            &self.locks,
-            &self.callbacks,
-            &self.notifier,
-            &self.clock,
-        )
-        .await
-        .unwrap()
+        self.try_outcome(id, outcome, verdict, error).await.unwrap()
     }
 
     /// The verdict the last resumed run received.
@@ -237,7 +206,7 @@ async fn good_image_rolls_out_and_succeeds_on_the_completed_event() {
     assert!(w.signal(completed(&up.ecs_deployment_id)).await.resumed.is_empty());
     w.finish(&up.ecs_deployment_id, &new_td, "healthy");
     let report = w.signal(completed(&up.ecs_deployment_id)).await;
-    assert_eq!(report.resumed, vec![id.to_string()]);
+    assert_eq!(report.resumed, vec![id.clone()]);
     let verdict = w.resumed_with();
     assert_eq!(verdict.outcome, Outcome::Succeeded);
     assert_eq!(verdict.target_health[0].healthy_count, 2);
@@ -262,8 +231,8 @@ async fn old_tasks_healthy_behind_the_balancer_are_not_success() {
     let (id, up) = w.rolling("v2", &digest(2)).await;
     w.wait(&id, Phase::Rollout, "t").await.unwrap();
     // ECS says COMPLETED but only the old revision's targets are healthy.
-    w.ecs.set_rollout("demo", "web", &up.ecs_deployment_id, "COMPLETED", None);
-    w.elb.set(TG, vec![TargetView { id: "10.0.1.1".into(), state: "healthy".into(), ..Default::default() }]);
+    w.ecs.set_rollout("demo", "web", &up.ecs_deployment_id, RolloutState::Completed, None);
+    w.elb.set(TG, vec![TargetView { id: "10.0.1.1".into(), state: aws_state("healthy"), ..Default::default() }]);
     assert!(w.signal(completed(&up.ecs_deployment_id)).await.resumed.is_empty());
     let v = w.check(&id, Phase::Rollout).await;
     assert_eq!(v.outcome, Outcome::InProgress, "{}", v.reason);
@@ -283,7 +252,7 @@ async fn same_image_again_is_a_noop() {
     // → the same deployment id, a duplicate. A second target for another service would
     // be a new record; here we check the NOOP path with a fresh record for the same image.
     let report = w.on_push("v2-again", &digest(2)).await;
-    assert_eq!(report.duplicates, vec![id.to_string()]);
+    assert_eq!(report.duplicates, vec![id.clone()]);
     assert!(report.started.is_empty());
 
     // A new service target whose service already runs the image ends as NOOP.
@@ -302,9 +271,8 @@ async fn same_image_again_is_a_noop() {
     let _ = w.ecs.add_service("demo", "web-canary", w.ecs.task_definition(&new_td).unwrap(), 1, &[]);
     let report = w.on_push("v2", &digest(2)).await;
     assert_eq!(report.started.len(), 1);
-    let canary = DeploymentId::parse(&report.started[0]).unwrap();
-    let reg =
-        register_revision(&canary, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
+    let canary = report.started[0].clone();
+    let reg = w.register(&canary).await.unwrap();
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
     assert_eq!(reg.status, DeploymentStatus::Noop);
     assert_eq!(w.ecs.updates().len(), 1, "no update for a NOOP");
@@ -314,8 +282,8 @@ async fn same_image_again_is_a_noop() {
 async fn lower_semver_is_superseded_not_deployed() {
     let w = world(TagRule::Semver { requirement: None }).await;
     let report = w.on_push("0.9.0", &digest(3)).await;
-    let id = DeploymentId::parse(&report.started[0]).unwrap();
-    let reg = register_revision(&id, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
+    let id = report.started[0].clone();
+    let reg = w.register(&id).await.unwrap();
     assert_eq!(reg.status, DeploymentStatus::Superseded);
     assert!(w.ecs.updates().is_empty());
     let d = w.record(&id).await;
@@ -333,7 +301,7 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
         "demo",
         "web",
         &up.ecs_deployment_id,
-        "FAILED",
+        RolloutState::Failed,
         Some("ECS deployment circuit breaker: tasks failed to start."),
     );
     let ecs_rollback = w.ecs.start_deployment("demo", "web", TD1);
@@ -344,7 +312,7 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
             event_name: "SERVICE_DEPLOYMENT_FAILED".into(),
         })
         .await;
-    assert_eq!(report.resumed, vec![id.to_string()]);
+    assert_eq!(report.resumed, vec![id.clone()]);
     let failed = w.resumed_with();
     assert_eq!(failed.outcome, Outcome::Failed);
     assert!(failed.reason.contains("circuit breaker"), "{}", failed.reason);
@@ -358,25 +326,12 @@ async fn circuit_breaker_failure_with_ecs_rollback_ends_rolled_back() {
     w.wait(&id, Phase::Rollback, "rollback-token").await.unwrap();
     w.finish(&ecs_rollback, TD1, "healthy");
     let report = w.signal(completed(&ecs_rollback)).await;
-    assert_eq!(report.resumed, vec![id.to_string()]);
+    assert_eq!(report.resumed, vec![id.clone()]);
     let back = w.resumed_with();
     assert_eq!((back.outcome, back.phase), (Outcome::Succeeded, Phase::Rollback));
 
     // The wiring cannot turn a rollback into success...
-    let wrong = record_outcome(
-        &OutcomeInput {
-            deployment_id: id.clone(),
-            outcome: FinalOutcome::Succeeded,
-            verdict: Some(back.clone()),
-            error: None,
-        },
-        &w.store,
-        &w.locks,
-        &w.callbacks,
-        &w.notifier,
-        &w.clock,
-    )
-    .await;
+    let wrong = w.try_outcome(&id, FinalOutcome::Succeeded, Some(back.clone()), None).await;
     assert_eq!(wrong.unwrap_err().error_type(), "InvalidInput");
     // ...and the record says ROLLED_BACK with the reason.
     let out = w.outcome(&id, FinalOutcome::RolledBack, Some(back), None).await;
@@ -413,7 +368,7 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
             target_groups: vec!["targetgroup/web/943f017f100becff".into()],
         })
         .await;
-    assert_eq!(report.resumed, vec![id.to_string()]);
+    assert_eq!(report.resumed, vec![id.clone()]);
     let v = w.resumed_with();
     assert!(v.reason.contains("web-unhealthy-hosts"));
     let rb = w.roll_back(&id, Some(v.reason)).await.unwrap();
@@ -475,7 +430,7 @@ async fn failed_rollback_is_failed_with_both_reasons() {
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
     let (id, _) = w.rolling("v6", &digest(6)).await;
     let rb = w.roll_back(&id, Some("alarm X".into())).await.unwrap();
-    w.ecs.set_rollout("demo", "web", &rb.ecs_deployment_id, "FAILED", Some("tasks failed to start"));
+    w.ecs.set_rollout("demo", "web", &rb.ecs_deployment_id, RolloutState::Failed, Some("tasks failed to start"));
     let v = w.check(&id, Phase::Rollback).await;
     assert_eq!(v.outcome, Outcome::Failed);
     let out = w.outcome(&id, FinalOutcome::Failed, Some(v), None).await;
@@ -499,22 +454,13 @@ async fn a_record_never_moves_backwards() {
     w.outcome(&id, FinalOutcome::Succeeded, Some(v.clone()), None).await;
 
     // Late and repeated steps: none moves the record, none touches ECS.
-    let reg = register_revision(&id, &w.store, &w.ecs, &w.locks, &w.callbacks, &w.notifier, &w.clock).await.unwrap();
+    let reg = w.register(&id).await.unwrap();
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
-    let err = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap_err();
+    let err = w.update(&id).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
     let err = w.roll_back(&id, None).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
-    let err = record_outcome(
-        &OutcomeInput { deployment_id: id.clone(), outcome: FinalOutcome::Failed, verdict: None, error: None },
-        &w.store,
-        &w.locks,
-        &w.callbacks,
-        &w.notifier,
-        &w.clock,
-    )
-    .await
-    .unwrap_err();
+    let err = w.try_outcome(&id, FinalOutcome::Failed, None, None).await.unwrap_err();
     assert_eq!(err.error_type(), "StaleTransition");
     // Repeating the very same final step is idempotent (announced again, not re-written).
     let again = w.outcome(&id, FinalOutcome::Succeeded, Some(v), None).await;
@@ -529,7 +475,7 @@ async fn a_record_never_moves_backwards() {
 async fn repeated_update_step_does_not_update_twice() {
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
     let (id, up) = w.rolling("v2", &digest(2)).await;
-    let again = update_service(&id, TIMING, &w.store, &w.ecs, &w.notifier, &w.clock).await.unwrap();
+    let again = w.update(&id).await.unwrap();
     assert_eq!(again.ecs_deployment_id, up.ecs_deployment_id);
     assert_eq!(w.ecs.updates().len(), 1);
 }
@@ -561,8 +507,17 @@ async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
     let started = w.executions.started();
     assert_eq!(started.len(), 1);
     let crashed = RecordingExecutions::default();
-    let again =
-        on_image_push(&push("v9", &digest(9)), 0, &w.targets, &w.store, &crashed, &w.notifier, &w.clock).await.unwrap();
+    let again = OnImagePush {
+        targets: &w.targets,
+        store: &w.store,
+        executions: &crashed,
+        notifier: &w.notifier,
+        clock: &w.clock,
+        coalesce_seconds: 0,
+    }
+    .run(push("v9", &digest(9)))
+    .await
+    .unwrap();
     assert_eq!(again.started, report.started, "still PENDING: started again under the same name");
     assert_eq!(crashed.started()[0], started[0], "same execution name and byte-identical input");
     assert_eq!(

@@ -2,33 +2,24 @@
 //! rollout per service at a time, newest wins, every push ends somewhere.
 
 use autodeploy_shared::domain::{DeployTarget, DeploymentId, DeploymentStatus, ImageDigest, TagRule};
+use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
 use autodeploy_shared::ports::{DeployTargets, DeploymentStore, ServiceLocks};
-use autodeploy_shared::usecases::*;
+use autodeploy_shared::steps::*;
 use chrono::Duration;
 
-const POLL: Duration = Duration::seconds(60);
+/// The in-memory cloud with the deployed defaults (60 s poll, 5 s coalescing).
+struct World(MemoryCloud);
 
-struct World {
-    targets: MemoryTargets,
-    store: MemoryStore,
-    executions: RecordingExecutions,
-    notifier: RecordingNotifier,
-    callbacks: RecordingCallbacks,
-    locks: MemoryLocks,
-    clock: ManualClock,
+impl std::ops::Deref for World {
+    type Target = MemoryCloud;
+    fn deref(&self) -> &MemoryCloud {
+        &self.0
+    }
 }
 
 async fn world(services: &[&str]) -> World {
-    let w = World {
-        targets: MemoryTargets::default(),
-        store: MemoryStore::default(),
-        executions: RecordingExecutions::default(),
-        notifier: RecordingNotifier::default(),
-        callbacks: RecordingCallbacks::default(),
-        locks: MemoryLocks::default(),
-        clock: ManualClock::default(),
-    };
+    let w = World(MemoryCloud::default());
     for svc in services {
         w.targets
             .put(&DeployTarget {
@@ -67,10 +58,7 @@ impl World {
             tag: Some(format!("v{n}")),
             pushed_at: Some(self.clock_now() - age),
         };
-        let r = on_image_push(&push, 5, &self.targets, &self.store, &self.executions, &self.notifier, &self.clock)
-            .await
-            .unwrap();
-        r.started.iter().map(|s| DeploymentId::parse(s).unwrap()).collect()
+        self.on_image_push().run(EcrEvent::Push(push)).await.unwrap().started
     }
 
     fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -79,10 +67,7 @@ impl World {
     }
 
     async fn claim(&self, id: &DeploymentId) -> ClaimOutcome {
-        claim_service(id, POLL, &self.store, &self.locks, &self.callbacks, &self.notifier, &self.clock)
-            .await
-            .unwrap()
-            .outcome
+        self.claim_service().run(id.clone().into()).await.unwrap().outcome
     }
 
     async fn status(&self, id: &DeploymentId) -> DeploymentStatus {
@@ -101,7 +86,7 @@ impl World {
             self.store.transition(id, &t).await.unwrap();
         }
         let d = self.record(id).await;
-        release_service(&d, &self.store, &self.locks, &self.callbacks).await.unwrap();
+        ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks }.release(&d).await.unwrap();
     }
 }
 
@@ -124,9 +109,9 @@ async fn a_burst_of_ten_pushes_deploys_only_the_newest() {
     for id in &ids[..9] {
         let d = w.record(id).await;
         assert_eq!(d.status, DeploymentStatus::Superseded);
-        assert_eq!(d.superseded_by.as_deref(), Some(ids[9].as_str()), "points at the one that replaced it");
+        assert_eq!(d.superseded_by.as_ref(), Some(&ids[9]), "points at the one that replaced it");
     }
-    assert_eq!(w.locks.state("demo/web").await.unwrap().owner.as_deref(), Some(ids[9].as_str()));
+    assert_eq!(w.locks.state("demo/web").await.unwrap().owner.as_ref(), Some(&ids[9]));
     // Each superseded push was announced, to people too.
     assert_eq!(w.notifier.statuses().iter().filter(|s| *s == "SUPERSEDED").count(), 9);
 }
@@ -140,16 +125,12 @@ async fn a_push_while_busy_queues_and_the_newest_queued_runs_next() {
     let b = w.push(2).await.remove(0);
     assert_eq!(w.claim(&b).await, ClaimOutcome::Queued);
     assert_eq!(w.status(&b).await, DeploymentStatus::Queued);
-    await_service(&AwaitServiceInput { deployment_id: b.clone(), task_token: "token-b".into() }, &w.store)
-        .await
-        .unwrap();
+    w.await_service().run(AwaitServiceInput { deployment_id: b.clone(), task_token: "token-b".into() }).await.unwrap();
 
     // A newer push supersedes the queued one and wakes its run so it can end.
     let c = w.push(3).await.remove(0);
     assert_eq!(w.claim(&c).await, ClaimOutcome::Queued);
-    await_service(&AwaitServiceInput { deployment_id: c.clone(), task_token: "token-c".into() }, &w.store)
-        .await
-        .unwrap();
+    w.await_service().run(AwaitServiceInput { deployment_id: c.clone(), task_token: "token-c".into() }).await.unwrap();
     assert_eq!(w.status(&b).await, DeploymentStatus::Superseded);
     assert_eq!(w.callbacks.sent()[0].0, "token-b");
     assert_eq!(w.claim(&b).await, ClaimOutcome::Closed, "its run ends");
@@ -161,7 +142,7 @@ async fn a_push_while_busy_queues_and_the_newest_queued_runs_next() {
     // A queued run that is woken late (its token spent) finds VerdictReady and claims again.
     // Once it moves on (registering), a late wait step is told to claim instead of waiting.
     w.finish(&c, DeploymentStatus::Succeeded).await;
-    let err = await_service(&AwaitServiceInput { deployment_id: c.clone(), task_token: "late".into() }, &w.store).await;
+    let err = w.await_service().run(AwaitServiceInput { deployment_id: c.clone(), task_token: "late".into() }).await;
     assert_eq!(err.unwrap_err().error_type(), "VerdictReady");
 }
 
@@ -176,7 +157,7 @@ async fn a_late_older_push_never_rolls_the_service_back() {
     assert_eq!(w.claim(&old).await, ClaimOutcome::Closed);
     let d = w.record(&old).await;
     assert_eq!(d.status, DeploymentStatus::Superseded);
-    assert_eq!(d.superseded_by.as_deref(), Some(new.as_str()));
+    assert_eq!(d.superseded_by.as_ref(), Some(&new));
     assert!(d.timeline.last().unwrap().detail.contains("is serving"), "{:?}", d.timeline);
 }
 
@@ -188,7 +169,7 @@ async fn a_dead_runs_lease_expires_and_the_next_push_deploys() {
     // A's run is stopped mid-wait: it never renews its lease.
     let b = w.push(2).await.remove(0);
     assert_eq!(w.claim(&b).await, ClaimOutcome::Queued);
-    w.clock.advance(lease(POLL) - Duration::seconds(1));
+    w.clock.advance(w.settings.lease() - Duration::seconds(1));
     assert_eq!(w.claim(&b).await, ClaimOutcome::Queued, "the lease still holds");
     w.clock.advance(Duration::seconds(2));
     assert_eq!(w.claim(&b).await, ClaimOutcome::Granted);
@@ -204,8 +185,8 @@ async fn renewing_keeps_the_service() {
     assert_eq!(w.claim(&a).await, ClaimOutcome::Granted);
     let b = w.push(2).await.remove(0);
     for _ in 0..5 {
-        w.clock.advance(POLL);
-        assert!(w.locks.renew("demo/web", &a, w.clock_now() + lease(POLL)).await.unwrap());
+        w.clock.advance(w.settings.poll_interval);
+        assert!(w.locks.renew("demo/web", &a, w.clock_now() + w.settings.lease()).await.unwrap());
         assert_eq!(w.claim(&b).await, ClaimOutcome::Queued);
     }
 }
@@ -243,13 +224,10 @@ async fn semver_rules_order_by_version_not_by_arrival() {
         tag: Some(tag.into()),
         pushed_at: None,
     };
-    let newer =
-        on_image_push(&push("1.10.0", 1), 5, &w.targets, &w.store, &w.executions, &w.notifier, &w.clock).await.unwrap();
+    let newer = w.on_image_push().run(EcrEvent::Push(push("1.10.0", 1))).await.unwrap();
     w.clock.advance(Duration::seconds(1));
-    let older =
-        on_image_push(&push("1.9.0", 2), 5, &w.targets, &w.store, &w.executions, &w.notifier, &w.clock).await.unwrap();
-    let (newer, older) =
-        (DeploymentId::parse(&newer.started[0]).unwrap(), DeploymentId::parse(&older.started[0]).unwrap());
+    let older = w.on_image_push().run(EcrEvent::Push(push("1.9.0", 2))).await.unwrap();
+    let (newer, older) = (newer.started[0].clone(), older.started[0].clone());
     assert_eq!(w.claim(&older).await, ClaimOutcome::Closed, "1.9.0 arrived later but is older");
     assert_eq!(w.claim(&newer).await, ClaimOutcome::Granted);
 }

@@ -212,7 +212,7 @@ async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore)
     );
     assert_eq!(
         locks.acquire("demo/locked", &b, at(2), at(32)).await.unwrap(),
-        Claim::Busy { owner: a.to_string(), lease_until: at(31) }
+        Claim::Busy { owner: a.clone(), lease_until: at(31) }
     );
     assert!(locks.renew("demo/locked", &a, at(60)).await.unwrap());
     assert!(!locks.renew("demo/locked", &b, at(60)).await.unwrap(), "only the holder renews");
@@ -220,17 +220,13 @@ async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore)
     // An expired lease is taken over, and the taker learns whose it was.
     assert_eq!(
         locks.acquire("demo/locked", &b, at(61), at(90)).await.unwrap(),
-        Claim::Acquired { previous_owner: Some(a.to_string()) }
+        Claim::Acquired { previous_owner: Some(a.clone()) }
     );
     locks.release("demo/locked", &a, None).await.unwrap();
-    assert_eq!(
-        locks.state("demo/locked").await.unwrap().owner.as_deref(),
-        Some(b.as_str()),
-        "a non-holder's release is a no-op"
-    );
-    locks.release("demo/locked", &b, Some(&Serving { deployment_id: b.to_string() })).await.unwrap();
+    assert_eq!(locks.state("demo/locked").await.unwrap().owner.as_ref(), Some(&b), "a non-holder's release is a no-op");
+    locks.release("demo/locked", &b, Some(&Serving { deployment_id: b.clone() })).await.unwrap();
     let state = locks.state("demo/locked").await.unwrap();
-    assert_eq!((state.owner, state.serving), (None, Some(Serving { deployment_id: b.to_string() })));
+    assert_eq!((state.owner, state.serving), (None, Some(Serving { deployment_id: b.clone() })));
     assert!(locks.state("demo/other").await.unwrap().owner.is_none());
     assert_eq!(
         locks.acquire("demo/other", &a, at(0), at(30)).await.unwrap(),

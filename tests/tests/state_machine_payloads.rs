@@ -5,10 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use autodeploy_shared::domain::{ContainerImage, DeployTarget, DeploymentId, TagRule, TargetView, TaskDefinitionView};
-use autodeploy_shared::memory::*;
+use autodeploy_shared::DeployError;
+use autodeploy_shared::domain::{
+    ContainerImage, DeployTarget, DeploymentId, RolloutState, TagRule, TargetHealthState, TargetView,
+    TaskDefinitionView,
+};
+use autodeploy_shared::events::EcrEvent;
+use autodeploy_shared::memory::MemoryCloud;
 use autodeploy_shared::ports::{DeployTargets, DeploymentStore, ServiceLocks};
-use autodeploy_shared::usecases::{ImagePush, Timing, on_image_push};
+use autodeploy_shared::steps::{ImagePush, Step, handle};
 use chrono::Duration;
 use serde_json::{Map, Value, json};
 
@@ -91,33 +96,24 @@ fn apply(name: &str, state: &mut Value, output: &Value) {
     }
 }
 
-/// Runs "Take the service" on `state` as the state machine would.
-async fn take_the_service(w: &World, state: &mut Value) {
-    let deps = claim_service::Deps {
-        store: &w.store,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-        poll_interval: Duration::seconds(60),
-    };
-    let out = claim_service::handler(&deps, payload("Take the service", state)).await.unwrap();
-    apply("Take the service", state, &serde_json::to_value(out).unwrap());
+/// Runs the Task `name` on the payload the ASL builds from `state`, through
+/// the step's generic entry (as Lambda does), and applies its result.
+async fn run<S: Step>(step: S, name: &str, state: &mut Value) -> Value {
+    let out = handle(&step, payload(name, state)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    let out = serde_json::to_value(out).unwrap();
+    apply(name, state, &out);
+    out
 }
 
-struct World {
-    locks: MemoryLocks,
-    callbacks: RecordingCallbacks,
-    store: MemoryStore,
-    ecs: FakeEcs,
-    elb: MemoryTargetHealth,
-    notifier: RecordingNotifier,
-    clock: ManualClock,
+/// A `.waitForTaskToken` Task: its own result is not the state's (the
+/// callback's is), so only the call is made.
+async fn park<S: Step>(step: S, name: &str, state: &Value) {
+    handle(&step, payload(name, state)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
 }
 
-async fn started(world: &World) -> (DeploymentId, Value) {
-    let targets = MemoryTargets::default();
-    targets
+async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
+    world
+        .targets
         .put(&DeployTarget {
             repository: "web".into(),
             target_id: "prod".into(),
@@ -141,10 +137,7 @@ async fn started(world: &World) -> (DeploymentId, Value) {
         2,
         &[TG],
     );
-    world
-        .elb
-        .set(TG, ips.into_iter().map(|id| TargetView { id, state: "healthy".into(), ..Default::default() }).collect());
-    let executions = RecordingExecutions::default();
+    world.elb.set(TG, ips.into_iter().map(healthy).collect());
     let push = ImagePush {
         account: "123456789012".into(),
         region: "us-east-1".into(),
@@ -153,148 +146,84 @@ async fn started(world: &World) -> (DeploymentId, Value) {
         tag: Some("v2".into()),
         pushed_at: None,
     };
-    let report =
-        on_image_push(&push, 5, &targets, &world.store, &executions, &world.notifier, &world.clock).await.unwrap();
-    (DeploymentId::parse(&report.started[0]).unwrap(), executions.started()[0].1.clone())
+    let report = world.on_image_push().run(EcrEvent::Push(push)).await.unwrap();
+    (report.started[0].clone(), world.executions.started()[0].1.clone())
 }
 
-fn world() -> World {
-    World {
-        locks: MemoryLocks::default(),
-        callbacks: RecordingCallbacks::default(),
-        store: MemoryStore::default(),
-        ecs: FakeEcs::default(),
-        elb: MemoryTargetHealth::default(),
-        notifier: RecordingNotifier::default(),
-        clock: ManualClock::default(),
-    }
+fn healthy(id: String) -> TargetView {
+    TargetView { id, state: TargetHealthState::Healthy, ..Default::default() }
 }
-
-const TIMING: Timing = Timing { timeout: Duration::minutes(30), poll_interval: Duration::seconds(60) };
 
 #[tokio::test]
 async fn rollout_then_rollback_payloads_and_results_line_up() {
-    let w = world();
+    let w = MemoryCloud::default();
     let (id, input) = started(&w).await;
     let mut state = input;
 
     // Let the burst settle (Wait SecondsPath) and take the service
     assert_eq!(asl()["States"]["Let the burst settle"]["SecondsPath"], json!("$.coalesceSeconds"));
     assert_eq!(path(&state, "$.coalesceSeconds"), &json!(5));
-    take_the_service(&w, &mut state).await;
+    run(w.claim_service(), "Take the service", &mut state).await;
     assert_eq!(state["claim"]["outcome"], json!("GRANTED"));
 
     // Register new revision
-    let reg = register_revision::Deps {
-        store: &w.store,
-        ecs: &w.ecs,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-    };
-    let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
-    apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
+    run(w.register_revision(), "Register new revision", &mut state).await;
     assert_eq!(state["revision"]["outcome"], json!("REGISTERED"));
 
     // Update the service
-    let up =
-        update_service::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
-    let out = update_service::handler(&up, payload("Update the service", &state)).await.unwrap();
-    apply("Update the service", &mut state, &serde_json::to_value(out).unwrap());
+    run(w.update_service(), "Update the service", &mut state).await;
     assert_eq!(path(&state, "$.rollout.pollIntervalSeconds"), &json!(60), "TimeoutSecondsPath reads it");
     assert_eq!(task("Wait for the rollout")["TimeoutSecondsPath"], json!("$.rollout.pollIntervalSeconds"));
 
     // Wait for the rollout (token parked), then Check the rollout (lost events)
-    let aw = await_rollout::Deps { store: &w.store, locks: &w.locks, clock: &w.clock, lease: Duration::seconds(130) };
     let p = payload("Wait for the rollout", &state);
     assert_eq!(p["taskToken"], json!("token-123"));
-    await_rollout::handler(&aw, p).await.unwrap();
+    park(w.await_rollout(), "Wait for the rollout", &state).await;
     let stored = w.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.watch.unwrap().task_token.as_deref(), Some("token-123"));
 
-    let ck = check_rollout::Deps {
-        store: &w.store,
-        ecs: &w.ecs,
-        elb: &w.elb,
-        locks: &w.locks,
-        clock: &w.clock,
-        lease: Duration::seconds(130),
-    };
     w.clock.advance(Duration::minutes(31));
-    let out = check_rollout::handler(&ck, payload("Check the rollout", &state)).await.unwrap();
-    apply("Check the rollout", &mut state, &serde_json::to_value(out).unwrap());
+    run(w.check_rollout(), "Check the rollout", &mut state).await;
     assert_eq!(state["verdict"]["outcome"], json!("FAILED"), "timed out");
 
     // Roll back: gets the whole state.
-    let rb = roll_back::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
-    let out = roll_back::handler(&rb, payload("Roll back", &state)).await.unwrap();
-    apply("Roll back", &mut state, &serde_json::to_value(out).unwrap());
+    run(w.roll_back(), "Roll back", &mut state).await;
     let rollback_id = state["rollback"]["ecsDeploymentId"].as_str().unwrap().to_owned();
     assert_eq!(task("Wait for the rollback")["TimeoutSecondsPath"], json!("$.rollback.pollIntervalSeconds"));
     assert_eq!(path(&state, "$.rollback.pollIntervalSeconds"), &json!(60));
 
     // The rollback completes; Check the rollback; Record rolled back.
     let ips = w.ecs.start_tasks(&rollback_id, "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1", 2);
-    w.ecs.set_rollout("demo", "web", &rollback_id, "COMPLETED", None);
-    w.elb.set(TG, ips.into_iter().map(|id| TargetView { id, state: "healthy".into(), ..Default::default() }).collect());
-    await_rollout::handler(&aw, payload("Wait for the rollback", &state)).await.unwrap();
-    let out = check_rollout::handler(&ck, payload("Check the rollback", &state)).await.unwrap();
-    apply("Check the rollback", &mut state, &serde_json::to_value(out).unwrap());
+    w.ecs.set_rollout("demo", "web", &rollback_id, RolloutState::Completed, None);
+    w.elb.set(TG, ips.into_iter().map(healthy).collect());
+    park(w.await_rollout(), "Wait for the rollback", &state).await;
+    run(w.check_rollout(), "Check the rollback", &mut state).await;
     assert_eq!(state["verdict"]["outcome"], json!("SUCCEEDED"));
 
-    let rec = record_outcome::Deps {
-        store: &w.store,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-    };
-    let out = record_outcome::handler(&rec, payload("Record rolled back", &state)).await.unwrap();
-    assert_eq!(serde_json::to_value(&out).unwrap()["status"], json!("ROLLED_BACK"));
+    let out = run(w.record_outcome(), "Record rolled back", &mut state).await;
+    assert_eq!(out["status"], json!("ROLLED_BACK"));
     assert!(w.locks.state("demo/web").await.unwrap().owner.is_none(), "the service is free again");
 }
 
 #[tokio::test]
 async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
-    let w = world();
+    let w = MemoryCloud::default();
     let (_, input) = started(&w).await;
     let mut state = input;
-    let reg = register_revision::Deps {
-        store: &w.store,
-        ecs: &w.ecs,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-    };
-    let out = register_revision::handler(&reg, payload("Register new revision", &state)).await.unwrap();
-    apply("Register new revision", &mut state, &serde_json::to_value(out).unwrap());
-    let up =
-        update_service::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
-    let out = update_service::handler(&up, payload("Update the service", &state)).await.unwrap();
-    apply("Update the service", &mut state, &serde_json::to_value(out).unwrap());
+    run(w.register_revision(), "Register new revision", &mut state).await;
+    run(w.update_service(), "Update the service", &mut state).await;
 
     // "Wait for the rollout" fails with a Lambda error: Catch → Roll back, error at $.error.
     state["error"] =
         json!({"Error": "Lambda.Unknown", "Cause": "{\"errorMessage\":\"boom\",\"errorType\":\"Lambda.Unknown\"}"});
-    let rb = roll_back::Deps { store: &w.store, ecs: &w.ecs, notifier: &w.notifier, clock: &w.clock, timing: TIMING };
-    let out = roll_back::handler(&rb, payload("Roll back", &state)).await.unwrap();
-    apply("Roll back", &mut state, &serde_json::to_value(out).unwrap());
+    run(w.roll_back(), "Roll back", &mut state).await;
     let d = w.store.all().pop().unwrap();
     assert_eq!(d.failure_reason.as_deref(), Some("Lambda.Unknown: boom"));
 
     // The rollback never completes: Record failure gets the error, and both reasons are kept.
     state["error"] = json!({"Error": "States.Timeout", "Cause": ""});
-    let rec = record_outcome::Deps {
-        store: &w.store,
-        locks: &w.locks,
-        callbacks: &w.callbacks,
-        notifier: &w.notifier,
-        clock: &w.clock,
-    };
-    let out = record_outcome::handler(&rec, payload("Record failure", &state)).await.unwrap();
-    let reason = out.failure_reason.unwrap();
+    let out = run(w.record_outcome(), "Record failure", &mut state).await;
+    let reason = out["failureReason"].as_str().unwrap();
     assert_eq!(reason, "rollout: Lambda.Unknown: boom; rollback: States.Timeout");
 }
 
@@ -323,19 +252,45 @@ fn every_lambda_task_names_a_substituted_function_and_retries_retryable() {
 
 #[tokio::test]
 async fn a_queued_run_waits_with_its_token_and_claims_again() {
-    let w = world();
+    let w = MemoryCloud::default();
     let (_, input) = started(&w).await;
     // Another deployment holds the service.
     let other = autodeploy_shared::domain::DeploymentId::parse("d-000000000000000000000001").unwrap();
     let now = autodeploy_shared::ports::Clock::now(&w.clock);
     w.locks.acquire("demo/web", &other, now, now + Duration::minutes(5)).await.unwrap();
     let mut state = input;
-    take_the_service(&w, &mut state).await;
+    run(w.claim_service(), "Take the service", &mut state).await;
     assert_eq!(state["claim"]["outcome"], json!("QUEUED"));
     assert_eq!(task("Wait for the service")["TimeoutSecondsPath"], json!("$.claim.pollIntervalSeconds"));
-    let aw = await_service::Deps { store: &w.store };
     let p = payload("Wait for the service", &state);
     assert_eq!(p["taskToken"], json!("token-123"));
-    await_service::handler(&aw, p).await.unwrap();
+    park(w.await_service(), "Wait for the service", &state).await;
     assert_eq!(w.store.all()[0].queue_token.as_deref(), Some("token-123"));
+}
+
+/// Every error a Retry or Catch names is one a function can report: a name
+/// of `DeployError` (derived from its variants) or one of Step Functions' or
+/// Lambda's own.
+#[test]
+fn every_error_the_state_machine_matches_is_one_a_function_reports() {
+    fn visit(states: &Value, names: &mut Vec<(String, String)>) {
+        for (state, s) in states.as_object().unwrap() {
+            for rule in ["Retry", "Catch"].iter().filter_map(|k| s[*k].as_array()).flatten() {
+                for e in rule["ErrorEquals"].as_array().unwrap() {
+                    names.push((state.clone(), e.as_str().unwrap().to_owned()));
+                }
+            }
+            for branch in s["Branches"].as_array().into_iter().flatten() {
+                visit(&branch["States"], names);
+            }
+        }
+    }
+    let mut names = Vec::new();
+    visit(&asl()["States"], &mut names);
+    assert!(names.iter().any(|(_, e)| e == "VerdictReady"), "the ASL names DeployError types");
+    for (state, e) in names {
+        let known =
+            e.starts_with("States.") || e.starts_with("Lambda.") || DeployError::ERROR_TYPES.contains(&e.as_str());
+        assert!(known, "{state}: {e} is not an error a function reports ({:?})", DeployError::ERROR_TYPES);
+    }
 }

@@ -4,14 +4,15 @@
 //! with `errorType`/`errorMessage`), so the state machine's Retry and Catch
 //! behave as they do in AWS.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use autodeploy_shared::DeployError;
-use autodeploy_shared::aws::SdkConfig;
-use autodeploy_shared::aws::wiring::FromVars;
+use autodeploy_shared::aws::{FromVars, SdkConfig, steps};
+use autodeploy_shared::config::Vars;
+use autodeploy_shared::steps::{Step, handle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -50,20 +51,20 @@ impl std::fmt::Debug for Function {
     }
 }
 
-fn wrap<D, F, Fut, O>(deps: D, handler: F) -> Invoke
+/// Hosts one step, built from exactly the variables `vars` (the template's).
+fn hosted<S>(config: &SdkConfig, vars: &HashMap<String, String>) -> Result<Invoke, DeployError>
 where
-    D: Send + Sync + 'static,
-    F: Fn(Arc<D>, Value) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<O, DeployError>> + Send + 'static,
-    O: Serialize + Send + 'static,
+    S: Step + FromVars + 'static,
+    S::Output: 'static,
 {
-    let deps = Arc::new(deps);
-    let handler = Arc::new(handler);
-    Arc::new(move |payload| {
-        let (deps, handler) = (deps.clone(), handler.clone());
+    let strict = StrictVars::new(vars);
+    let step = Arc::new(S::from_vars(config, &strict)?);
+    strict.all_given(S::NAME)?;
+    Ok(Arc::new(move |payload| {
+        let step = step.clone();
         Box::pin(async move {
             // Run on its own task so a panic becomes an error, as the Lambda runtime reports it.
-            let joined = tokio::spawn(async move { handler(deps, payload).await }).await;
+            let joined = tokio::spawn(async move { handle(&*step, payload).await }).await;
             match joined {
                 Ok(Ok(out)) => serde_json::to_value(out).map_err(|e| LambdaError {
                     error_type: "Runtime.SerializationError".into(),
@@ -73,32 +74,69 @@ where
                 Err(e) => Err(LambdaError { error_type: "Runtime.Panic".into(), error_message: e.to_string() }),
             }
         })
-    })
+    }))
 }
 
-macro_rules! host {
-    ($krate:ident, $config:expr, $vars:expr) => {
-        wrap($krate::Deps::from_vars($config, $vars)?, |d, p| async move { $krate::handler(&*d, p).await })
-    };
-}
+type Build = fn(&SdkConfig, &HashMap<String, String>) -> Result<Invoke, DeployError>;
+
+/// Every deployed step, by the binary `template.yaml` names for it.
+const STEPS: [(&str, Build); 10] = [
+    (steps::OnImagePush::NAME, hosted::<steps::OnImagePush>),
+    (steps::ClaimService::NAME, hosted::<steps::ClaimService>),
+    (steps::AwaitService::NAME, hosted::<steps::AwaitService>),
+    (steps::RegisterRevision::NAME, hosted::<steps::RegisterRevision>),
+    (steps::UpdateService::NAME, hosted::<steps::UpdateService>),
+    (steps::AwaitRollout::NAME, hosted::<steps::AwaitRollout>),
+    (steps::CheckRollout::NAME, hosted::<steps::CheckRollout>),
+    (steps::RollBack::NAME, hosted::<steps::RollBack>),
+    (steps::RecordOutcome::NAME, hosted::<steps::RecordOutcome>),
+    (steps::OnEcsEvent::NAME, hosted::<steps::OnEcsEvent>),
+];
 
 /// Builds the handler a binary runs, configured from `vars` only.
 fn handler_for(binary: &str, config: &SdkConfig, vars: &HashMap<String, String>) -> Result<Invoke, DeployError> {
-    Ok(match binary {
-        "on-image-push" => host!(on_image_push, config, vars),
-        "claim-service" => host!(claim_service, config, vars),
-        "await-service" => host!(await_service, config, vars),
-        "register-revision" => host!(register_revision, config, vars),
-        "update-service" => host!(update_service, config, vars),
-        "await-rollout" => host!(await_rollout, config, vars),
-        "check-rollout" => host!(check_rollout, config, vars),
-        "roll-back" => host!(roll_back, config, vars),
-        "record-outcome" => host!(record_outcome, config, vars),
-        "on-ecs-event" => host!(on_ecs_event, config, vars),
-        other => {
-            return Err(DeployError::InvalidInput(format!("the function host has no handler for binary {other:?}")));
+    let (_, build) = STEPS
+        .iter()
+        .find(|(name, _)| *name == binary)
+        .ok_or_else(|| DeployError::InvalidInput(format!("the function host has no handler for binary {binary:?}")))?;
+    build(config, vars)
+}
+
+/// The template's variables for one function, noting every name the step
+/// asks for that the template does not set. The deployed function would
+/// silently fall back to a default there (or fail), so the host refuses it.
+struct StrictVars<'a> {
+    vars: &'a HashMap<String, String>,
+    missing: Mutex<BTreeSet<String>>,
+}
+
+impl<'a> StrictVars<'a> {
+    fn new(vars: &'a HashMap<String, String>) -> Self {
+        Self { vars, missing: Mutex::default() }
+    }
+
+    fn all_given(&self, step: &str) -> Result<(), DeployError> {
+        let missing = self.missing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if missing.is_empty() {
+            return Ok(());
         }
-    })
+        let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+        Err(DeployError::InvalidInput(format!(
+            "{step} reads {} but template.yaml does not set {}",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        )))
+    }
+}
+
+impl Vars for StrictVars<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        let value = self.vars.get(name).cloned();
+        if value.is_none() {
+            self.missing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.to_owned());
+        }
+        value
+    }
 }
 
 /// Invokes `binary` on a `cargo lambda watch` server (Lambda's Invoke API).
@@ -157,7 +195,8 @@ pub struct FunctionHost {
 impl FunctionHost {
     /// One hosted function per `AWS::Serverless::Function`, each configured
     /// with exactly its template environment: a variable the template forgets
-    /// fails here, as it would fail the deployed function.
+    /// fails here, before the deployed function would fail or fall back to a
+    /// default without it.
     ///
     /// With `forward_to` (a `cargo lambda watch` endpoint), invocations go to
     /// the real `bootstrap` binaries there instead of the in-process handlers.

@@ -428,7 +428,10 @@ mod tests {
         for id in functions {
             let binary = t.function_binary(&id).unwrap();
             assert!(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions").join(&binary).join("Cargo.toml").exists(),
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../functions/src/bin")
+                    .join(format!("{binary}.rs"))
+                    .exists(),
                 "{binary}"
             );
             t.function_environment(&id).unwrap();

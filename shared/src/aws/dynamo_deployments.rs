@@ -189,7 +189,7 @@ impl DeploymentStore for DynamoDeployments {
             ("rollbackEcsDeploymentId", p.rollback_ecs_deployment_id.as_ref().map(s)),
             ("failureReason", p.failure_reason.as_ref().map(s)),
             ("targetHealth", p.target_health.as_ref().map(av).transpose()?),
-            ("supersededBy", p.superseded_by.as_ref().map(s)),
+            ("supersededBy", p.superseded_by.as_ref().map(|id| s(id.as_str()))),
         ];
         for (i, (name, value)) in fields.into_iter().enumerate() {
             if let Some(value) = value {

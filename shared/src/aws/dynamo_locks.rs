@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
 use super::errors::classify;
+use crate::DeployError;
 use crate::domain::DeploymentId;
 use crate::error::Result;
 use crate::ports::{Claim, ServiceLockState, ServiceLocks, Serving};
@@ -31,18 +32,24 @@ fn millis(t: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(t.timestamp_millis().to_string())
 }
 
-fn parse_state(item: Option<&std::collections::HashMap<String, AttributeValue>>) -> ServiceLockState {
-    let Some(item) = item else { return ServiceLockState::default() };
-    let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
-    ServiceLockState {
-        owner: s("owner"),
+/// A lock item names deployments by id; anything else in it is a corrupt item.
+fn parse_state(item: Option<&std::collections::HashMap<String, AttributeValue>>) -> Result<ServiceLockState> {
+    let Some(item) = item else { return Ok(ServiceLockState::default()) };
+    let id = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .map(|s| DeploymentId::parse(s).map_err(|e| DeployError::Aws(format!("service lock item, {k}: {e}"))))
+            .transpose()
+    };
+    Ok(ServiceLockState {
+        owner: id("owner")?,
         lease_until: item
             .get("leaseUntil")
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse::<i64>().ok())
             .and_then(DateTime::from_timestamp_millis),
-        serving: s("servingDeploymentId").map(|deployment_id| Serving { deployment_id }),
-    }
+        serving: id("servingDeploymentId")?.map(|deployment_id| Serving { deployment_id }),
+    })
 }
 
 impl ServiceLocks for DynamoLocks {
@@ -70,7 +77,7 @@ impl ServiceLocks for DynamoLocks {
             .await;
         match sent {
             Ok(out) => {
-                let previous = parse_state(out.attributes.as_ref()).owner.filter(|o| o != owner.as_str());
+                let previous = parse_state(out.attributes.as_ref())?.owner.filter(|o| o != owner);
                 Ok(Claim::Acquired { previous_owner: previous })
             }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
@@ -78,7 +85,7 @@ impl ServiceLocks for DynamoLocks {
                 match (state.owner, state.lease_until) {
                     (Some(owner), Some(lease_until)) => Ok(Claim::Busy { owner, lease_until }),
                     // Released between the two calls: the caller tries again.
-                    _ => Err(crate::DeployError::Retryable(format!("lock of {service_key} changed while claiming"))),
+                    _ => Err(DeployError::Retryable(format!("lock of {service_key} changed while claiming"))),
                 }
             }
             Err(e) => Err(classify("UpdateItem service lock", e)),
@@ -120,7 +127,7 @@ impl ServiceLocks for DynamoLocks {
             Some(s) => req
                 .update_expression("REMOVE #owner, #lease SET #serving = :serving")
                 .expression_attribute_names("#serving", "servingDeploymentId")
-                .expression_attribute_values(":serving", AttributeValue::S(s.deployment_id.clone())),
+                .expression_attribute_values(":serving", AttributeValue::S(s.deployment_id.to_string())),
             None => req.update_expression("REMOVE #owner, #lease"),
         };
         match req.send().await {
@@ -140,6 +147,6 @@ impl ServiceLocks for DynamoLocks {
             .send()
             .await
             .map_err(|e| classify("GetItem service lock", e))?;
-        Ok(parse_state(out.item.as_ref()))
+        parse_state(out.item.as_ref())
     }
 }

@@ -11,7 +11,7 @@ use aws_sdk_ecs::operation::update_service::UpdateServiceError;
 use super::errors::classify;
 use super::task_definition_json::{CaptureBody, ReplaceBody, register_body};
 use crate::DeployError;
-use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
+use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView, aws_state};
 use crate::error::Result;
 use crate::ports::Ecs;
 
@@ -86,7 +86,7 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
     }
     ServiceSnapshot {
         service_arn: s.service_arn().unwrap_or_default().to_owned(),
-        status: s.status().unwrap_or_default().to_owned(),
+        status: aws_state(s.status().unwrap_or_default()),
         task_definition: s.task_definition().unwrap_or_default().to_owned(),
         desired_count: s.desired_count(),
         deployments: s
@@ -94,13 +94,13 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
             .iter()
             .map(|d| EcsDeploymentView {
                 id: d.id().unwrap_or_default().to_owned(),
-                status: d.status().unwrap_or_default().to_owned(),
+                status: aws_state(d.status().unwrap_or_default()),
                 task_definition: d.task_definition().unwrap_or_default().to_owned(),
                 desired_count: d.desired_count(),
                 running_count: d.running_count(),
                 pending_count: d.pending_count(),
                 failed_tasks: d.failed_tasks(),
-                rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
+                rollout_state: d.rollout_state().map(|r| aws_state(r.as_str())),
                 rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
             })
             .collect(),
@@ -213,7 +213,7 @@ impl Ecs for EcsClient {
                     task_arn: t.task_arn().unwrap_or_default().to_owned(),
                     started_by: t.started_by().map(str::to_owned),
                     task_definition_arn: t.task_definition_arn().unwrap_or_default().to_owned(),
-                    last_status: t.last_status().unwrap_or_default().to_owned(),
+                    last_status: aws_state(t.last_status().unwrap_or_default()),
                     private_ips: t
                         .attachments()
                         .iter()

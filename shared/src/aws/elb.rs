@@ -3,7 +3,7 @@
 use aws_sdk_elasticloadbalancingv2::Client;
 
 use super::errors::classify;
-use crate::domain::TargetView;
+use crate::domain::{TargetView, aws_state};
 use crate::error::Result;
 use crate::ports::TargetHealth;
 
@@ -33,8 +33,8 @@ impl TargetHealth for ElbTargetHealth {
             .map(|d| TargetView {
                 id: d.target().and_then(|t| t.id()).unwrap_or_default().to_owned(),
                 port: d.target().and_then(|t| t.port()),
-                state: d.target_health().and_then(|h| h.state()).map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                reason: d.target_health().and_then(|h| h.reason()).map(|r| r.as_str().to_owned()),
+                state: aws_state(d.target_health().and_then(|h| h.state()).map_or("", |s| s.as_str())),
+                reason: d.target_health().and_then(|h| h.reason()).map(|r| aws_state(r.as_str())),
                 task_arn: None,
             })
             .collect())

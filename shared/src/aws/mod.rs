@@ -9,6 +9,7 @@ mod elb;
 mod errors;
 mod executions;
 mod notifier;
+pub mod steps;
 pub mod task_definition_json;
 pub mod wiring;
 
@@ -22,6 +23,7 @@ pub use ecs::EcsClient;
 pub use elb::ElbTargetHealth;
 pub use executions::SfnExecutions;
 pub use notifier::AwsNotifier;
+pub use wiring::FromVars;
 
 /// Loads the SDK configuration once per process (region, credentials,
 /// `AWS_ENDPOINT_URL` for the local cloud).

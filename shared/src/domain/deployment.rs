@@ -145,7 +145,7 @@ pub struct Deployment {
     pub failure_reason: Option<String>,
     /// The newer deployment that replaced this one (status SUPERSEDED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub superseded_by: Option<String>,
+    pub superseded_by: Option<DeploymentId>,
     /// Task token of the run while it waits QUEUED for the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_token: Option<String>,
@@ -255,7 +255,7 @@ pub struct RecordPatch {
     pub watch: Option<Option<Watch>>,
     pub target_health: Option<Vec<TargetGroupHealth>>,
     pub failure_reason: Option<String>,
-    pub superseded_by: Option<String>,
+    pub superseded_by: Option<DeploymentId>,
 }
 
 impl RecordPatch {

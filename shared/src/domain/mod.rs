@@ -2,6 +2,7 @@
 //! rules, the deployment record and its status machine, and the rules that
 //! decide how a rollout went. No AWS SDK and no Lambda runtime in here.
 
+mod aws_states;
 mod deployment;
 mod image;
 mod notification;
@@ -11,6 +12,10 @@ mod status;
 mod tag_rule;
 mod target;
 
+pub use aws_states::{
+    AlarmStateValue, EcsDeploymentStatus, RolloutState, ServiceStatus, TargetHealthReason, TargetHealthState,
+    TaskStatus, aws_state,
+};
 pub use deployment::{
     Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch, iso,
 };

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Deployment, DeploymentStatus, TargetGroupHealth};
+use super::{Deployment, DeploymentId, DeploymentStatus, TargetGroupHealth};
 
 pub const EVENT_SOURCE: &str = "ecs-autodeploy";
 pub const EVENT_DETAIL_TYPE: &str = "Deployment State Change";
@@ -38,7 +38,7 @@ pub struct DeploymentStateChange {
     pub failure_reason: Option<String>,
     /// For SUPERSEDED: the deployment that replaced this one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub superseded_by: Option<String>,
+    pub superseded_by: Option<DeploymentId>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub target_health: Vec<TargetGroupHealth>,
     #[serde(with = "super::iso")]

@@ -7,21 +7,22 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Phase, Watch};
+use super::{
+    EcsDeploymentStatus, Phase, RolloutState, ServiceStatus, TargetHealthReason, TargetHealthState, TaskStatus, Watch,
+};
 
 /// One ECS deployment of the service, as DescribeServices reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EcsDeploymentView {
     pub id: String,
-    /// PRIMARY, ACTIVE or INACTIVE.
-    pub status: String,
+    pub status: EcsDeploymentStatus,
     pub task_definition: String,
     pub desired_count: i32,
     pub running_count: i32,
     pub pending_count: i32,
     pub failed_tasks: i32,
-    /// IN_PROGRESS, COMPLETED or FAILED; absent for services without rollout tracking.
-    pub rollout_state: Option<String>,
+    /// Absent for services without rollout tracking.
+    pub rollout_state: Option<RolloutState>,
     pub rollout_state_reason: Option<String>,
 }
 
@@ -29,8 +30,7 @@ pub struct EcsDeploymentView {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceSnapshot {
     pub service_arn: String,
-    /// ACTIVE, DRAINING or INACTIVE.
-    pub status: String,
+    pub status: ServiceStatus,
     pub task_definition: String,
     pub desired_count: i32,
     pub deployments: Vec<EcsDeploymentView>,
@@ -44,7 +44,7 @@ impl ServiceSnapshot {
     }
 
     pub fn primary(&self) -> Option<&EcsDeploymentView> {
-        self.deployments.iter().find(|d| d.status == "PRIMARY")
+        self.deployments.iter().find(|d| d.status == EcsDeploymentStatus::Primary)
     }
 }
 
@@ -54,7 +54,7 @@ pub struct TaskView {
     pub task_arn: String,
     pub started_by: Option<String>,
     pub task_definition_arn: String,
-    pub last_status: String,
+    pub last_status: TaskStatus,
     pub private_ips: Vec<String>,
 }
 
@@ -65,9 +65,9 @@ pub struct TargetView {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
-    pub state: String,
+    pub state: TargetHealthState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<TargetHealthReason>,
     /// The task behind the target, when it is one of the watched deployment's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_arn: Option<String>,
@@ -149,7 +149,7 @@ pub fn evaluate(
         Phase::Rollback => "rollback deployment",
     };
 
-    if service.status != "ACTIVE" {
+    if service.status != ServiceStatus::Active {
         return verdict(Outcome::Failed, format!("service is {}", service.status), Vec::new());
     }
     let primary = || {
@@ -159,18 +159,18 @@ pub fn evaluate(
         let reason = format!("ECS {what} {id} is no longer on the service; PRIMARY is {}", primary());
         return verdict(Outcome::Failed, reason, Vec::new());
     };
-    if ours.rollout_state.as_deref() == Some("FAILED") {
+    if ours.rollout_state == Some(RolloutState::Failed) {
         let why = ours.rollout_state_reason.clone().unwrap_or_else(|| "rollout failed".into());
         return verdict(Outcome::Failed, format!("ECS {what} {id} failed: {why}"), Vec::new());
     }
-    if ours.status != "PRIMARY" {
+    if ours.status != EcsDeploymentStatus::Primary {
         let reason = format!("ECS {what} {id} is no longer PRIMARY: replaced by {}", primary());
         return verdict(Outcome::Failed, reason, Vec::new());
     }
 
     let target_health = target_group_health(ours, tasks, health);
-    let ecs_done = match ours.rollout_state.as_deref() {
-        Some(state) => state == "COMPLETED",
+    let ecs_done = match &ours.rollout_state {
+        Some(state) => *state == RolloutState::Completed,
         // Without rollout tracking: done when ours is the only deployment and full.
         None => service.deployments.len() == 1 && ours.running_count >= ours.desired_count,
     };
@@ -212,7 +212,7 @@ fn target_group_health(
             Some(by) => by == &ours.id,
             None => t.task_definition_arn == ours.task_definition,
         })
-        .filter(|t| t.last_status == "RUNNING")
+        .filter(|t| t.last_status == TaskStatus::Running)
         .collect();
     health
         .iter()
@@ -225,8 +225,11 @@ fn target_group_health(
                 })
                 .collect();
             // One task may be registered on several ports; count tasks, not targets.
-            let healthy: BTreeSet<&str> =
-                targets.iter().filter(|t| t.state == "healthy").filter_map(|t| t.task_arn.as_deref()).collect();
+            let healthy: BTreeSet<&str> = targets
+                .iter()
+                .filter(|t| t.state == TargetHealthState::Healthy)
+                .filter_map(|t| t.task_arn.as_deref())
+                .collect();
             TargetGroupHealth {
                 target_group_arn: arn.clone(),
                 desired_count: ours.desired_count,
@@ -245,6 +248,7 @@ pub fn short_tg(arn: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::aws_state;
 
     const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/abc";
     const TG2: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web-admin/def";
@@ -268,11 +272,11 @@ mod tests {
     fn dep(id: &str, status: &str, td: &str, rollout: Option<&str>, running: i32) -> EcsDeploymentView {
         EcsDeploymentView {
             id: id.into(),
-            status: status.into(),
+            status: aws_state(status),
             task_definition: td.into(),
             desired_count: 2,
             running_count: running,
-            rollout_state: rollout.map(Into::into),
+            rollout_state: rollout.map(aws_state),
             ..Default::default()
         }
     }
@@ -280,7 +284,7 @@ mod tests {
     fn service(deployments: Vec<EcsDeploymentView>) -> ServiceSnapshot {
         ServiceSnapshot {
             service_arn: "arn:aws:ecs:us-east-1:1:service/demo/web".into(),
-            status: "ACTIVE".into(),
+            status: ServiceStatus::Active,
             task_definition: "web:2".into(),
             desired_count: 2,
             deployments,
@@ -293,13 +297,13 @@ mod tests {
             task_arn: format!("task/{n}"),
             started_by: Some(by.into()),
             task_definition_arn: "web:2".into(),
-            last_status: "RUNNING".into(),
+            last_status: TaskStatus::Running,
             private_ips: vec![format!("10.0.0.{n}")],
         }
     }
 
     fn target(n: u8, state: &str) -> TargetView {
-        TargetView { id: format!("10.0.0.{n}"), port: Some(80), state: state.into(), ..Default::default() }
+        TargetView { id: format!("10.0.0.{n}"), port: Some(80), state: aws_state(state), ..Default::default() }
     }
 
     fn tasks() -> Vec<TaskView> {
@@ -413,7 +417,7 @@ mod tests {
     #[test]
     fn inactive_service_fails() {
         let mut svc = service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", Some("IN_PROGRESS"), 0)]);
-        svc.status = "DRAINING".into();
+        svc.status = ServiceStatus::Draining;
         assert_eq!(evaluate(&watch(Phase::Rollback), &svc, &tasks(), &[], at(1)).outcome, Outcome::Failed);
     }
 

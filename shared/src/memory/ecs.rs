@@ -2,7 +2,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::DeployError;
-use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
+use crate::domain::{
+    ContainerImage, EcsDeploymentStatus, EcsDeploymentView, RolloutState, ServiceSnapshot, ServiceStatus,
+    TaskDefinitionView, TaskStatus, TaskView,
+};
 use crate::error::Result;
 use crate::ports::Ecs;
 
@@ -44,16 +47,16 @@ impl FakeEcs {
             key(cluster, service),
             ServiceSnapshot {
                 service_arn: format!("arn:aws:ecs:us-east-1:123456789012:service/{cluster}/{service}"),
-                status: "ACTIVE".into(),
+                status: ServiceStatus::Active,
                 task_definition: td.clone(),
                 desired_count: desired,
                 deployments: vec![EcsDeploymentView {
                     id: id.clone(),
-                    status: "PRIMARY".into(),
+                    status: EcsDeploymentStatus::Primary,
                     task_definition: td.clone(),
                     desired_count: desired,
                     running_count: desired,
-                    rollout_state: Some("COMPLETED".into()),
+                    rollout_state: Some(RolloutState::Completed),
                     ..Default::default()
                 }],
                 target_group_arns: target_groups.iter().map(|s| (*s).to_owned()).collect(),
@@ -74,7 +77,7 @@ impl FakeEcs {
                     task_arn: format!("arn:aws:ecs:us-east-1:123456789012:task/{ip}"),
                     started_by: Some(deployment_id.to_owned()),
                     task_definition_arn: task_definition.to_owned(),
-                    last_status: "RUNNING".into(),
+                    last_status: TaskStatus::Running,
                     private_ips: vec![ip.clone()],
                 });
                 ip
@@ -83,15 +86,22 @@ impl FakeEcs {
     }
 
     /// Sets a deployment's rollout state (and reason), e.g. COMPLETED or FAILED.
-    pub fn set_rollout(&self, cluster: &str, service: &str, deployment_id: &str, state: &str, reason: Option<&str>) {
+    pub fn set_rollout(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment_id: &str,
+        state: RolloutState,
+        reason: Option<&str>,
+    ) {
         let mut s = super::lock(&self.0);
         if let Some(svc) = s.services.get_mut(&key(cluster, service)) {
-            let completed = state == "COMPLETED";
+            let completed = state == RolloutState::Completed;
             if completed {
                 svc.deployments.retain(|d| d.id == deployment_id);
             }
             for d in svc.deployments.iter_mut().filter(|d| d.id == deployment_id) {
-                d.rollout_state = Some(state.into());
+                d.rollout_state = Some(state.clone());
                 d.rollout_state_reason = reason.map(Into::into);
                 if completed {
                     d.running_count = d.desired_count;
@@ -108,17 +118,17 @@ impl FakeEcs {
         let id = format!("ecs-svc/{}", s.next_deployment);
         if let Some(svc) = s.services.get_mut(&key(cluster, service)) {
             for d in &mut svc.deployments {
-                d.status = "ACTIVE".into();
+                d.status = EcsDeploymentStatus::Active;
             }
             svc.task_definition = task_definition.to_owned();
             svc.deployments.insert(
                 0,
                 EcsDeploymentView {
                     id: id.clone(),
-                    status: "PRIMARY".into(),
+                    status: EcsDeploymentStatus::Primary,
                     task_definition: task_definition.to_owned(),
                     desired_count: svc.desired_count,
-                    rollout_state: Some("IN_PROGRESS".into()),
+                    rollout_state: Some(RolloutState::InProgress),
                     ..Default::default()
                 },
             );

@@ -22,12 +22,12 @@ impl ServiceLocks for MemoryLocks {
         let mut map = super::lock(&self.0);
         let s = map.entry(key.to_owned()).or_default();
         match (&s.owner, s.lease_until) {
-            (Some(o), Some(lease)) if o != owner.as_str() && lease >= now => {
+            (Some(o), Some(lease)) if o != owner && lease >= now => {
                 Ok(Claim::Busy { owner: o.clone(), lease_until: lease })
             }
             (previous, _) => {
-                let previous_owner = previous.clone().filter(|o| o != owner.as_str());
-                s.owner = Some(owner.to_string());
+                let previous_owner = previous.clone().filter(|o| o != owner);
+                s.owner = Some(owner.clone());
                 s.lease_until = Some(until);
                 Ok(Claim::Acquired { previous_owner })
             }
@@ -37,7 +37,7 @@ impl ServiceLocks for MemoryLocks {
     async fn renew(&self, key: &str, owner: &DeploymentId, until: DateTime<Utc>) -> Result<bool> {
         let mut map = super::lock(&self.0);
         match map.get_mut(key) {
-            Some(s) if s.owner.as_deref() == Some(owner.as_str()) => {
+            Some(s) if s.owner.as_ref() == Some(owner) => {
                 s.lease_until = Some(until);
                 Ok(true)
             }
@@ -47,7 +47,7 @@ impl ServiceLocks for MemoryLocks {
 
     async fn release(&self, key: &str, owner: &DeploymentId, serving: Option<&Serving>) -> Result<()> {
         let mut map = super::lock(&self.0);
-        if let Some(s) = map.get_mut(key).filter(|s| s.owner.as_deref() == Some(owner.as_str())) {
+        if let Some(s) = map.get_mut(key).filter(|s| s.owner.as_ref() == Some(owner)) {
             s.owner = None;
             s.lease_until = None;
             if let Some(v) = serving {

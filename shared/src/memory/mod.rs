@@ -3,6 +3,7 @@
 
 mod callbacks;
 mod clock;
+mod cloud;
 mod ecs;
 mod executions;
 mod locks;
@@ -13,6 +14,7 @@ mod targets;
 
 pub use callbacks::RecordingCallbacks;
 pub use clock::ManualClock;
+pub use cloud::MemoryCloud;
 pub use ecs::FakeEcs;
 pub use executions::RecordingExecutions;
 pub use locks::MemoryLocks;

@@ -9,21 +9,21 @@ use crate::error::Result;
 /// succeeded. A push older than this never deploys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Serving {
-    pub deployment_id: String,
+    pub deployment_id: DeploymentId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// The caller holds the service until `release` (or the lease runs out).
     /// `previous_owner` is set when an expired lease was taken over.
-    Acquired { previous_owner: Option<String> },
+    Acquired { previous_owner: Option<DeploymentId> },
     /// Another deployment holds it.
-    Busy { owner: String, lease_until: DateTime<Utc> },
+    Busy { owner: DeploymentId, lease_until: DateTime<Utc> },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceLockState {
-    pub owner: Option<String>,
+    pub owner: Option<DeploymentId>,
     pub lease_until: Option<DateTime<Utc>>,
     pub serving: Option<Serving>,
 }

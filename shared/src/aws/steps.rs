@@ -1,0 +1,141 @@
+//! The steps as deployed: each built once per process from the SDK
+//! configuration and the variables `template.yaml` gives its function.
+
+use aws_config::SdkConfig;
+
+use super::SfnExecutions;
+use super::wiring::{self, FromVars};
+use super::{AwsNotifier, DynamoDeployments, DynamoLocks, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks};
+use crate::DeployError;
+use crate::config::{self, Vars};
+use crate::ports::SystemClock;
+use crate::steps::{self, Timing, lease};
+
+pub type OnImagePush = steps::OnImagePush<DynamoTargets, DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock>;
+pub type ClaimService = steps::ClaimService<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
+pub type AwaitService = steps::AwaitService<DynamoDeployments>;
+pub type RegisterRevision =
+    steps::RegisterRevision<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
+pub type UpdateService = steps::UpdateService<DynamoDeployments, EcsClient, AwsNotifier, SystemClock>;
+pub type AwaitRollout = steps::AwaitRollout<DynamoDeployments, DynamoLocks, SystemClock>;
+pub type CheckRollout = steps::CheckRollout<DynamoDeployments, EcsClient, ElbTargetHealth, DynamoLocks, SystemClock>;
+pub type RollBack = steps::RollBack<DynamoDeployments, EcsClient, AwsNotifier, SystemClock>;
+pub type RecordOutcome = steps::RecordOutcome<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
+pub type OnEcsEvent = steps::OnEcsEvent<DynamoDeployments, EcsClient, ElbTargetHealth, SfnCallbacks, SystemClock>;
+
+impl FromVars for OnImagePush {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            targets: wiring::targets(config, vars)?,
+            store: wiring::deployments(config, vars)?,
+            executions: wiring::executions(config, vars)?,
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+            coalesce_seconds: config::coalesce_seconds(vars)?,
+        })
+    }
+}
+
+impl FromVars for ClaimService {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+            poll_interval: config::poll_interval(vars)?,
+        })
+    }
+}
+
+impl FromVars for AwaitService {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self { store: wiring::deployments(config, vars)? })
+    }
+}
+
+impl FromVars for RegisterRevision {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+        })
+    }
+}
+
+impl FromVars for UpdateService {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+            timing: Timing { timeout: config::rollout_timeout(vars)?, poll_interval: config::poll_interval(vars)? },
+        })
+    }
+}
+
+impl FromVars for AwaitRollout {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            locks: wiring::locks(config, vars)?,
+            clock: SystemClock,
+            lease: lease(config::poll_interval(vars)?),
+        })
+    }
+}
+
+impl FromVars for CheckRollout {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            elb: wiring::elb(config),
+            locks: wiring::locks(config, vars)?,
+            clock: SystemClock,
+            lease: lease(config::poll_interval(vars)?),
+        })
+    }
+}
+
+impl FromVars for RollBack {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+            timing: Timing { timeout: config::rollback_timeout(vars)?, poll_interval: config::poll_interval(vars)? },
+        })
+    }
+}
+
+impl FromVars for RecordOutcome {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+        })
+    }
+}
+
+impl FromVars for OnEcsEvent {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            elb: wiring::elb(config),
+            callbacks: wiring::callbacks(config),
+            clock: SystemClock,
+        })
+    }
+}

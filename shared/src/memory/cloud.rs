@@ -1,0 +1,125 @@
+//! Every port's in-memory twin in one place, and each step built from them:
+//! the whole pipeline without AWS, as the tests drive it.
+
+use super::{
+    FakeEcs, ManualClock, MemoryLocks, MemoryStore, MemoryTargetHealth, MemoryTargets, RecordingCallbacks,
+    RecordingExecutions, RecordingNotifier,
+};
+use crate::domain::Verdict;
+use crate::events::EcrEvent;
+use crate::steps::{
+    AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput, AwaitServiceOutput, CheckInput,
+    CheckRollout, ClaimOutput, ClaimService, DeploymentInput, EcsEvent, OnEcsEvent, OnImagePush, OutcomeInput,
+    OutcomeOutput, PushReport, RecordOutcome, RegisterOutput, RegisterRevision, RollBack, RollBackInput,
+    RollBackOutput, Settings, SignalReport, Step, UpdateOutput, UpdateService,
+};
+
+/// The twins share one store, one ECS and one clock, so steps built from the
+/// same cloud see each other's writes as the deployed functions do.
+#[derive(Debug, Default)]
+pub struct MemoryCloud {
+    pub targets: MemoryTargets,
+    pub store: MemoryStore,
+    pub executions: RecordingExecutions,
+    pub notifier: RecordingNotifier,
+    pub ecs: FakeEcs,
+    pub elb: MemoryTargetHealth,
+    pub callbacks: RecordingCallbacks,
+    pub locks: MemoryLocks,
+    pub clock: ManualClock,
+    pub settings: Settings,
+}
+
+impl MemoryCloud {
+    pub fn on_image_push(&self) -> impl Step<Input = EcrEvent, Output = PushReport> + '_ {
+        OnImagePush {
+            targets: &self.targets,
+            store: &self.store,
+            executions: &self.executions,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            coalesce_seconds: self.settings.coalesce_seconds,
+        }
+    }
+
+    pub fn claim_service(&self) -> impl Step<Input = DeploymentInput, Output = ClaimOutput> + '_ {
+        ClaimService {
+            store: &self.store,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            poll_interval: self.settings.poll_interval,
+        }
+    }
+
+    pub fn await_service(&self) -> impl Step<Input = AwaitServiceInput, Output = AwaitServiceOutput> + '_ {
+        AwaitService { store: &self.store }
+    }
+
+    pub fn register_revision(&self) -> impl Step<Input = DeploymentInput, Output = RegisterOutput> + '_ {
+        RegisterRevision {
+            store: &self.store,
+            ecs: &self.ecs,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+        }
+    }
+
+    pub fn update_service(&self) -> impl Step<Input = DeploymentInput, Output = UpdateOutput> + '_ {
+        UpdateService {
+            store: &self.store,
+            ecs: &self.ecs,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            timing: self.settings.rollout(),
+        }
+    }
+
+    pub fn await_rollout(&self) -> impl Step<Input = AwaitInput, Output = AwaitOutput> + '_ {
+        AwaitRollout { store: &self.store, locks: &self.locks, clock: &self.clock, lease: self.settings.lease() }
+    }
+
+    pub fn check_rollout(&self) -> impl Step<Input = CheckInput, Output = Verdict> + '_ {
+        CheckRollout {
+            store: &self.store,
+            ecs: &self.ecs,
+            elb: &self.elb,
+            locks: &self.locks,
+            clock: &self.clock,
+            lease: self.settings.lease(),
+        }
+    }
+
+    pub fn roll_back(&self) -> impl Step<Input = RollBackInput, Output = RollBackOutput> + '_ {
+        RollBack {
+            store: &self.store,
+            ecs: &self.ecs,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            timing: self.settings.rollback(),
+        }
+    }
+
+    pub fn record_outcome(&self) -> impl Step<Input = OutcomeInput, Output = OutcomeOutput> + '_ {
+        RecordOutcome {
+            store: &self.store,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+        }
+    }
+
+    pub fn on_ecs_event(&self) -> impl Step<Input = EcsEvent, Output = SignalReport> + '_ {
+        OnEcsEvent {
+            store: &self.store,
+            ecs: &self.ecs,
+            elb: &self.elb,
+            callbacks: &self.callbacks,
+            clock: &self.clock,
+        }
+    }
+}

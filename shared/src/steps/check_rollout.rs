@@ -1,0 +1,75 @@
+//! Step "Check …": the slow-poll fallback that covers lost events, and the
+//! deadline.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use super::{ForDeployment, Observer, Step, load};
+use crate::DeployError;
+use crate::domain::{DeploymentId, Phase, Verdict};
+use crate::error::Result;
+use crate::ports::{Clock, DeploymentStore, Ecs, ServiceLocks, TargetHealth};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckInput {
+    pub deployment_id: DeploymentId,
+    pub phase: Phase,
+}
+
+impl ForDeployment for CheckInput {
+    fn deployment_id(&self) -> &DeploymentId {
+        &self.deployment_id
+    }
+}
+
+/// Also renews the service lease (the poll passes here at least once per interval).
+pub struct CheckRollout<S, E, H, L, C> {
+    pub store: S,
+    pub ecs: E,
+    pub elb: H,
+    pub locks: L,
+    pub clock: C,
+    /// How far each pass extends the service lease (see [`lease`](super::lease)).
+    pub lease: Duration,
+}
+
+impl<S, E, H, L, C> Step for CheckRollout<S, E, H, L, C>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    H: TargetHealth,
+    L: ServiceLocks,
+    C: Clock,
+{
+    const NAME: &'static str = "check-rollout";
+    type Input = CheckInput;
+    type Output = Verdict;
+
+    async fn run(&self, input: CheckInput) -> Result<Verdict> {
+        let id = &input.deployment_id;
+        let d = load(&self.store, id).await?;
+        if !self.locks.renew(&d.service_key, id, self.clock.now() + self.lease).await? {
+            tracing::warn!("service lease lost: another deployment took the service over");
+        }
+        let watch = d
+            .watch
+            .clone()
+            .filter(|w| w.phase == input.phase)
+            .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} has no {:?} watch", input.phase)))?;
+        // An event already decided: that verdict stands (it may be an alarm, which
+        // a look at ECS alone would not see).
+        if let Some(v) = watch.verdict.clone().filter(Verdict::is_final) {
+            return Ok(v);
+        }
+        let verdict = Observer { ecs: &self.ecs, elb: &self.elb, clock: &self.clock }.observe(&d, &watch).await?;
+        if verdict.is_final() {
+            // The first verdict recorded wins (an event may have decided meanwhile).
+            let stored = self.store.record_verdict(id, &verdict).await?;
+            if let Some(v) = stored.and_then(|d| d.watch).and_then(|w| w.verdict) {
+                return Ok(v);
+            }
+        }
+        Ok(verdict)
+    }
+}

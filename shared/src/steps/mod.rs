@@ -1,0 +1,143 @@
+//! The pipeline's steps. Each is a value that owns its ports (and the few
+//! settings it needs) and implements [`Step`]: an input type, an output type
+//! and `run(&self, input)`. Production builds them from the environment
+//! (`crate::aws::FromVars`), tests from the in-memory twins
+//! (`crate::memory::MemoryCloud`); Lambda serves any step through
+//! `crate::lambda::serve`, the local cloud hosts it through [`handle`].
+
+mod await_rollout;
+mod await_service;
+mod check_rollout;
+mod claim_service;
+mod observer;
+mod on_ecs_event;
+mod on_image_push;
+mod queue;
+mod record_outcome;
+mod recorder;
+mod register_revision;
+mod roll_back;
+mod settings;
+mod update_service;
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+pub use await_rollout::{AwaitInput, AwaitOutput, AwaitRollout};
+pub use await_service::{AwaitService, AwaitServiceInput, AwaitServiceOutput};
+pub use check_rollout::{CheckInput, CheckRollout};
+pub use claim_service::{ClaimOutcome, ClaimOutput, ClaimService};
+pub use observer::Observer;
+pub use on_ecs_event::{EcsEvent, EcsSignal, OnEcsEvent, SignalReport};
+pub use on_image_push::{ImagePush, OnImagePush, PushReport};
+pub use queue::ServiceQueue;
+pub use record_outcome::{FinalOutcome, OutcomeInput, OutcomeOutput, RecordOutcome, StepError};
+pub use recorder::Recorder;
+pub use register_revision::{RegisterOutcome, RegisterOutput, RegisterRevision};
+pub use roll_back::{FailedVerdict, RollBack, RollBackInput, RollBackOutput};
+pub use settings::{Settings, Timing, lease};
+pub use update_service::{UpdateOutput, UpdateService};
+
+use crate::DeployError;
+use crate::domain::{Deployment, DeploymentId};
+use crate::error::Result;
+use crate::ports::DeploymentStore;
+
+/// One step of the pipeline: what a Lambda function does.
+pub trait Step: Send + Sync {
+    /// The function that serves the step: its binary in `template.yaml`.
+    const NAME: &'static str;
+    type Input: StepInput;
+    type Output: Serialize + Send;
+
+    fn run(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output>> + Send;
+}
+
+/// How a step's input is read from the payload its function receives.
+pub trait StepInput: Sized + Send {
+    /// `MalformedEvent` when the payload is not this input.
+    fn parse(payload: Value) -> Result<Self>;
+
+    /// The deployment the input names, for the step's span.
+    fn deployment_id(&self) -> Option<&DeploymentId>;
+}
+
+/// A state machine payload that names one deployment.
+pub trait ForDeployment: DeserializeOwned + Send {
+    fn deployment_id(&self) -> &DeploymentId;
+}
+
+impl<T: ForDeployment> StepInput for T {
+    fn parse(payload: Value) -> Result<Self> {
+        serde_json::from_value(payload).map_err(|e| DeployError::MalformedEvent(e.to_string()))
+    }
+
+    fn deployment_id(&self) -> Option<&DeploymentId> {
+        Some(ForDeployment::deployment_id(self))
+    }
+}
+
+/// Parses `payload` and runs `step` inside a span with the step's name and
+/// the deployment id (cluster and service are added once the record is
+/// read), so every log line of a run can be found by its id. The one path
+/// Lambda and the local cloud's function host share.
+pub async fn handle<S: Step>(step: &S, payload: Value) -> Result<S::Output> {
+    let span = tracing::info_span!("step", step = S::NAME, deployment = Empty, cluster = Empty, service = Empty);
+    async {
+        let input = S::Input::parse(payload)?;
+        if let Some(id) = input.deployment_id() {
+            tracing::Span::current().record("deployment", id.as_str());
+        }
+        // Boxed: the steps' nested futures otherwise exceed the compiler's
+        // layout depth in the binaries that nest them in the runtime's loop.
+        Box::pin(step.run(input)).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// Input of the steps that need nothing but the deployment id.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentInput {
+    pub deployment_id: DeploymentId,
+}
+
+impl ForDeployment for DeploymentInput {
+    fn deployment_id(&self) -> &DeploymentId {
+        &self.deployment_id
+    }
+}
+
+impl From<DeploymentId> for DeploymentInput {
+    fn from(deployment_id: DeploymentId) -> Self {
+        Self { deployment_id }
+    }
+}
+
+/// Reads the record a step works on, and names its service on the span.
+async fn load(store: &impl DeploymentStore, id: &DeploymentId) -> Result<Deployment> {
+    let d = store.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+    let span = tracing::Span::current();
+    span.record("cluster", d.cluster.as_str());
+    span.record("service", d.service.as_str());
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_payload_is_a_malformed_event() {
+        let err = DeploymentInput::parse(serde_json::json!({"nope": 1})).unwrap_err();
+        assert_eq!(err.error_type(), "MalformedEvent");
+        let err = DeploymentInput::parse(serde_json::json!({"deploymentId": "x"})).unwrap_err();
+        assert_eq!(err.error_type(), "MalformedEvent");
+    }
+}

@@ -1,0 +1,166 @@
+//! Step "Register new revision": clone the service's task definition with the new image.
+
+use serde::{Deserialize, Serialize};
+
+use super::{DeploymentInput, Recorder, ServiceQueue, Step, load};
+use crate::DeployError;
+use crate::domain::{
+    DEPLOYMENT_TAG_KEY, DeploymentStatus, IMAGE_TAG_KEY, ImagePlan, ImageRef, RecordPatch, plan_image_update,
+};
+use crate::error::Result;
+use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, TaskCallbacks};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RegisterOutcome {
+    /// A new revision is registered; go on and update the service.
+    Registered,
+    /// Nothing to do; the record is terminal (NOOP, SUPERSEDED, ...).
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterOutput {
+    pub outcome: RegisterOutcome,
+    pub status: DeploymentStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_task_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_task_definition: Option<String>,
+}
+
+/// Runs while holding the service (see `ClaimService`); when it closes the
+/// record (NOOP, SUPERSEDED) it releases the service itself.
+pub struct RegisterRevision<S, E, L, K, N, C> {
+    pub store: S,
+    pub ecs: E,
+    pub locks: L,
+    pub callbacks: K,
+    pub notifier: N,
+    pub clock: C,
+}
+
+impl<S, E, L, K, N, C> Step for RegisterRevision<S, E, L, K, N, C>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    L: ServiceLocks,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
+    const NAME: &'static str = "register-revision";
+    type Input = DeploymentInput;
+    type Output = RegisterOutput;
+
+    async fn run(&self, input: DeploymentInput) -> Result<RegisterOutput> {
+        let id = &input.deployment_id;
+        let d = load(&self.store, id).await?;
+        let closed = |d: &crate::domain::Deployment| RegisterOutput {
+            outcome: if d.status == DeploymentStatus::Updating {
+                RegisterOutcome::Registered
+            } else {
+                RegisterOutcome::Closed
+            },
+            status: d.status,
+            previous_task_definition: d.previous_task_definition.clone(),
+            new_task_definition: d.new_task_definition.clone(),
+        };
+        match d.status {
+            DeploymentStatus::Pending | DeploymentStatus::Queued | DeploymentStatus::Registering => {}
+            // A repeated step after the revision was registered: report what was done.
+            DeploymentStatus::Updating => return Ok(closed(&d)),
+            s if s.is_terminal() => {
+                tracing::info!(status = %s, "deployment closed before registering");
+                return Ok(closed(&d));
+            }
+            s => {
+                return Err(DeployError::StaleTransition {
+                    id: id.to_string(),
+                    current: s,
+                    wanted: DeploymentStatus::Registering,
+                });
+            }
+        }
+        let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
+        let queue = ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks };
+        let d = recorder
+            .move_to(
+                id,
+                DeploymentStatus::Registering,
+                format!("reading {}/{}", d.cluster, d.service),
+                RecordPatch::default(),
+            )
+            .await?;
+
+        let service = self.ecs.describe_service(&d.cluster, &d.service).await?;
+        let current = self.ecs.describe_task_definition(&service.task_definition).await?;
+        let image = ImageRef::parse(&d.image)
+            .and_then(|r| r.registry)
+            .ok_or_else(|| DeployError::InvalidInput(format!("deployment image {:?} has no registry", d.image)))?;
+        let plan = plan_image_update(&current, &image, &d.repository, &d.image, &d.containers)?;
+
+        let images = match plan {
+            ImagePlan::AlreadyRunning => {
+                let d = recorder
+                    .move_to(
+                        id,
+                        DeploymentStatus::Noop,
+                        format!("{} already runs {}", current.arn, d.image),
+                        RecordPatch { previous_task_definition: Some(current.arn.clone()), ..Default::default() },
+                    )
+                    .await?;
+                queue.release(&d).await?;
+                return Ok(closed(&d));
+            }
+            ImagePlan::Update { images, running_tag } => {
+                let tag = d.tag.as_deref().unwrap_or_default();
+                if !d.tag_rule.allows_over(tag, running_tag.as_deref()) {
+                    let running = running_tag.unwrap_or_default();
+                    let d = recorder
+                        .move_to(
+                            id,
+                            DeploymentStatus::Superseded,
+                            format!("service runs {running}, which is not lower than {tag}: not moving it backwards"),
+                            RecordPatch { previous_task_definition: Some(current.arn.clone()), ..Default::default() },
+                        )
+                        .await?;
+                    queue.release(&d).await?;
+                    return Ok(closed(&d));
+                }
+                images
+            }
+        };
+
+        let mut tags = vec![(DEPLOYMENT_TAG_KEY.to_owned(), id.to_string())];
+        if let Some(tag) = &d.tag {
+            tags.push((IMAGE_TAG_KEY.to_owned(), tag.clone()));
+        }
+        let new_arn = self.ecs.register_revision(&current.arn, &images, &tags).await?;
+        let containers: Vec<&str> = images.keys().map(String::as_str).collect();
+        let d = recorder
+            .move_to(
+                id,
+                DeploymentStatus::Updating,
+                format!(
+                    "registered {} from {} (containers: {})",
+                    short_td(&new_arn),
+                    short_td(&current.arn),
+                    containers.join(", ")
+                ),
+                RecordPatch {
+                    previous_task_definition: Some(current.arn.clone()),
+                    new_task_definition: Some(new_arn),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(closed(&d))
+    }
+}
+
+/// `arn:...:task-definition/web:8` → `web:8`.
+pub(crate) fn short_td(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}

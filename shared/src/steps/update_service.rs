@@ -1,0 +1,98 @@
+//! Step "Update the service": point it at the new revision and note *our* ECS deployment.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::register_revision::short_td;
+use super::{DeploymentInput, Recorder, Step, Timing, load};
+use crate::DeployError;
+use crate::domain::{DeploymentStatus, EcsDeploymentStatus, Phase, RecordPatch, Watch, iso};
+use crate::error::Result;
+use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOutput {
+    pub ecs_deployment_id: String,
+    #[serde(with = "iso")]
+    pub deadline: DateTime<Utc>,
+    /// How long the run waits for an event before it looks for itself.
+    pub poll_interval_seconds: i64,
+}
+
+/// Points the service at the registered revision, never twice.
+pub struct UpdateService<S, E, N, C> {
+    pub store: S,
+    pub ecs: E,
+    pub notifier: N,
+    pub clock: C,
+    /// The rollout's deadline and poll interval.
+    pub timing: Timing,
+}
+
+impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S, E, N, C> {
+    const NAME: &'static str = "update-service";
+    type Input = DeploymentInput;
+    type Output = UpdateOutput;
+
+    async fn run(&self, input: DeploymentInput) -> Result<UpdateOutput> {
+        let id = &input.deployment_id;
+        let d = load(&self.store, id).await?;
+        if d.status == DeploymentStatus::Waiting {
+            // A repeated step: the service was updated already; never update twice.
+            if let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollout) {
+                return Ok(UpdateOutput {
+                    ecs_deployment_id: w.ecs_deployment_id,
+                    deadline: w.deadline,
+                    poll_interval_seconds: self.timing.poll_interval.num_seconds(),
+                });
+            }
+        }
+        if d.status != DeploymentStatus::Updating {
+            return Err(DeployError::StaleTransition {
+                id: id.to_string(),
+                current: d.status,
+                wanted: DeploymentStatus::Waiting,
+            });
+        }
+        let new_td = d
+            .new_task_definition
+            .clone()
+            .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} has no registered revision")))?;
+
+        let service = self.ecs.update_service(&d.cluster, &d.service, &new_td).await?;
+        let ours = service
+            .deployments
+            .iter()
+            .find(|dep| dep.status == EcsDeploymentStatus::Primary && dep.task_definition == new_td)
+            .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}")))?;
+
+        let watch = Watch {
+            phase: Phase::Rollout,
+            ecs_deployment_id: ours.id.clone(),
+            service_arn: service.service_arn.clone(),
+            target_group_arns: service.target_group_arns.clone(),
+            deadline: self.clock.now() + self.timing.timeout,
+            task_token: None,
+            verdict: None,
+        };
+        let output = UpdateOutput {
+            ecs_deployment_id: ours.id.clone(),
+            deadline: watch.deadline,
+            poll_interval_seconds: self.timing.poll_interval.num_seconds(),
+        };
+        Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
+            .move_to(
+                id,
+                DeploymentStatus::Waiting,
+                format!("service updated to {}; ECS deployment {}", short_td(&new_td), ours.id),
+                RecordPatch {
+                    ecs_deployment_id: Some(ours.id.clone()),
+                    watch: Some(Some(watch)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(output)
+    }
+}

@@ -1,0 +1,106 @@
+//! `on-image-push` on AWS's documented ECR event samples, payload in.
+
+use autodeploy_shared::DeployError;
+use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, TagRule};
+use autodeploy_shared::memory::MemoryCloud;
+use autodeploy_shared::ports::DeployTargets;
+use autodeploy_shared::steps::{PushReport, handle};
+use serde_json::{Value, json};
+
+const PUSH: &str = include_str!("../../tests/fixtures/aws-events/ecr-image-push.json");
+const DELETE: &str = include_str!("../../tests/fixtures/aws-events/ecr-image-delete.json");
+
+/// The payload through the step as Lambda hands it over.
+async fn handler(d: &MemoryCloud, payload: Value) -> Result<PushReport, DeployError> {
+    handle(&d.on_image_push(), payload).await
+}
+
+async fn deps() -> MemoryCloud {
+    let d = MemoryCloud::default();
+    d.targets
+        .put(&DeployTarget {
+            repository: "my-repository-name".into(),
+            target_id: "prod".into(),
+            cluster: "default".into(),
+            service: "servicetest".into(),
+            tag_rule: TagRule::Exact { pattern: "latest".into() },
+            containers: vec![],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    d
+}
+
+fn sample(s: &str) -> Value {
+    serde_json::from_str(s).unwrap()
+}
+
+#[tokio::test]
+async fn documented_push_starts_one_pinned_deployment() {
+    let d = deps().await;
+    let report = handler(&d, sample(PUSH)).await.unwrap();
+    assert_eq!(report.started.len(), 1);
+    let record = &d.store.all()[0];
+    assert_eq!(record.status, DeploymentStatus::Pending);
+    assert_eq!(
+        record.image,
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repository-name@sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234"
+    );
+    assert_eq!(record.tag.as_deref(), Some("latest"));
+    assert_eq!(record.pushed_at.map(|t| t.to_rfc3339()), Some("2019-11-16T01:54:34+00:00".into()));
+    let (name, input) = &d.executions.started()[0];
+    assert!(name.starts_with("servicetest-d-") && name.len() <= 80, "{name}");
+    assert_eq!(input["deploymentId"], json!(record.deployment_id.as_str()));
+
+    // The same event delivered again starts nothing new.
+    let again = handler(&d, sample(PUSH)).await.unwrap();
+    assert!(again.started.is_empty());
+    assert_eq!(again.duplicates, report.started);
+    assert_eq!(d.executions.started().len(), 1);
+}
+
+#[tokio::test]
+async fn delete_and_failed_pushes_are_ignored_without_error() {
+    let d = deps().await;
+    assert_eq!(handler(&d, sample(DELETE)).await.unwrap(), Default::default());
+    let mut failed = sample(PUSH);
+    failed["detail"]["result"] = json!("FAILURE");
+    failed["detail"].as_object_mut().unwrap().remove("image-digest");
+    assert_eq!(handler(&d, failed).await.unwrap(), Default::default());
+    assert!(d.store.all().is_empty());
+    assert!(d.executions.started().is_empty());
+}
+
+#[tokio::test]
+async fn non_matching_tag_starts_nothing() {
+    let d = deps().await;
+    let mut other = sample(PUSH);
+    other["detail"]["image-tag"] = json!("v2");
+    let report = handler(&d, other).await.unwrap();
+    assert!(report.started.is_empty());
+    assert_eq!(report.not_matching, ["prod"]);
+    assert!(d.store.all().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_events_are_typed_errors_and_write_nothing() {
+    let d = deps().await;
+    let mut no_digest = sample(PUSH);
+    no_digest["detail"].as_object_mut().unwrap().remove("image-digest");
+    let mut bad_digest = sample(PUSH);
+    bad_digest["detail"]["image-digest"] = json!("sha256:not-hex");
+    let mut wrong_source = sample(PUSH);
+    wrong_source["source"] = json!("aws.s3");
+    let mut no_account = sample(PUSH);
+    no_account.as_object_mut().unwrap().remove("account");
+    let mut no_detail = sample(PUSH);
+    no_detail.as_object_mut().unwrap().remove("detail");
+    for bad in [no_digest, bad_digest, wrong_source, no_account, no_detail, json!("hello"), json!({})] {
+        let err = handler(&d, bad.clone()).await.unwrap_err();
+        assert_eq!(err.error_type(), "MalformedEvent", "{bad}");
+    }
+    assert!(d.store.all().is_empty());
+    assert!(d.executions.started().is_empty());
+    assert!(d.notifier.statuses().is_empty());
+}
