@@ -275,6 +275,56 @@ mod tests {
         url
     }
 
+    fn template() -> Template {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let stack = super::super::template::Stack {
+            name: "local".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        };
+        Template::load(&path, stack, &Default::default()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_function_of_the_template_is_hosted_with_exactly_its_variables() {
+        let config = crate::cloud::sdk_config("http://127.0.0.1:9", "us-east-1").await;
+        let host = FunctionHost::from_template(&template(), &config, None).unwrap();
+        let binaries: BTreeSet<String> = host.functions.values().map(|f| f.binary.clone()).collect();
+        let steps: BTreeSet<String> = STEPS.iter().map(|(name, _)| (*name).to_owned()).collect();
+        assert_eq!(binaries, steps, "one hosted step per function, none left over");
+    }
+
+    #[tokio::test]
+    async fn a_step_that_reads_a_variable_the_template_does_not_set_is_refused() {
+        let config = crate::cloud::sdk_config("http://127.0.0.1:9", "us-east-1").await;
+        let t = template();
+        let id = t
+            .of_type("AWS::Serverless::Function")
+            .map(|(id, _)| id.clone())
+            .find(|id| t.function_binary(id).unwrap() == steps::UpdateService::NAME);
+        let mut vars = t.function_environment(&id.unwrap()).unwrap();
+        assert!(hosted::<steps::UpdateService>(&config, &vars).is_ok());
+        vars.remove("ROLLOUT_TIMEOUT_SECONDS");
+        let err = hosted::<steps::UpdateService>(&config, &vars).err().unwrap();
+        assert_eq!(err.error_type(), "InvalidInput");
+        assert!(err.to_string().contains("update-service reads ROLLOUT_TIMEOUT_SECONDS"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_hosted_step_answers_like_lambda() {
+        let config = crate::cloud::sdk_config("http://127.0.0.1:9", "us-east-1").await;
+        let t = template();
+        let id = t
+            .of_type("AWS::Serverless::Function")
+            .map(|(id, _)| id.clone())
+            .find(|id| t.function_binary(id).unwrap() == steps::AwaitService::NAME);
+        let invoke = hosted::<steps::AwaitService>(&config, &t.function_environment(&id.unwrap()).unwrap()).unwrap();
+        let err = invoke(json!({"deploymentId": "nope"})).await.unwrap_err();
+        assert_eq!(err.error_type, "MalformedEvent");
+        let err = invoke(json!({"deploymentId": "d-000000000000000000000001", "taskToken": ""})).await.unwrap_err();
+        assert_eq!(err.error_type, "InvalidInput");
+    }
+
     #[tokio::test]
     async fn forwarding_maps_results_and_function_errors() {
         let url = fake_watch().await;

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
-use tracing::field::Empty;
+use tracing::field::{Empty, display};
 
 pub use await_rollout::{AwaitInput, AwaitOutput, AwaitRollout};
 pub use await_service::{AwaitService, AwaitServiceInput, AwaitServiceOutput};
@@ -91,7 +91,7 @@ pub async fn handle<S: Step>(step: &S, payload: Value) -> Result<S::Output> {
     async {
         let input = S::Input::parse(payload)?;
         if let Some(id) = input.deployment_id() {
-            tracing::Span::current().record("deployment", id.as_str());
+            tracing::Span::current().record("deployment", display(id));
         }
         // Boxed: the steps' nested futures otherwise exceed the compiler's
         // layout depth in the binaries that nest them in the runtime's loop.
@@ -124,8 +124,8 @@ impl From<DeploymentId> for DeploymentInput {
 async fn load(store: &impl DeploymentStore, id: &DeploymentId) -> Result<Deployment> {
     let d = store.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
     let span = tracing::Span::current();
-    span.record("cluster", d.cluster.as_str());
-    span.record("service", d.service.as_str());
+    span.record("cluster", display(&d.cluster));
+    span.record("service", display(&d.service));
     Ok(d)
 }
 

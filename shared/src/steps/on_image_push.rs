@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::Instrument;
-use tracing::field::Empty;
+use tracing::field::{Empty, display};
 
 use super::{Recorder, Step, StepInput};
 use crate::DeployError;
@@ -157,7 +157,7 @@ where
             },
             self.clock.now(),
         );
-        tracing::Span::current().record("deployment", new.deployment_id.as_str());
+        tracing::Span::current().record("deployment", display(&new.deployment_id));
         let record = match self.store.create(&new).await? {
             CreateOutcome::Created => {
                 Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(&new).await?;
