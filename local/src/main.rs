@@ -21,7 +21,7 @@ enum Command {
     Up(cloud_cli::UpArgs),
     /// Push an image to a running local cloud: catalogue it and emit the ECR push event.
     Push(cloud_cli::PushArgs),
-    /// From nothing: a good deploy, a bad build rolled back, and a recovery, shown live.
+    /// From nothing: a good deploy, a bad build rolled back, a recovery, and two racing pushes, shown live.
     Demo(demo::DemoArgs),
 }
 

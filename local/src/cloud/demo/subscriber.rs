@@ -3,8 +3,9 @@
 //! topic (the messages people get).
 
 use autodeploy_shared::aws::SdkConfig;
-use autodeploy_shared::domain::EVENT_SOURCE;
+use autodeploy_shared::domain::{DeploymentStatus, EVENT_SOURCE};
 use aws_sdk_sqs::types::QueueAttributeName;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cloud::Cloud;
@@ -17,9 +18,24 @@ const RULE: &str = "demo-deployment-events";
 #[derive(Debug, Clone)]
 pub enum Notification {
     /// A `Deployment State Change` from the bus.
-    Bus { deployment_id: String, status: String, tag: String },
+    Bus { deployment_id: String, status: DeploymentStatus, tag: Option<String> },
     /// A message from the SNS topic.
     Sns { subject: String, message: String },
+}
+
+/// The part of a `Deployment State Change` event the demo shows (three
+/// fields, not the whole `DeploymentStateChange` schema).
+#[derive(Deserialize)]
+struct StateChange {
+    detail: StateChangeDetail,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateChangeDetail {
+    deployment_id: String,
+    status: DeploymentStatus,
+    tag: Option<String>,
 }
 
 /// The two queues and where they listen.
@@ -92,14 +108,9 @@ impl Subscriber {
     pub async fn receive(&self) -> Result<Vec<Notification>, String> {
         let mut out = Vec::new();
         for body in self.drain(&self.bus_queue).await? {
-            let Ok(event) = serde_json::from_str::<Value>(&body) else { continue };
-            let d = &event["detail"];
-            let field = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-            out.push(Notification::Bus {
-                deployment_id: field("deploymentId"),
-                status: field("status"),
-                tag: field("tag"),
-            });
+            // Skipped like a body that is not JSON: a detail without a status the domain knows.
+            let Ok(StateChange { detail }) = serde_json::from_str(&body) else { continue };
+            out.push(Notification::Bus { deployment_id: detail.deployment_id, status: detail.status, tag: detail.tag });
         }
         for body in self.drain(&self.topic_queue).await? {
             // SNS wraps the message in its JSON envelope (no raw delivery).
