@@ -34,11 +34,11 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
-    let result = match cli.command {
-        Command::Sim(args) => cli::run(args).await.map_err(|e| e.to_string()),
-        Command::Up(args) => cloud_cli::up(args).await,
-        Command::Push(args) => cloud_cli::push(args).await,
-        Command::Demo(args) => demo::run(args).await,
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Sim(args) => cli::run(args).await.map_err(Into::into),
+        Command::Up(args) => cloud_cli::up(args).await.map_err(Into::into),
+        Command::Push(args) => cloud_cli::push(args).await.map_err(Into::into),
+        Command::Demo(args) => demo::run(args).await.map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

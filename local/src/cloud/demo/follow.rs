@@ -111,7 +111,7 @@ impl StepRun<'_> {
                 let ours = f.record.as_ref().map(|d| d.deployment_id.to_string());
                 self.show_notifications(notes, ours.as_deref(), &mut f.heard);
             }
-            Err(e) => self.at("sqs", &self.stage.out.style.bad(&e)),
+            Err(e) => self.at("sqs", &self.stage.out.style.bad(&e.to_string())),
         }
     }
 

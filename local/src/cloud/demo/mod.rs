@@ -32,12 +32,15 @@ use std::time::Instant;
 use clap::Args;
 
 use super::cli::CloudArgs;
-use super::{Cloud, CloudConfig};
+use super::seed::SeedError;
+use super::template::TemplateError;
+use super::{Cloud, CloudConfig, CloudError};
 use labels::Labels;
 use output::Output;
 pub use script::Step;
 use stage::Stage;
 pub use step::StepReport;
+pub use subscriber::SubscriberError;
 pub use summary::Report;
 use view::Style;
 
@@ -57,9 +60,28 @@ pub struct DemoArgs {
     pub bad: String,
 }
 
+/// Why the demo could not run, or did not go as expected.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("the local cloud did not start: {0}")]
+    Start(#[from] CloudError),
+    #[error("seeding {service}: {source}")]
+    Seed { service: String, source: SeedError },
+    #[error("subscribing: {0}")]
+    Subscribe(#[from] SubscriberError),
+    /// The deployments table is not in the template.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("interrupted; the local cloud is stopped")]
+    Interrupted,
+    /// The demo ran; these outcomes or checks were not as promised.
+    #[error("the demo did not go as expected:\n  - {}", .0.join("\n  - "))]
+    NotAsExpected(Vec<String>),
+}
+
 /// Runs the demo from the command line: exit 0 only if every outcome is as
 /// expected and healthy tasks never fell below the minimum.
-pub async fn run(args: DemoArgs) -> Result<(), String> {
+pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let mut cfg = args.cloud.config();
     // The slow poll covers lost ECS events; 10 s keeps a lost one cheap.
     cfg.parameters.entry("PollIntervalSeconds".into()).or_insert_with(|| "10".into());
@@ -71,15 +93,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     // kills moto: nothing is left behind.
     let report = tokio::select! {
         r = demo(cfg, &args.bad, Style::detect()) => r?,
-        () = interrupted() => return Err("interrupted; the local cloud is stopped".into()),
+        () = interrupted() => return Err(DemoError::Interrupted),
     };
     out.line("");
     out.line(&format!("demo took {:.1} s (after the build)", started.elapsed().as_secs_f64()));
-    if report.ok() {
-        Ok(())
-    } else {
-        Err(format!("the demo did not go as expected:\n  - {}", report.all_problems().join("\n  - ")))
-    }
+    if report.ok() { Ok(()) } else { Err(DemoError::NotAsExpected(report.all_problems())) }
 }
 
 async fn interrupted() {
@@ -100,14 +118,14 @@ async fn interrupted() {
 /// Starts a local cloud with `cfg`, runs the script and returns what happened.
 /// `Err` only when the demo could not run at all (the cloud did not start,
 /// seeding or subscribing failed).
-pub async fn demo(cfg: CloudConfig, bad: &str, style: Style) -> Result<Report, String> {
+pub async fn demo(cfg: CloudConfig, bad: &str, style: Style) -> Result<Report, DemoError> {
     let out = Output::new(style);
     out.title("ecs-autodeploy demo: the whole pipeline on the local cloud");
     out.line(&format!(
         "starting the local cloud (moto, the ECS/ELB simulator at {}× speed, the functions, template.yaml's rules)…",
         cfg.speed
     ));
-    let running = Cloud::start(cfg).await.map_err(|e| format!("the local cloud did not start: {e}"))?;
+    let running = Cloud::start(cfg).await?;
     let result = play(&running.cloud, bad, &out).await;
     running.stop().await;
     result
@@ -115,7 +133,7 @@ pub async fn demo(cfg: CloudConfig, bad: &str, style: Style) -> Result<Report, S
 
 /// Sets the stage, runs the script's steps in order (stopping at one that
 /// comes to no outcome) and judges the run.
-async fn play(cloud: &Cloud, bad: &str, out: &Output) -> Result<Report, String> {
+async fn play(cloud: &Cloud, bad: &str, out: &Output) -> Result<Report, DemoError> {
     let stage = Stage::set(cloud, out).await?;
     let run_start = cloud.sim.now() / 1000;
     let mut labels = Labels::default();

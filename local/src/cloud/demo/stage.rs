@@ -7,6 +7,7 @@ use autodeploy_shared::domain::Deployment;
 use autodeploy_shared::ports::DeploymentStore;
 use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
 
+use super::DemoError;
 use super::labels::Labels;
 use super::output::Output;
 use super::subscriber::Subscriber;
@@ -42,12 +43,14 @@ pub(super) struct Finale {
 impl<'a> Stage<'a> {
     /// Seeds the demo service and subscribes to the bus and the topic, saying
     /// so on `out`.
-    pub(super) async fn set(cloud: &'a Cloud, out: &'a Output) -> Result<Stage<'a>, String> {
+    pub(super) async fn set(cloud: &'a Cloud, out: &'a Output) -> Result<Stage<'a>, DemoError> {
         let spec = ServiceSpec::demo();
         let sdk = crate::cloud::sdk_config(&cloud.endpoint, &cloud.stack.region).await;
         out.line(&format!("  endpoint {} (AWS_ENDPOINT_URL for the AWS CLI and SDKs)", cloud.endpoint));
 
-        let seeded = seed::seed_service(cloud, &spec).await.map_err(|e| format!("seeding demo/web: {e}"))?;
+        let seeded = seed::seed_service(cloud, &spec)
+            .await
+            .map_err(|source| DemoError::Seed { service: format!("{}/{}", spec.cluster, spec.service), source })?;
         let floor = ceil_percent(spec.min_healthy_percent, spec.desired);
         out.line(&format!(
             "  seeded {}/{}: {} tasks of web:v1 behind target group {}-{}, minimum healthy {} % ({floor} of {}), \
@@ -63,7 +66,7 @@ impl<'a> Stage<'a> {
         ));
         out.line(&format!("  deploy target: pushes to `{}` with a tag matching {}", spec.repository, spec.tag_rule));
 
-        let subscriber = Subscriber::subscribe(cloud, &sdk).await.map_err(|e| format!("subscribing: {e}"))?;
+        let subscriber = Subscriber::subscribe(cloud, &sdk).await?;
         out.line(&format!(
             "  subscribed: SQS queue ← rule {{\"source\":[\"ecs-autodeploy\"]}} on bus {}; SQS queue ← SNS topic {}",
             subscriber.bus, subscriber.topic_arn
@@ -72,7 +75,7 @@ impl<'a> Stage<'a> {
 
         let store = DynamoDeployments::new(
             aws_sdk_dynamodb::Client::new(&sdk),
-            cloud.template.physical_name("DeploymentsTable").map_err(|e| e.to_string())?,
+            cloud.template.physical_name("DeploymentsTable")?,
         );
         let service_key = format!("{}/{}", spec.cluster, spec.service);
         let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);

@@ -9,6 +9,7 @@ use super::follow::{Followed, STEP_LIMIT_SIM_SECONDS};
 use super::labels::Labels;
 use super::script::Step;
 use super::stage::{self, Stage};
+use crate::cloud::PushError;
 use crate::sim::SimTime;
 
 /// What one step came to.
@@ -101,7 +102,7 @@ impl StepRun<'_> {
     }
 
     /// Pushes `image` with `behavior` and says so.
-    fn push(&self, image: &str, behavior: &str, labels: &mut Labels) -> Result<(), String> {
+    fn push(&self, image: &str, behavior: &str, labels: &mut Labels) -> Result<(), PushError> {
         let pushed = self.stage.cloud.push(image, behavior)?;
         labels.remember(&pushed);
         self.at("push", &format!("{image} {} → ECR push event", short_digest(&pushed.digest)));
