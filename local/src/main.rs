@@ -1,5 +1,6 @@
 //! `autodeploy-local`: the local cloud's command line.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use autodeploy_local::cli::{self, SimArgs};
@@ -38,12 +39,18 @@ async fn main() -> ExitCode {
         Command::Sim(args) => cli::run(args).await.map_err(Into::into),
         Command::Up(args) => cloud_cli::up(args).await.map_err(Into::into),
         Command::Push(args) => cloud_cli::push(args).await.map_err(Into::into),
-        Command::Demo(args) => demo::run(args).await.map_err(Into::into),
+        Command::Demo(args) => match demo::run(args).await {
+            // `demo | head`: the reader has what it wanted and nobody is left
+            // to tell; the local cloud is stopped.
+            Err(demo::DemoError::OutputClosed) => Ok(()),
+            r => r.map_err(Into::into),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("autodeploy-local: {e}");
+            // Not eprintln!: it panics if stderr is a closed pipe too.
+            let _ = writeln!(std::io::stderr(), "autodeploy-local: {e}");
             ExitCode::FAILURE
         }
     }

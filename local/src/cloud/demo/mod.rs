@@ -14,8 +14,10 @@
 //! - `follow`: follows a step's deployment until its outcome, through the
 //!   record, the bus, SNS and the service's health.
 //! - `summary`: the verdict on the run ([`Report`]) and the summary table.
+//! - `output`: the one writer every line goes through ([`Output`]); a closed
+//!   stdout stops the demo like Ctrl-C.
 //! - `labels`: digests back to tags; `subscriber`: the SQS queues on the bus
-//!   and the topic; `output` and [`view`]: how lines are written and drawn.
+//!   and the topic; [`view`]: how lines are drawn.
 
 mod follow;
 mod labels;
@@ -36,13 +38,12 @@ use super::seed::SeedError;
 use super::template::TemplateError;
 use super::{Cloud, CloudConfig, CloudError};
 use labels::Labels;
-use output::Output;
+pub use output::Output;
 pub use script::Step;
 use stage::Stage;
 pub use step::StepReport;
 pub use subscriber::SubscriberError;
 pub use summary::Report;
-use view::Style;
 
 /// The demo's defaults differ from `up`'s: a free port (it runs beside
 /// anything) and a clock fast enough that the four steps take seconds.
@@ -74,6 +75,11 @@ pub enum DemoError {
     Template(#[from] TemplateError),
     #[error("interrupted; the local cloud is stopped")]
     Interrupted,
+    /// Whoever read the output has gone (`demo | head`); the local cloud is stopped.
+    #[error("stdout was closed; the local cloud is stopped")]
+    OutputClosed,
+    #[error("cannot write the demo's output: {0}; the local cloud is stopped")]
+    Output(std::io::Error),
     /// The demo ran; these outcomes or checks were not as promised.
     #[error("the demo did not go as expected:\n  - {}", .0.join("\n  - "))]
     NotAsExpected(Vec<String>),
@@ -88,16 +94,24 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     // Long enough for the v5/v6 burst (pushed 0.3 s apart), short for a demo.
     cfg.parameters.entry("CoalesceSeconds".into()).or_insert_with(|| "2".into());
     let started = Instant::now();
-    let out = Output::new(Style::detect());
-    // Dropping the demo on Ctrl-C or SIGTERM drops the running cloud, which
-    // kills moto: nothing is left behind.
+    let out = Output::stdout();
+    // Dropping the demo on Ctrl-C, SIGTERM or a closed stdout drops the
+    // running cloud, which kills moto: nothing is left behind.
     let report = tokio::select! {
-        r = demo(cfg, &args.bad, Style::detect()) => r?,
+        r = demo(cfg, &args.bad, &out) => r?,
         () = interrupted() => return Err(DemoError::Interrupted),
+        () = out.closed() => return Err(output_failed(&out)),
     };
     out.line("");
     out.line(&format!("demo took {:.1} s (after the build)", started.elapsed().as_secs_f64()));
     if report.ok() { Ok(()) } else { Err(DemoError::NotAsExpected(report.all_problems())) }
+}
+
+fn output_failed(out: &Output) -> DemoError {
+    match out.take_error() {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => DemoError::Output(e),
+        _ => DemoError::OutputClosed,
+    }
 }
 
 async fn interrupted() {
@@ -115,18 +129,18 @@ async fn interrupted() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Starts a local cloud with `cfg`, runs the script and returns what happened.
-/// `Err` only when the demo could not run at all (the cloud did not start,
-/// seeding or subscribing failed).
-pub async fn demo(cfg: CloudConfig, bad: &str, style: Style) -> Result<Report, DemoError> {
-    let out = Output::new(style);
+/// Starts a local cloud with `cfg`, runs the script, printing on `out`, and
+/// returns what happened. `Err` only when the demo could not run at all (the
+/// cloud did not start, seeding or subscribing failed). Once `out` is closed
+/// the demo runs on without printing; [`run`] stops it then.
+pub async fn demo(cfg: CloudConfig, bad: &str, out: &Output) -> Result<Report, DemoError> {
     out.title("ecs-autodeploy demo: the whole pipeline on the local cloud");
     out.line(&format!(
         "starting the local cloud (moto, the ECS/ELB simulator at {}× speed, the functions, template.yaml's rules)…",
         cfg.speed
     ));
     let running = Cloud::start(cfg).await?;
-    let result = play(&running.cloud, bad, &out).await;
+    let result = play(&running.cloud, bad, out).await;
     running.stop().await;
     result
 }
