@@ -1,5 +1,6 @@
 //! `autodeploy-local`: the local cloud's command line.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use autodeploy_local::cli::{self, SimArgs};
@@ -21,7 +22,7 @@ enum Command {
     Up(cloud_cli::UpArgs),
     /// Push an image to a running local cloud: catalogue it and emit the ECR push event.
     Push(cloud_cli::PushArgs),
-    /// From nothing: a good deploy, a bad build rolled back, and a recovery, shown live.
+    /// From nothing: a good deploy, a bad build rolled back, a recovery, and two racing pushes, shown live.
     Demo(demo::DemoArgs),
 }
 
@@ -34,16 +35,22 @@ async fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
-    let result = match cli.command {
-        Command::Sim(args) => cli::run(args).await.map_err(|e| e.to_string()),
-        Command::Up(args) => cloud_cli::up(args).await,
-        Command::Push(args) => cloud_cli::push(args).await,
-        Command::Demo(args) => demo::run(args).await,
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Sim(args) => cli::run(args).await.map_err(Into::into),
+        Command::Up(args) => cloud_cli::up(args).await.map_err(Into::into),
+        Command::Push(args) => cloud_cli::push(args).await.map_err(Into::into),
+        Command::Demo(args) => match demo::run(args).await {
+            // `demo | head`: the reader has what it wanted and nobody is left
+            // to tell; the local cloud is stopped.
+            Err(demo::DemoError::OutputClosed) => Ok(()),
+            r => r.map_err(Into::into),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("autodeploy-local: {e}");
+            // Not eprintln!: it panics if stderr is a closed pipe too.
+            let _ = writeln!(std::io::stderr(), "autodeploy-local: {e}");
             ExitCode::FAILURE
         }
     }

@@ -11,6 +11,20 @@ use autodeploy_local::cloud::CloudConfig;
 use autodeploy_local::cloud::demo::{self, view::Style};
 use autodeploy_shared::domain::DeploymentStatus;
 
+/// The demo's lines through the test harness's capture (shown if the test fails).
+struct Captured;
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        print!("{}", String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_goes_as_promised() {
     let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
@@ -19,7 +33,8 @@ async fn demo_goes_as_promised() {
     cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
     cfg.parameters.insert("CoalesceSeconds".into(), "2".into());
 
-    let report = tokio::time::timeout(Duration::from_secs(180), demo::demo(cfg, "unhealthy", Style::plain()))
+    let out = demo::Output::new(Style::plain(), Captured);
+    let report = tokio::time::timeout(Duration::from_secs(180), demo::demo(cfg, "unhealthy", &out))
         .await
         .expect("the demo finishes in time")
         .expect("the demo runs");

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cloud, CloudConfig};
+use super::seed::SeedError;
+use super::{Cloud, CloudConfig, CloudError};
 
 /// The repository root: `--repo`, else the nearest directory upwards with a
 /// `template.yaml`, else the checkout this binary was built from.
@@ -26,8 +27,28 @@ pub fn find_repo(explicit: Option<PathBuf>) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn parse_override(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| format!("{s:?} is not NAME=VALUE"))
+/// Why `up` or `push` failed, or a `--parameter` was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0:?} is not NAME=VALUE")]
+    Override(String),
+    #[error(transparent)]
+    Start(#[from] CloudError),
+    #[error("seeding the demo service: {0}")]
+    Seed(#[from] SeedError),
+    #[error("cannot write {}: {source}", path.display())]
+    EnvFile { path: PathBuf, source: std::io::Error },
+    #[error("is `autodeploy-local up` running at {endpoint}? {source}")]
+    Unreachable { endpoint: String, source: reqwest::Error },
+    #[error("reading the answer from {endpoint}: {source}")]
+    Answer { endpoint: String, source: reqwest::Error },
+    #[error("push refused: {0}")]
+    Refused(String),
+}
+
+/// `--parameter`'s value parser (clap takes any error type that converts to a boxed error).
+fn parse_override(s: &str) -> Result<(String, String), CommandError> {
+    s.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| CommandError::Override(s.to_owned()))
 }
 
 /// Shared by `up` and `demo`.
@@ -73,8 +94,8 @@ pub struct UpArgs {
 
 /// Starts everything in the foreground until Ctrl-C (or SIGTERM), then stops
 /// every child process.
-pub async fn up(args: UpArgs) -> Result<(), String> {
-    let running = Cloud::start(args.cloud.config()).await.map_err(|e| e.to_string())?;
+pub async fn up(args: UpArgs) -> Result<(), CommandError> {
+    let running = Cloud::start(args.cloud.config()).await?;
     let cloud = running.cloud.clone();
     if args.seed_demo {
         super::seed::seed_service(&cloud, &super::seed::ServiceSpec::demo()).await?;
@@ -99,7 +120,7 @@ pub async fn up(args: UpArgs) -> Result<(), String> {
         let path = dir.join("functions.env");
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&path, super::functions::env_file(&cloud.host)))
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| CommandError::EnvFile { path: path.clone(), source })?;
         println!(
             "Functions run in `cargo lambda watch` at {url}; start it with the template's variables and this endpoint:"
         );
@@ -151,17 +172,18 @@ pub struct PushArgs {
 }
 
 /// Puts the image in the simulator's catalogue and emits ECR's push event.
-pub async fn push(args: PushArgs) -> Result<(), String> {
+pub async fn push(args: PushArgs) -> Result<(), CommandError> {
+    let endpoint = &args.endpoint;
     let resp = reqwest::Client::new()
-        .post(format!("{}/_local/push", args.endpoint.trim_end_matches('/')))
+        .post(format!("{}/_local/push", endpoint.trim_end_matches('/')))
         .json(&serde_json::json!({"image": args.image, "behavior": args.behavior}))
         .send()
         .await
-        .map_err(|e| format!("is `autodeploy-local up` running at {}? {e}", args.endpoint))?;
+        .map_err(|source| CommandError::Unreachable { endpoint: endpoint.clone(), source })?;
     let status = resp.status();
-    let text = resp.text().await.map_err(|e| e.to_string())?;
+    let text = resp.text().await.map_err(|source| CommandError::Answer { endpoint: endpoint.clone(), source })?;
     if !status.is_success() {
-        return Err(format!("push refused: {text}"));
+        return Err(CommandError::Refused(text));
     }
     println!("{text}");
     Ok(())

@@ -78,6 +78,32 @@ pub enum CloudError {
     Bind(u16, std::io::Error),
 }
 
+/// An AWS API call to the local cloud that failed: which operation, and the
+/// SDK's error.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {source}")]
+pub struct CallError {
+    pub operation: &'static str,
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl CallError {
+    /// For `map_err` on an SDK call: `.send().await.map_err(CallError::of("CreateCluster"))`.
+    pub fn of<E: std::error::Error + Send + Sync + 'static>(operation: &'static str) -> impl FnOnce(E) -> Self {
+        move |e| Self { operation, source: Box::new(e) }
+    }
+}
+
+/// Why [`Cloud::push`] refused an image.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("{0:?} is not repo:tag")]
+    NotRepoTag(String),
+    /// An unknown behaviour, or a reference the simulator's catalogue refuses.
+    #[error(transparent)]
+    Image(#[from] sim::ImageError),
+}
+
 /// A pushed image, as the push command reports it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -251,17 +277,17 @@ impl Cloud {
     /// `repo:tag` into the simulator's catalogue with `behavior`, then the ECR
     /// push event exactly as ECR sends it. The digest is derived from the
     /// reference and behaviour: the same build pushed again has the same digest.
-    pub fn push(&self, image: &str, behavior: &str) -> Result<Pushed, String> {
+    pub fn push(&self, image: &str, behavior: &str) -> Result<Pushed, PushError> {
         let (repository, tag) = image
             .rsplit_once(':')
             .filter(|(r, t)| !r.is_empty() && !t.is_empty() && !t.contains('/'))
-            .ok_or_else(|| format!("{image:?} is not repo:tag"))?;
-        let behavior_value: Behavior = behavior.parse().map_err(|e: sim::ImageError| e.to_string())?;
+            .ok_or_else(|| PushError::NotRepoTag(image.to_owned()))?;
+        let behavior_value: Behavior = behavior.parse()?;
         let digest =
             format!("sha256:{}", hex::encode(Sha256::digest(format!("{repository}:{tag}|{behavior}").as_bytes())));
         let registry = format!("{}.dkr.ecr.{}.amazonaws.com", self.stack.account, self.stack.region);
         let full = format!("{registry}/{repository}:{tag}");
-        self.sim.register_image(&full, Some(&digest), behavior_value).map_err(|e| e.to_string())?;
+        self.sim.register_image(&full, Some(&digest), behavior_value)?;
         let event = json!({
             "version": "0",
             "id": self.next_id(),

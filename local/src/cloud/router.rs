@@ -134,7 +134,7 @@ async fn local_api(cloud: &Arc<Cloud>, rest: &str, body: &[u8]) -> Response {
             let behavior = req.get("behavior").and_then(Value::as_str).unwrap_or("healthy");
             match cloud.push(image, behavior) {
                 Ok(pushed) => (StatusCode::OK, serde_json::to_string(&pushed).unwrap_or_default()).into_response(),
-                Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+                Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
             }
         }
         _ => (StatusCode::NOT_FOUND, format!("no /_local/{rest}")).into_response(),

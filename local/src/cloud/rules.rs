@@ -32,6 +32,15 @@ pub enum PatternError {
     Malformed(String),
 }
 
+/// Why a PutEvents entry could not become an event.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    #[error("Detail is not JSON: {0}")]
+    Detail(serde_json::Error),
+    #[error("{0} is required")]
+    Missing(&'static str),
+}
+
 /// Checks a pattern once, so an unsupported operator fails at start-up.
 pub fn validate(pattern: &Value) -> Result<(), PatternError> {
     if !pattern.is_object() {
@@ -145,9 +154,9 @@ fn time(v: Option<&Value>) -> Option<String> {
 }
 
 /// An event as EventBridge hands it to targets, from a PutEvents entry.
-pub fn envelope(entry: &Value, account: &str, region: &str, id: &str, now: &str) -> Result<Value, String> {
+pub fn envelope(entry: &Value, account: &str, region: &str, id: &str, now: &str) -> Result<Value, EntryError> {
     let detail = match entry.get("Detail") {
-        Some(Value::String(s)) => serde_json::from_str::<Value>(s).map_err(|e| format!("Detail is not JSON: {e}"))?,
+        Some(Value::String(s)) => serde_json::from_str::<Value>(s).map_err(EntryError::Detail)?,
         Some(other) => other.clone(),
         None => Value::Object(Map::new()),
     };
@@ -155,8 +164,8 @@ pub fn envelope(entry: &Value, account: &str, region: &str, id: &str, now: &str)
     Ok(json!({
         "version": "0",
         "id": id,
-        "detail-type": field("DetailType").ok_or("DetailType is required")?,
-        "source": field("Source").ok_or("Source is required")?,
+        "detail-type": field("DetailType").ok_or(EntryError::Missing("DetailType"))?,
+        "source": field("Source").ok_or(EntryError::Missing("Source"))?,
         "account": account,
         "time": time(entry.get("Time")).unwrap_or_else(|| now.to_owned()),
         "region": region,
@@ -211,6 +220,14 @@ mod tests {
         assert_eq!(e["time"], "2023-11-14T22:13:20Z");
         let e = envelope(&json!({"Source": "s", "DetailType": "d"}), "1", "r", "id", "now").unwrap();
         assert_eq!(e["time"], "now");
+    }
+
+    #[test]
+    fn entries_without_source_or_with_a_bad_detail_are_refused() {
+        let missing = envelope(&json!({"DetailType": "d"}), "1", "r", "id", "now");
+        assert!(matches!(missing, Err(EntryError::Missing("Source"))), "{missing:?}");
+        let bad = envelope(&json!({"Source": "s", "DetailType": "d", "Detail": "{"}), "1", "r", "id", "now");
+        assert!(matches!(bad, Err(EntryError::Detail(_))), "{bad:?}");
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! group with the circuit breaker on, and a deploy target.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_ecs::error::BuildError;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping,
+    DeploymentRolloutState, LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping,
 };
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetTypeEnum};
 
-use super::Cloud;
+use super::template::TemplateError;
+use super::{CallError, Cloud, PushError};
 
 /// One service to seed.
 #[derive(Debug, Clone)]
@@ -50,19 +52,39 @@ pub struct Seeded {
     pub service_arn: String,
 }
 
-fn err(what: &str, e: impl std::fmt::Display) -> String {
-    format!("{what}: {e}")
+/// Why the service could not be seeded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The first image (pushed as `healthy`).
+    #[error(transparent)]
+    Push(#[from] PushError),
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// A call succeeded but its answer lacks what the next call needs.
+    #[error("{operation} returned no {what}")]
+    Incomplete { operation: &'static str, what: &'static str },
+    #[error("the service's network configuration: {0}")]
+    Network(BuildError),
+    /// The deploy target's table is not in the template.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("putting the deploy target: {0}")]
+    DeployTarget(CallError),
+    #[error("the tag rule is not a DynamoDB value: {0}")]
+    TagRule(serde_dynamo::Error),
+    #[error("{cluster}/{service} did not reach a steady state")]
+    NotSteady { cluster: String, service: String },
 }
 
 /// Creates the service and waits until its first deployment is COMPLETED.
-pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, String> {
+pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, SeedError> {
     let sdk = super::sdk_config(&cloud.endpoint, &cloud.stack.region).await;
     let ecs = aws_sdk_ecs::Client::new(&sdk);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
 
     let pushed = cloud.push(&format!("{}:{}", spec.repository, spec.initial_tag), "healthy")?;
-    ecs.create_cluster().cluster_name(&spec.cluster).send().await.map_err(|e| err("CreateCluster", e))?;
+    ecs.create_cluster().cluster_name(&spec.cluster).send().await.map_err(CallError::of("CreateCluster"))?;
     let tg = elb
         .create_target_group()
         .name(format!("{}-{}", spec.cluster, spec.service))
@@ -77,14 +99,19 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
         .unhealthy_threshold_count(2)
         .send()
         .await
-        .map_err(|e| err("CreateTargetGroup", e))?;
-    let tg_arn = tg.target_groups().first().and_then(|t| t.target_group_arn()).ok_or("no target group ARN")?.to_owned();
+        .map_err(CallError::of("CreateTargetGroup"))?;
+    let tg_arn = tg
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .ok_or(SeedError::Incomplete { operation: "CreateTargetGroup", what: "target group ARN" })?
+        .to_owned();
     elb.modify_target_group_attributes()
         .target_group_arn(&tg_arn)
         .attributes(TargetGroupAttribute::builder().key("deregistration_delay.timeout_seconds").value("10").build())
         .send()
         .await
-        .map_err(|e| err("ModifyTargetGroupAttributes", e))?;
+        .map_err(CallError::of("ModifyTargetGroupAttributes"))?;
     // The image by tag, as a person would first deploy it.
     let td = ecs
         .register_task_definition()
@@ -102,8 +129,12 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
         )
         .send()
         .await
-        .map_err(|e| err("RegisterTaskDefinition", e))?;
-    let td_arn = td.task_definition().and_then(|t| t.task_definition_arn()).ok_or("no task definition ARN")?.to_owned();
+        .map_err(CallError::of("RegisterTaskDefinition"))?;
+    let td_arn = td
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .ok_or(SeedError::Incomplete { operation: "RegisterTaskDefinition", what: "task definition ARN" })?
+        .to_owned();
     let svc = ecs
         .create_service()
         .cluster(&spec.cluster)
@@ -120,7 +151,7 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
                         .subnets("subnet-local-a")
                         .assign_public_ip(AssignPublicIp::Disabled)
                         .build()
-                        .map_err(|e| err("AwsVpcConfiguration", e))?,
+                        .map_err(SeedError::Network)?,
                 )
                 .build(),
         )
@@ -133,11 +164,15 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
         )
         .send()
         .await
-        .map_err(|e| err("CreateService", e))?;
-    let service_arn = svc.service().and_then(|s| s.service_arn()).ok_or("no service ARN")?.to_owned();
+        .map_err(CallError::of("CreateService"))?;
+    let service_arn = svc
+        .service()
+        .and_then(|s| s.service_arn())
+        .ok_or(SeedError::Incomplete { operation: "CreateService", what: "service ARN" })?
+        .to_owned();
 
-    let targets_table = cloud.template.physical_name("TargetsTable").map_err(|e| e.to_string())?;
-    let rule = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&spec.tag_rule).map_err(|e| err("tag rule", e))?;
+    let targets_table = cloud.template.physical_name("TargetsTable")?;
+    let rule = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&spec.tag_rule).map_err(SeedError::TagRule)?;
     dynamodb
         .put_item()
         .table_name(targets_table)
@@ -149,19 +184,20 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
         .item("enabled", AttributeValue::Bool(true))
         .send()
         .await
-        .map_err(|e| err("PutItem deploy target", e))?;
+        .map_err(CallError::of("PutItem"))
+        .map_err(SeedError::DeployTarget)?;
 
     // Wait (in simulated time) for the first deployment to settle.
     let settled = wait_for(cloud, 600, || async {
         let out = ecs.describe_services().cluster(&spec.cluster).services(&spec.service).send().await.ok()?;
         let s = out.services().first()?.clone();
         let done = s.deployments().len() == 1
-            && s.deployments()[0].rollout_state().map(|r| r.as_str()) == Some("COMPLETED")
+            && s.deployments()[0].rollout_state() == Some(&DeploymentRolloutState::Completed)
             && s.running_count() == spec.desired;
         done.then_some(())
     })
     .await;
-    settled.ok_or_else(|| format!("{}/{} did not reach a steady state", spec.cluster, spec.service))?;
+    settled.ok_or_else(|| SeedError::NotSteady { cluster: spec.cluster.clone(), service: spec.service.clone() })?;
     Ok(Seeded { target_group_arn: tg_arn, task_definition_arn: td_arn, service_arn })
 }
 

@@ -3,11 +3,15 @@
 //! topic (the messages people get).
 
 use autodeploy_shared::aws::SdkConfig;
-use autodeploy_shared::domain::EVENT_SOURCE;
+use autodeploy_shared::domain::{DeploymentStatus, EVENT_SOURCE};
+use aws_sdk_eventbridge::error::BuildError;
+use aws_sdk_eventbridge::types::PutTargetsResultEntry;
 use aws_sdk_sqs::types::QueueAttributeName;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::cloud::Cloud;
+use crate::cloud::template::TemplateError;
+use crate::cloud::{CallError, Cloud};
 
 const BUS_QUEUE: &str = "demo-deployment-events";
 const TOPIC_QUEUE: &str = "demo-notifications";
@@ -17,9 +21,24 @@ const RULE: &str = "demo-deployment-events";
 #[derive(Debug, Clone)]
 pub enum Notification {
     /// A `Deployment State Change` from the bus.
-    Bus { deployment_id: String, status: String, tag: String },
+    Bus { deployment_id: String, status: DeploymentStatus, tag: Option<String> },
     /// A message from the SNS topic.
     Sns { subject: String, message: String },
+}
+
+/// The part of a `Deployment State Change` event the demo shows (three
+/// fields, not the whole `DeploymentStateChange` schema).
+#[derive(Deserialize)]
+struct StateChange {
+    detail: StateChangeDetail,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateChangeDetail {
+    deployment_id: String,
+    status: DeploymentStatus,
+    tag: Option<String>,
 }
 
 /// The two queues and where they listen.
@@ -31,24 +50,42 @@ pub struct Subscriber {
     pub topic_arn: String,
 }
 
-fn err(what: &str, e: impl std::fmt::Display) -> String {
-    format!("{what}: {e}")
+/// Why subscribing or receiving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriberError {
+    /// The bus or the topic could not be found in the template.
+    #[error("{what}: {source}")]
+    Template { what: &'static str, source: TemplateError },
+    #[error("the NotificationTopic reference is not a string")]
+    TopicNotString,
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// A call succeeded but its answer lacks what the next call needs.
+    #[error("{operation} returned no {what}")]
+    Incomplete { operation: &'static str, what: &'static str },
+    #[error("Target: {0}")]
+    Target(BuildError),
+    #[error("PutTargets: {0:?}")]
+    TargetsFailed(Vec<PutTargetsResultEntry>),
 }
 
 impl Subscriber {
     /// Creates the queues, a rule on the stack's bus matching every event the
     /// stack publishes with the queue as target, and an SNS subscription.
-    pub async fn subscribe(cloud: &Cloud, sdk: &SdkConfig) -> Result<Self, String> {
+    pub async fn subscribe(cloud: &Cloud, sdk: &SdkConfig) -> Result<Self, SubscriberError> {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let events = aws_sdk_eventbridge::Client::new(sdk);
         let sns = aws_sdk_sns::Client::new(sdk);
-        let bus = cloud.template.physical_name("DeploymentEventBus").map_err(|e| err("event bus", e))?;
+        let bus = cloud
+            .template
+            .physical_name("DeploymentEventBus")
+            .map_err(|source| SubscriberError::Template { what: "event bus", source })?;
         let topic_arn = cloud
             .template
             .resolve(&json!({"Ref": "NotificationTopic"}))
-            .map_err(|e| err("topic", e))?
+            .map_err(|source| SubscriberError::Template { what: "topic", source })?
             .as_str()
-            .ok_or("the NotificationTopic reference is not a string")?
+            .ok_or(SubscriberError::TopicNotString)?
             .to_owned();
 
         let (bus_queue, bus_queue_arn) = create_queue(&sqs, BUS_QUEUE).await?;
@@ -61,12 +98,12 @@ impl Subscriber {
             .event_pattern(json!({"source": [EVENT_SOURCE]}).to_string())
             .send()
             .await
-            .map_err(|e| err("PutRule", e))?;
+            .map_err(CallError::of("PutRule"))?;
         let target = aws_sdk_eventbridge::types::Target::builder()
             .id("queue")
             .arn(&bus_queue_arn)
             .build()
-            .map_err(|e| err("Target", e))?;
+            .map_err(SubscriberError::Target)?;
         let put = events
             .put_targets()
             .rule(RULE)
@@ -74,9 +111,9 @@ impl Subscriber {
             .targets(target)
             .send()
             .await
-            .map_err(|e| err("PutTargets", e))?;
+            .map_err(CallError::of("PutTargets"))?;
         if put.failed_entry_count() > 0 {
-            return Err(format!("PutTargets: {:?}", put.failed_entries()));
+            return Err(SubscriberError::TargetsFailed(put.failed_entries().to_vec()));
         }
         sns.subscribe()
             .topic_arn(&topic_arn)
@@ -84,22 +121,17 @@ impl Subscriber {
             .endpoint(&topic_queue_arn)
             .send()
             .await
-            .map_err(|e| err("SNS Subscribe", e))?;
+            .map_err(CallError::of("SNS Subscribe"))?;
         Ok(Self { sqs, bus_queue, topic_queue, bus, topic_arn })
     }
 
     /// Whatever arrived since the last call (received, then deleted).
-    pub async fn receive(&self) -> Result<Vec<Notification>, String> {
+    pub async fn receive(&self) -> Result<Vec<Notification>, SubscriberError> {
         let mut out = Vec::new();
         for body in self.drain(&self.bus_queue).await? {
-            let Ok(event) = serde_json::from_str::<Value>(&body) else { continue };
-            let d = &event["detail"];
-            let field = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-            out.push(Notification::Bus {
-                deployment_id: field("deploymentId"),
-                status: field("status"),
-                tag: field("tag"),
-            });
+            // Skipped like a body that is not JSON: a detail without a status the domain knows.
+            let Ok(StateChange { detail }) = serde_json::from_str(&body) else { continue };
+            out.push(Notification::Bus { deployment_id: detail.deployment_id, status: detail.status, tag: detail.tag });
         }
         for body in self.drain(&self.topic_queue).await? {
             // SNS wraps the message in its JSON envelope (no raw delivery).
@@ -110,7 +142,7 @@ impl Subscriber {
         Ok(out)
     }
 
-    async fn drain(&self, queue: &str) -> Result<Vec<String>, String> {
+    async fn drain(&self, queue: &str) -> Result<Vec<String>, SubscriberError> {
         let out = self
             .sqs
             .receive_message()
@@ -119,7 +151,7 @@ impl Subscriber {
             .wait_time_seconds(0)
             .send()
             .await
-            .map_err(|e| err("ReceiveMessage", e))?;
+            .map_err(CallError::of("ReceiveMessage"))?;
         let mut bodies = Vec::new();
         for m in out.messages() {
             if let Some(handle) = m.receipt_handle() {
@@ -129,7 +161,7 @@ impl Subscriber {
                     .receipt_handle(handle)
                     .send()
                     .await
-                    .map_err(|e| err("DeleteMessage", e))?;
+                    .map_err(CallError::of("DeleteMessage"))?;
             }
             bodies.extend(m.body().map(str::to_owned));
         }
@@ -138,15 +170,15 @@ impl Subscriber {
 }
 
 /// Creates a queue; returns its URL and ARN.
-async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String), String> {
+async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String), SubscriberError> {
     let url = sqs
         .create_queue()
         .queue_name(name)
         .send()
         .await
-        .map_err(|e| err("CreateQueue", e))?
+        .map_err(CallError::of("CreateQueue"))?
         .queue_url()
-        .ok_or("CreateQueue returned no URL")?
+        .ok_or(SubscriberError::Incomplete { operation: "CreateQueue", what: "URL" })?
         .to_owned();
     let attrs = sqs
         .get_queue_attributes()
@@ -154,11 +186,11 @@ async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, 
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| err("GetQueueAttributes", e))?;
+        .map_err(CallError::of("GetQueueAttributes"))?;
     let arn = attrs
         .attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .ok_or("GetQueueAttributes returned no QueueArn")?
+        .ok_or(SubscriberError::Incomplete { operation: "GetQueueAttributes", what: "QueueArn" })?
         .to_owned();
     Ok((url, arn))
 }

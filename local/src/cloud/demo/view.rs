@@ -4,6 +4,8 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use autodeploy_shared::domain::DeploymentStatus;
+
 /// Colour switch, decided once.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -44,13 +46,19 @@ impl Style {
     }
 
     /// A deployment status, padded to `width` before colouring.
-    pub fn status(&self, status: &str, width: usize) -> String {
-        let padded = format!("{status:<width$}");
+    pub fn status(&self, status: DeploymentStatus, width: usize) -> String {
+        let padded = format!("{:<width$}", status.as_str());
         match status {
-            "SUCCEEDED" | "NOOP" => self.good(&padded),
-            "ROLLING_BACK" | "ROLLED_BACK" | "SUPERSEDED" => self.warn(&padded),
-            "FAILED" => self.bad(&padded),
-            _ => padded,
+            DeploymentStatus::Succeeded | DeploymentStatus::Noop => self.good(&padded),
+            DeploymentStatus::RollingBack | DeploymentStatus::RolledBack | DeploymentStatus::Superseded => {
+                self.warn(&padded)
+            }
+            DeploymentStatus::Failed => self.bad(&padded),
+            DeploymentStatus::Pending
+            | DeploymentStatus::Queued
+            | DeploymentStatus::Registering
+            | DeploymentStatus::Updating
+            | DeploymentStatus::Waiting => padded,
         }
     }
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::sim::clock::{ClockMode, iso_seconds};
-use crate::sim::{Behavior, Sim};
+use crate::sim::{Behavior, ImageError, Sim};
 
 /// Longest single advance (one simulated week), so a typo cannot hang the server.
 const MAX_ADVANCE_S: u64 = 7 * 24 * 3600;
@@ -38,13 +38,38 @@ pub fn routes() -> Router<Sim> {
         .route("/clock/advance", post(advance))
 }
 
-fn bad(msg: impl Into<String>) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"error": msg.into()}))).into_response()
+/// Why a control request was refused. Every one answers `{"error": message}`:
+/// 404 for a service without a series, 400 for the rest.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("invalid JSON body: {0}")]
+    Body(serde_json::Error),
+    #[error("query parameter '{0}' is required")]
+    MissingQuery(&'static str),
+    #[error("no series for service '{0}'")]
+    NoSeries(String),
+    /// An unknown behaviour, or an image reference or digest the catalogue refuses.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error("speed must be a positive number")]
+    Speed,
+    #[error("seconds must be at most {}", MAX_ADVANCE_S)]
+    TooFar,
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::NoSeries(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        (status, Json(json!({"error": self.to_string()}))).into_response()
+    }
 }
 
 /// Parses a JSON body without axum's rejection types, so errors are JSON too.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
-    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
+fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ControlError> {
+    serde_json::from_slice(bytes).map_err(ControlError::Body)
 }
 
 async fn state(State(sim): State<Sim>) -> Json<Value> {
@@ -57,14 +82,11 @@ struct SeriesQuery {
     service: Option<String>,
 }
 
-async fn series(State(sim): State<Sim>, Query(q): Query<SeriesQuery>) -> Response {
-    let Some(service) = q.service else {
-        return bad("query parameter 'service' is required");
-    };
+async fn series(State(sim): State<Sim>, Query(q): Query<SeriesQuery>) -> Result<Json<Value>, ControlError> {
+    let service = q.service.ok_or(ControlError::MissingQuery("service"))?;
     match sim.series(q.cluster.as_deref(), &service) {
-        Some(samples) => Json(json!({"service": service, "samples": samples})).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": format!("no series for service '{service}'")})))
-            .into_response(),
+        Some(samples) => Ok(Json(json!({"service": service, "samples": samples}))),
+        None => Err(ControlError::NoSeries(service)),
     }
 }
 
@@ -97,24 +119,17 @@ enum ImagesBody {
     One(ImageSpec),
 }
 
-async fn add_images(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Response {
-    let specs = match body::<ImagesBody>(&bytes) {
-        Ok(ImagesBody::Many { images }) => images,
-        Ok(ImagesBody::One(one)) => vec![one],
-        Err(e) => return bad(e),
+async fn add_images(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Result<Json<Value>, ControlError> {
+    let specs = match body::<ImagesBody>(&bytes)? {
+        ImagesBody::Many { images } => images,
+        ImagesBody::One(one) => vec![one],
     };
     let mut keys = Vec::new();
     for s in specs {
-        let behavior: Behavior = match s.behavior.parse() {
-            Ok(b) => b,
-            Err(e) => return bad(e.to_string()),
-        };
-        match sim.register_image(&s.image, s.digest.as_deref(), behavior) {
-            Ok(k) => keys.extend(k),
-            Err(e) => return bad(e.to_string()),
-        }
+        let behavior: Behavior = s.behavior.parse()?;
+        keys.extend(sim.register_image(&s.image, s.digest.as_deref(), behavior)?);
     }
-    Json(json!({"registered": keys})).into_response()
+    Ok(Json(json!({"registered": keys})))
 }
 
 fn clock_json(sim: &Sim) -> Value {
@@ -132,15 +147,12 @@ struct ClockBody {
     manual: Option<bool>,
 }
 
-async fn set_clock(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Response {
-    let b: ClockBody = match body(&bytes) {
-        Ok(b) => b,
-        Err(e) => return bad(e),
-    };
+async fn set_clock(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Result<Json<Value>, ControlError> {
+    let b: ClockBody = body(&bytes)?;
     let mut mode: ClockMode = sim.clock_mode();
     if let Some(s) = b.speed {
         if !(s.is_finite() && s > 0.0) {
-            return bad("speed must be a positive number");
+            return Err(ControlError::Speed);
         }
         mode.speed = s;
     }
@@ -148,7 +160,7 @@ async fn set_clock(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Response
         mode.manual = m;
     }
     sim.set_clock_mode(mode);
-    Json(clock_json(&sim)).into_response()
+    Ok(Json(clock_json(&sim)))
 }
 
 #[derive(Deserialize)]
@@ -156,16 +168,50 @@ struct AdvanceBody {
     seconds: u64,
 }
 
-async fn advance(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Response {
-    let b: AdvanceBody = match body(&bytes) {
-        Ok(b) => b,
-        Err(e) => return bad(e),
-    };
+async fn advance(State(sim): State<Sim>, bytes: axum::body::Bytes) -> Result<Json<Value>, ControlError> {
+    let b: AdvanceBody = body(&bytes)?;
     if b.seconds > MAX_ADVANCE_S {
-        return bad(format!("seconds must be at most {MAX_ADVANCE_S}"));
+        return Err(ControlError::TooFar);
     }
     // Stepping holds the simulator lock; keep it off the async workers.
     let s = sim.clone();
     let _ = tokio::task::spawn_blocking(move || s.advance(b.seconds)).await;
-    Json(clock_json(&sim)).into_response()
+    Ok(Json(clock_json(&sim)))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::sim::SimConfig;
+
+    async fn call(method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+        let app = routes().with_state(Sim::new(SimConfig::default()));
+        let req = Request::builder().method(method).uri(uri).body(Body::from(body.to_owned())).unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn refusals_are_json_with_the_reason() {
+        let (status, v) = call("POST", "/clock/advance", "{").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(v["error"].as_str().unwrap().starts_with("invalid JSON body: "), "{v}");
+        let (status, v) = call("POST", "/clock/advance", r#"{"seconds": 999999999}"#).await;
+        assert_eq!((status, v), (StatusCode::BAD_REQUEST, json!({"error": "seconds must be at most 604800"})));
+        let (status, v) = call("POST", "/clock", r#"{"speed": -1}"#).await;
+        assert_eq!((status, v), (StatusCode::BAD_REQUEST, json!({"error": "speed must be a positive number"})));
+        let (status, v) = call("GET", "/series", "").await;
+        assert_eq!((status, v), (StatusCode::BAD_REQUEST, json!({"error": "query parameter 'service' is required"})));
+        let (status, v) = call("GET", "/series?service=web", "").await;
+        assert_eq!((status, v), (StatusCode::NOT_FOUND, json!({"error": "no series for service 'web'"})));
+        let (status, v) = call("POST", "/images", r#"{"image": "web:v1", "behavior": "sleepy"}"#).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(v["error"].as_str().unwrap().starts_with("unknown behaviour 'sleepy'"), "{v}");
+    }
 }
