@@ -8,12 +8,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help tools test test-rust test-python lint build build-release demo bench clean
+.PHONY: help tools test style test-rust test-python lint build demo
 
 help:
 	@echo "make demo    run the offline demo (local cloud)"
 	@echo "make test    run every check CI runs"
 	@echo "make lint    cfn-lint, sam validate --lint, ASL validation"
+	@echo "make style   cargo fmt --check and clippy with warnings as errors"
 	@echo "make build   sam build (needs cargo-lambda; see README)"
 
 # Project-local tools: a Python venv (moto, cfn-lint, aws-sam-cli, boto3, pytest)
@@ -30,7 +31,12 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: tools lint test-rust test-python
+test: tools style lint test-rust test-python
+
+# The workspace's lints are in Cargo.toml ([workspace.lints]) and clippy.toml.
+style:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 test-rust:
 	$(CARGO) test --workspace --locked

@@ -10,6 +10,7 @@ stops matching the events it is for. No test skips: a missing crate is a failure
 import copy
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -719,3 +720,25 @@ def test_state_names_are_unique_across_the_definition():
     # Duplicate keys in one States object are rejected when the ASL is loaded (see _unique_keys).
     with pytest.raises(ValueError):
         json.loads('{"States": {"A b": {}, "A b": {}}}', object_pairs_hook=_unique_keys)
+
+
+# ---------------------------------------------------------------- one build
+
+
+def resolved_features(*selection: str) -> set[str]:
+    """Every dependency with the features a cargo build of `selection` turns on."""
+    out = subprocess.run(
+        ["cargo", "tree", "--locked", "--prefix", "none", "--format", "{p} [{f}]", *selection],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    members = f"({ROOT}"
+    return {line.removesuffix(" (*)") for line in out.splitlines() if line and members not in line}
+
+
+def test_the_demo_build_and_the_test_build_resolve_the_same_features():
+    """`make demo` builds autodeploy-local alone, `make test` the workspace with its
+    dev-dependencies: with the same features, `make test` after `make demo`
+    compiles no dependency a second time."""
+    demo = resolved_features("-p", "autodeploy-local", "--edges", "normal,build")
+    test = resolved_features("--workspace")
+    assert demo == test, f"only in the demo build: {sorted(demo - test)}; only in the test build: {sorted(test - demo)}"

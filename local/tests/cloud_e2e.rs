@@ -2,6 +2,9 @@
 //! on-image-push → the state machine (moto) → the functions → the simulator
 //! and DynamoDB, and back through ECS events.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -52,11 +55,11 @@ async fn good_deploy_then_bad_build_rolled_back() {
 
     cloud.push("web:v2", "healthy").unwrap();
     let good = outcome(&cloud, &store, "demo/web", "v2").await;
-    assert_eq!(good.status, DeploymentStatus::Succeeded, "{good:#?}");
+    assert_eq!(good.status, Succeeded, "{good:#?}");
 
     cloud.push("web:v3", "crash").unwrap();
     let bad = outcome(&cloud, &store, "demo/web", "v3").await;
-    assert_eq!(bad.status, DeploymentStatus::RolledBack, "{bad:#?}");
+    assert_eq!(bad.status, RolledBack, "{bad:#?}");
 
     // The records' timelines are what happened.
     use DeploymentStatus::*;

@@ -4,6 +4,9 @@
 //! every target healthy, notifications received, and healthy
 //! tasks never below the minimum (from the simulator's recorded series).
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

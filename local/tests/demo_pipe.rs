@@ -3,6 +3,9 @@
 //! are shut down — and exits quietly, without a broken-pipe panic.
 //!
 //! Linux only: the processes the demo started are found through `/proc`.
+
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
 use std::collections::HashMap;

@@ -1,6 +1,9 @@
 //! Racing, repeated and out-of-order pushes through the local cloud: one
 //! rollout per service at a time, newest wins, nothing lost.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -52,6 +52,8 @@ impl DeployError {
     }
 }
 
+pub type Result<T, E = DeployError> = std::result::Result<T, E>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +81,3 @@ mod tests {
         assert_eq!(DeployError::Aws("x".into()).error_type(), "AwsError");
     }
 }
-
-pub type Result<T, E = DeployError> = std::result::Result<T, E>;

@@ -1,6 +1,9 @@
 //! AWS adapters against aws-smithy-mocks: what each sends, how often, and how
 //! each AWS answer maps onto the port's contract.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use autodeploy_shared::aws::{AwsNotifier, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions};
 use autodeploy_shared::domain::{
     Deployment, DeploymentStateChange, HumanMessage, ImageDigest, NewDeployment, RolloutState, ServiceRef, TagRule,

@@ -1,5 +1,8 @@
 //! `on-ecs-event` on AWS's documented ECS and CloudWatch event samples, payload in.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
     ContainerImage, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Phase, RecordPatch, RolloutState,

@@ -1,5 +1,8 @@
 //! `on-image-push` on AWS's documented ECR event samples, payload in.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, TagRule};
 use autodeploy_shared::memory::MemoryCloud;

@@ -2,6 +2,9 @@
 //! machine runs them: success, NOOP, failures and rollbacks, lost events,
 //! timeouts, repeated steps.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
     ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome, Phase,
@@ -191,7 +194,7 @@ async fn good_image_rolls_out_and_succeeds_on_the_completed_event() {
     let (id, up) = w.rolling("1.1.0", &digest(2)).await;
 
     let d = w.record(&id).await;
-    assert_eq!(d.status, DeploymentStatus::Waiting);
+    assert_eq!(d.status, Waiting);
     assert_eq!(d.previous_task_definition.as_deref(), Some(TD1));
     let new_td = d.new_task_definition.clone().unwrap();
     let registered = w.ecs.task_definition(&new_td).unwrap();
@@ -212,7 +215,7 @@ async fn good_image_rolls_out_and_succeeds_on_the_completed_event() {
     assert_eq!(verdict.target_health[0].healthy_count, 2);
 
     let out = w.outcome(&id, FinalOutcome::Succeeded, Some(verdict), None).await;
-    assert_eq!(out.status, DeploymentStatus::Succeeded);
+    assert_eq!(out.status, Succeeded);
     let d = w.record(&id).await;
     let states: Vec<_> = d.timeline.iter().map(|e| e.state).collect();
     use DeploymentStatus::*;

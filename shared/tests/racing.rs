@@ -1,6 +1,9 @@
 //! Racing, repeated and out-of-order pushes against the in-memory ports: one
 //! rollout per service at a time, newest wins, every push ends somewhere.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use autodeploy_shared::domain::{DeployTarget, DeploymentId, DeploymentStatus, ImageDigest, TagRule};
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;

@@ -1,6 +1,9 @@
 //! Every log line of a run carries its deployment id (and its service): each
 //! step runs inside a span that names them, whichever function serves it.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

@@ -2,6 +2,9 @@
 //! DynamoDB, which evaluates the real condition expressions) and the in-memory
 //! twin must behave the same.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use autodeploy_shared::aws::{DynamoDeployments, DynamoLocks, DynamoTargets};

@@ -3,6 +3,9 @@
 //! against the state as it is at that point), and every `$.Payload.x` a
 //! ResultSelector reads is in that step's output.
 
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use autodeploy_shared::DeployError;
@@ -255,7 +258,7 @@ async fn a_queued_run_waits_with_its_token_and_claims_again() {
     let w = MemoryCloud::default();
     let (_, input) = started(&w).await;
     // Another deployment holds the service.
-    let other = autodeploy_shared::domain::DeploymentId::parse("d-000000000000000000000001").unwrap();
+    let other = DeploymentId::parse("d-000000000000000000000001").unwrap();
     let now = autodeploy_shared::ports::Clock::now(&w.clock);
     w.locks.acquire("demo/web", &other, now, now + Duration::minutes(5)).await.unwrap();
     let mut state = input;

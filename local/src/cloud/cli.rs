@@ -116,7 +116,7 @@ pub async fn up(args: UpArgs) -> Result<(), CommandError> {
     println!("Push an image (emits the ECR push event):");
     println!("  cargo run -p autodeploy-local -- push web:v2 --behavior healthy --endpoint {}", cloud.endpoint);
     if let Some(url) = &args.cloud.cargo_lambda {
-        let dir = super::cli::find_repo(args.cloud.repo.clone()).join(".local-cloud");
+        let dir = find_repo(args.cloud.repo.clone()).join(".local-cloud");
         let path = dir.join("functions.env");
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&path, super::functions::env_file(&cloud.host)))

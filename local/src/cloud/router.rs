@@ -29,7 +29,7 @@ async fn dispatch(
 ) -> Response {
     let path = uri.path();
     if path.starts_with("/_sim/") || path == "/_sim" {
-        let req = axum::http::Request::builder().method(method).uri(uri.clone()).body(Body::from(body));
+        let req = http::Request::builder().method(method).uri(uri.clone()).body(Body::from(body));
         return match req {
             Ok(req) => match api::router(cloud.sim.clone()).oneshot(req).await {
                 Ok(r) => r,

@@ -206,7 +206,7 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
 pub async fn wait_for<T, F, Fut>(cloud: &Cloud, sim_seconds: u64, mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
     let start = cloud.sim.now();
     loop {

@@ -27,6 +27,6 @@ pub use wiring::FromVars;
 
 /// Loads the SDK configuration once per process (region, credentials,
 /// `AWS_ENDPOINT_URL` for the local cloud).
-pub async fn load_config() -> aws_config::SdkConfig {
+pub async fn load_config() -> SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
