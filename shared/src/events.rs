@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::DeployError;
-use crate::domain::{AlarmStateValue, ImageDigest, TaskStatus};
+use crate::domain::{AlarmStateValue, EcrActionResult, EcrActionType, ImageDigest, TaskStatus};
 use crate::steps::{EcsSignal, ImagePush};
 
 fn malformed(e: impl std::fmt::Display) -> DeployError {
@@ -18,8 +18,8 @@ fn malformed(e: impl std::fmt::Display) -> DeployError {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct EcrImageAction {
-    action_type: String,
-    result: String,
+    action_type: EcrActionType,
+    result: EcrActionResult,
     repository_name: String,
     #[serde(default)]
     image_digest: Option<String>,
@@ -46,7 +46,7 @@ pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
         )));
     }
     let detail: EcrImageAction = serde_json::from_value(event.detail).map_err(malformed)?;
-    if detail.action_type != "PUSH" || detail.result != "SUCCESS" {
+    if detail.action_type != EcrActionType::Push || detail.result != EcrActionResult::Success {
         return Ok(EcrEvent::Ignored(format!(
             "{} {} of {}",
             detail.action_type, detail.result, detail.repository_name

@@ -110,6 +110,26 @@ pub enum TargetHealthReason {
     Other(String),
 }
 
+/// `detail.action-type` of an ECR Image Action event.
+#[derive(Debug, Clone, PartialEq, Eq, Display, EnumString, SerializeDisplay, DeserializeFromStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum EcrActionType {
+    Push,
+    Delete,
+    #[strum(default)]
+    Other(String),
+}
+
+/// `detail.result` of an ECR Image Action event.
+#[derive(Debug, Clone, PartialEq, Eq, Display, EnumString, SerializeDisplay, DeserializeFromStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum EcrActionResult {
+    Success,
+    Failure,
+    #[strum(default)]
+    Other(String),
+}
+
 /// `state.value` of a CloudWatch alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Display, EnumString, SerializeDisplay, DeserializeFromStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
@@ -173,6 +193,8 @@ mod tests {
             "unavailable",
         ]);
         round_trip::<AlarmStateValue>(&["OK", "ALARM", "INSUFFICIENT_DATA"]);
+        round_trip::<EcrActionType>(&["PUSH", "DELETE"]);
+        round_trip::<EcrActionResult>(&["SUCCESS", "FAILURE"]);
         round_trip::<TargetHealthReason>(&[
             "Elb.RegistrationInProgress",
             "Elb.InitialHealthChecking",

@@ -13,8 +13,8 @@ mod tag_rule;
 mod target;
 
 pub use aws_states::{
-    AlarmStateValue, EcsDeploymentStatus, RolloutState, ServiceStatus, TargetHealthReason, TargetHealthState,
-    TaskStatus, aws_state,
+    AlarmStateValue, EcrActionResult, EcrActionType, EcsDeploymentStatus, RolloutState, ServiceStatus,
+    TargetHealthReason, TargetHealthState, TaskStatus, aws_state,
 };
 pub use deployment::{
     Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch, iso,
