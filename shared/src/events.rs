@@ -1,4 +1,4 @@
-//! Incoming EventBridge events (ECR, ECS, CloudWatch) turned into use-case
+//! Incoming EventBridge events (ECR, ECS, CloudWatch) turned into step
 //! inputs. `aws_lambda_events` has the envelope (`EventBridgeEvent`) but not
 //! these `detail` shapes, so they are typed here from AWS's documented samples.
 

@@ -1,7 +1,7 @@
 //! ecs-autodeploy's library: the deployment domain, the ports it talks through,
 //! in-memory twins of those ports for tests, and the AWS SDK adapters.
 //!
-//! `domain` and `usecases` import no `aws_sdk_*` and no `lambda_runtime`; the
+//! `domain` and `steps` import no `aws_sdk_*` and no `lambda_runtime`; the
 //! `aws` module is the only place that knows the SDK, and `lambda` the only one
 //! that knows the Lambda runtime.
 

@@ -102,7 +102,7 @@ pub async fn up(args: UpArgs) -> Result<(), CommandError> {
     }
     println!("ecs-autodeploy local cloud listening on {}", cloud.endpoint);
     println!(
-        "  moto (DynamoDB, Step Functions, EventBridge, SNS, SQS) behind it; ECS + ELBv2 simulated; Lambda Invoke runs the project's handlers"
+        "  moto (DynamoDB, Step Functions, EventBridge, SNS, SQS) behind it; ECS + ELBv2 simulated; Lambda Invoke runs the project's steps"
     );
     println!("  functions: {}", cloud.host.names().join(", "));
     println!("  created:   {}", serde_json::to_string(&cloud.created).unwrap_or_default());

@@ -1,5 +1,5 @@
-//! The function host: runs the project's Lambda handlers in-process with the
-//! environment each function gets in `template.yaml`, and answers the Lambda
+//! The function host: runs the project's steps in-process, each with the
+//! environment its function gets in `template.yaml`, and answers the Lambda
 //! Invoke API the way Lambda does (errors as `X-Amz-Function-Error: Unhandled`
 //! with `errorType`/`errorMessage`), so the state machine's Retry and Catch
 //! behave as they do in AWS.
@@ -93,12 +93,12 @@ const STEPS: [(&str, Build); 10] = [
     (steps::OnEcsEvent::NAME, hosted::<steps::OnEcsEvent>),
 ];
 
-/// Builds the handler a binary runs, configured from `vars` only.
-fn handler_for(binary: &str, config: &SdkConfig, vars: &HashMap<String, String>) -> Result<Invoke, DeployError> {
+/// Builds the step a binary runs, configured from `vars` only.
+fn step_for(binary: &str, config: &SdkConfig, vars: &HashMap<String, String>) -> Result<Invoke, DeployError> {
     let (_, build) = STEPS
         .iter()
         .find(|(name, _)| *name == binary)
-        .ok_or_else(|| DeployError::InvalidInput(format!("the function host has no handler for binary {binary:?}")))?;
+        .ok_or_else(|| DeployError::InvalidInput(format!("the function host has no step for binary {binary:?}")))?;
     build(config, vars)
 }
 
@@ -199,7 +199,7 @@ impl FunctionHost {
     /// default without it.
     ///
     /// With `forward_to` (a `cargo lambda watch` endpoint), invocations go to
-    /// the real `bootstrap` binaries there instead of the in-process handlers.
+    /// the real `bootstrap` binaries there instead of the in-process steps.
     pub fn from_template(t: &Template, config: &SdkConfig, forward_to: Option<&str>) -> Result<Self, HostError> {
         let mut functions = HashMap::new();
         for (id, _) in t.of_type("AWS::Serverless::Function") {
@@ -207,7 +207,7 @@ impl FunctionHost {
             let environment = t.function_environment(id)?;
             let invoke = match forward_to {
                 Some(url) => forwarder(url, &binary),
-                None => handler_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?,
+                None => step_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?,
             };
             let name = t.physical_name(id)?;
             functions.insert(name.clone(), Function { logical_id: id.clone(), name, binary, environment, invoke });

@@ -45,7 +45,7 @@ pub struct CloudConfig {
     pub region: String,
     pub account: String,
     /// Send Lambda invocations to this `cargo lambda watch` endpoint (the real
-    /// `bootstrap` binaries) instead of the in-process handlers.
+    /// `bootstrap` binaries) instead of the in-process steps.
     pub forward_functions: Option<String>,
 }
 

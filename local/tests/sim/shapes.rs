@@ -1,5 +1,5 @@
 //! Emitted events have the documented shapes: the samples from the ECS Developer Guide
-//! (copied from `shared/aws-events/` into `tests/fixtures/`).
+//! (AWS's documented samples, kept in `tests/fixtures/`).
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,4 @@
-//! Every port is also implemented for `&T` and `Arc<T>`, so several handlers
+//! Every port is also implemented for `&T` and `Arc<T>`, so several steps
 //! can share one adapter (the local cloud's function host, the tests).
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The ports: one small trait per external thing the pipeline talks to. Each
 //! has an AWS adapter in [`crate::aws`] and an in-memory twin in [`crate::memory`].
-//! Futures are `Send` so handlers can run on any executor (the Lambda runtime,
+//! Futures are `Send` so steps can run on any executor (the Lambda runtime,
 //! the local cloud's function host).
 
 mod callbacks;
