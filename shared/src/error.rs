@@ -2,7 +2,7 @@
 //! ([`DeployError::error_type`]) that Lambda reports as `errorType` and the
 //! state machine matches in `Retry`/`Catch` `ErrorEquals`.
 
-use crate::domain::DeploymentStatus;
+use crate::domain::{DeploymentId, DeploymentStatus};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq, strum::IntoStaticStr, strum::VariantNames)]
 pub enum DeployError {
@@ -13,7 +13,7 @@ pub enum DeployError {
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("deployment {0} not found")]
-    DeploymentNotFound(String),
+    DeploymentNotFound(DeploymentId),
     #[error("service {service} not found in cluster {cluster}")]
     ServiceNotFound { cluster: String, service: String },
     #[error("no container to update: {0}")]
@@ -21,10 +21,10 @@ pub enum DeployError {
     /// A status write refused because the record is elsewhere already: a late or
     /// repeated step must not move a deployment backwards.
     #[error("deployment {id} is {current}; refusing to move it to {wanted}")]
-    StaleTransition { id: String, current: DeploymentStatus, wanted: DeploymentStatus },
+    StaleTransition { id: DeploymentId, current: DeploymentStatus, wanted: DeploymentStatus },
     /// The waiter found a verdict already recorded: go and check instead of waiting.
     #[error("a verdict for {0} is already recorded")]
-    VerdictReady(String),
+    VerdictReady(DeploymentId),
     /// ECS refused the service update (bad parameters, service inactive, ...).
     #[error("ECS rejected the update: {0}")]
     UpdateRejected(String),
@@ -60,18 +60,19 @@ mod tests {
 
     #[test]
     fn every_variant_reports_a_listed_name() {
+        let id = DeploymentId::parse("d-000000000000000000000001").unwrap();
         let one_of_each = [
             DeployError::MalformedEvent(String::new()),
             DeployError::InvalidInput(String::new()),
-            DeployError::DeploymentNotFound(String::new()),
+            DeployError::DeploymentNotFound(id.clone()),
             DeployError::ServiceNotFound { cluster: String::new(), service: String::new() },
             DeployError::NoMatchingContainer(String::new()),
             DeployError::StaleTransition {
-                id: String::new(),
+                id: id.clone(),
                 current: DeploymentStatus::Pending,
                 wanted: DeploymentStatus::Queued,
             },
-            DeployError::VerdictReady(String::new()),
+            DeployError::VerdictReady(id),
             DeployError::UpdateRejected(String::new()),
             DeployError::Retryable(String::new()),
             DeployError::Aws(String::new()),

@@ -30,8 +30,9 @@ mod tests {
 
     #[test]
     fn diagnostic_carries_the_stable_error_type() {
-        let d: Diagnostic = DeployError::VerdictReady("d-1".into()).into();
+        let id = crate::domain::DeploymentId::parse("d-000000000000000000000001").unwrap();
+        let d: Diagnostic = DeployError::VerdictReady(id).into();
         assert_eq!(d.error_type, "VerdictReady");
-        assert!(d.error_message.contains("d-1"));
+        assert!(d.error_message.contains("d-000000000000000000000001"));
     }
 }

@@ -233,11 +233,11 @@ impl DeploymentStore for DynamoDeployments {
         match req.send().await {
             Ok(out) => Ok(TransitionOutcome::Moved(parse(out.attributes.unwrap_or_default())?)),
             Err(e) if is_condition_failure(&e) => {
-                let current = self.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+                let current = self.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
                 if current.status == t.to {
                     Ok(TransitionOutcome::AlreadyThere(current))
                 } else {
-                    Err(DeployError::StaleTransition { id: id.to_string(), current: current.status, wanted: t.to })
+                    Err(DeployError::StaleTransition { id: id.clone(), current: current.status, wanted: t.to })
                 }
             }
             Err(e) => Err(classify("UpdateItem deployment status", e)),
@@ -268,10 +268,10 @@ impl DeploymentStore for DynamoDeployments {
         match sent {
             Ok(out) => parse(out.attributes.unwrap_or_default()),
             Err(e) if is_condition_failure(&e) => {
-                let current = self.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+                let current = self.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
                 match current.watch {
                     Some(w) if w.phase == phase && w.ecs_deployment_id == ecs_deployment_id && w.verdict.is_some() => {
-                        Err(DeployError::VerdictReady(id.to_string()))
+                        Err(DeployError::VerdictReady(id.clone()))
                     }
                     _ => Err(DeployError::InvalidInput(format!("deployment {id} does not watch {ecs_deployment_id}"))),
                 }
@@ -324,8 +324,8 @@ impl DeploymentStore for DynamoDeployments {
         match sent {
             Ok(out) => parse(out.attributes.unwrap_or_default()),
             Err(e) if is_condition_failure(&e) => match self.get(id).await? {
-                Some(_) => Err(DeployError::VerdictReady(id.to_string())),
-                None => Err(DeployError::DeploymentNotFound(id.to_string())),
+                Some(_) => Err(DeployError::VerdictReady(id.clone())),
+                None => Err(DeployError::DeploymentNotFound(id.clone())),
             },
             Err(e) => Err(classify("UpdateItem queue token", e)),
         }

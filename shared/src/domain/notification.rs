@@ -16,7 +16,7 @@ pub const SCHEMA_VERSION: &str = "1";
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentStateChange {
     pub schema_version: String,
-    pub deployment_id: String,
+    pub deployment_id: DeploymentId,
     pub status: DeploymentStatus,
     pub terminal: bool,
     pub cluster: String,
@@ -51,7 +51,7 @@ impl DeploymentStateChange {
         let last = d.timeline.last();
         Self {
             schema_version: SCHEMA_VERSION.into(),
-            deployment_id: d.deployment_id.to_string(),
+            deployment_id: d.deployment_id.clone(),
             status: d.status,
             terminal: d.status.is_terminal(),
             cluster: d.cluster.clone(),

@@ -34,12 +34,12 @@ impl DeploymentStore for MemoryStore {
 
     async fn transition(&self, id: &DeploymentId, t: &Transition) -> Result<TransitionOutcome> {
         let mut map = super::lock(&self.0);
-        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
         if d.status == t.to {
             return Ok(TransitionOutcome::AlreadyThere(d.clone()));
         }
         if !d.status.can_move_to(t.to) {
-            return Err(DeployError::StaleTransition { id: id.to_string(), current: d.status, wanted: t.to });
+            return Err(DeployError::StaleTransition { id: id.clone(), current: d.status, wanted: t.to });
         }
         d.apply(t);
         Ok(TransitionOutcome::Moved(d.clone()))
@@ -53,13 +53,13 @@ impl DeploymentStore for MemoryStore {
         token: &str,
     ) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
-        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
         let w =
             d.watch.as_mut().filter(|w| w.phase == phase && w.ecs_deployment_id == ecs_deployment_id).ok_or_else(
                 || DeployError::InvalidInput(format!("deployment {id} does not watch {ecs_deployment_id}")),
             )?;
         if w.verdict.is_some() {
-            return Err(DeployError::VerdictReady(id.to_string()));
+            return Err(DeployError::VerdictReady(id.clone()));
         }
         w.task_token = Some(token.to_owned());
         Ok(d.clone())
@@ -81,9 +81,9 @@ impl DeploymentStore for MemoryStore {
 
     async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
-        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+        let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
         if d.status != crate::domain::DeploymentStatus::Queued {
-            return Err(DeployError::VerdictReady(id.to_string()));
+            return Err(DeployError::VerdictReady(id.clone()));
         }
         d.queue_token = Some(token.to_owned());
         Ok(d.clone())

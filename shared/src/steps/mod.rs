@@ -122,7 +122,7 @@ impl From<DeploymentId> for DeploymentInput {
 
 /// Reads the record a step works on, and names its service on the span.
 async fn load(store: &impl DeploymentStore, id: &DeploymentId) -> Result<Deployment> {
-    let d = store.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.to_string()))?;
+    let d = store.get(id).await?.ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
     let span = tracing::Span::current();
     span.record("cluster", display(&d.cluster));
     span.record("service", display(&d.service));

@@ -77,7 +77,7 @@ where
             }
             s => {
                 return Err(DeployError::StaleTransition {
-                    id: id.to_string(),
+                    id: id.clone(),
                     current: s,
                     wanted: DeploymentStatus::Registering,
                 });

@@ -83,7 +83,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
         }
         if !d.status.can_move_to(DeploymentStatus::RollingBack) {
             return Err(DeployError::StaleTransition {
-                id: id.to_string(),
+                id: id.clone(),
                 current: d.status,
                 wanted: DeploymentStatus::RollingBack,
             });

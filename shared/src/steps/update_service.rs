@@ -50,7 +50,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
         }
         if d.status != DeploymentStatus::Updating {
             return Err(DeployError::StaleTransition {
-                id: id.to_string(),
+                id: id.clone(),
                 current: d.status,
                 wanted: DeploymentStatus::Waiting,
             });
