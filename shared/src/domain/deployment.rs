@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{DeploymentStatus, ImageDigest, ServiceRef, TagRule, TargetGroupHealth, Verdict};
+use super::{DeploymentStatus, ImageDigest, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict};
 use crate::DeployError;
 
 /// How long a record is kept (DynamoDB TTL).
@@ -93,6 +93,22 @@ pub struct Watch {
     pub task_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+}
+
+impl Watch {
+    /// A new wait on ECS deployment `ecs_deployment_id` of `service`, with no
+    /// token parked and no verdict yet.
+    pub fn new(phase: Phase, ecs_deployment_id: &str, service: &ServiceSnapshot, deadline: DateTime<Utc>) -> Self {
+        Self {
+            phase,
+            ecs_deployment_id: ecs_deployment_id.to_owned(),
+            service_arn: service.service_arn.clone(),
+            target_group_arns: service.target_group_arns.clone(),
+            deadline,
+            task_token: None,
+            verdict: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,6 +46,12 @@ impl ServiceSnapshot {
     pub fn primary(&self) -> Option<&EcsDeploymentView> {
         self.deployments.iter().find(|d| d.status == EcsDeploymentStatus::Primary)
     }
+
+    /// The PRIMARY deployment if it runs `task_definition`: what an
+    /// UpdateService to that revision answers with.
+    pub fn primary_of(&self, task_definition: &str) -> Option<&EcsDeploymentView> {
+        self.primary().filter(|d| d.task_definition == task_definition)
+    }
 }
 
 /// A task of the service, as DescribeTasks reports it.

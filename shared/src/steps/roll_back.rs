@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::register_revision::short_td;
 use super::{ForDeployment, Recorder, Step, StepError, Timing, load};
 use crate::DeployError;
-use crate::domain::{DeploymentId, DeploymentStatus, EcsDeploymentStatus, Phase, RecordPatch, Watch};
+use crate::domain::{DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
 
@@ -102,14 +102,9 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
             // Ours is still in charge (alarm, timeout, breaker without rollback): go back.
             Some(p) if p.id == ours || p.task_definition == ours_td => {
                 let updated = self.ecs.update_service(&d.cluster, &d.service, &previous).await?;
-                let back = updated
-                    .deployments
-                    .iter()
-                    .find(|dep| dep.status == EcsDeploymentStatus::Primary && dep.task_definition == previous)
-                    .map(|dep| dep.id.clone())
-                    .ok_or_else(|| {
-                        DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {previous}"))
-                    })?;
+                let back = updated.primary_of(&previous).map(|dep| dep.id.clone()).ok_or_else(|| {
+                    DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {previous}"))
+                })?;
                 (updated, back, false)
             }
             Some(p) => {
@@ -125,15 +120,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
             }
         };
 
-        let watch = Watch {
-            phase: Phase::Rollback,
-            ecs_deployment_id: rollback_id.clone(),
-            service_arn: service.service_arn.clone(),
-            target_group_arns: service.target_group_arns.clone(),
-            deadline: self.clock.now() + self.timing.timeout,
-            task_token: None,
-            verdict: None,
-        };
+        let watch = Watch::new(Phase::Rollback, &rollback_id, &service, self.clock.now() + self.timing.timeout);
         let how = if adopted { "ECS is rolling back" } else { "rolling back" };
         Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
             .move_to(

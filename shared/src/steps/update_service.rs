@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::register_revision::short_td;
 use super::{DeploymentInput, Recorder, Step, Timing, load};
 use crate::DeployError;
-use crate::domain::{DeploymentStatus, EcsDeploymentStatus, Phase, RecordPatch, Watch, iso};
+use crate::domain::{DeploymentStatus, Phase, RecordPatch, Watch, iso};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
 
@@ -62,20 +62,10 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
 
         let service = self.ecs.update_service(&d.cluster, &d.service, &new_td).await?;
         let ours = service
-            .deployments
-            .iter()
-            .find(|dep| dep.status == EcsDeploymentStatus::Primary && dep.task_definition == new_td)
+            .primary_of(&new_td)
             .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}")))?;
 
-        let watch = Watch {
-            phase: Phase::Rollout,
-            ecs_deployment_id: ours.id.clone(),
-            service_arn: service.service_arn.clone(),
-            target_group_arns: service.target_group_arns.clone(),
-            deadline: self.clock.now() + self.timing.timeout,
-            task_token: None,
-            verdict: None,
-        };
+        let watch = Watch::new(Phase::Rollout, &ours.id, &service, self.clock.now() + self.timing.timeout);
         let output = UpdateOutput {
             ecs_deployment_id: ours.id.clone(),
             deadline: watch.deadline,
