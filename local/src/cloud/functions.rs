@@ -285,6 +285,15 @@ mod tests {
         Template::load(&path, stack, &Default::default()).unwrap()
     }
 
+    /// The template's variables for the function that runs `binary`.
+    fn environment_of(t: &Template, binary: &str) -> HashMap<String, String> {
+        let (id, _) = t
+            .of_type("AWS::Serverless::Function")
+            .find(|(id, _)| t.function_binary(id).unwrap() == binary)
+            .unwrap_or_else(|| panic!("no function runs {binary}"));
+        t.function_environment(id).unwrap()
+    }
+
     #[tokio::test]
     async fn every_function_of_the_template_is_hosted_with_exactly_its_variables() {
         let config = crate::cloud::sdk_config("http://127.0.0.1:9", "us-east-1").await;
@@ -297,12 +306,7 @@ mod tests {
     #[tokio::test]
     async fn a_step_that_reads_a_variable_the_template_does_not_set_is_refused() {
         let config = crate::cloud::sdk_config("http://127.0.0.1:9", "us-east-1").await;
-        let t = template();
-        let id = t
-            .of_type("AWS::Serverless::Function")
-            .map(|(id, _)| id.clone())
-            .find(|id| t.function_binary(id).unwrap() == steps::UpdateService::NAME);
-        let mut vars = t.function_environment(&id.unwrap()).unwrap();
+        let mut vars = environment_of(&template(), steps::UpdateService::NAME);
         assert!(hosted::<steps::UpdateService>(&config, &vars).is_ok());
         vars.remove("ROLLOUT_TIMEOUT_SECONDS");
         let err = hosted::<steps::UpdateService>(&config, &vars).err().unwrap();
@@ -313,12 +317,8 @@ mod tests {
     #[tokio::test]
     async fn a_hosted_step_answers_like_lambda() {
         let config = crate::cloud::sdk_config("http://127.0.0.1:9", "us-east-1").await;
-        let t = template();
-        let id = t
-            .of_type("AWS::Serverless::Function")
-            .map(|(id, _)| id.clone())
-            .find(|id| t.function_binary(id).unwrap() == steps::AwaitService::NAME);
-        let invoke = hosted::<steps::AwaitService>(&config, &t.function_environment(&id.unwrap()).unwrap()).unwrap();
+        let vars = environment_of(&template(), steps::AwaitService::NAME);
+        let invoke = hosted::<steps::AwaitService>(&config, &vars).unwrap();
         let err = invoke(json!({"deploymentId": "nope"})).await.unwrap_err();
         assert_eq!(err.error_type, "MalformedEvent");
         let err = invoke(json!({"deploymentId": "d-000000000000000000000001", "taskToken": ""})).await.unwrap_err();
