@@ -9,8 +9,18 @@ use super::template::{Template, TemplateError};
 pub enum SetupError {
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("{0}: {1}")]
-    Call(String, String),
+    /// moto could not be reached, or its answer could not be read.
+    #[error("{call}: {source}")]
+    Unreachable { call: String, source: reqwest::Error },
+    /// moto answered with an error status.
+    #[error("{call}: HTTP {status}: {body}")]
+    Refused { call: String, status: reqwest::StatusCode, body: String },
+}
+
+impl SetupError {
+    fn unreachable(call: &str) -> impl FnOnce(reqwest::Error) -> Self + '_ {
+        move |source| Self::Unreachable { call: call.to_owned(), source }
+    }
 }
 
 /// What was created, for printing and for tests.
@@ -44,11 +54,11 @@ async fn call(
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| SetupError::Call(target.into(), e.to_string()))?;
+        .map_err(SetupError::unreachable(target))?;
     let status = resp.status();
-    let text = resp.text().await.map_err(|e| SetupError::Call(target.into(), e.to_string()))?;
+    let text = resp.text().await.map_err(SetupError::unreachable(target))?;
     if !status.is_success() {
-        return Err(SetupError::Call(target.into(), format!("HTTP {status}: {text}")));
+        return Err(SetupError::Refused { call: target.into(), status, body: text });
     }
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
@@ -111,9 +121,11 @@ pub async fn create_all(t: &Template, moto: &str) -> Result<Created, SetupError>
             .form(&[("Action", "CreateTopic"), ("Version", "2010-03-31"), ("Name", name.as_str())])
             .send()
             .await
-            .map_err(|e| SetupError::Call("SNS CreateTopic".into(), e.to_string()))?;
-        if !resp.status().is_success() {
-            return Err(SetupError::Call("SNS CreateTopic".into(), resp.text().await.unwrap_or_default()));
+            .map_err(SetupError::unreachable("SNS CreateTopic"))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.text().await.map_err(SetupError::unreachable("SNS CreateTopic"))?;
+            return Err(SetupError::Refused { call: "SNS CreateTopic".into(), status, body });
         }
         created.topics.push(name);
     }
