@@ -88,6 +88,15 @@ async fn good_deploy_then_bad_build_rolled_back() {
     }
     assert!(saw_v3, "the series shows the v3 rollout");
 
+    // A tag ECR takes (up to 300 characters) but ECS would refuse as a tag value
+    // (over 256): the revision is registered without it and the deploy goes on.
+    let long = format!("v4-{}", "x".repeat(270));
+    cloud.push(&format!("web:{long}"), "healthy").unwrap();
+    let tagged = outcome(&cloud, &store, "demo/web", &long).await;
+    assert_eq!(tagged.status, Succeeded, "{tagged:#?}");
+    let updating = tagged.timeline.iter().find(|e| e.state == Updating).unwrap();
+    assert!(updating.detail.contains("image tag is not kept"), "{}", updating.detail);
+
     running.stop().await;
 }
 

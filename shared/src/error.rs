@@ -37,7 +37,33 @@ pub enum DeployError {
     Aws(String),
 }
 
+/// How much of an input an error message or log line quotes.
+pub const QUOTE_LIMIT: usize = 1024;
+
+/// `text` cut to at most [`QUOTE_LIMIT`] bytes (at a character boundary),
+/// saying how much was left out: a 1 MB payload never comes back whole.
+pub fn clip(text: &str) -> String {
+    if text.len() <= QUOTE_LIMIT {
+        return text.to_owned();
+    }
+    let mut end = QUOTE_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+}
+
+/// `{:?}` of an input value, clipped.
+pub fn quote(value: &str) -> String {
+    clip(&format!("{value:?}"))
+}
+
 impl DeployError {
+    /// A `MalformedEvent` whose message (often a parser's, quoting the input) is clipped.
+    pub fn malformed(why: impl std::fmt::Display) -> Self {
+        Self::MalformedEvent(clip(&why.to_string()))
+    }
+
     /// The `errorType` Lambda reports; these names are the ASL `ErrorEquals` values.
     pub fn error_type(&self) -> &'static str {
         self.into()
@@ -80,5 +106,16 @@ mod tests {
         let names: Vec<&str> = one_of_each.iter().map(DeployError::error_type).collect();
         assert_eq!(names, DeployError::ERROR_TYPES);
         assert_eq!(DeployError::Aws("x".into()).error_type(), "AwsError");
+    }
+
+    #[test]
+    fn quoted_input_is_clipped_at_a_character_boundary() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(2000); // 4000 bytes
+        let c = clip(&long);
+        assert!(c.len() < QUOTE_LIMIT + 40, "{}", c.len());
+        assert!(c.ends_with("… (2976 more bytes)"), "{}", &c[c.len() - 30..]);
+        let m = DeployError::malformed(format!("bad: {long}")).to_string();
+        assert!(m.len() < QUOTE_LIMIT + 80);
     }
 }

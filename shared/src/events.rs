@@ -7,11 +7,35 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::DeployError;
-use crate::domain::{AlarmStateValue, EcrActionResult, EcrActionType, ImageDigest, TaskStatus};
+use crate::domain::{
+    AlarmStateValue, ECR_TAG_MAX, EcrActionResult, EcrActionType, ImageDigest, TaskStatus, is_ecr_repository_name,
+};
+use crate::error::{clip, quote};
 use crate::steps::{EcsSignal, ImagePush};
 
 fn malformed(e: impl std::fmt::Display) -> DeployError {
-    DeployError::MalformedEvent(e.to_string())
+    DeployError::malformed(e)
+}
+
+/// An EventBridge event is a JSON object. serde would also read a struct
+/// from a JSON array (field by field), so anything else is refused first.
+fn event(payload: Value) -> Result<EventBridgeEvent<Value>, DeployError> {
+    if !payload.is_object() {
+        return Err(malformed(format!("an event is a JSON object, not {}", kind(&payload))));
+    }
+    serde_json::from_value(payload).map_err(malformed)
+}
+
+/// What a JSON value is, for an error message that does not echo it.
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// `ECR Image Action` detail.
@@ -38,7 +62,7 @@ pub enum EcrEvent {
 /// Parses an `aws.ecr` / `ECR Image Action` event. Anything that is not that
 /// event, or is a successful push without repository or digest, is `MalformedEvent`.
 pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
-    let event: EventBridgeEvent<Value> = serde_json::from_value(payload).map_err(malformed)?;
+    let event = event(payload)?;
     if event.source != "aws.ecr" || event.detail_type != "ECR Image Action" {
         return Err(malformed(format!(
             "expected aws.ecr ECR Image Action, got {} {}",
@@ -46,19 +70,26 @@ pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
         )));
     }
     let detail: EcrImageAction = serde_json::from_value(event.detail).map_err(malformed)?;
+    // What ECR would never send is refused before anything quotes or stores it.
+    if !is_ecr_repository_name(&detail.repository_name) {
+        return Err(malformed(format!(
+            "repository-name {} is not an ECR repository name",
+            quote(&detail.repository_name)
+        )));
+    }
     if detail.action_type != EcrActionType::Push || detail.result != EcrActionResult::Success {
-        return Ok(EcrEvent::Ignored(format!(
+        return Ok(EcrEvent::Ignored(clip(&format!(
             "{} {} of {}",
             detail.action_type, detail.result, detail.repository_name
-        )));
+        ))));
+    }
+    if let Some(tag) = detail.image_tag.as_deref().filter(|t| t.len() > ECR_TAG_MAX) {
+        return Err(malformed(format!("image-tag {} is longer than ECR's {ECR_TAG_MAX} characters", quote(tag))));
     }
     let digest =
         ImageDigest::parse(detail.image_digest.as_deref().ok_or_else(|| malformed("push without image-digest"))?)?;
     let account = event.account.filter(|a| !a.is_empty()).ok_or_else(|| malformed("event without account"))?;
     let region = event.region.filter(|r| !r.is_empty()).ok_or_else(|| malformed("event without region"))?;
-    if detail.repository_name.is_empty() {
-        return Err(malformed("push without repository-name"));
-    }
     Ok(EcrEvent::Push(ImagePush {
         account,
         region,
@@ -137,7 +168,7 @@ struct Metric {
 /// well formed but say nothing we act on (an alarm going back to OK, a task
 /// not started by a service).
 pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError> {
-    let event: EventBridgeEvent<Value> = serde_json::from_value(payload).map_err(malformed)?;
+    let event = event(payload)?;
     let first_resource = || {
         event
             .resources

@@ -99,11 +99,71 @@ async fn malformed_events_are_typed_errors_and_write_nothing() {
     no_account.as_object_mut().unwrap().remove("account");
     let mut no_detail = sample(PUSH);
     no_detail.as_object_mut().unwrap().remove("detail");
-    for bad in [no_digest, bad_digest, wrong_source, no_account, no_detail, json!("hello"), json!({})] {
+    let mut bad_repository = sample(PUSH);
+    bad_repository["detail"]["repository-name"] = json!("Team/Web");
+    let mut long_tag = sample(PUSH);
+    long_tag["detail"]["image-tag"] = json!("v".repeat(301));
+    // serde reads a struct from an array field by field: the sample's values in
+    // order were once taken for an event and deployed.
+    let fields = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"];
+    let as_array = Value::Array(fields.iter().map(|f| sample(PUSH)[*f].clone()).collect());
+    for bad in [
+        no_digest,
+        bad_digest,
+        wrong_source,
+        no_account,
+        no_detail,
+        bad_repository,
+        long_tag,
+        as_array,
+        json!("hello"),
+        json!({}),
+    ] {
         let err = handler(&d, bad.clone()).await.unwrap_err();
         assert_eq!(err.error_type(), "MalformedEvent", "{bad}");
     }
     assert!(d.store.all().is_empty());
     assert!(d.executions.started().is_empty());
     assert!(d.notifier.statuses().is_empty());
+}
+
+#[tokio::test]
+async fn the_longest_tag_ecr_allows_is_accepted() {
+    let d = deps().await;
+    d.targets
+        .put(&DeployTarget {
+            repository: "my-repository-name".into(),
+            target_id: "any".into(),
+            cluster: "default".into(),
+            service: "other".into(),
+            tag_rule: TagRule::Glob { pattern: "*".into() },
+            containers: vec![],
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let mut push = sample(PUSH);
+    push["detail"]["image-tag"] = json!("v".repeat(300));
+    let report = handler(&d, push).await.unwrap();
+    assert_eq!(report.started.len(), 1);
+}
+
+#[tokio::test]
+async fn an_error_quotes_at_most_a_kilobyte_of_the_input() {
+    let d = deps().await;
+    let huge = "x".repeat(1 << 20);
+    let mut push = sample(PUSH);
+    push["detail"]["image-digest"] = json!(format!("sha256:{huge}"));
+    let mut source = sample(PUSH);
+    source["source"] = json!(huge);
+    let mut repository = sample(PUSH);
+    repository["detail"]["repository-name"] = json!(huge);
+    let mut kind = sample(PUSH);
+    kind["detail"]["result"] = json!({ "nested": huge });
+    for bad in [push, source, repository, kind, json!([huge])] {
+        let err = handler(&d, bad).await.unwrap_err();
+        assert_eq!(err.error_type(), "MalformedEvent");
+        let message = err.to_string();
+        assert!(message.len() < 1200, "{} bytes: {}…", message.len(), &message[..200.min(message.len())]);
+    }
 }

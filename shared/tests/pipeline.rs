@@ -8,7 +8,7 @@
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
     ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome, Phase,
-    RolloutState, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Verdict, aws_state,
+    RolloutState, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Verdict, aws_state, fits_ecs_tag_value,
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
@@ -561,4 +561,19 @@ async fn one_push_fans_out_to_every_matching_service() {
     assert_eq!(report.not_matching, ["disabled"]);
     let names: Vec<String> = w.executions.started().into_iter().map(|(n, _)| n).collect();
     assert_ne!(names[0], names[1]);
+}
+
+#[tokio::test]
+async fn a_tag_ecs_would_refuse_as_a_tag_value_is_left_off_the_revision_not_the_deploy() {
+    let w = world(TagRule::Glob { pattern: "*".into() }).await;
+    let tag = format!("release-{}", "x".repeat(260)); // ECR takes up to 300 characters, ECS tag values 256
+    let (id, _) = w.rolling(&tag, &digest(4)).await;
+    let d = w.record(&id).await;
+    assert_eq!(d.status, DeploymentStatus::Waiting);
+    let registered = w.ecs.task_definition(d.new_task_definition.as_deref().unwrap()).unwrap();
+    assert_eq!(registered.tag(IMAGE_TAG_KEY), None, "not written as-is");
+    assert!(registered.tags.iter().all(|(_, v)| fits_ecs_tag_value(v)));
+    let registering = d.timeline.iter().find(|e| e.state == DeploymentStatus::Updating).unwrap();
+    assert!(registering.detail.contains("image tag is not kept as a task-definition tag"), "{}", registering.detail);
+    assert_eq!(d.tag.as_deref(), Some(tag.as_str()), "the record keeps the tag");
 }

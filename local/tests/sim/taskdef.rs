@@ -173,3 +173,33 @@ async fn unknown_members_are_stored_verbatim() {
     assert_eq!(td["revision"], 1);
     assert_eq!(td["status"], "ACTIVE");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_ecs_would_refuse_are_refused() {
+    let env = common::start().await;
+    let register = |tags: Value| {
+        let Value::Object(req) = json!({
+            "family": "svc",
+            "containerDefinitions": [{"name": "app", "image": "app:1"}],
+            "tags": tags,
+        }) else {
+            unreachable!()
+        };
+        env.sim.with(|w| dispatch(w, "RegisterTaskDefinition", &Req(&req)))
+    };
+    let ok = json!([{"key": "ecs-autodeploy:image-tag", "value": format!("v1.2 +=._:/@-{}", "é".repeat(200))}]);
+    assert!(register(ok).is_ok(), "256 characters of the allowed classes");
+    let too_many: Vec<Value> = (0..51).map(|i| json!({"key": format!("k{i}"), "value": "v"})).collect();
+    for bad in [
+        json!([{"key": "k", "value": "v".repeat(257)}]),
+        json!([{"key": "k".repeat(129), "value": "v"}]),
+        json!([{"key": "", "value": "v"}]),
+        json!([{"key": "k", "value": "semi;colon"}]),
+        json!([{"key": "k\u{0007}", "value": "v"}]),
+        json!([{"key": "AWS:owner", "value": "v"}]),
+        Value::Array(too_many),
+    ] {
+        let err = register(bad.clone()).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterException", "{bad}");
+    }
+}

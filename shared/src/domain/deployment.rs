@@ -29,7 +29,7 @@ impl DeploymentId {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(DeployError::InvalidInput(format!("{s:?} is not a deployment id")))
+            Err(DeployError::InvalidInput(format!("{} is not a deployment id", crate::error::quote(s))))
         }
     }
 

@@ -5,6 +5,39 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::DeployError;
+use crate::error::quote;
+
+/// Whether ECR would accept `name` as a repository name (botocore's ECR
+/// model, `RepositoryName`: 2 to 256 characters of
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`).
+pub fn is_ecr_repository_name(name: &str) -> bool {
+    (2..=256).contains(&name.len()) && name.split('/').all(is_ecr_name_component)
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn is_ecr_name_component(part: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut rest = part;
+    loop {
+        let run = rest.find(|c: char| !alnum(c)).unwrap_or(rest.len());
+        if run == 0 {
+            return false;
+        }
+        rest = &rest[run..];
+        if rest.is_empty() {
+            return true;
+        }
+        let sep = rest.find(alnum).unwrap_or(rest.len());
+        let (s, after) = rest.split_at(sep);
+        if !matches!(s, "." | "_" | "__") && !(s.chars().all(|c| c == '-')) {
+            return false;
+        }
+        rest = after;
+    }
+}
+
+/// Longest image tag ECR accepts (botocore's ECR model, `ImageTag`).
+pub const ECR_TAG_MAX: usize = 300;
 
 /// A content digest such as `sha256:7f5b…`. Validated on construction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,11 +51,11 @@ impl ImageDigest {
     pub fn parse(s: &str) -> Result<Self, DeployError> {
         let hex = s
             .strip_prefix("sha256:")
-            .ok_or_else(|| DeployError::MalformedEvent(format!("image digest {s:?} is not sha256:<hex>")))?;
+            .ok_or_else(|| DeployError::malformed(format!("image digest {} is not sha256:<hex>", quote(s))))?;
         let ok =
             (32..=128).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
-            return Err(DeployError::MalformedEvent(format!("image digest {s:?} is not sha256:<hex>")));
+            return Err(DeployError::malformed(format!("image digest {} is not sha256:<hex>", quote(s))));
         }
         Ok(Self(s.to_owned()))
     }
@@ -115,6 +148,17 @@ impl ImageRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_names_as_ecr_takes_them() {
+        for ok in ["web", "team/web", "a1/b-c/d__e", "my-repository-name", "x.y_z", "a--b"] {
+            assert!(is_ecr_repository_name(ok), "{ok}");
+        }
+        let long = "a".repeat(257);
+        for bad in ["", "a", "Web", "team//web", "/web", "web/", "a..b", "a___b", "-a", "a-", "a b", "a:b", &long] {
+            assert!(!is_ecr_repository_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn digest_validation() {

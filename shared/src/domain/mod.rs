@@ -19,10 +19,11 @@ pub use aws_states::{
 pub use deployment::{
     Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch, iso,
 };
-pub use image::{ImageDigest, ImageRef};
+pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
 pub use revision::{
-    ContainerImage, DEPLOYMENT_TAG_KEY, IMAGE_TAG_KEY, ImagePlan, TaskDefinitionView, plan_image_update,
+    ContainerImage, DEPLOYMENT_TAG_KEY, ECS_TAG_VALUE_MAX, IMAGE_TAG_KEY, ImagePlan, TaskDefinitionView,
+    fits_ecs_tag_value, plan_image_update,
 };
 pub use rollout::{
     EcsDeploymentView, Outcome, ServiceSnapshot, TargetGroupHealth, TargetView, TaskView, Verdict, evaluate, short_tg,

@@ -11,6 +11,18 @@ pub const IMAGE_TAG_KEY: &str = "ecs-autodeploy:image-tag";
 /// Tag we put on every revision we register: the deployment that registered it.
 pub const DEPLOYMENT_TAG_KEY: &str = "ecs-autodeploy:deployment-id";
 
+/// Longest tag value ECS accepts (botocore's ECS model, `TagValue`).
+pub const ECS_TAG_VALUE_MAX: usize = 256;
+
+/// Whether ECS accepts `value` as a tag value: at most 256 characters of
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (botocore's ECS `TagValue`). Only the ASCII
+/// part of those classes is accepted here, so a value this lets through is
+/// one ECS takes; an image tag ECR allows (up to 300 characters) may not be.
+pub fn fits_ecs_tag_value(value: &str) -> bool {
+    value.len() <= ECS_TAG_VALUE_MAX
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerImage {
     pub name: String,

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::{DeploymentInput, Recorder, ServiceQueue, Step, load};
 use crate::DeployError;
 use crate::domain::{
-    DEPLOYMENT_TAG_KEY, DeploymentStatus, IMAGE_TAG_KEY, ImagePlan, ImageRef, RecordPatch, plan_image_update,
+    DEPLOYMENT_TAG_KEY, DeploymentStatus, IMAGE_TAG_KEY, ImagePlan, ImageRef, RecordPatch, fits_ecs_tag_value,
+    plan_image_update,
 };
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, TaskCallbacks};
@@ -134,8 +135,16 @@ where
         };
 
         let mut tags = vec![(DEPLOYMENT_TAG_KEY.to_owned(), id.to_string())];
-        if let Some(tag) = &d.tag {
-            tags.push((IMAGE_TAG_KEY.to_owned(), tag.clone()));
+        // ECS would refuse the whole registration over a tag value it does not
+        // take; the revision is registered without it and the record says so.
+        let mut untagged = "";
+        match &d.tag {
+            Some(tag) if fits_ecs_tag_value(tag) => tags.push((IMAGE_TAG_KEY.to_owned(), tag.clone())),
+            Some(_) => {
+                untagged = "; the image tag is not kept as a task-definition tag: ECS tag values are at most \
+                            256 letters, digits, spaces and _.:/=+-@"
+            }
+            None => {}
         }
         let new_arn = self.ecs.register_revision(&current.arn, &images, &tags).await?;
         let containers: Vec<&str> = images.keys().map(String::as_str).collect();
@@ -144,7 +153,7 @@ where
                 id,
                 DeploymentStatus::Updating,
                 format!(
-                    "registered {} from {} (containers: {})",
+                    "registered {} from {} (containers: {}){untagged}",
                     short_td(&new_arn),
                     short_td(&current.arn),
                     containers.join(", ")

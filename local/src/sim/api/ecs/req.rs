@@ -72,18 +72,44 @@ impl<'a> Req<'a> {
     }
 
     /// Validated `tags` (list of {key, value}).
+    /// ECS developer guide, "Tagging your Amazon ECS resources", tag
+    /// restrictions: at most 50 tags per resource; keys 1 to 128 and values up
+    /// to 256 Unicode characters of letters, numbers, spaces and `+ - = . _ : /
+    /// @` (botocore's `TagKey`/`TagValue` pattern `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`);
+    /// the `aws:` prefix is reserved for AWS.
     pub fn tags(&self) -> Result<Vec<Value>, EcsError> {
         let Some(a) = self.array("tags")? else {
             return Ok(Vec::new());
         };
+        if a.len() > 50 {
+            return Err(EcsError::invalid("The number of tags must not exceed 50."));
+        }
         for t in a {
             let key = t.get("key").and_then(Value::as_str).unwrap_or_default();
-            if key.is_empty() || key.len() > 128 {
+            let value = t.get("value").and_then(Value::as_str).unwrap_or_default();
+            if key.is_empty() || key.chars().count() > 128 {
                 return Err(EcsError::invalid("Tag keys must be between 1 and 128 characters."));
+            }
+            if value.chars().count() > 256 {
+                return Err(EcsError::invalid("Tag values must be at most 256 characters."));
+            }
+            if !tag_chars(key) || !tag_chars(value) {
+                return Err(EcsError::invalid(
+                    "Tag keys and values may contain only letters, numbers, spaces and the characters + - = . _ : / @.",
+                ));
+            }
+            if key.to_ascii_lowercase().starts_with("aws:") {
+                return Err(EcsError::invalid("Tag keys may not start with the reserved prefix 'aws:'."));
             }
         }
         Ok(a.clone())
     }
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, with Rust's alphanumeric and whitespace
+/// classes standing in for the Unicode categories.
+fn tag_chars(s: &str) -> bool {
+    s.chars().all(|c| c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c))
 }
 
 fn type_error(k: &str, want: &str) -> EcsError {
