@@ -82,7 +82,10 @@ def function_property(logical_id: str, name: str):
 CONTRACT = {
     "OnImagePushFunction": {
         "binary": "on-image-push",
-        "env": {"TARGETS_TABLE", "DEPLOYMENTS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "COALESCE_SECONDS"},
+        "env": {
+            "TARGETS_TABLE", "DEPLOYMENTS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN",
+            "COALESCE_SECONDS", "STACK_ACCOUNT_ID", "STACK_REGION",
+        },
         "actions": {
             "dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem",
             "states:StartExecution", "events:PutEvents", "sns:Publish",
@@ -176,6 +179,8 @@ ENV_VALUES = {
     "ROLLBACK_TIMEOUT_SECONDS": {"Ref": "RollbackTimeoutSeconds"},
     "POLL_INTERVAL_SECONDS": {"Ref": "PollIntervalSeconds"},
     "COALESCE_SECONDS": {"Ref": "CoalesceSeconds"},
+    "STACK_ACCOUNT_ID": {"Ref": "AWS::AccountId"},
+    "STACK_REGION": {"Ref": "AWS::Region"},
 }
 
 # Actions whose Resource may be "*": they support no useful resource-level scoping.

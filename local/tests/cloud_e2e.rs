@@ -101,7 +101,7 @@ async fn good_deploy_then_bad_build_rolled_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deletes_and_non_matching_tags_are_ignored_and_duplicates_start_one_run() {
+async fn deletes_non_matching_tags_and_foreign_registries_are_ignored_and_duplicates_start_one_run() {
     let running = tokio::time::timeout(Duration::from_secs(60), cloud()).await.expect("start in time");
     let cloud = running.cloud.clone();
     seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
@@ -138,10 +138,30 @@ async fn deletes_and_non_matching_tags_are_ignored_and_duplicates_start_one_run(
     a.unwrap();
     b.unwrap();
 
+    // Forged pushes of a new image, as anyone allowed to invoke the function
+    // could send them: another account's registry, another region's.
+    let on_push = cloud.host.by_logical_id("OnImagePushFunction").unwrap();
+    let forged_digest = format!("sha256:{}", "7".repeat(64));
+    for (account, region) in [("999999999999", "us-east-1"), ("123456789012", "eu-west-1")] {
+        let forged = serde_json::json!({
+            "version": "0", "id": "forged", "detail-type": "ECR Image Action", "source": "aws.ecr",
+            "account": account, "time": "2026-12-01T00:00:00Z", "region": region, "resources": [],
+            "detail": {"result": "SUCCESS", "repository-name": "web", "image-digest": forged_digest,
+                       "action-type": "PUSH", "image-tag": "v6"}
+        });
+        let report = on_push.invoke(forged).await.unwrap();
+        assert_eq!(report["started"], serde_json::json!([]), "{report}");
+        assert!(report["refused"][0]["reason"].as_str().unwrap().contains("not this stack's registry"), "{report}");
+    }
+
     let done = outcome(&cloud, &store, "demo/web", "v5").await;
     assert_eq!(done.status, DeploymentStatus::Succeeded);
     let all = store.recent(50).await.unwrap();
-    assert_eq!(all.len(), 1, "one deployment: nothing for the DELETE, the `latest` push or the duplicates: {all:#?}");
+    assert_eq!(
+        all.len(),
+        1,
+        "one deployment: nothing for the DELETE, the `latest` push, the duplicates or the forged pushes: {all:#?}"
+    );
     let sfn = aws_sdk_sfn::Client::new(&sdk);
     let machine = sfn.list_state_machines().send().await.unwrap().state_machines()[0].state_machine_arn().to_owned();
     let runs = sfn.list_executions().state_machine_arn(machine).send().await.unwrap();

@@ -82,7 +82,15 @@ pub fn coalesce_seconds(vars: &impl Vars) -> Result<i64, DeployError> {
     seconds_or_zero(vars, COALESCE_SECONDS, DEFAULT_COALESCE_SECONDS)
 }
 
+/// The stack's own ECR registry, from `STACK_ACCOUNT_ID` and `STACK_REGION`
+/// (`AWS::AccountId`, `AWS::Region`): never from an event.
+pub fn stack_registry(vars: &impl Vars) -> Result<String, DeployError> {
+    Ok(crate::domain::ImageRef::ecr_registry(&required(vars, STACK_ACCOUNT_ID)?, &required(vars, STACK_REGION)?))
+}
+
 pub const DEPLOYMENTS_TABLE: &str = "DEPLOYMENTS_TABLE";
+pub const STACK_ACCOUNT_ID: &str = "STACK_ACCOUNT_ID";
+pub const STACK_REGION: &str = "STACK_REGION";
 pub const TARGETS_TABLE: &str = "TARGETS_TABLE";
 pub const STATE_MACHINE_ARN: &str = "STATE_MACHINE_ARN";
 pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";

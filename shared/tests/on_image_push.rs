@@ -18,8 +18,11 @@ async fn handler(d: &MemoryCloud, payload: Value) -> Result<PushReport, DeployEr
     handle(&d.on_image_push(), payload).await
 }
 
+/// The stack of the documented sample: its account, in us-west-2.
+const STACK_REGISTRY: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
+
 async fn deps() -> MemoryCloud {
-    let d = MemoryCloud::default();
+    let d = MemoryCloud { registry: STACK_REGISTRY.into(), ..MemoryCloud::default() };
     d.targets
         .put(&DeployTarget {
             repository: "my-repository-name".into(),
@@ -29,6 +32,7 @@ async fn deps() -> MemoryCloud {
             tag_rule: TagRule::Exact { pattern: "latest".into() },
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();
@@ -139,6 +143,7 @@ async fn the_longest_tag_ecr_allows_is_accepted() {
             tag_rule: TagRule::Glob { pattern: "*".into() },
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();
@@ -166,4 +171,41 @@ async fn an_error_quotes_at_most_a_kilobyte_of_the_input() {
         let message = err.to_string();
         assert!(message.len() < 1200, "{} bytes: {}…", message.len(), &message[..200.min(message.len())]);
     }
+}
+
+#[tokio::test]
+async fn a_push_to_another_registry_is_refused_unless_the_target_lists_it() {
+    let d = deps().await;
+    let mut foreign_account = sample(PUSH);
+    foreign_account["account"] = json!("999999999999");
+    let mut foreign_region = sample(PUSH);
+    foreign_region["region"] = json!("eu-west-1");
+    for push in [foreign_account.clone(), foreign_region] {
+        let report = handler(&d, push).await.unwrap();
+        assert!(report.started.is_empty() && report.duplicates.is_empty());
+        assert_eq!(report.refused.len(), 1);
+        assert_eq!(report.refused[0].target_id, "prod");
+        assert!(report.refused[0].reason.contains("not this stack's registry"), "{}", report.refused[0].reason);
+    }
+    assert!(d.store.all().is_empty(), "nothing recorded, nothing runs");
+    assert!(d.executions.started().is_empty());
+
+    // Replication from another account is opt-in, per target.
+    d.targets
+        .put(&DeployTarget {
+            repository: "my-repository-name".into(),
+            target_id: "replica".into(),
+            cluster: "default".into(),
+            service: "replica".into(),
+            tag_rule: TagRule::Exact { pattern: "latest".into() },
+            containers: vec![],
+            enabled: true,
+            registries: vec!["999999999999.dkr.ecr.us-west-2.amazonaws.com".into()],
+        })
+        .await
+        .unwrap();
+    let report = handler(&d, foreign_account).await.unwrap();
+    assert_eq!(report.started.len(), 1, "{report:?}");
+    assert_eq!(report.refused.len(), 1, "prod still refuses it");
+    assert!(d.store.all()[0].image.starts_with("999999999999.dkr.ecr.us-west-2.amazonaws.com/my-repository-name@"));
 }

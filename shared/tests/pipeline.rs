@@ -70,6 +70,7 @@ async fn world(rule: TagRule) -> World {
             tag_rule: rule,
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();
@@ -268,6 +269,7 @@ async fn same_image_again_is_a_noop() {
             tag_rule: TagRule::Glob { pattern: "*".into() },
             containers: vec!["app".into()],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();
@@ -517,6 +519,7 @@ async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
         notifier: &w.notifier,
         clock: &w.clock,
         coalesce_seconds: 0,
+        registry: MEMORY_REGISTRY.into(),
     }
     .run(push("v9", &digest(9)))
     .await
@@ -541,6 +544,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             tag_rule: TagRule::Exact { pattern: "v2".into() },
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();
@@ -553,6 +557,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             tag_rule: TagRule::Exact { pattern: "v2".into() },
             containers: vec![],
             enabled: false,
+            registries: vec![],
         })
         .await
         .unwrap();

@@ -33,6 +33,7 @@ async fn world(services: &[&str]) -> World {
                 tag_rule: TagRule::Glob { pattern: "*".into() },
                 containers: vec![],
                 enabled: true,
+                registries: vec![],
             })
             .await
             .unwrap();
@@ -216,6 +217,7 @@ async fn semver_rules_order_by_version_not_by_arrival() {
             tag_rule: TagRule::Semver { requirement: None },
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();

@@ -66,6 +66,7 @@ async fn every_line_of_a_run_names_its_deployment_and_service() {
             tag_rule: TagRule::Exact { pattern: "latest".into() },
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();

@@ -256,6 +256,7 @@ async fn targets_contract(targets: &impl DeployTargets) {
         tag_rule: TagRule::Semver { requirement: Some(">=1, <2".into()) },
         containers: vec!["app".into()],
         enabled: true,
+        registries: vec![],
     };
     targets.put(&t).await.unwrap();
     targets.put(&DeployTarget { repository: "api".into(), ..t.clone() }).await.unwrap();

@@ -125,6 +125,7 @@ async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
             tag_rule: TagRule::Glob { pattern: "*".into() },
             containers: vec![],
             enabled: true,
+            registries: vec![],
         })
         .await
         .unwrap();

@@ -32,6 +32,7 @@ impl FromVars for OnImagePush {
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             coalesce_seconds: config::coalesce_seconds(vars)?,
+            registry: config::stack_registry(vars)?,
         })
     }
 }

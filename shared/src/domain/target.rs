@@ -55,6 +55,11 @@ pub struct DeployTarget {
     pub containers: Vec<String>,
     #[serde(default = "enabled_default")]
     pub enabled: bool,
+    /// Registries besides the stack's own whose pushes this target deploys
+    /// (e.g. `111122223333.dkr.ecr.eu-west-1.amazonaws.com` for images
+    /// replicated from another account or region). Empty: the stack's only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registries: Vec<String>,
 }
 
 fn enabled_default() -> bool {
@@ -64,6 +69,12 @@ fn enabled_default() -> bool {
 impl DeployTarget {
     pub fn service_ref(&self) -> Result<ServiceRef, DeployError> {
         ServiceRef::new(&self.cluster, &self.service)
+    }
+
+    /// Whether a push to `registry` may deploy here: the stack's own registry
+    /// always, another only when the target lists it.
+    pub fn allows_registry(&self, registry: &str, home: &str) -> bool {
+        registry == home || self.registries.iter().any(|r| r == registry)
     }
 
     pub fn validate(&self) -> Result<(), DeployError> {
@@ -98,6 +109,12 @@ mod tests {
         .unwrap();
         assert!(t.enabled);
         assert!(t.containers.is_empty());
+        assert!(t.registries.is_empty());
         assert!(t.validate().is_ok());
+        let home = "1.dkr.ecr.us-east-1.amazonaws.com";
+        assert!(t.allows_registry(home, home));
+        assert!(!t.allows_registry("9.dkr.ecr.us-east-1.amazonaws.com", home));
+        let replicated = DeployTarget { registries: vec!["9.dkr.ecr.eu-west-1.amazonaws.com".into()], ..t };
+        assert!(replicated.allows_registry("9.dkr.ecr.eu-west-1.amazonaws.com", home));
     }
 }

@@ -16,7 +16,7 @@ use crate::steps::{
 
 /// The twins share one store, one ECS and one clock, so steps built from the
 /// same cloud see each other's writes as the deployed functions do.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryCloud {
     pub targets: MemoryTargets,
     pub store: MemoryStore,
@@ -28,6 +28,29 @@ pub struct MemoryCloud {
     pub locks: MemoryLocks,
     pub clock: ManualClock,
     pub settings: Settings,
+    /// The stack's own registry.
+    pub registry: String,
+}
+
+/// The account and region of AWS's documented samples and of the local cloud.
+pub const MEMORY_REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+impl Default for MemoryCloud {
+    fn default() -> Self {
+        Self {
+            targets: MemoryTargets::default(),
+            store: MemoryStore::default(),
+            executions: RecordingExecutions::default(),
+            notifier: RecordingNotifier::default(),
+            ecs: FakeEcs::default(),
+            elb: MemoryTargetHealth::default(),
+            callbacks: RecordingCallbacks::default(),
+            locks: MemoryLocks::default(),
+            clock: ManualClock::default(),
+            settings: Settings::default(),
+            registry: MEMORY_REGISTRY.into(),
+        }
+    }
 }
 
 impl MemoryCloud {
@@ -39,6 +62,7 @@ impl MemoryCloud {
             notifier: &self.notifier,
             clock: &self.clock,
             coalesce_seconds: self.settings.coalesce_seconds,
+            registry: self.registry.clone(),
         }
     }
 

@@ -14,7 +14,7 @@ mod targets;
 
 pub use callbacks::RecordingCallbacks;
 pub use clock::ManualClock;
-pub use cloud::MemoryCloud;
+pub use cloud::{MEMORY_REGISTRY, MemoryCloud};
 pub use ecs::FakeEcs;
 pub use executions::RecordingExecutions;
 pub use locks::MemoryLocks;

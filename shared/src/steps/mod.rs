@@ -34,7 +34,7 @@ pub use check_rollout::{CheckInput, CheckRollout};
 pub use claim_service::{ClaimOutcome, ClaimOutput, ClaimService};
 pub use observer::Observer;
 pub use on_ecs_event::{EcsEvent, EcsSignal, OnEcsEvent, SignalReport};
-pub use on_image_push::{ImagePush, OnImagePush, PushReport};
+pub use on_image_push::{ImagePush, OnImagePush, PushReport, Refusal};
 pub use queue::ServiceQueue;
 pub use record_outcome::{FinalOutcome, OutcomeInput, OutcomeOutput, RecordOutcome, StepError};
 pub use recorder::Recorder;

@@ -9,7 +9,7 @@ use tracing::field::{Empty, display};
 use super::{Recorder, Step, StepInput};
 use crate::DeployError;
 use crate::domain::{DeployTarget, Deployment, DeploymentId, DeploymentStatus, ImageDigest, ImageRef, NewDeployment};
-use crate::error::Result;
+use crate::error::{Result, clip};
 use crate::events::{EcrEvent, parse_ecr_event};
 use crate::ports::{Clock, CreateOutcome, DeployTargets, DeploymentStore, Executions, Notifier, StartOutcome};
 
@@ -40,6 +40,17 @@ pub struct PushReport {
     pub duplicates: Vec<DeploymentId>,
     /// Targets of the repository whose tag rule did not accept the tag.
     pub not_matching: Vec<String>,
+    /// Targets that matched but may not deploy this push, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refusal>,
+}
+
+/// A matching target that did not deploy a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refusal {
+    pub target_id: String,
+    pub reason: String,
 }
 
 impl StepInput for EcrEvent {
@@ -68,6 +79,9 @@ pub struct OnImagePush<T, S, X, N, C> {
     pub clock: C,
     /// Seconds a run waits for the rest of a burst (part of the run's input).
     pub coalesce_seconds: i64,
+    /// The stack's own registry (its account and region): the only one a
+    /// target deploys from unless it lists others.
+    pub registry: String,
 }
 
 impl<T, S, X, N, C> Step for OnImagePush<T, S, X, N, C>
@@ -101,6 +115,18 @@ where
                 report.not_matching.push(target.target_id.clone());
                 continue;
             }
+            let registry = push.registry();
+            if !target.allows_registry(&registry, &self.registry) {
+                let reason = format!(
+                    "pushed to {}, which is not this stack's registry ({}) nor one target {} lists in `registries`",
+                    clip(&registry),
+                    self.registry,
+                    target.target_id
+                );
+                tracing::warn!(target = %target.target_id, %reason, "push refused");
+                report.refused.push(Refusal { target_id: target.target_id.clone(), reason });
+                continue;
+            }
             let span = tracing::info_span!(
                 "deployment",
                 target = %target.target_id,
@@ -120,7 +146,11 @@ where
                 }
             }
         }
-        if report.started.is_empty() && report.duplicates.is_empty() && first_error.is_none() {
+        if report.started.is_empty()
+            && report.duplicates.is_empty()
+            && report.refused.is_empty()
+            && first_error.is_none()
+        {
             tracing::info!(repository = %push.repository, tag, "no deploy target matches this push");
         }
         match first_error {
@@ -142,6 +172,7 @@ where
     /// call started the run.
     async fn start(&self, push: &ImagePush, tag: &str, target: &DeployTarget) -> Result<(DeploymentId, bool)> {
         let service = target.service_ref()?;
+        // Checked by the caller: the stack's own registry or one the target lists.
         let registry = push.registry();
         let new = Deployment::new(
             NewDeployment {
