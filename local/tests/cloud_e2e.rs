@@ -121,12 +121,27 @@ async fn deletes_non_matching_tags_and_foreign_registries_are_ignored_and_duplic
             )
             .build()
     };
-    // A DELETE and a push whose tag the target's `v*` rule does not accept.
+    // A DELETE, a push whose tag the target's `v*` rule does not accept, and a
+    // Helm chart pushed with a tag the rule does accept.
     let ignored = format!("sha256:{}", "0".repeat(64));
+    let helm = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .source("aws.ecr")
+        .detail_type("ECR Image Action")
+        .detail(
+            serde_json::json!({
+                "result": "SUCCESS", "repository-name": "web", "image-digest": format!("sha256:{}", "1".repeat(64)),
+                "action-type": "PUSH", "image-tag": "v9-chart",
+                "manifest-media-type": "application/vnd.oci.image.manifest.v1+json",
+                "artifact-media-type": "application/vnd.cncf.helm.config.v1+json"
+            })
+            .to_string(),
+        )
+        .build();
     events
         .put_events()
         .entries(ecr_entry("DELETE", "v1", &ignored))
         .entries(ecr_entry("PUSH", "latest", &ignored))
+        .entries(helm)
         .send()
         .await
         .unwrap();
@@ -160,7 +175,7 @@ async fn deletes_non_matching_tags_and_foreign_registries_are_ignored_and_duplic
     assert_eq!(
         all.len(),
         1,
-        "one deployment: nothing for the DELETE, the `latest` push, the duplicates or the forged pushes: {all:#?}"
+        "one deployment: nothing for the DELETE, the `latest` push, the chart, the duplicates or the forged pushes: {all:#?}"
     );
     let sfn = aws_sdk_sfn::Client::new(&sdk);
     let machine = sfn.list_state_machines().send().await.unwrap().state_machines()[0].state_machine_arn().to_owned();

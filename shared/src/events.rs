@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::DeployError;
 use crate::domain::{
     AlarmStateValue, ECR_TAG_MAX, EcrActionResult, EcrActionType, ImageDigest, TaskStatus, is_ecr_repository_name,
+    not_an_image,
 };
 use crate::error::{clip, quote};
 use crate::steps::{EcsSignal, ImagePush};
@@ -49,6 +50,10 @@ struct EcrImageAction {
     image_digest: Option<String>,
     #[serde(default)]
     image_tag: Option<String>,
+    #[serde(default)]
+    manifest_media_type: Option<String>,
+    #[serde(default)]
+    artifact_media_type: Option<String>,
 }
 
 /// What an incoming ECR event means for us.
@@ -82,6 +87,9 @@ pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
             "{} {} of {}",
             detail.action_type, detail.result, detail.repository_name
         ))));
+    }
+    if let Some(why) = not_an_image(detail.manifest_media_type.as_deref(), detail.artifact_media_type.as_deref()) {
+        return Ok(EcrEvent::Ignored(format!("push to {}: {why}", detail.repository_name)));
     }
     if let Some(tag) = detail.image_tag.as_deref().filter(|t| t.len() > ECR_TAG_MAX) {
         return Err(malformed(format!("image-tag {} is longer than ECR's {ECR_TAG_MAX} characters", quote(tag))));

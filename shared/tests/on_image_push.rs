@@ -70,11 +70,14 @@ async fn documented_push_starts_one_pinned_deployment() {
 #[tokio::test]
 async fn delete_and_failed_pushes_are_ignored_without_error() {
     let d = deps().await;
-    assert_eq!(handler(&d, sample(DELETE)).await.unwrap(), Default::default());
+    let report = handler(&d, sample(DELETE)).await.unwrap();
+    assert_eq!(report.ignored.as_deref(), Some("DELETE SUCCESS of my-repository-name"));
+    assert_eq!(report, PushReport { ignored: report.ignored.clone(), ..Default::default() });
     let mut failed = sample(PUSH);
     failed["detail"]["result"] = json!("FAILURE");
     failed["detail"].as_object_mut().unwrap().remove("image-digest");
-    assert_eq!(handler(&d, failed).await.unwrap(), Default::default());
+    let report = handler(&d, failed).await.unwrap();
+    assert!(report.ignored.is_some() && report.started.is_empty());
     assert!(d.store.all().is_empty());
     assert!(d.executions.started().is_empty());
 }
@@ -208,4 +211,26 @@ async fn a_push_to_another_registry_is_refused_unless_the_target_lists_it() {
     assert_eq!(report.started.len(), 1, "{report:?}");
     assert_eq!(report.refused.len(), 1, "prod still refuses it");
     assert!(d.store.all()[0].image.starts_with("999999999999.dkr.ecr.us-west-2.amazonaws.com/my-repository-name@"));
+}
+
+#[tokio::test]
+async fn a_helm_chart_or_a_signature_is_not_deployed_an_image_index_is() {
+    let d = deps().await;
+    let push = |manifest: &str, artifact: Option<&str>| {
+        let mut p = sample(PUSH);
+        p["detail"]["manifest-media-type"] = json!(manifest);
+        if let Some(a) = artifact {
+            p["detail"]["artifact-media-type"] = json!(a);
+        }
+        p
+    };
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    for artifact in ["application/vnd.cncf.helm.config.v1+json", "application/vnd.cncf.notary.signature"] {
+        let report = handler(&d, push(oci, Some(artifact))).await.unwrap();
+        assert!(report.ignored.as_deref().unwrap().contains("is not a container image's"), "{report:?}");
+        assert!(report.started.is_empty());
+    }
+    assert!(d.store.all().is_empty());
+    let index = handler(&d, push("application/vnd.oci.image.index.v1+json", None)).await.unwrap();
+    assert_eq!(index.started.len(), 1, "a multi-platform image is an image");
 }

@@ -36,6 +36,36 @@ fn is_ecr_name_component(part: &str) -> bool {
     }
 }
 
+/// Manifest media types of container images: single-platform manifests
+/// (Docker v2, OCI) and multi-platform indexes (Docker manifest list, OCI index).
+const IMAGE_MANIFESTS: [&str; 4] = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+];
+
+/// Config (artifact) media types of container images; an OCI manifest with
+/// another one is an artifact stored in the registry (a Helm chart, a
+/// signature, an SBOM …), not something a container runs.
+const IMAGE_CONFIGS: [&str; 2] =
+    ["application/vnd.docker.container.image.v1+json", "application/vnd.oci.image.config.v1+json"];
+
+/// Why a push is not a container image, from the media types ECR reports
+/// (`manifest-media-type`, `artifact-media-type`); `None` for an image. A
+/// push that names no media type (as AWS's own event sample) is an image.
+pub fn not_an_image(manifest_media_type: Option<&str>, artifact_media_type: Option<&str>) -> Option<String> {
+    if let Some(m) = manifest_media_type.filter(|m| !IMAGE_MANIFESTS.contains(m)) {
+        return Some(format!("manifest media type {} is not a container image's", crate::error::quote(m)));
+    }
+    match artifact_media_type {
+        Some(a) if !IMAGE_CONFIGS.contains(&a) => {
+            Some(format!("artifact media type {} is not a container image's", crate::error::quote(a)))
+        }
+        _ => None,
+    }
+}
+
 /// Longest image tag ECR accepts (botocore's ECR model, `ImageTag`).
 pub const ECR_TAG_MAX: usize = 300;
 
@@ -148,6 +178,29 @@ impl ImageRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_and_indexes_deploy_other_artifacts_do_not() {
+        let oci = Some("application/vnd.oci.image.manifest.v1+json");
+        let images = [
+            (None, None),
+            (
+                Some("application/vnd.docker.distribution.manifest.v2+json"),
+                Some("application/vnd.docker.container.image.v1+json"),
+            ),
+            (oci, Some("application/vnd.oci.image.config.v1+json")),
+            (Some("application/vnd.oci.image.index.v1+json"), None),
+            (Some("application/vnd.docker.distribution.manifest.list.v2+json"), None),
+        ];
+        for (m, a) in images {
+            assert_eq!(not_an_image(m, a), None, "{m:?} {a:?}");
+        }
+        let helm = not_an_image(oci, Some("application/vnd.cncf.helm.config.v1+json")).unwrap();
+        assert!(helm.contains("helm"), "{helm}");
+        assert!(not_an_image(oci, Some("application/vnd.cncf.notary.signature")).is_some());
+        assert!(not_an_image(oci, Some("application/spdx+json")).is_some());
+        assert!(not_an_image(Some("application/vnd.docker.distribution.manifest.v1+prettyjws"), None).is_some());
+    }
 
     #[test]
     fn repository_names_as_ecr_takes_them() {

@@ -19,7 +19,7 @@ pub use aws_states::{
 pub use deployment::{
     Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch, iso,
 };
-pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name};
+pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
 pub use revision::{
     ContainerImage, DEPLOYMENT_TAG_KEY, ECS_TAG_VALUE_MAX, IMAGE_TAG_KEY, ImagePlan, TaskDefinitionView,

@@ -40,6 +40,9 @@ pub struct PushReport {
     pub duplicates: Vec<DeploymentId>,
     /// Targets of the repository whose tag rule did not accept the tag.
     pub not_matching: Vec<String>,
+    /// Why the whole event was ignored (not a successful push of an image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
     /// Targets that matched but may not deploy this push, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<Refusal>,
@@ -99,8 +102,8 @@ where
     async fn run(&self, event: EcrEvent) -> Result<PushReport> {
         let push = match event {
             EcrEvent::Ignored(what) => {
-                tracing::info!(%what, "not a successful push: ignored");
-                return Ok(PushReport::default());
+                tracing::info!(%what, "not a successful push of an image: ignored");
+                return Ok(PushReport { ignored: Some(what), ..PushReport::default() });
             }
             EcrEvent::Push(push) => push,
         };
