@@ -56,11 +56,11 @@ const IMAGE_CONFIGS: [&str; 2] =
 /// push that names no media type (as AWS's own event sample) is an image.
 pub fn not_an_image(manifest_media_type: Option<&str>, artifact_media_type: Option<&str>) -> Option<String> {
     if let Some(m) = manifest_media_type.filter(|m| !IMAGE_MANIFESTS.contains(m)) {
-        return Some(format!("manifest media type {} is not a container image's", crate::error::quote(m)));
+        return Some(format!("manifest media type {} is not a container image's", quote(m)));
     }
     match artifact_media_type {
         Some(a) if !IMAGE_CONFIGS.contains(&a) => {
-            Some(format!("artifact media type {} is not a container image's", crate::error::quote(a)))
+            Some(format!("artifact media type {} is not a container image's", quote(a)))
         }
         _ => None,
     }
