@@ -56,7 +56,8 @@ async fn every_line_of_a_run_names_its_deployment_and_service() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let w = MemoryCloud::default();
+    // The documented sample's stack: its account, in us-west-2.
+    let w = MemoryCloud { registry: "123456789012.dkr.ecr.us-west-2.amazonaws.com".into(), ..MemoryCloud::default() };
     w.targets
         .put(&DeployTarget {
             repository: "my-repository-name".into(),
