@@ -208,3 +208,62 @@ async fn one_image_fans_out_to_two_services() {
     assert_eq!(web.image, web_canary.image, "the same digest-pinned image");
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_keeps_failing_lands_in_the_undelivered_queue_and_the_good_target_still_deploys() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let running = tokio::time::timeout(Duration::from_secs(60), cloud()).await.expect("start in time");
+    let cloud = running.cloud.clone();
+    seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
+    let store = store(&cloud).await;
+    let sdk = sdk_config(&cloud.endpoint, &cloud.stack.region).await;
+    // A second target for the same pushes whose cluster is not an ECS name:
+    // every invocation of on-image-push fails on it (after starting demo/web).
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .put_item()
+        .table_name(cloud.template.physical_name("TargetsTable").unwrap())
+        .item("repository", AttributeValue::S("web".into()))
+        .item("targetId", AttributeValue::S("broken".into()))
+        .item("cluster", AttributeValue::S("not a cluster".into()))
+        .item("service", AttributeValue::S("web".into()))
+        .item(
+            "tagRule",
+            AttributeValue::M(
+                [("type".into(), AttributeValue::S("glob".into())), ("pattern".into(), AttributeValue::S("v*".into()))]
+                    .into(),
+            ),
+        )
+        .item("enabled", AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
+
+    let pushed = cloud.push("web:v2", "healthy").unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs
+        .get_queue_url()
+        .queue_name(cloud.template.physical_name("UndeliveredEventsQueue").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let record: serde_json::Value = wait_for(&cloud, 3600, || async {
+        let got = sqs.receive_message().queue_url(&queue).send().await.ok()?;
+        let body = got.messages().first()?.body()?.to_owned();
+        serde_json::from_str(&body).ok()
+    })
+    .await
+    .expect("a destination record on the undelivered-events queue");
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    assert!(record["requestContext"]["functionArn"].as_str().unwrap().contains(":function:"), "{record}");
+    assert_eq!(record["requestPayload"]["detail"]["image-digest"], serde_json::json!(pushed.digest));
+    assert_eq!(record["responsePayload"]["errorType"], "InvalidInput", "{record}");
+
+    // The retries were idempotent: one deployment of demo/web, and it succeeded.
+    let done = outcome(&cloud, &store, "demo/web", "v2").await;
+    assert_eq!(done.status, DeploymentStatus::Succeeded);
+    assert_eq!(store.recent(50).await.unwrap().len(), 1);
+    running.stop().await;
+}

@@ -42,6 +42,8 @@ pub struct Function {
     pub name: String,
     pub binary: String,
     pub environment: HashMap<String, String>,
+    /// The queue its failed asynchronous invocations go to, if the template names one.
+    pub on_failure_queue: Option<String>,
     invoke: Invoke,
 }
 
@@ -210,7 +212,10 @@ impl FunctionHost {
                 None => step_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?,
             };
             let name = t.physical_name(id)?;
-            functions.insert(name.clone(), Function { logical_id: id.clone(), name, binary, environment, invoke });
+            let on_failure_queue = t.function_failure_queue(id)?;
+            let function =
+                Function { logical_id: id.clone(), name: name.clone(), binary, environment, on_failure_queue, invoke };
+            functions.insert(name, function);
         }
         Ok(Self { functions })
     }

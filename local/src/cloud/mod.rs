@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::sim::{self, Behavior, Sim, SimConfig};
-use functions::{FunctionHost, HostError};
+use functions::{Function, FunctionHost, HostError, LambdaError};
 use moto::{Moto, MotoError};
 use rules::Rule;
 use setup::{Created, SetupError};
@@ -116,6 +116,9 @@ pub struct Pushed {
 }
 
 /// Shared state of a running local cloud.
+/// Lambda's asynchronous invocation: the first try and `MaximumRetryAttempts: 2`.
+const ASYNC_ATTEMPTS: u32 = 3;
+
 pub struct Cloud {
     pub sim: Sim,
     pub host: FunctionHost,
@@ -128,6 +131,8 @@ pub struct Cloud {
     rules: Vec<Rule>,
     delivered: Mutex<Vec<Value>>,
     seq: AtomicU64,
+    /// moto's SQS, through the router: where failed asynchronous invocations go.
+    sqs: aws_sdk_sqs::Client,
 }
 
 /// The running processes and tasks; dropping it stops them all.
@@ -202,6 +207,7 @@ impl Cloud {
             rules,
             delivered: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
         });
 
         // ECS events from the simulator flow through the same rules as AWS's would.
@@ -243,7 +249,10 @@ impl Cloud {
     }
 
     /// Delivers an event to every matching rule's function, asynchronously,
-    /// with Lambda's two retries of an asynchronous invocation.
+    /// with Lambda's two retries of an asynchronous invocation; an event that
+    /// fails all three goes to the function's on-failure queue, as Lambda's
+    /// destination record ("Capturing records of Lambda asynchronous
+    /// invocations" in the Lambda developer guide).
     pub fn deliver(&self, event: Value, bus: &str) {
         self.delivered.lock().unwrap_or_else(PoisonError::into_inner).push(json!({"bus": bus, "event": event}));
         for rule in self.rules.iter().filter(|r| r.bus == bus && rules::matches(&r.pattern, &event)) {
@@ -252,17 +261,16 @@ impl Cloud {
                 continue;
             };
             let (event, rule_name) = (event.clone(), rule.name.clone());
+            let failed = Undelivered { sqs: self.sqs.clone(), stack: self.stack.clone(), request_id: self.next_id() };
             tokio::spawn(async move {
-                for attempt in 0..3u32 {
+                for attempt in 1..=ASYNC_ATTEMPTS {
                     match function.invoke(event.clone()).await {
                         Ok(_) => return,
-                        Err(e) if attempt < 2 => {
+                        Err(e) if attempt < ASYNC_ATTEMPTS => {
                             tracing::info!(rule = %rule_name, error = %e.error_message, "retrying asynchronous invocation");
-                            tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
+                            tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
                         }
-                        Err(e) => {
-                            tracing::warn!(rule = %rule_name, error = %e.error_message, "event dropped after 3 attempts")
-                        }
+                        Err(e) => failed.record(&function, event.clone(), &e).await,
                     }
                 }
             });
@@ -307,5 +315,50 @@ impl Cloud {
         });
         self.deliver(event, "default");
         Ok(Pushed { repository: repository.into(), tag: tag.into(), digest, image: full, behavior: behavior.into() })
+    }
+}
+
+/// Where an event goes once every invocation of it failed.
+struct Undelivered {
+    sqs: aws_sdk_sqs::Client,
+    stack: Stack,
+    request_id: String,
+}
+
+impl Undelivered {
+    /// An event whose invocations all failed: the destination record on the
+    /// function's on-failure queue, or a warning when it has none.
+    async fn record(&self, function: &Function, event: Value, error: &LambdaError) {
+        let Some(queue) = &function.on_failure_queue else {
+            tracing::warn!(function = %function.name, error = %error.error_message, "event dropped after {ASYNC_ATTEMPTS} attempts");
+            return;
+        };
+        let Stack { region, account, .. } = &self.stack;
+        let record = json!({
+            "version": "1.0",
+            "timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            "requestContext": {
+                "requestId": self.request_id,
+                "functionArn": format!("arn:aws:lambda:{region}:{account}:function:{}:$LATEST", function.name),
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": ASYNC_ATTEMPTS,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": functions::error_body(error),
+        });
+        let sent = async {
+            let url = self.sqs.get_queue_url().queue_name(queue).send().await?.queue_url.unwrap_or_default();
+            self.sqs.send_message().queue_url(url).message_body(record.to_string()).send().await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        };
+        match sent.await {
+            Ok(()) => {
+                tracing::warn!(function = %function.name, %queue, error = %error.error_message, "event sent to the on-failure queue")
+            }
+            Err(e) => {
+                tracing::error!(function = %function.name, %queue, error = %e, "event lost: the on-failure queue refused it")
+            }
+        }
     }
 }

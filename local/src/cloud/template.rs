@@ -379,6 +379,22 @@ impl Template {
         Ok(vars)
     }
 
+    /// The SQS queue (by name) a function's failed asynchronous invocations go
+    /// to: `EventInvokeConfig.DestinationConfig.OnFailure` of type SQS.
+    pub fn function_failure_queue(&self, id: &str) -> Result<Option<String>, TemplateError> {
+        let Some(on_failure) =
+            self.resource(id)?.properties.pointer("/EventInvokeConfig/DestinationConfig/OnFailure").cloned()
+        else {
+            return Ok(None);
+        };
+        if on_failure.get("Type").and_then(Value::as_str) != Some("SQS") {
+            return Ok(None);
+        }
+        let arn = self.resolve_str(on_failure.get("Destination").unwrap_or(&Value::Null))?;
+        let name = arn.rsplit(':').next().filter(|n| !n.is_empty());
+        name.map(str::to_owned).map(Some).ok_or_else(|| invalid(format!("function {id}: OnFailure queue {arn:?}")))
+    }
+
     /// The binary a function runs (`Metadata.BuildProperties.Binary`).
     pub fn function_binary(&self, id: &str) -> Result<String, TemplateError> {
         self.resource(id)?
@@ -436,6 +452,10 @@ mod tests {
             );
             t.function_environment(&id).unwrap();
         }
+        let undelivered = t.physical_name("UndeliveredEventsQueue").unwrap();
+        assert_eq!(t.function_failure_queue("OnImagePushFunction").unwrap(), Some(undelivered.clone()));
+        assert_eq!(t.function_failure_queue("OnEcsEventFunction").unwrap(), Some(undelivered));
+        assert_eq!(t.function_failure_queue("UpdateServiceFunction").unwrap(), None, "invoked synchronously");
     }
 
     #[test]
