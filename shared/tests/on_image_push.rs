@@ -3,11 +3,14 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod sample_stack;
+
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, TagRule};
 use autodeploy_shared::memory::MemoryCloud;
 use autodeploy_shared::ports::DeployTargets;
 use autodeploy_shared::steps::{PushReport, handle};
+use sample_stack::sample_cloud;
 use serde_json::{Value, json};
 
 const PUSH: &str = include_str!("../../tests/fixtures/aws-events/ecr-image-push.json");
@@ -18,25 +21,8 @@ async fn handler(d: &MemoryCloud, payload: Value) -> Result<PushReport, DeployEr
     handle(&d.on_image_push(), payload).await
 }
 
-/// The stack of the documented sample: its account, in us-west-2.
-const STACK_REGISTRY: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
-
 async fn deps() -> MemoryCloud {
-    let d = MemoryCloud { registry: STACK_REGISTRY.into(), ..MemoryCloud::default() };
-    d.targets
-        .put(&DeployTarget {
-            repository: "my-repository-name".into(),
-            target_id: "prod".into(),
-            cluster: "default".into(),
-            service: "servicetest".into(),
-            tag_rule: TagRule::Exact { pattern: "latest".into() },
-            containers: vec![],
-            enabled: true,
-            registries: vec![],
-        })
-        .await
-        .unwrap();
-    d
+    sample_cloud().await
 }
 
 fn sample(s: &str) -> Value {

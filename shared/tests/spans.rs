@@ -4,16 +4,16 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod sample_stack;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use autodeploy_shared::domain::{
-    ContainerImage, DeployTarget, DeploymentId, Phase, RolloutState, TagRule, TargetHealthState, TargetView,
-    TaskDefinitionView,
+    ContainerImage, DeploymentId, Phase, RolloutState, TargetHealthState, TargetView, TaskDefinitionView,
 };
-use autodeploy_shared::memory::MemoryCloud;
-use autodeploy_shared::ports::DeployTargets;
 use autodeploy_shared::steps::{Step, handle};
+use sample_stack::{SAMPLE_REGISTRY, sample_cloud};
 use serde_json::{Value, json};
 
 const PUSH: &str = include_str!("../../tests/fixtures/aws-events/ecr-image-push.json");
@@ -56,22 +56,8 @@ async fn every_line_of_a_run_names_its_deployment_and_service() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    // The documented sample's stack: its account, in us-west-2.
-    let w = MemoryCloud { registry: "123456789012.dkr.ecr.us-west-2.amazonaws.com".into(), ..MemoryCloud::default() };
-    w.targets
-        .put(&DeployTarget {
-            repository: "my-repository-name".into(),
-            target_id: "prod".into(),
-            cluster: "default".into(),
-            service: "servicetest".into(),
-            tag_rule: TagRule::Exact { pattern: "latest".into() },
-            containers: vec![],
-            enabled: true,
-            registries: vec![],
-        })
-        .await
-        .unwrap();
-    let registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
+    let w = sample_cloud().await;
+    let registry = SAMPLE_REGISTRY;
     let td = TaskDefinitionView {
         arn: "arn:aws:ecs:us-west-2:123456789012:task-definition/web:1".into(),
         family: "web".into(),
