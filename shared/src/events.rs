@@ -14,21 +14,22 @@ use crate::domain::{
 use crate::error::{clip, quote};
 use crate::steps::{EcsSignal, ImagePush};
 
-fn malformed(e: impl std::fmt::Display) -> DeployError {
-    DeployError::malformed(e)
+/// Reads `what` (an event, a step's input) from a payload that must be a
+/// JSON object: serde would also read a struct from a JSON array, field by
+/// field, so anything else is a `MalformedEvent` first.
+pub(crate) fn from_object<T: serde::de::DeserializeOwned>(payload: Value, what: &str) -> Result<T, DeployError> {
+    if !payload.is_object() {
+        return Err(DeployError::malformed(format!("{what} is a JSON object, not {}", kind(&payload))));
+    }
+    serde_json::from_value(payload).map_err(DeployError::malformed)
 }
 
-/// An EventBridge event is a JSON object. serde would also read a struct
-/// from a JSON array (field by field), so anything else is refused first.
 fn event(payload: Value) -> Result<EventBridgeEvent<Value>, DeployError> {
-    if !payload.is_object() {
-        return Err(malformed(format!("an event is a JSON object, not {}", kind(&payload))));
-    }
-    serde_json::from_value(payload).map_err(malformed)
+    from_object(payload, "an event")
 }
 
 /// What a JSON value is, for an error message that does not echo it.
-pub(crate) fn kind(v: &Value) -> &'static str {
+fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -69,15 +70,15 @@ pub enum EcrEvent {
 pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
     let event = event(payload)?;
     if event.source != "aws.ecr" || event.detail_type != "ECR Image Action" {
-        return Err(malformed(format!(
+        return Err(DeployError::malformed(format!(
             "expected aws.ecr ECR Image Action, got {} {}",
             event.source, event.detail_type
         )));
     }
-    let detail: EcrImageAction = serde_json::from_value(event.detail).map_err(malformed)?;
+    let detail: EcrImageAction = serde_json::from_value(event.detail).map_err(DeployError::malformed)?;
     // What ECR would never send is refused before anything quotes or stores it.
     if !is_ecr_repository_name(&detail.repository_name) {
-        return Err(malformed(format!(
+        return Err(DeployError::malformed(format!(
             "repository-name {} is not an ECR repository name",
             quote(&detail.repository_name)
         )));
@@ -92,12 +93,18 @@ pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
         return Ok(EcrEvent::Ignored(format!("push to {}: {why}", detail.repository_name)));
     }
     if let Some(tag) = detail.image_tag.as_deref().filter(|t| t.len() > ECR_TAG_MAX) {
-        return Err(malformed(format!("image-tag {} is longer than ECR's {ECR_TAG_MAX} characters", quote(tag))));
+        return Err(DeployError::malformed(format!(
+            "image-tag {} is longer than ECR's {ECR_TAG_MAX} characters",
+            quote(tag)
+        )));
     }
-    let digest =
-        ImageDigest::parse(detail.image_digest.as_deref().ok_or_else(|| malformed("push without image-digest"))?)?;
-    let account = event.account.filter(|a| !a.is_empty()).ok_or_else(|| malformed("event without account"))?;
-    let region = event.region.filter(|r| !r.is_empty()).ok_or_else(|| malformed("event without region"))?;
+    let digest = ImageDigest::parse(
+        detail.image_digest.as_deref().ok_or_else(|| DeployError::malformed("push without image-digest"))?,
+    )?;
+    let account =
+        event.account.filter(|a| !a.is_empty()).ok_or_else(|| DeployError::malformed("event without account"))?;
+    let region =
+        event.region.filter(|r| !r.is_empty()).ok_or_else(|| DeployError::malformed("event without region"))?;
     Ok(EcrEvent::Push(ImagePush {
         account,
         region,
@@ -182,11 +189,12 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
             .resources
             .as_ref()
             .and_then(|r| r.first().cloned())
-            .ok_or_else(|| malformed(format!("{} without resources", event.detail_type)))
+            .ok_or_else(|| DeployError::malformed(format!("{} without resources", event.detail_type)))
     };
     match (event.source.as_str(), event.detail_type.as_str()) {
         ("aws.ecs", "ECS Deployment State Change") => {
-            let d: EcsDeploymentDetail = serde_json::from_value(event.detail.clone()).map_err(malformed)?;
+            let d: EcsDeploymentDetail =
+                serde_json::from_value(event.detail.clone()).map_err(DeployError::malformed)?;
             Ok(Some(EcsSignal::Deployment {
                 service_arn: first_resource()?,
                 deployment_id: d.deployment_id,
@@ -194,11 +202,12 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
             }))
         }
         ("aws.ecs", "ECS Service Action") => {
-            let d: EcsServiceActionDetail = serde_json::from_value(event.detail.clone()).map_err(malformed)?;
+            let d: EcsServiceActionDetail =
+                serde_json::from_value(event.detail.clone()).map_err(DeployError::malformed)?;
             Ok(Some(EcsSignal::Service { service_arn: first_resource()?, event_name: d.event_name }))
         }
         ("aws.ecs", "ECS Task State Change") => {
-            let d: EcsTaskDetail = serde_json::from_value(event.detail).map_err(malformed)?;
+            let d: EcsTaskDetail = serde_json::from_value(event.detail).map_err(DeployError::malformed)?;
             let Some(service) = d.group.as_deref().and_then(|g| g.strip_prefix("service:")) else {
                 return Ok(None);
             };
@@ -210,7 +219,7 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
             }))
         }
         ("aws.cloudwatch", "CloudWatch Alarm State Change") => {
-            let d: AlarmDetail = serde_json::from_value(event.detail).map_err(malformed)?;
+            let d: AlarmDetail = serde_json::from_value(event.detail).map_err(DeployError::malformed)?;
             if d.state.value != AlarmStateValue::Alarm {
                 return Ok(None);
             }
@@ -223,6 +232,6 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
                 .collect();
             Ok(Some(EcsSignal::Alarm { alarm_name: d.alarm_name, reason: d.state.reason, target_groups }))
         }
-        (source, kind) => Err(malformed(format!("unexpected event {source} {kind}"))),
+        (source, kind) => Err(DeployError::malformed(format!("unexpected event {source} {kind}"))),
     }
 }

@@ -73,16 +73,8 @@ pub trait ForDeployment: DeserializeOwned + Send {
 }
 
 impl<T: ForDeployment> StepInput for T {
-    /// A state machine payload is a JSON object; serde would also read a
-    /// struct from an array, field by field.
     fn parse(payload: Value) -> Result<Self> {
-        if !payload.is_object() {
-            return Err(DeployError::malformed(format!(
-                "a step's input is a JSON object, not {}",
-                crate::events::kind(&payload)
-            )));
-        }
-        serde_json::from_value(payload).map_err(DeployError::malformed)
+        crate::events::from_object(payload, "a step's input")
     }
 
     fn deployment_id(&self) -> Option<&DeploymentId> {

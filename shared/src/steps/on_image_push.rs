@@ -112,13 +112,13 @@ where
             tracing::info!(repository = %push.repository, digest = %push.digest, "push without a tag: no tag rule can match");
             return Ok(report);
         };
+        let registry = push.registry();
         let mut first_error: Option<DeployError> = None;
         for target in self.targets.for_repository(&push.repository).await? {
             if !target.enabled || !target.tag_rule.matches(tag) {
                 report.not_matching.push(target.target_id.clone());
                 continue;
             }
-            let registry = push.registry();
             if !target.allows_registry(&registry, &self.registry) {
                 let reason = format!(
                     "pushed to {}, which is not this stack's registry ({}) nor one target {} lists in `registries`",
@@ -137,7 +137,7 @@ where
                 cluster = %target.cluster,
                 service = %target.service
             );
-            match self.start(&push, tag, &target).instrument(span.clone()).await {
+            match self.start(&push, &registry, tag, &target).instrument(span.clone()).await {
                 Ok((id, true)) => report.started.push(id),
                 Ok((id, false)) => report.duplicates.push(id),
                 Err(e) => {
@@ -173,15 +173,20 @@ where
 {
     /// The record of one target's deployment and its run; `true` when this
     /// call started the run.
-    async fn start(&self, push: &ImagePush, tag: &str, target: &DeployTarget) -> Result<(DeploymentId, bool)> {
+    /// `registry` is the push's, which the caller checked the target allows.
+    async fn start(
+        &self,
+        push: &ImagePush,
+        registry: &str,
+        tag: &str,
+        target: &DeployTarget,
+    ) -> Result<(DeploymentId, bool)> {
         let service = target.service_ref()?;
-        // Checked by the caller: the stack's own registry or one the target lists.
-        let registry = push.registry();
         let new = Deployment::new(
             NewDeployment {
                 service: &service,
                 repository: &push.repository,
-                registry: &registry,
+                registry,
                 digest: &push.digest,
                 tag: Some(tag),
                 target_id: &target.target_id,
