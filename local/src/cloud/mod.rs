@@ -231,8 +231,7 @@ impl Cloud {
 
     fn next_id(&self) -> String {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
-        let h = hex::encode(Sha256::digest(format!("{}-{n}", self.stack.name).as_bytes()));
-        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        uuid_of(&format!("{}-{n}", self.stack.name))
     }
 
     /// A PutEvents entry: through the template's rules (moto gets it too, from the router).
@@ -261,7 +260,7 @@ impl Cloud {
                 continue;
             };
             let (event, rule_name) = (event.clone(), rule.name.clone());
-            let failed = Undelivered { sqs: self.sqs.clone(), stack: self.stack.clone(), request_id: self.next_id() };
+            let failed = Undelivered { sqs: self.sqs.clone(), stack: self.stack.clone() };
             tokio::spawn(async move {
                 for attempt in 1..=ASYNC_ATTEMPTS {
                     match function.invoke(event.clone()).await {
@@ -322,7 +321,6 @@ impl Cloud {
 struct Undelivered {
     sqs: aws_sdk_sqs::Client,
     stack: Stack,
-    request_id: String,
 }
 
 impl Undelivered {
@@ -338,7 +336,7 @@ impl Undelivered {
             "version": "1.0",
             "timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
             "requestContext": {
-                "requestId": self.request_id,
+                "requestId": request_id(&function.name, &event),
                 "functionArn": format!("arn:aws:lambda:{region}:{account}:function:{}:$LATEST", function.name),
                 "condition": "RetriesExhausted",
                 "approximateInvokeCount": ASYNC_ATTEMPTS,
@@ -361,4 +359,16 @@ impl Undelivered {
             }
         }
     }
+}
+
+/// A request id for a destination record, the same for the same event and
+/// function (derived only when an event fails, never on the delivery path).
+fn request_id(function: &str, event: &Value) -> String {
+    uuid_of(&format!("{function}|{event}"))
+}
+
+/// A UUID-shaped id derived from `seed`: stable, unlike a random one.
+fn uuid_of(seed: &str) -> String {
+    let h = hex::encode(Sha256::digest(seed.as_bytes()));
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
