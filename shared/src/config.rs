@@ -89,6 +89,7 @@ pub fn stack_registry(vars: &impl Vars) -> Result<String, DeployError> {
 }
 
 pub const DEPLOYMENTS_TABLE: &str = "DEPLOYMENTS_TABLE";
+pub const DECISIONS_TABLE: &str = "DECISIONS_TABLE";
 pub const STACK_ACCOUNT_ID: &str = "STACK_ACCOUNT_ID";
 pub const STACK_REGION: &str = "STACK_REGION";
 pub const TARGETS_TABLE: &str = "TARGETS_TABLE";

@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::DeployError;
 use crate::domain::{
     AlarmStateValue, ECR_TAG_MAX, EcrActionResult, EcrActionType, ImageDigest, TaskStatus, is_ecr_repository_name,
-    not_an_image,
 };
 use crate::error::{clip, quote};
 use crate::steps::{EcsSignal, ImagePush};
@@ -89,9 +88,6 @@ pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
             detail.action_type, detail.result, detail.repository_name
         ))));
     }
-    if let Some(why) = not_an_image(detail.manifest_media_type.as_deref(), detail.artifact_media_type.as_deref()) {
-        return Ok(EcrEvent::Ignored(format!("push to {}: {why}", detail.repository_name)));
-    }
     if let Some(tag) = detail.image_tag.as_deref().filter(|t| t.len() > ECR_TAG_MAX) {
         return Err(DeployError::malformed(format!(
             "image-tag {} is longer than ECR's {ECR_TAG_MAX} characters",
@@ -111,7 +107,9 @@ pub fn parse_ecr_event(payload: Value) -> Result<EcrEvent, DeployError> {
         repository: detail.repository_name,
         digest,
         tag: detail.image_tag.filter(|t| !t.is_empty()),
-        pushed_at: event.time,
+        claimed_at: event.time,
+        manifest_media_type: detail.manifest_media_type,
+        artifact_media_type: detail.artifact_media_type,
     }))
 }
 

@@ -258,6 +258,8 @@ fn deployment() -> Deployment {
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
             pushed_at: None,
+            image_pushed_at: None,
+            note: None,
         },
         chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
     )

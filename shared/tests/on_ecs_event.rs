@@ -63,6 +63,8 @@ async fn waiting(ecs_id: &str) -> MemoryCloud {
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
             pushed_at: None,
+            image_pushed_at: None,
+            note: None,
         },
         d.clock.now(),
     );

@@ -6,11 +6,11 @@
 mod sample_stack;
 
 use autodeploy_shared::DeployError;
-use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, TagRule};
+use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, ImageDigest, TagRule};
 use autodeploy_shared::memory::MemoryCloud;
 use autodeploy_shared::ports::DeployTargets;
 use autodeploy_shared::steps::{PushReport, handle};
-use sample_stack::sample_cloud;
+use sample_stack::{SAMPLE_DIGEST, SAMPLE_PUSHED_AT, sample_cloud};
 use serde_json::{Value, json};
 
 const PUSH: &str = include_str!("../../tests/fixtures/aws-events/ecr-image-push.json");
@@ -133,11 +133,14 @@ async fn the_longest_tag_ecr_allows_is_accepted() {
             containers: vec![],
             enabled: true,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();
     let mut push = sample(PUSH);
     push["detail"]["image-tag"] = json!("v".repeat(300));
+    let digest = ImageDigest::parse(SAMPLE_DIGEST).unwrap();
+    d.images.push("my-repository-name", &"v".repeat(300), &digest, chrono::Utc::now());
     let report = handler(&d, push).await.unwrap();
     assert_eq!(report.started.len(), 1);
 }
@@ -190,9 +193,14 @@ async fn a_push_to_another_registry_is_refused_unless_the_target_lists_it() {
             containers: vec![],
             enabled: true,
             registries: vec!["999999999999.dkr.ecr.us-west-2.amazonaws.com".into()],
+            reconcile: true,
         })
         .await
         .unwrap();
+    // ECR of the other account holds the replicated image.
+    let digest = ImageDigest::parse(SAMPLE_DIGEST).unwrap();
+    let pushed_at = SAMPLE_PUSHED_AT.parse().unwrap();
+    d.images.push_to("999999999999", "us-west-2", "my-repository-name", "latest", &digest, pushed_at);
     let report = handler(&d, foreign_account).await.unwrap();
     assert_eq!(report.started.len(), 1, "{report:?}");
     assert_eq!(report.refused.len(), 1, "prod still refuses it");

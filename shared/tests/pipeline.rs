@@ -71,6 +71,7 @@ async fn world(rule: TagRule) -> World {
             containers: vec![],
             enabled: true,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();
@@ -84,12 +85,17 @@ fn push(tag: &str, d: &ImageDigest) -> EcrEvent {
         repository: "web".into(),
         digest: d.clone(),
         tag: Some(tag.into()),
-        pushed_at: None,
+        claimed_at: None,
+        manifest_media_type: None,
+        artifact_media_type: None,
     })
 }
 
 impl World {
+    /// `tag` pushed to ECR as `d`, and its event.
     async fn on_push(&self, tag: &str, d: &ImageDigest) -> PushReport {
+        use autodeploy_shared::ports::Clock;
+        self.images.push("web", tag, d, self.clock.now());
         self.on_image_push().run(push(tag, d)).await.unwrap()
     }
 
@@ -252,12 +258,16 @@ async fn same_image_again_is_a_noop() {
     w.signal(completed(&up.ecs_deployment_id)).await;
     w.outcome(&id, FinalOutcome::Succeeded, Some(w.resumed_with()), None).await;
 
-    // Same digest under another tag: a different target match, same service and digest
-    // → the same deployment id, a duplicate. A second target for another service would
-    // be a new record; here we check the NOOP path with a fresh record for the same image.
+    // The same build pushed again under another tag is a new push (rolling
+    // forward to it would deploy it); the service runs it already, so it ends NOOP.
     let report = w.on_push("v2-again", &digest(2)).await;
-    assert_eq!(report.duplicates, vec![id.clone()]);
-    assert!(report.started.is_empty());
+    assert_eq!(report.started.len(), 1, "{report:?}");
+    assert_ne!(report.started[0], id);
+    let reg = w.register(&report.started[0]).await.unwrap();
+    assert_eq!(reg.status, DeploymentStatus::Noop);
+    // The same event delivered again is a duplicate.
+    let again = w.on_image_push().run(push("v2-again", &digest(2))).await.unwrap();
+    assert_eq!(again.duplicates, report.started);
 
     // A new service target whose service already runs the image ends as NOOP.
     w.targets
@@ -270,12 +280,14 @@ async fn same_image_again_is_a_noop() {
             containers: vec!["app".into()],
             enabled: true,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();
     let _ = w.ecs.add_service("demo", "web-canary", w.ecs.task_definition(&new_td).unwrap(), 1, &[]);
-    let report = w.on_push("v2", &digest(2)).await;
+    let report = w.on_image_push().run(push("v2", &digest(2))).await.unwrap();
     assert_eq!(report.started.len(), 1);
+    assert_eq!(report.duplicates, [id]);
     let canary = report.started[0].clone();
     let reg = w.register(&canary).await.unwrap();
     assert_eq!(reg.outcome, RegisterOutcome::Closed);
@@ -514,10 +526,12 @@ async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
     let crashed = RecordingExecutions::default();
     let again = OnImagePush {
         targets: &w.targets,
+        images: &w.images,
         store: &w.store,
         executions: &crashed,
         notifier: &w.notifier,
         clock: &w.clock,
+        decisions: &w.decisions,
         coalesce_seconds: 0,
         registry: MEMORY_REGISTRY.into(),
     }
@@ -545,6 +559,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             containers: vec![],
             enabled: true,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();
@@ -558,6 +573,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             containers: vec![],
             enabled: false,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();

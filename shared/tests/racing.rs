@@ -34,6 +34,7 @@ async fn world(services: &[&str]) -> World {
                 containers: vec![],
                 enabled: true,
                 registries: vec![],
+                reconcile: true,
             })
             .await
             .unwrap();
@@ -60,8 +61,11 @@ impl World {
             repository: "web".into(),
             digest: digest(n),
             tag: Some(format!("v{n}")),
-            pushed_at: Some(self.clock_now() - age),
+            claimed_at: Some(self.clock_now() - age),
+            manifest_media_type: None,
+            artifact_media_type: None,
         };
+        self.images.push("web", &format!("v{n}"), &digest(n), self.clock_now() - age);
         self.on_image_push().run(EcrEvent::Push(push)).await.unwrap().started
     }
 
@@ -218,6 +222,7 @@ async fn semver_rules_order_by_version_not_by_arrival() {
             containers: vec![],
             enabled: true,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();
@@ -227,8 +232,12 @@ async fn semver_rules_order_by_version_not_by_arrival() {
         repository: "web".into(),
         digest: digest(n),
         tag: Some(tag.into()),
-        pushed_at: None,
+        claimed_at: None,
+        manifest_media_type: None,
+        artifact_media_type: None,
     };
+    w.images.push("web", "1.10.0", &digest(1), w.clock_now());
+    w.images.push("web", "1.9.0", &digest(2), w.clock_now() + Duration::seconds(1));
     let newer = w.on_image_push().run(EcrEvent::Push(push("1.10.0", 1))).await.unwrap();
     w.clock.advance(Duration::seconds(1));
     let older = w.on_image_push().run(EcrEvent::Push(push("1.9.0", 2))).await.unwrap();

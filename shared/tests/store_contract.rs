@@ -36,6 +36,8 @@ fn record(service: &str, n: u8, at: DateTime<Utc>) -> Deployment {
             tag_rule: &TagRule::Glob { pattern: "v*".into() },
             containers: &["app".to_owned()],
             pushed_at: Some(at),
+            image_pushed_at: None,
+            note: None,
         },
         at,
     )
@@ -257,6 +259,7 @@ async fn targets_contract(targets: &impl DeployTargets) {
         containers: vec!["app".into()],
         enabled: true,
         registries: vec![],
+        reconcile: true,
     };
     targets.put(&t).await.unwrap();
     targets.put(&DeployTarget { repository: "api".into(), ..t.clone() }).await.unwrap();

@@ -126,6 +126,7 @@ async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
             containers: vec![],
             enabled: true,
             registries: vec![],
+            reconcile: true,
         })
         .await
         .unwrap();
@@ -148,8 +149,11 @@ async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
         repository: "web".into(),
         digest: autodeploy_shared::domain::ImageDigest::parse(&format!("sha256:{}", "12".repeat(32))).unwrap(),
         tag: Some("v2".into()),
-        pushed_at: None,
+        claimed_at: None,
+        manifest_media_type: None,
+        artifact_media_type: None,
     };
+    world.images.push("web", "v2", &push.digest, chrono::Utc::now());
     let report = world.on_image_push().run(EcrEvent::Push(push)).await.unwrap();
     (report.started[0].clone(), world.executions.started()[0].1.clone())
 }

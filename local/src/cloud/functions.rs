@@ -82,8 +82,9 @@ where
 type Build = fn(&SdkConfig, &HashMap<String, String>) -> Result<Invoke, DeployError>;
 
 /// Every deployed step, by the binary `template.yaml` names for it.
-const STEPS: [(&str, Build); 10] = [
+const STEPS: [(&str, Build); 11] = [
     (steps::OnImagePush::NAME, hosted::<steps::OnImagePush>),
+    (steps::Reconcile::NAME, hosted::<steps::Reconcile>),
     (steps::ClaimService::NAME, hosted::<steps::ClaimService>),
     (steps::AwaitService::NAME, hosted::<steps::AwaitService>),
     (steps::RegisterRevision::NAME, hosted::<steps::RegisterRevision>),

@@ -1,5 +1,7 @@
 //! The deploy-targets table: partition key `repository`, sort key `targetId`.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
@@ -22,6 +24,16 @@ impl DynamoTargets {
     }
 }
 
+/// The rows that parse; the others are skipped with a log line.
+fn parse_rows(items: Vec<HashMap<String, AttributeValue>>, targets: &mut Vec<DeployTarget>) {
+    for item in items {
+        match from_item::<DeployTarget>(item) {
+            Ok(t) => targets.push(t),
+            Err(e) => tracing::warn!(error = %e, "skipping a deploy target that does not parse"),
+        }
+    }
+}
+
 impl DeployTargets for DynamoTargets {
     async fn for_repository(&self, repository: &str) -> Result<Vec<DeployTarget>> {
         let mut targets = Vec::new();
@@ -38,12 +50,27 @@ impl DeployTargets for DynamoTargets {
                 .send()
                 .await
                 .map_err(|e| classify("Query deploy targets", e))?;
-            for item in page.items.unwrap_or_default() {
-                match from_item::<DeployTarget>(item) {
-                    Ok(t) => targets.push(t),
-                    Err(e) => tracing::warn!(repository, error = %e, "skipping a deploy target that does not parse"),
-                }
+            parse_rows(page.items.unwrap_or_default(), &mut targets);
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(targets);
             }
+        }
+    }
+
+    async fn all(&self) -> Result<Vec<DeployTarget>> {
+        let mut targets = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Scan deploy targets", e))?;
+            parse_rows(page.items.unwrap_or_default(), &mut targets);
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(targets);

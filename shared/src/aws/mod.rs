@@ -1,9 +1,11 @@
 //! AWS SDK adapters of the ports. The only module that knows the SDK.
 
 mod callbacks;
+mod dynamo_decisions;
 mod dynamo_deployments;
 mod dynamo_locks;
 mod dynamo_targets;
+mod ecr;
 mod ecs;
 mod elb;
 mod errors;
@@ -16,9 +18,11 @@ pub mod wiring;
 pub use aws_config::SdkConfig;
 
 pub use callbacks::SfnCallbacks;
+pub use dynamo_decisions::DynamoDecisions;
 pub use dynamo_deployments::DynamoDeployments;
 pub use dynamo_locks::DynamoLocks;
 pub use dynamo_targets::DynamoTargets;
+pub use ecr::EcrImages;
 pub use ecs::EcsClient;
 pub use elb::ElbTargetHealth;
 pub use executions::SfnExecutions;

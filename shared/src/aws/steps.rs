@@ -5,13 +5,33 @@ use aws_config::SdkConfig;
 
 use super::SfnExecutions;
 use super::wiring::{self, FromVars};
-use super::{AwsNotifier, DynamoDeployments, DynamoLocks, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks};
+use super::{
+    AwsNotifier, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages, EcsClient, ElbTargetHealth,
+    SfnCallbacks,
+};
 use crate::DeployError;
 use crate::config::{self, Vars};
 use crate::ports::SystemClock;
 use crate::steps::{self, Timing, lease};
 
-pub type OnImagePush = steps::OnImagePush<DynamoTargets, DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock>;
+pub type OnImagePush = steps::OnImagePush<
+    DynamoTargets,
+    EcrImages,
+    DynamoDeployments,
+    SfnExecutions,
+    AwsNotifier,
+    SystemClock,
+    DynamoDecisions,
+>;
+pub type Reconcile = steps::Reconcile<
+    DynamoTargets,
+    EcrImages,
+    DynamoDeployments,
+    SfnExecutions,
+    AwsNotifier,
+    SystemClock,
+    DynamoDecisions,
+>;
 pub type ClaimService = steps::ClaimService<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
 pub type AwaitService = steps::AwaitService<DynamoDeployments>;
 pub type RegisterRevision =
@@ -27,10 +47,28 @@ impl FromVars for OnImagePush {
     fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             targets: wiring::targets(config, vars)?,
+            images: wiring::images(config, vars)?,
             store: wiring::deployments(config, vars)?,
             executions: wiring::executions(config, vars)?,
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
+            decisions: wiring::decisions(config, vars)?,
+            coalesce_seconds: config::coalesce_seconds(vars)?,
+            registry: config::stack_registry(vars)?,
+        })
+    }
+}
+
+impl FromVars for Reconcile {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            targets: wiring::targets(config, vars)?,
+            images: wiring::images(config, vars)?,
+            store: wiring::deployments(config, vars)?,
+            executions: wiring::executions(config, vars)?,
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+            decisions: wiring::decisions(config, vars)?,
             coalesce_seconds: config::coalesce_seconds(vars)?,
             registry: config::stack_registry(vars)?,
         })

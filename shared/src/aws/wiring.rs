@@ -5,12 +5,13 @@
 use aws_config::SdkConfig;
 
 use super::{
-    AwsNotifier, DynamoDeployments, DynamoLocks, DynamoTargets, EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions,
+    AwsNotifier, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages, EcsClient, ElbTargetHealth,
+    SfnCallbacks, SfnExecutions,
 };
 use crate::DeployError;
 use crate::config::{
-    DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, ProcessEnv, STATE_MACHINE_ARN, TARGETS_TABLE, Vars,
-    required,
+    DECISIONS_TABLE, DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, ProcessEnv, STACK_ACCOUNT_ID,
+    STACK_REGION, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,
 };
 
 /// A function's dependencies, built once per process from the SDK
@@ -32,6 +33,15 @@ pub fn deployments(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoDeploym
 /// Service locks live in the deployments table.
 pub fn locks(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoLocks, DeployError> {
     Ok(DynamoLocks::new(aws_sdk_dynamodb::Client::new(config), required(vars, DEPLOYMENTS_TABLE)?))
+}
+
+pub fn decisions(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoDecisions, DeployError> {
+    Ok(DynamoDecisions::new(aws_sdk_dynamodb::Client::new(config), required(vars, DECISIONS_TABLE)?))
+}
+
+/// ECR, asked in the stack's own account and region unless a push names another.
+pub fn images(config: &SdkConfig, vars: &impl Vars) -> Result<EcrImages, DeployError> {
+    Ok(EcrImages::new(config, required(vars, STACK_ACCOUNT_ID)?, required(vars, STACK_REGION)?))
 }
 
 pub fn targets(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoTargets, DeployError> {

@@ -12,15 +12,22 @@ use crate::DeployError;
 /// How long a record is kept (DynamoDB TTL).
 pub const RETENTION_DAYS: i64 = 90;
 
-/// `d-` + 24 hex digits derived from (service, digest): the same push delivered
-/// twice maps to the same id, which is what makes duplicates start nothing new.
+/// `d-` + 24 hex digits derived from (service, digest, tag): the same push
+/// delivered twice, or found by the reconciler after its event, maps to the
+/// same id, which is what makes duplicates start nothing new. The tag is part
+/// of it so that pushing an earlier build again under a new tag (rolling
+/// forward to a known-good image) is a new deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DeploymentId(String);
 
 impl DeploymentId {
-    pub fn derive(service: &ServiceRef, digest: &ImageDigest) -> Self {
-        let hash = Sha256::digest(format!("{}|{}", service.key(), digest).as_bytes());
+    pub fn derive(service: &ServiceRef, digest: &ImageDigest, tag: Option<&str>) -> Self {
+        let seed = match tag {
+            Some(tag) => format!("{}|{digest}|{tag}", service.key()),
+            None => format!("{}|{digest}", service.key()),
+        };
+        let hash = Sha256::digest(seed.as_bytes());
         Self(format!("d-{}", &hex::encode(hash)[..24]))
     }
 
@@ -143,8 +150,14 @@ pub struct Deployment {
     pub created_at: DateTime<Utc>,
     #[serde(with = "iso")]
     pub updated_at: DateTime<Utc>,
+    /// When the push happened as the stack believes it (see
+    /// [`super::believed_push_time`]): what "newest wins" compares.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_opt")]
     pub pushed_at: Option<DateTime<Utc>>,
+    /// ECR's `imagePushedAt` of the image: breaks ties between pushes in the
+    /// same second of `pushed_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_opt")]
+    pub image_pushed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_task_definition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,16 +196,22 @@ pub struct NewDeployment<'a> {
     pub tag_rule: &'a TagRule,
     pub containers: &'a [String],
     pub pushed_at: Option<DateTime<Utc>>,
+    pub image_pushed_at: Option<DateTime<Utc>>,
+    /// Added to the first timeline entry (how the push was checked or found).
+    pub note: Option<&'a str>,
 }
 
 impl Deployment {
     pub fn new(req: NewDeployment<'_>, now: DateTime<Utc>) -> Self {
-        let detail = match req.tag {
+        let mut detail = match req.tag {
             Some(tag) => format!("{}:{tag} pushed ({})", req.repository, req.digest),
             None => format!("{}@{} pushed", req.repository, req.digest),
         };
+        if let Some(note) = req.note {
+            detail = format!("{detail}; {note}");
+        }
         Self {
-            deployment_id: DeploymentId::derive(req.service, req.digest),
+            deployment_id: DeploymentId::derive(req.service, req.digest, req.tag),
             cluster: req.service.cluster.clone(),
             service: req.service.service.clone(),
             service_key: req.service.key(),
@@ -207,6 +226,7 @@ impl Deployment {
             created_at: now,
             updated_at: now,
             pushed_at: req.pushed_at,
+            image_pushed_at: req.image_pushed_at,
             previous_task_definition: None,
             new_task_definition: None,
             ecs_deployment_id: None,
@@ -226,8 +246,9 @@ impl Deployment {
     }
 
     /// Whether this push is newer than `other` (same service): for `semver`
-    /// rules by version, else by push time; ties (ECR event times have whole
-    /// seconds) by when the push reached us, then by id so the order is total.
+    /// rules by version, else by the believed push time; ties (event times
+    /// have whole seconds) by ECR's `imagePushedAt`, then by id so the order
+    /// is total. When a record was written never decides.
     pub fn is_newer_than(&self, other: &Deployment) -> bool {
         use super::tag_rule::parse_semver;
         if matches!(self.tag_rule, TagRule::Semver { .. })
@@ -237,7 +258,7 @@ impl Deployment {
         {
             return a > b;
         }
-        let key = |d: &Deployment| (d.pushed_at.unwrap_or(d.created_at), d.created_at, d.deployment_id.clone());
+        let key = |d: &Deployment| (d.pushed_at.unwrap_or(d.created_at), d.image_pushed_at, d.deployment_id.clone());
         key(self) > key(other)
     }
 
@@ -350,12 +371,18 @@ mod tests {
     }
 
     #[test]
-    fn id_is_deterministic_per_service_and_digest() {
+    fn id_is_deterministic_per_service_digest_and_tag() {
         let web = ServiceRef::new("demo", "web").unwrap();
         let api = ServiceRef::new("demo", "api").unwrap();
-        let a = DeploymentId::derive(&web, &digest());
-        assert_eq!(a, DeploymentId::derive(&web, &digest()));
-        assert_ne!(a, DeploymentId::derive(&api, &digest()));
+        let a = DeploymentId::derive(&web, &digest(), Some("v1"));
+        assert_eq!(a, DeploymentId::derive(&web, &digest(), Some("v1")), "a redelivery is the same deployment");
+        assert_ne!(a, DeploymentId::derive(&api, &digest(), Some("v1")));
+        assert_ne!(
+            a,
+            DeploymentId::derive(&web, &digest(), Some("v2")),
+            "the same build under a new tag rolls forward"
+        );
+        assert_ne!(a, DeploymentId::derive(&web, &digest(), None));
         assert_eq!(DeploymentId::parse(a.as_str()).unwrap(), a);
         assert!(DeploymentId::parse("d-xyz").is_err());
     }
@@ -363,7 +390,7 @@ mod tests {
     #[test]
     fn execution_name_fits_step_functions_rules() {
         let long = ServiceRef::new("c", &"s".repeat(200)).unwrap();
-        let id = DeploymentId::derive(&long, &digest());
+        let id = DeploymentId::derive(&long, &digest(), Some("v1"));
         let name = id.execution_name(&long);
         assert!(name.len() <= 80, "{}", name.len());
         assert!(name.ends_with(id.as_str()));
@@ -393,6 +420,8 @@ mod tests {
                 tag_rule: &TagRule::Exact { pattern: "v2".into() },
                 containers: &[],
                 pushed_at: None,
+                image_pushed_at: None,
+                note: None,
             },
             now,
         );

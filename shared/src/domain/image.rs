@@ -70,7 +70,7 @@ pub fn not_an_image(manifest_media_type: Option<&str>, artifact_media_type: Opti
 pub const ECR_TAG_MAX: usize = 300;
 
 /// A content digest such as `sha256:7f5b…`. Validated on construction.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ImageDigest(String);
 

@@ -3,9 +3,11 @@
 //! decide how a rollout went. No AWS SDK and no Lambda runtime in here.
 
 mod aws_states;
+mod decision;
 mod deployment;
 mod image;
 mod notification;
+mod registry_image;
 mod revision;
 mod rollout;
 mod status;
@@ -16,11 +18,13 @@ pub use aws_states::{
     AlarmStateValue, EcrActionResult, EcrActionType, EcsDeploymentStatus, RolloutState, ServiceStatus,
     TargetHealthReason, TargetHealthState, TaskStatus, aws_state,
 };
+pub use decision::{DecisionOutcome, DecisionSource, PushDecision};
 pub use deployment::{
-    Deployment, DeploymentId, NewDeployment, Phase, RecordPatch, TimelineEntry, Transition, Watch, iso,
+    Deployment, DeploymentId, NewDeployment, Phase, RETENTION_DAYS, RecordPatch, TimelineEntry, Transition, Watch, iso,
 };
 pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
+pub use registry_image::{RegistryImage, believed_push_time, newest_matching};
 pub use revision::{
     ContainerImage, DEPLOYMENT_TAG_KEY, ECS_TAG_VALUE_MAX, IMAGE_TAG_KEY, ImagePlan, TaskDefinitionView,
     fits_ecs_tag_value, plan_image_update,

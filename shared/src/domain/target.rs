@@ -60,6 +60,11 @@ pub struct DeployTarget {
     /// replicated from another account or region). Empty: the stack's only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub registries: Vec<String>,
+    /// Whether the reconciler may deploy this target's newest matching image
+    /// when its push event never arrived (or when the target is new). `false`:
+    /// only push events deploy it.
+    #[serde(default = "enabled_default")]
+    pub reconcile: bool,
 }
 
 fn enabled_default() -> bool {
@@ -110,6 +115,7 @@ mod tests {
         assert!(t.enabled);
         assert!(t.containers.is_empty());
         assert!(t.registries.is_empty());
+        assert!(t.reconcile);
         assert!(t.validate().is_ok());
         let home = "1.dkr.ecr.us-east-1.amazonaws.com";
         assert!(t.allows_registry(home, home));

@@ -2,16 +2,17 @@
 //! the whole pipeline without AWS, as the tests drive it.
 
 use super::{
-    FakeEcs, ManualClock, MemoryLocks, MemoryStore, MemoryTargetHealth, MemoryTargets, RecordingCallbacks,
-    RecordingExecutions, RecordingNotifier,
+    FakeEcs, ManualClock, MemoryDecisions, MemoryLocks, MemoryRegistry, MemoryStore, MemoryTargetHealth, MemoryTargets,
+    RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
 use crate::domain::Verdict;
 use crate::events::EcrEvent;
 use crate::steps::{
     AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput, AwaitServiceOutput, CheckInput,
     CheckRollout, ClaimOutput, ClaimService, DeploymentInput, EcsEvent, OnEcsEvent, OnImagePush, OutcomeInput,
-    OutcomeOutput, PushReport, RecordOutcome, RegisterOutput, RegisterRevision, RollBack, RollBackInput,
-    RollBackOutput, Settings, SignalReport, Step, UpdateOutput, UpdateService,
+    OutcomeOutput, PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput,
+    RegisterRevision, RollBack, RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput,
+    UpdateService,
 };
 
 /// The twins share one store, one ECS and one clock, so steps built from the
@@ -19,6 +20,9 @@ use crate::steps::{
 #[derive(Debug)]
 pub struct MemoryCloud {
     pub targets: MemoryTargets,
+    /// ECR of the stack's account and region (and any other a test pushes to).
+    pub images: MemoryRegistry,
+    pub decisions: MemoryDecisions,
     pub store: MemoryStore,
     pub executions: RecordingExecutions,
     pub notifier: RecordingNotifier,
@@ -34,11 +38,15 @@ pub struct MemoryCloud {
 
 /// The account and region of AWS's documented samples and of the local cloud.
 pub const MEMORY_REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+pub const MEMORY_ACCOUNT: &str = "123456789012";
+pub const MEMORY_REGION: &str = "us-east-1";
 
 impl Default for MemoryCloud {
     fn default() -> Self {
         Self {
             targets: MemoryTargets::default(),
+            images: MemoryRegistry::new(MEMORY_ACCOUNT, MEMORY_REGION),
+            decisions: MemoryDecisions::default(),
             store: MemoryStore::default(),
             executions: RecordingExecutions::default(),
             notifier: RecordingNotifier::default(),
@@ -57,10 +65,26 @@ impl MemoryCloud {
     pub fn on_image_push(&self) -> impl Step<Input = EcrEvent, Output = PushReport> + '_ {
         OnImagePush {
             targets: &self.targets,
+            images: &self.images,
             store: &self.store,
             executions: &self.executions,
             notifier: &self.notifier,
             clock: &self.clock,
+            decisions: &self.decisions,
+            coalesce_seconds: self.settings.coalesce_seconds,
+            registry: self.registry.clone(),
+        }
+    }
+
+    pub fn reconcile(&self) -> impl Step<Input = ReconcileInput, Output = ReconcileReport> + '_ {
+        Reconcile {
+            targets: &self.targets,
+            images: &self.images,
+            store: &self.store,
+            executions: &self.executions,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            decisions: &self.decisions,
             coalesce_seconds: self.settings.coalesce_seconds,
             registry: self.registry.clone(),
         }

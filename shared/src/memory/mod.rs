@@ -4,21 +4,25 @@
 mod callbacks;
 mod clock;
 mod cloud;
+mod decisions;
 mod ecs;
 mod executions;
 mod locks;
 mod notifier;
+mod registry;
 mod store;
 mod target_health;
 mod targets;
 
 pub use callbacks::RecordingCallbacks;
 pub use clock::ManualClock;
-pub use cloud::{MEMORY_REGISTRY, MemoryCloud};
+pub use cloud::{MEMORY_ACCOUNT, MEMORY_REGION, MEMORY_REGISTRY, MemoryCloud};
+pub use decisions::MemoryDecisions;
 pub use ecs::FakeEcs;
 pub use executions::RecordingExecutions;
 pub use locks::MemoryLocks;
 pub use notifier::RecordingNotifier;
+pub use registry::MemoryRegistry;
 pub use store::MemoryStore;
 pub use target_health::MemoryTargetHealth;
 pub use targets::MemoryTargets;

@@ -12,6 +12,10 @@ impl DeployTargets for MemoryTargets {
         Ok(super::lock(&self.0).iter().filter(|t| t.repository == repository).cloned().collect())
     }
 
+    async fn all(&self) -> Result<Vec<DeployTarget>> {
+        Ok(super::lock(&self.0).clone())
+    }
+
     async fn put(&self, target: &DeployTarget) -> Result<()> {
         target.validate()?;
         let mut all = super::lock(&self.0);

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{
-    DeployTarget, Deployment, DeploymentId, DeploymentStateChange, HumanMessage, Phase, ServiceSnapshot, TargetView,
-    TaskDefinitionView, TaskView, Transition, Verdict,
+    DeployTarget, Deployment, DeploymentId, DeploymentStateChange, HumanMessage, ImageDigest, Phase, PushDecision,
+    RegistryImage, ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;
 
@@ -21,8 +21,29 @@ macro_rules! forward {
             fn for_repository(&self, repository: &str) -> impl Future<Output = Result<Vec<DeployTarget>>> + Send {
                 self.deref().for_repository(repository)
             }
+            fn all(&self) -> impl Future<Output = Result<Vec<DeployTarget>>> + Send {
+                self.deref().all()
+            }
             fn put(&self, target: &DeployTarget) -> impl Future<Output = Result<()>> + Send {
                 self.deref().put(target)
+            }
+        }
+
+        impl<T: ImageRegistry> ImageRegistry for $ptr {
+            fn describe_image(&self, account: &str, region: &str, repository: &str, digest: &ImageDigest) -> impl Future<Output = Result<Option<RegistryImage>>> + Send {
+                self.deref().describe_image(account, region, repository, digest)
+            }
+            fn tagged_images(&self, repository: &str) -> impl Future<Output = Result<Vec<RegistryImage>>> + Send {
+                self.deref().tagged_images(repository)
+            }
+        }
+
+        impl<T: PushDecisions> PushDecisions for $ptr {
+            fn record(&self, decision: &PushDecision) -> impl Future<Output = Result<()>> + Send {
+                self.deref().record(decision)
+            }
+            fn find(&self, repository: &str, tag: Option<&str>, digest: Option<&str>, limit: usize) -> impl Future<Output = Result<Vec<PushDecision>>> + Send {
+                self.deref().find(repository, tag, digest, limit)
             }
         }
 

@@ -5,21 +5,25 @@
 
 mod callbacks;
 mod clock;
+mod decisions;
 mod ecs;
 mod executions;
 mod forward;
 mod locks;
 mod notifier;
+mod registry;
 mod store;
 mod target_health;
 mod targets;
 
 pub use callbacks::{Delivery, TaskCallbacks};
 pub use clock::{Clock, SystemClock};
+pub use decisions::PushDecisions;
 pub use ecs::Ecs;
 pub use executions::{Executions, StartOutcome};
 pub use locks::{Claim, ServiceLockState, ServiceLocks, Serving};
 pub use notifier::Notifier;
+pub use registry::ImageRegistry;
 pub use store::{CreateOutcome, DeploymentStore, TransitionOutcome};
 pub use target_health::TargetHealth;
 pub use targets::DeployTargets;

@@ -1,19 +1,25 @@
-//! ECR push → one deployment record and one state machine run per matching target.
+//! ECR push → one deployment record and one state machine run per matching
+//! target, once ECR has confirmed the push.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::Instrument;
-use tracing::field::{Empty, display};
+use tracing::field::Empty;
 
-use super::{Recorder, Step, StepInput};
+use super::launcher::{CheckedPush, Launcher};
+use super::{Step, StepInput};
 use crate::DeployError;
-use crate::domain::{DeployTarget, Deployment, DeploymentId, DeploymentStatus, ImageDigest, ImageRef, NewDeployment};
+use crate::domain::{
+    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, ImageDigest, ImageRef, PushDecision,
+    believed_push_time, not_an_image,
+};
 use crate::error::{Result, clip};
 use crate::events::{EcrEvent, parse_ecr_event};
-use crate::ports::{Clock, CreateOutcome, DeployTargets, DeploymentStore, Executions, Notifier, StartOutcome};
+use crate::ports::{Clock, DeployTargets, DeploymentStore, Executions, ImageRegistry, Notifier, PushDecisions};
 
-/// A successful ECR push, validated.
+/// A successful ECR push as its event describes it: well-formed, not yet
+/// believed (ECR is asked before anything deploys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImagePush {
     pub account: String,
@@ -22,7 +28,10 @@ pub struct ImagePush {
     pub digest: ImageDigest,
     /// Absent for a push by digest only.
     pub tag: Option<String>,
-    pub pushed_at: Option<DateTime<Utc>>,
+    /// The event's `time`: believed only within what ECR and the clock allow.
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub manifest_media_type: Option<String>,
+    pub artifact_media_type: Option<String>,
 }
 
 impl ImagePush {
@@ -68,18 +77,16 @@ impl StepInput for EcrEvent {
     }
 }
 
-/// Creates a record per matching target and starts its run.
-///
-/// Safe to repeat: ids derive from (service, digest), the record is created at
-/// most once, and a record still PENDING (a run that may not have started,
-/// e.g. after a crash between the two writes) gets its run started again under
-/// the same execution name, which Step Functions starts at most once.
-pub struct OnImagePush<T, S, X, N, C> {
+/// Checks a push against the stack's configuration and ECR, records what it
+/// decided for each matching target, and starts the deployments it may.
+pub struct OnImagePush<T, R, S, X, N, C, P> {
     pub targets: T,
+    pub images: R,
     pub store: S,
     pub executions: X,
     pub notifier: N,
     pub clock: C,
+    pub decisions: P,
     /// Seconds a run waits for the rest of a burst (part of the run's input).
     pub coalesce_seconds: i64,
     /// The stack's own registry (its account and region): the only one a
@@ -87,13 +94,15 @@ pub struct OnImagePush<T, S, X, N, C> {
     pub registry: String,
 }
 
-impl<T, S, X, N, C> Step for OnImagePush<T, S, X, N, C>
+impl<T, R, S, X, N, C, P> Step for OnImagePush<T, R, S, X, N, C, P>
 where
     T: DeployTargets,
+    R: ImageRegistry,
     S: DeploymentStore,
     X: Executions,
     N: Notifier,
     C: Clock,
+    P: PushDecisions,
 {
     const NAME: &'static str = "on-image-push";
     type Input = EcrEvent;
@@ -102,34 +111,75 @@ where
     async fn run(&self, event: EcrEvent) -> Result<PushReport> {
         let push = match event {
             EcrEvent::Ignored(what) => {
-                tracing::info!(%what, "not a successful push of an image: ignored");
+                tracing::info!(%what, "not a successful push: ignored");
                 return Ok(PushReport { ignored: Some(what), ..PushReport::default() });
             }
             EcrEvent::Push(push) => push,
         };
         let mut report = PushReport::default();
-        let Some(tag) = push.tag.as_deref() else {
+        let Some(tag) = push.tag.clone() else {
             tracing::info!(repository = %push.repository, digest = %push.digest, "push without a tag: no tag rule can match");
             return Ok(report);
         };
+        let launcher = self.launcher();
+        let now = self.clock.now();
         let registry = push.registry();
-        let mut first_error: Option<DeployError> = None;
+        let event_decision = |target: &DeployTarget, outcome, reason: String| {
+            PushDecision::new(
+                (&push.repository, &push.digest, Some(&tag)),
+                Some(&target.target_id),
+                outcome,
+                reason,
+                DecisionSource::Event,
+                now,
+            )
+        };
+
+        // Which targets this push is for, and which of them may take it.
+        let mut allowed = Vec::new();
         for target in self.targets.for_repository(&push.repository).await? {
-            if !target.enabled || !target.tag_rule.matches(tag) {
+            if !target.enabled || !target.tag_rule.matches(&tag) {
                 report.not_matching.push(target.target_id.clone());
-                continue;
-            }
-            if !target.allows_registry(&registry, &self.registry) {
+            } else if !target.allows_registry(&registry, &self.registry) {
                 let reason = format!(
                     "pushed to {}, which is not this stack's registry ({}) nor one target {} lists in `registries`",
                     clip(&registry),
                     self.registry,
                     target.target_id
                 );
-                tracing::warn!(target = %target.target_id, %reason, "push refused");
-                report.refused.push(Refusal { target_id: target.target_id.clone(), reason });
-                continue;
+                self.refuse(&launcher, &mut report, event_decision(&target, DecisionOutcome::Refused, reason)).await?;
+            } else {
+                allowed.push(target);
             }
+        }
+        if allowed.is_empty() {
+            if report.refused.is_empty() {
+                tracing::info!(repository = %push.repository, tag, "no deploy target matches this push");
+            }
+            return Ok(report);
+        }
+
+        // Nothing in the event is believed until ECR confirms it.
+        let checked = match self.check_with_ecr(&push, &tag, &registry, now).await? {
+            Ok(checked) => checked,
+            Err((outcome, reason)) => {
+                if outcome == DecisionOutcome::Ignored {
+                    report.ignored = Some(reason.clone());
+                }
+                for target in &allowed {
+                    let decision = event_decision(target, outcome, reason.clone());
+                    if outcome == DecisionOutcome::Refused {
+                        self.refuse(&launcher, &mut report, decision).await?;
+                    } else {
+                        launcher.decide(&decision).await?;
+                    }
+                }
+                return Ok(report);
+            }
+        };
+
+        let mut first_error: Option<DeployError> = None;
+        for target in allowed {
             let span = tracing::info_span!(
                 "deployment",
                 target = %target.target_id,
@@ -137,24 +187,17 @@ where
                 cluster = %target.cluster,
                 service = %target.service
             );
-            match self.start(&push, &registry, tag, &target).instrument(span.clone()).await {
+            match launcher.launch(&checked, &target).instrument(span.clone()).await {
                 Ok((id, true)) => report.started.push(id),
                 Ok((id, false)) => report.duplicates.push(id),
                 Err(e) => {
                     // Keep going: one broken target must not stop the others. The
                     // error makes Lambda retry the asynchronous invocation (then the
-                    // dead-letter queue), and the retry is idempotent.
+                    // on-failure queue), and the retry is idempotent.
                     span.in_scope(|| tracing::error!(error = %e, "could not start deployment"));
                     first_error.get_or_insert(e);
                 }
             }
-        }
-        if report.started.is_empty()
-            && report.duplicates.is_empty()
-            && report.refused.is_empty()
-            && first_error.is_none()
-        {
-            tracing::info!(repository = %push.repository, tag, "no deploy target matches this push");
         }
         match first_error {
             Some(e) => Err(e),
@@ -163,69 +206,93 @@ where
     }
 }
 
-impl<T, S, X, N, C> OnImagePush<T, S, X, N, C>
+/// Why ECR's answer stops a push: the decision and its reason.
+type Stopped = (DecisionOutcome, String);
+
+impl<T, R, S, X, N, C, P> OnImagePush<T, R, S, X, N, C, P>
 where
     T: DeployTargets,
+    R: ImageRegistry,
     S: DeploymentStore,
     X: Executions,
     N: Notifier,
     C: Clock,
+    P: PushDecisions,
 {
-    /// The record of one target's deployment and its run; `true` when this
-    /// call started the run.
-    /// `registry` is the push's, which the caller checked the target allows.
-    async fn start(
+    fn launcher(&self) -> Launcher<'_, S, X, N, C, P> {
+        Launcher {
+            store: &self.store,
+            executions: &self.executions,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            decisions: &self.decisions,
+            coalesce_seconds: self.coalesce_seconds,
+        }
+    }
+
+    async fn refuse(
+        &self,
+        launcher: &Launcher<'_, S, X, N, C, P>,
+        report: &mut PushReport,
+        decision: PushDecision,
+    ) -> Result<()> {
+        tracing::warn!(target = decision.target_id.as_deref().unwrap_or("-"), reason = %decision.reason, "push refused");
+        launcher.decide(&decision).await?;
+        report.refused.push(Refusal { target_id: decision.target_id.unwrap_or_default(), reason: decision.reason });
+        Ok(())
+    }
+
+    /// The push as ECR knows it: the image exists, the tag still names it,
+    /// it is a container image, and when it was pushed.
+    async fn check_with_ecr(
         &self,
         push: &ImagePush,
-        registry: &str,
         tag: &str,
-        target: &DeployTarget,
-    ) -> Result<(DeploymentId, bool)> {
-        let service = target.service_ref()?;
-        let new = Deployment::new(
-            NewDeployment {
-                service: &service,
-                repository: &push.repository,
-                registry,
-                digest: &push.digest,
-                tag: Some(tag),
-                target_id: &target.target_id,
-                tag_rule: &target.tag_rule,
-                containers: &target.containers,
-                pushed_at: push.pushed_at,
-            },
-            self.clock.now(),
-        );
-        tracing::Span::current().record("deployment", display(&new.deployment_id));
-        let record = match self.store.create(&new).await? {
-            CreateOutcome::Created => {
-                Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(&new).await?;
-                new
-            }
-            CreateOutcome::Exists(existing) if existing.status != DeploymentStatus::Pending => {
-                tracing::info!(status = %existing.status, "duplicate push: deployment exists");
-                return Ok((existing.deployment_id, false));
-            }
-            CreateOutcome::Exists(existing) => *existing,
+        registry: &str,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<CheckedPush, Stopped>> {
+        let Some(image) =
+            self.images.describe_image(&push.account, &push.region, &push.repository, &push.digest).await?
+        else {
+            let why = format!(
+                "ECR has no image {} in {registry}/{}: the event does not describe an image that exists (it may have been deleted since)",
+                push.digest, push.repository
+            );
+            return Ok(Err((DecisionOutcome::Refused, why)));
         };
-        let name = record.deployment_id.execution_name(&service);
-        // The input comes from the stored record, so a repeated start is
-        // byte-identical and Step Functions treats it as the same run.
-        let input = json!({
-            "deploymentId": record.deployment_id,
-            "cluster": record.cluster,
-            "service": record.service,
-            "image": record.image,
-            "tag": record.tag,
-            "coalesceSeconds": self.coalesce_seconds,
-        });
-        let started = match self.executions.start(&name, &input).await? {
-            StartOutcome::Started { execution_arn } => {
-                tracing::info!(%execution_arn, "run started");
-                true
-            }
-            StartOutcome::AlreadyStarted => false,
+        if let Some(why) = image
+            .not_an_image()
+            .or_else(|| not_an_image(push.manifest_media_type.as_deref(), push.artifact_media_type.as_deref()))
+        {
+            return Ok(Err((DecisionOutcome::Ignored, format!("push to {}: {why}", push.repository))));
+        }
+        if !image.has_tag(tag) {
+            let why = format!(
+                "ECR's {}:{} no longer names {}: the tag has moved on, and its newer push deploys instead",
+                push.repository,
+                clip(tag),
+                push.digest
+            );
+            return Ok(Err((DecisionOutcome::Refused, why)));
+        }
+        let pushed_at = believed_push_time(push.claimed_at, image.pushed_at, now);
+        let note = match push.claimed_at {
+            Some(claimed) if claimed != pushed_at => Some(format!(
+                "the event's time {} is outside what ECR and the clock allow: ordered as pushed at {}",
+                claimed.to_rfc3339(),
+                pushed_at.to_rfc3339()
+            )),
+            _ => None,
         };
-        Ok((record.deployment_id, started))
+        Ok(Ok(CheckedPush {
+            repository: push.repository.clone(),
+            registry: registry.to_owned(),
+            digest: push.digest.clone(),
+            tag: tag.to_owned(),
+            pushed_at,
+            image_pushed_at: image.pushed_at,
+            source: DecisionSource::Event,
+            note,
+        }))
     }
 }

@@ -1,0 +1,111 @@
+//! ECR's `DescribeImages`: what a registry really holds.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier, TagStatus};
+use chrono::{DateTime, Utc};
+
+use super::errors::classify;
+use crate::domain::{ImageDigest, RegistryImage};
+use crate::error::Result;
+use crate::ports::ImageRegistry;
+
+/// One client per region, made when a region is first asked about: a target
+/// may deploy images replicated into this region from another, and
+/// `DescribeImages` must go to the region that holds the image.
+#[derive(Debug)]
+pub struct EcrImages {
+    config: SdkConfig,
+    home_account: String,
+    home_region: String,
+    clients: Mutex<HashMap<String, Client>>,
+}
+
+impl EcrImages {
+    pub fn new(config: &SdkConfig, home_account: impl Into<String>, home_region: impl Into<String>) -> Self {
+        Self {
+            config: config.clone(),
+            home_account: home_account.into(),
+            home_region: home_region.into(),
+            clients: Mutex::default(),
+        }
+    }
+
+    fn client(&self, region: &str) -> Client {
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let config = self.config.to_builder().region(Region::new(region.to_owned())).build();
+                Client::new(&config)
+            })
+            .clone()
+    }
+}
+
+/// ECR's view of an image; `None` when the digest is not a valid one.
+fn from_detail(d: &ImageDetail) -> Option<RegistryImage> {
+    let digest = ImageDigest::parse(d.image_digest()?).ok()?;
+    Some(RegistryImage {
+        digest,
+        tags: d.image_tags().to_vec(),
+        pushed_at: d.image_pushed_at().and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
+        manifest_media_type: d.image_manifest_media_type().map(str::to_owned),
+        artifact_media_type: d.artifact_media_type().map(str::to_owned),
+    })
+}
+
+impl ImageRegistry for EcrImages {
+    async fn describe_image(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        digest: &ImageDigest,
+    ) -> Result<Option<RegistryImage>> {
+        let id = ImageIdentifier::builder().image_digest(digest.as_str()).build();
+        let out = self
+            .client(region)
+            .describe_images()
+            .registry_id(account)
+            .repository_name(repository)
+            .image_ids(id)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out.image_details().iter().filter_map(from_detail).find(|i| &i.digest == digest)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_image_not_found_exception() || s.is_repository_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("DescribeImages", e)),
+        }
+    }
+
+    async fn tagged_images(&self, repository: &str) -> Result<Vec<RegistryImage>> {
+        let mut pages = self
+            .client(&self.home_region)
+            .describe_images()
+            .registry_id(&self.home_account)
+            .repository_name(repository)
+            .filter(aws_sdk_ecr::types::DescribeImagesFilter::builder().tag_status(TagStatus::Tagged).build())
+            .into_paginator()
+            .send();
+        let mut images = Vec::new();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => images.extend(page.image_details().iter().filter_map(from_detail)),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => {
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(classify("DescribeImages", e)),
+            }
+        }
+        Ok(images)
+    }
+}

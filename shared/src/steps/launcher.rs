@@ -1,0 +1,147 @@
+//! The one path from a checked push to a running deployment, shared by the
+//! push event (`on-image-push`) and the reconciler, so a push found in ECR
+//! after its event was lost is the same deployment the event would have made.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tracing::field::display;
+
+use super::Recorder;
+use crate::domain::{
+    DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentId, DeploymentStatus, ImageDigest,
+    NewDeployment, PushDecision,
+};
+use crate::error::Result;
+use crate::ports::{Clock, CreateOutcome, DeploymentStore, Executions, Notifier, PushDecisions, StartOutcome};
+
+/// A push the stack has checked against ECR and its own configuration.
+#[derive(Debug, Clone)]
+pub struct CheckedPush {
+    pub repository: String,
+    /// The registry host the image is pulled from (the target allows it).
+    pub registry: String,
+    pub digest: ImageDigest,
+    pub tag: String,
+    /// When the push happened as the stack believes it.
+    pub pushed_at: DateTime<Utc>,
+    /// ECR's `imagePushedAt` of the image.
+    pub image_pushed_at: Option<DateTime<Utc>>,
+    pub source: DecisionSource,
+    /// What the first timeline entry adds about how the push was checked.
+    pub note: Option<String>,
+}
+
+impl CheckedPush {
+    /// The decision about this push for `target`, as of `now`.
+    pub fn decision(
+        &self,
+        target: &DeployTarget,
+        outcome: DecisionOutcome,
+        reason: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> PushDecision {
+        PushDecision::new(
+            (&self.repository, &self.digest, Some(&self.tag)),
+            Some(&target.target_id),
+            outcome,
+            reason,
+            self.source,
+            now,
+        )
+    }
+}
+
+/// The ports a launch writes to.
+pub struct Launcher<'a, S, X, N, C, P> {
+    pub store: &'a S,
+    pub executions: &'a X,
+    pub notifier: &'a N,
+    pub clock: &'a C,
+    pub decisions: &'a P,
+    /// Seconds a run waits for the rest of a burst (part of the run's input).
+    pub coalesce_seconds: i64,
+}
+
+impl<S, X, N, C, P> Launcher<'_, S, X, N, C, P>
+where
+    S: DeploymentStore,
+    X: Executions,
+    N: Notifier,
+    C: Clock,
+    P: PushDecisions,
+{
+    /// The record of `target`'s deployment of `push` and its run, with the
+    /// decision recorded; `true` when this call started the run.
+    ///
+    /// Safe to repeat: the id derives from (service, digest, tag), the record
+    /// is created at most once, and a record still PENDING (a run that may not
+    /// have started, e.g. after a crash between the two writes) gets its run
+    /// started again under the same execution name, which Step Functions
+    /// starts at most once.
+    pub async fn launch(&self, push: &CheckedPush, target: &DeployTarget) -> Result<(DeploymentId, bool)> {
+        let service = target.service_ref()?;
+        let new = Deployment::new(
+            NewDeployment {
+                service: &service,
+                repository: &push.repository,
+                registry: &push.registry,
+                digest: &push.digest,
+                tag: Some(&push.tag),
+                target_id: &target.target_id,
+                tag_rule: &target.tag_rule,
+                containers: &target.containers,
+                pushed_at: Some(push.pushed_at),
+                image_pushed_at: push.image_pushed_at,
+                note: push.note.as_deref(),
+            },
+            self.clock.now(),
+        );
+        tracing::Span::current().record("deployment", display(&new.deployment_id));
+        let record = match self.store.create(&new).await? {
+            CreateOutcome::Created => {
+                Recorder { store: self.store, notifier: self.notifier, clock: self.clock }.announce(&new).await?;
+                new
+            }
+            CreateOutcome::Exists(existing) if existing.status != DeploymentStatus::Pending => {
+                tracing::info!(status = %existing.status, "duplicate push: deployment exists");
+                let why = format!("{} exists already ({})", existing.deployment_id, existing.status);
+                let decision = push
+                    .decision(target, DecisionOutcome::Duplicate, why, self.clock.now())
+                    .with_deployment(&existing.deployment_id);
+                self.decisions.record(&decision).await?;
+                return Ok((existing.deployment_id, false));
+            }
+            CreateOutcome::Exists(existing) => *existing,
+        };
+        let name = record.deployment_id.execution_name(&service);
+        // The input comes from the stored record, so a repeated start is
+        // byte-identical and Step Functions treats it as the same run.
+        let input = json!({
+            "deploymentId": record.deployment_id,
+            "cluster": record.cluster,
+            "service": record.service,
+            "image": record.image,
+            "tag": record.tag,
+            "coalesceSeconds": self.coalesce_seconds,
+        });
+        let started = match self.executions.start(&name, &input).await? {
+            StartOutcome::Started { execution_arn } => {
+                tracing::info!(%execution_arn, "run started");
+                true
+            }
+            StartOutcome::AlreadyStarted => false,
+        };
+        let why = format!("deploying {} to {}", record.image, record.service_key);
+        let decision = push
+            .decision(target, DecisionOutcome::Started, why, record.created_at)
+            .with_deployment(&record.deployment_id);
+        self.decisions.record(&decision).await?;
+        Ok((record.deployment_id, started))
+    }
+
+    /// Records a decision that starts nothing.
+    pub async fn decide(&self, decision: &PushDecision) -> Result<()> {
+        tracing::info!(outcome = %decision.outcome, target = decision.target_id.as_deref().unwrap_or("-"), reason = %decision.reason, "push decision");
+        self.decisions.record(decision).await
+    }
+}

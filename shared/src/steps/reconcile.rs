@@ -1,0 +1,182 @@
+//! The reconciler: ECR's events are best effort, so on a schedule it reads
+//! what each target's repository holds and deploys the newest matching image
+//! whose push was never decided, through the same path and the same
+//! deployment id as its event, so a late event starts nothing new.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use super::launcher::{CheckedPush, Launcher};
+use super::{Step, StepInput};
+use crate::DeployError;
+use crate::domain::{
+    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, DeploymentStatus, ImageRef, PushDecision,
+    RegistryImage, newest_matching,
+};
+use crate::error::Result;
+use crate::ports::{Clock, DeployTargets, DeploymentStore, Executions, ImageRegistry, Notifier, PushDecisions};
+
+/// The scheduled event that wakes the reconciler. Nothing in it is used (it
+/// only says "now"), so nothing in it needs believing; it must be an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconcileInput;
+
+impl StepInput for ReconcileInput {
+    fn parse(payload: Value) -> Result<Self> {
+        crate::events::from_object::<serde_json::Map<String, Value>>(payload, "a scheduled event")?;
+        Ok(Self)
+    }
+
+    fn deployment_id(&self) -> Option<&DeploymentId> {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    /// Deployments the reconciler started: pushes whose event never came.
+    pub started: Vec<DeploymentId>,
+    /// Targets whose newest matching image is deployed, in flight or decided.
+    pub up_to_date: Vec<String>,
+    /// Targets with no image the rule accepts.
+    pub no_image: Vec<String>,
+    /// Targets that are disabled or opted out of reconciling.
+    pub skipped: Vec<String>,
+}
+
+pub struct Reconcile<T, R, S, X, N, C, P> {
+    pub targets: T,
+    pub images: R,
+    pub store: S,
+    pub executions: X,
+    pub notifier: N,
+    pub clock: C,
+    pub decisions: P,
+    pub coalesce_seconds: i64,
+    /// The stack's own registry: the reconciler reads only this one.
+    pub registry: String,
+}
+
+impl<T, R, S, X, N, C, P> Step for Reconcile<T, R, S, X, N, C, P>
+where
+    T: DeployTargets,
+    R: ImageRegistry,
+    S: DeploymentStore,
+    X: Executions,
+    N: Notifier,
+    C: Clock,
+    P: PushDecisions,
+{
+    const NAME: &'static str = "reconcile";
+    type Input = ReconcileInput;
+    type Output = ReconcileReport;
+
+    async fn run(&self, _: ReconcileInput) -> Result<ReconcileReport> {
+        let mut report = ReconcileReport::default();
+        let mut repositories: BTreeMap<String, Vec<RegistryImage>> = BTreeMap::new();
+        let mut first_error: Option<DeployError> = None;
+        for target in self.targets.all().await? {
+            if !target.enabled || !target.reconcile {
+                report.skipped.push(target.target_id.clone());
+                continue;
+            }
+            if !repositories.contains_key(&target.repository) {
+                let images = self.images.tagged_images(&target.repository).await?;
+                repositories.insert(target.repository.clone(), images);
+            }
+            let images = repositories.get(&target.repository).map(Vec::as_slice).unwrap_or_default();
+            let span = tracing::info_span!(
+                "reconcile",
+                target = %target.target_id,
+                deployment = Empty,
+                cluster = %target.cluster,
+                service = %target.service
+            );
+            if let Err(e) = self.reconcile(&target, images, &mut report).instrument(span.clone()).await {
+                // One broken target must not stop the others; the next pass retries it.
+                span.in_scope(|| tracing::error!(error = %e, "could not reconcile the target"));
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+}
+
+impl<T, R, S, X, N, C, P> Reconcile<T, R, S, X, N, C, P>
+where
+    T: DeployTargets,
+    R: ImageRegistry,
+    S: DeploymentStore,
+    X: Executions,
+    N: Notifier,
+    C: Clock,
+    P: PushDecisions,
+{
+    async fn reconcile(
+        &self,
+        target: &DeployTarget,
+        images: &[RegistryImage],
+        report: &mut ReconcileReport,
+    ) -> Result<()> {
+        let launcher = Launcher {
+            store: &self.store,
+            executions: &self.executions,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            decisions: &self.decisions,
+            coalesce_seconds: self.coalesce_seconds,
+        };
+        let now = self.clock.now();
+        let Some((image, tag)) = newest_matching(images, &target.tag_rule) else {
+            tracing::info!(repository = %target.repository, "no image in ECR has a tag the rule accepts");
+            report.no_image.push(target.target_id.clone());
+            return Ok(());
+        };
+        let push = CheckedPush {
+            repository: target.repository.clone(),
+            registry: self.registry.clone(),
+            digest: image.digest.clone(),
+            tag: tag.to_owned(),
+            // No event: ECR's own time is the best witness there is.
+            pushed_at: image.pushed_at.map_or(now, |t| t.min(now)),
+            image_pushed_at: image.pushed_at,
+            source: DecisionSource::Reconciler,
+            note: Some("found in ECR by the reconciler: its push event never arrived".into()),
+        };
+        let id = DeploymentId::derive(&target.service_ref()?, &image.digest, Some(tag));
+        match self.store.get(&id).await? {
+            // PENDING may be a run that never started: the launch starts it.
+            Some(existing) if existing.status != DeploymentStatus::Pending => {
+                let why = format!(
+                    "newest matching image {}:{tag} ({}) is {id}, {}",
+                    target.repository, image.digest, existing.status
+                );
+                let decision = PushDecision::new(
+                    (&target.repository, &image.digest, Some(tag)),
+                    Some(&target.target_id),
+                    DecisionOutcome::NothingNew,
+                    why,
+                    DecisionSource::Reconciler,
+                    now,
+                )
+                .with_deployment(&id);
+                launcher.decide(&decision).await?;
+                report.up_to_date.push(target.target_id.clone());
+            }
+            _ => {
+                tracing::warn!(image = %ImageRef::pinned(&self.registry, &target.repository, &image.digest), tag, "a push was never decided: deploying it");
+                let (id, _) = launcher.launch(&push, target).await?;
+                report.started.push(id);
+            }
+        }
+        Ok(())
+    }
+}
