@@ -20,8 +20,10 @@ enum Command {
     Sim(SimArgs),
     /// Start the whole local cloud (moto, simulator, functions, rules) from template.yaml.
     Up(cloud_cli::UpArgs),
-    /// Push an image to a running local cloud: catalogue it and emit the ECR push event.
+    /// Push an image to a running local cloud: into ECR and the catalogue, and the ECR push event.
     Push(cloud_cli::PushArgs),
+    /// Run the reconciler of a running local cloud once, now (it also runs on its schedule).
+    Reconcile(cloud_cli::ReconcileArgs),
     /// From nothing: a good deploy, a bad build rolled back, a recovery, and two racing pushes, shown live.
     Demo(demo::DemoArgs),
 }
@@ -39,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Sim(args) => cli::run(args).await.map_err(Into::into),
         Command::Up(args) => cloud_cli::up(args).await.map_err(Into::into),
         Command::Push(args) => cloud_cli::push(args).await.map_err(Into::into),
+        Command::Reconcile(args) => cloud_cli::reconcile(args).await.map_err(Into::into),
         Command::Demo(args) => match demo::run(args).await {
             // `demo | head`: the reader has what it wanted and nobody is left
             // to tell; the local cloud is stopped.

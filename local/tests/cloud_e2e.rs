@@ -53,11 +53,11 @@ async fn good_deploy_then_bad_build_rolled_back() {
     seed_service(&cloud, &spec).await.unwrap();
     let store = store(&cloud).await;
 
-    cloud.push("web:v2", "healthy").unwrap();
+    cloud.push("web:v2", "healthy").await.unwrap();
     let good = outcome(&cloud, &store, "demo/web", "v2").await;
     assert_eq!(good.status, Succeeded, "{good:#?}");
 
-    cloud.push("web:v3", "crash").unwrap();
+    cloud.push("web:v3", "crash").await.unwrap();
     let bad = outcome(&cloud, &store, "demo/web", "v3").await;
     assert_eq!(bad.status, RolledBack, "{bad:#?}");
 
@@ -91,7 +91,7 @@ async fn good_deploy_then_bad_build_rolled_back() {
     // A tag ECR takes (up to 300 characters) but ECS would refuse as a tag value
     // (over 256): the revision is registered without it and the deploy goes on.
     let long = format!("v4-{}", "x".repeat(270));
-    cloud.push(&format!("web:{long}"), "healthy").unwrap();
+    cloud.push(&format!("web:{long}"), "healthy").await.unwrap();
     let tagged = outcome(&cloud, &store, "demo/web", &long).await;
     assert_eq!(tagged.status, Succeeded, "{tagged:#?}");
     let updating = tagged.timeline.iter().find(|e| e.state == Updating).unwrap();
@@ -147,7 +147,7 @@ async fn deletes_non_matching_tags_and_foreign_registries_are_ignored_and_duplic
         .unwrap();
 
     // The same push delivered three times, concurrently.
-    let pushed = cloud.push("web:v5", "healthy").unwrap();
+    let pushed = cloud.push("web:v5", "healthy").await.unwrap();
     let dup = || ecr_entry("PUSH", "v5", &pushed.digest);
     let (a, b) = tokio::join!(events.put_events().entries(dup()).send(), events.put_events().entries(dup()).send());
     a.unwrap();
@@ -200,7 +200,7 @@ async fn one_image_fans_out_to_two_services() {
     seed_service(&cloud, &canary).await.unwrap();
     let store = store(&cloud).await;
 
-    cloud.push("web:v2", "healthy").unwrap();
+    cloud.push("web:v2", "healthy").await.unwrap();
     let web = outcome(&cloud, &store, "demo/web", "v2").await;
     let web_canary = outcome(&cloud, &store, "demo/web-canary", "v2").await;
     assert_eq!((web.status, web_canary.status), (DeploymentStatus::Succeeded, DeploymentStatus::Succeeded));
@@ -238,7 +238,7 @@ async fn an_event_that_keeps_failing_lands_in_the_undelivered_queue_and_the_good
         .await
         .unwrap();
 
-    let pushed = cloud.push("web:v2", "healthy").unwrap();
+    let pushed = cloud.push("web:v2", "healthy").await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = sqs
         .get_queue_url()

@@ -53,7 +53,7 @@ async fn ten_pushes_in_a_second_deploy_only_the_last() {
     let store = store(&cloud).await;
     let mut pushed = Vec::new();
     for n in 2..=11 {
-        pushed.push(cloud.push(&format!("web:v{n}"), "healthy").unwrap());
+        pushed.push(cloud.push(&format!("web:v{n}"), "healthy").await.unwrap());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let all = all_terminal(&cloud, &store, 10).await;
@@ -84,7 +84,7 @@ async fn a_late_older_push_is_superseded_not_deployed() {
     let cloud = running.cloud.clone();
     seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
     let store = store(&cloud).await;
-    cloud.push("web:v3", "healthy").unwrap();
+    cloud.push("web:v3", "healthy").await.unwrap();
     all_terminal(&cloud, &store, 1).await;
 
     // v2 was pushed ten minutes ago; its event arrives only now.
@@ -125,7 +125,7 @@ async fn a_stopped_run_lets_the_next_push_deploy_once_its_lease_runs_out() {
     seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
     let store = store(&cloud).await;
     // v2 never gets healthy in time; its run is stopped while it waits.
-    cloud.push("web:v2", "slow:80000").unwrap();
+    cloud.push("web:v2", "slow:80000").await.unwrap();
     let v2 = wait_for(&cloud, 3600, || async {
         store.history("demo/web", 10).await.ok()?.into_iter().find(|d| d.status == DeploymentStatus::Waiting)
     })
@@ -147,7 +147,7 @@ async fn a_stopped_run_lets_the_next_push_deploy_once_its_lease_runs_out() {
         .expect("v2's run");
     sfn.stop_execution().execution_arn(run).send().await.unwrap();
 
-    cloud.push("web:v3", "healthy").unwrap();
+    cloud.push("web:v3", "healthy").await.unwrap();
     let all = all_terminal(&cloud, &store, 2).await;
     let v3 = all.iter().find(|d| d.tag.as_deref() == Some("v3")).unwrap();
     let v2 = all.iter().find(|d| d.tag.as_deref() == Some("v2")).unwrap();

@@ -42,7 +42,7 @@ pub enum CommandError {
     Unreachable { endpoint: String, source: reqwest::Error },
     #[error("reading the answer from {endpoint}: {source}")]
     Answer { endpoint: String, source: reqwest::Error },
-    #[error("push refused: {0}")]
+    #[error("refused: {0}")]
     Refused(String),
 }
 
@@ -166,20 +166,47 @@ pub struct PushArgs {
     /// How the simulator runs it: healthy, crash, unhealthy, slow:<seconds>, flaky:<p>.
     #[arg(long, default_value = "healthy")]
     pub behavior: String,
+    /// The build the image is made from (default: the tag). The same build
+    /// pushed under another tag is the same image, with the same digest.
+    #[arg(long)]
+    pub build: Option<String>,
+    /// Put the image into ECR but send no push event (an event that was lost;
+    /// the reconciler finds the image).
+    #[arg(long)]
+    pub no_event: bool,
     /// The running local cloud (`autodeploy-local up`).
     #[arg(long, default_value = "http://127.0.0.1:4566")]
     pub endpoint: String,
 }
 
-/// Puts the image in the simulator's catalogue and emits ECR's push event.
+#[derive(Debug, Clone, Args)]
+pub struct ReconcileArgs {
+    /// The running local cloud (`autodeploy-local up`).
+    #[arg(long, default_value = "http://127.0.0.1:4566")]
+    pub endpoint: String,
+}
+
+/// Puts the image into ECR and the simulator's catalogue and emits ECR's push event.
 pub async fn push(args: PushArgs) -> Result<(), CommandError> {
-    let endpoint = &args.endpoint;
-    let resp = reqwest::Client::new()
-        .post(format!("{}/_local/push", endpoint.trim_end_matches('/')))
-        .json(&serde_json::json!({"image": args.image, "behavior": args.behavior}))
-        .send()
-        .await
-        .map_err(|source| CommandError::Unreachable { endpoint: endpoint.clone(), source })?;
+    let body = serde_json::json!({
+        "image": args.image, "behavior": args.behavior, "build": args.build, "event": !args.no_event
+    });
+    call_local(&args.endpoint, "push", Some(body)).await
+}
+
+/// Runs the reconciler once, now.
+pub async fn reconcile(args: ReconcileArgs) -> Result<(), CommandError> {
+    call_local(&args.endpoint, "reconcile", None).await
+}
+
+/// `POST /_local/<what>` on a running local cloud; prints the answer.
+async fn call_local(endpoint: &str, what: &str, body: Option<serde_json::Value>) -> Result<(), CommandError> {
+    let endpoint = &endpoint.to_owned();
+    let mut req = reqwest::Client::new().post(format!("{}/_local/{what}", endpoint.trim_end_matches('/')));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.map_err(|source| CommandError::Unreachable { endpoint: endpoint.clone(), source })?;
     let status = resp.status();
     let text = resp.text().await.map_err(|source| CommandError::Answer { endpoint: endpoint.clone(), source })?;
     if !status.is_success() {

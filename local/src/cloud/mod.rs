@@ -6,8 +6,10 @@ pub mod cli;
 pub mod demo;
 pub mod functions;
 pub mod moto;
+pub mod registry;
 pub mod router;
 pub mod rules;
+pub mod schedules;
 pub mod seed;
 pub mod setup;
 pub mod template;
@@ -102,6 +104,29 @@ pub enum PushError {
     /// An unknown behaviour, or a reference the simulator's catalogue refuses.
     #[error(transparent)]
     Image(#[from] sim::ImageError),
+    /// moto's ECR refused the image.
+    #[error("ECR: {0}")]
+    Ecr(#[from] CallError),
+}
+
+/// What to push.
+#[derive(Debug, Clone)]
+pub struct PushRequest {
+    /// `repository:tag`.
+    pub image: String,
+    /// How the simulator runs it.
+    pub behavior: String,
+    /// The build the image is made from (default: the tag): the same build
+    /// pushed under another tag is the same image, with the same digest.
+    pub build: Option<String>,
+    /// Whether ECR's push event goes out (`false`: an event that was lost).
+    pub event: bool,
+}
+
+impl PushRequest {
+    pub fn new(image: &str, behavior: &str) -> Self {
+        Self { image: image.to_owned(), behavior: behavior.to_owned(), build: None, event: true }
+    }
 }
 
 /// A pushed image, as the push command reports it.
@@ -113,6 +138,8 @@ pub struct Pushed {
     pub digest: String,
     pub image: String,
     pub behavior: String,
+    /// Whether the push event was sent.
+    pub event: bool,
 }
 
 /// Shared state of a running local cloud.
@@ -129,10 +156,13 @@ pub struct Cloud {
     pub http: reqwest::Client,
     pub created: Created,
     rules: Vec<Rule>,
+    schedules: Vec<schedules::Schedule>,
     delivered: Mutex<Vec<Value>>,
     seq: AtomicU64,
     /// moto's SQS, through the router: where failed asynchronous invocations go.
     sqs: aws_sdk_sqs::Client,
+    /// moto's ECR, through the router: where pushed images are.
+    ecr: aws_sdk_ecr::Client,
 }
 
 /// The running processes and tasks; dropping it stops them all.
@@ -178,6 +208,7 @@ impl Cloud {
         let stack = Stack { name: cfg.stack_name.clone(), region: cfg.region.clone(), account: cfg.account.clone() };
         let template = Template::load(&cfg.repo.join("template.yaml"), stack.clone(), &cfg.parameters)?;
         let rules = rules::from_template(&template)?;
+        let schedules = schedules::from_template(&template)?;
 
         let listener =
             tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await.map_err(|e| CloudError::Bind(cfg.port, e))?;
@@ -205,9 +236,11 @@ impl Cloud {
             http: reqwest::Client::new(),
             created,
             rules,
+            schedules,
             delivered: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
             sqs: aws_sdk_sqs::Client::new(&sdk),
+            ecr: aws_sdk_ecr::Client::new(&sdk),
         });
 
         // ECS events from the simulator flow through the same rules as AWS's would.
@@ -226,7 +259,54 @@ impl Cloud {
             }
         });
         let clock = sim.start_clock();
-        Ok(Running { cloud, moto: Some(moto), tasks: vec![server, clock] })
+        let mut tasks = vec![server, clock];
+        tasks.extend(cloud.start_schedules());
+        Ok(Running { cloud, moto: Some(moto), tasks })
+    }
+
+    /// A task per schedule with a rate, invoking its function asynchronously
+    /// as EventBridge would (the first run after one period).
+    fn start_schedules(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        for s in &self.schedules {
+            let Some(every) = s.every else {
+                tracing::warn!(schedule = %s.name, expression = %s.expression, "only rate() schedules run locally");
+                continue;
+            };
+            let (weak, schedule) = (Arc::downgrade(self), s.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                loop {
+                    ticks.tick().await;
+                    let Some(cloud) = weak.upgrade() else { return };
+                    if let Err(e) = cloud.fire(&schedule).await {
+                        tracing::warn!(schedule = %schedule.name, error = %e, "scheduled invocation failed");
+                    }
+                }
+            }));
+        }
+        tasks
+    }
+
+    async fn fire(&self, schedule: &schedules::Schedule) -> Result<Value, String> {
+        let function = self
+            .host
+            .by_logical_id(&schedule.function)
+            .cloned()
+            .ok_or_else(|| format!("no function {}", schedule.function))?;
+        let event =
+            schedules::scheduled_event(&self.next_id(), &self.stack.account, &self.stack.region, &schedule.name);
+        function.invoke(event).await.map_err(|e| format!("{}: {}", e.error_type, e.error_message))
+    }
+
+    /// Every scheduled function once, now (the reconciler without waiting for
+    /// its rate): their answers by schedule name.
+    pub async fn reconcile_now(&self) -> Result<Value, String> {
+        let mut out = serde_json::Map::new();
+        for s in &self.schedules {
+            out.insert(s.name.clone(), self.fire(s).await?);
+        }
+        Ok(Value::Object(out))
     }
 
     fn next_id(&self) -> String {
@@ -281,39 +361,58 @@ impl Cloud {
         self.delivered.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// `repo:tag` into the simulator's catalogue with `behavior`, then the ECR
-    /// push event exactly as ECR sends it. The digest is derived from the
-    /// reference and behaviour: the same build pushed again has the same digest.
-    pub fn push(&self, image: &str, behavior: &str) -> Result<Pushed, PushError> {
-        let (repository, tag) = image
+    /// `repo:tag` with `behavior` and its ECR push event (see [`Self::push_image`]).
+    pub async fn push(&self, image: &str, behavior: &str) -> Result<Pushed, PushError> {
+        self.push_image(&PushRequest::new(image, behavior)).await
+    }
+
+    /// The image into moto's ECR and the simulator's catalogue (which decides
+    /// how its containers behave), then, unless `event` is off, ECR's push
+    /// event exactly as ECR sends it. The digest is ECR's: sha256 of a
+    /// manifest made from the repository, build and behaviour.
+    pub async fn push_image(&self, req: &PushRequest) -> Result<Pushed, PushError> {
+        let (repository, tag) = req
+            .image
             .rsplit_once(':')
             .filter(|(r, t)| !r.is_empty() && !t.is_empty() && !t.contains('/'))
-            .ok_or_else(|| PushError::NotRepoTag(image.to_owned()))?;
-        let behavior_value: Behavior = behavior.parse()?;
-        let digest =
-            format!("sha256:{}", hex::encode(Sha256::digest(format!("{repository}:{tag}|{behavior}").as_bytes())));
-        let registry = format!("{}.dkr.ecr.{}.amazonaws.com", self.stack.account, self.stack.region);
-        let full = format!("{registry}/{repository}:{tag}");
+            .ok_or_else(|| PushError::NotRepoTag(req.image.clone()))?;
+        let behavior_value: Behavior = req.behavior.parse()?;
+        let manifest = registry::manifest(repository, req.build.as_deref().unwrap_or(tag), &req.behavior);
+        let digest = registry::digest_of(&manifest);
+        let registry_host = format!("{}.dkr.ecr.{}.amazonaws.com", self.stack.account, self.stack.region);
+        let full = format!("{registry_host}/{repository}:{tag}");
         self.sim.register_image(&full, Some(&digest), behavior_value)?;
-        let event = json!({
-            "version": "0",
-            "id": self.next_id(),
-            "detail-type": "ECR Image Action",
-            "source": "aws.ecr",
-            "account": self.stack.account,
-            "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            "region": self.stack.region,
-            "resources": [],
-            "detail": {
-                "result": "SUCCESS",
-                "repository-name": repository,
-                "image-digest": digest,
-                "action-type": "PUSH",
-                "image-tag": tag,
-            }
-        });
-        self.deliver(event, "default");
-        Ok(Pushed { repository: repository.into(), tag: tag.into(), digest, image: full, behavior: behavior.into() })
+        registry::put_image(&self.ecr, repository, tag, &manifest).await?;
+        if req.event {
+            let event = json!({
+                "version": "0",
+                "id": self.next_id(),
+                "detail-type": "ECR Image Action",
+                "source": "aws.ecr",
+                "account": self.stack.account,
+                "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "region": self.stack.region,
+                "resources": [],
+                "detail": {
+                    "result": "SUCCESS",
+                    "repository-name": repository,
+                    "image-digest": digest,
+                    "action-type": "PUSH",
+                    "image-tag": tag,
+                    "manifest-media-type": "application/vnd.oci.image.manifest.v1+json",
+                    "artifact-media-type": "application/vnd.oci.image.config.v1+json",
+                }
+            });
+            self.deliver(event, "default");
+        }
+        Ok(Pushed {
+            repository: repository.into(),
+            tag: tag.into(),
+            digest,
+            image: full,
+            behavior: req.behavior.clone(),
+            event: req.event,
+        })
     }
 }
 

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::Cloud;
 use super::functions::error_body;
+use super::{Cloud, PushRequest};
 use crate::sim::api;
 
 pub fn router(cloud: Arc<Cloud>) -> Router {
@@ -130,13 +130,23 @@ async fn local_api(cloud: &Arc<Cloud>, rest: &str, body: &[u8]) -> Response {
                 Ok(v) => v,
                 Err(e) => return (StatusCode::BAD_REQUEST, format!("push: {e}")).into_response(),
             };
-            let image = req.get("image").and_then(Value::as_str).unwrap_or_default();
-            let behavior = req.get("behavior").and_then(Value::as_str).unwrap_or("healthy");
-            match cloud.push(image, behavior) {
+            let text = |k: &str| req.get(k).and_then(Value::as_str);
+            let push = PushRequest {
+                image: text("image").unwrap_or_default().to_owned(),
+                behavior: text("behavior").unwrap_or("healthy").to_owned(),
+                build: text("build").map(str::to_owned),
+                event: req.get("event").and_then(Value::as_bool).unwrap_or(true),
+            };
+            match cloud.push_image(&push).await {
                 Ok(pushed) => (StatusCode::OK, serde_json::to_string(&pushed).unwrap_or_default()).into_response(),
                 Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
             }
         }
+        // One reconciler pass now, instead of waiting for its schedule.
+        "reconcile" => match cloud.reconcile_now().await {
+            Ok(report) => (StatusCode::OK, report.to_string()).into_response(),
+            Err(e) => (StatusCode::BAD_GATEWAY, e).into_response(),
+        },
         _ => (StatusCode::NOT_FOUND, format!("no /_local/{rest}")).into_response(),
     }
 }

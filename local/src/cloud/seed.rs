@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetTypeEnum};
 
 use super::template::TemplateError;
-use super::{CallError, Cloud, PushError};
+use super::{CallError, Cloud, PushError, PushRequest};
 
 /// One service to seed.
 #[derive(Debug, Clone)]
@@ -83,7 +83,9 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
 
-    let pushed = cloud.push(&format!("{}:{}", spec.repository, spec.initial_tag), "healthy")?;
+    // In ECR from before the stack's time: no push event.
+    let initial = format!("{}:{}", spec.repository, spec.initial_tag);
+    let pushed = cloud.push_image(&PushRequest { event: false, ..PushRequest::new(&initial, "healthy") }).await?;
     ecs.create_cluster().cluster_name(&spec.cluster).send().await.map_err(CallError::of("CreateCluster"))?;
     let tg = elb
         .create_target_group()

@@ -91,7 +91,7 @@ impl PushDecisions for DynamoDecisions {
                 break;
             }
         }
-        found.sort_by(|a, b| b.decided_at.cmp(&a.decided_at));
+        found.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
         found.truncate(limit);
         Ok(found)
     }

@@ -13,7 +13,7 @@ impl MemoryDecisions {
     /// Every decision, newest first.
     pub fn all(&self) -> Vec<PushDecision> {
         let mut all: Vec<_> = super::lock(&self.0).values().cloned().collect();
-        all.sort_by(|a, b| b.decided_at.cmp(&a.decided_at));
+        all.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
         all
     }
 }

@@ -131,11 +131,15 @@ where
             }
             StartOutcome::AlreadyStarted => false,
         };
-        let why = format!("deploying {} to {}", record.image, record.service_key);
-        let decision = push
-            .decision(target, DecisionOutcome::Started, why, record.created_at)
-            .with_deployment(&record.deployment_id);
-        self.decisions.record(&decision).await?;
+        // A PENDING record whose run was running already is a duplicate too.
+        let decision = if started {
+            let why = format!("deploying {} to {}", record.image, record.service_key);
+            push.decision(target, DecisionOutcome::Started, why, record.created_at)
+        } else {
+            let why = format!("{} exists already ({}), its run is under way", record.deployment_id, record.status);
+            push.decision(target, DecisionOutcome::Duplicate, why, self.clock.now())
+        };
+        self.decisions.record(&decision.with_deployment(&record.deployment_id)).await?;
         Ok((record.deployment_id, started))
     }
 

@@ -172,9 +172,12 @@ where
                 report.up_to_date.push(target.target_id.clone());
             }
             _ => {
-                tracing::warn!(image = %ImageRef::pinned(&self.registry, &target.repository, &image.digest), tag, "a push was never decided: deploying it");
-                let (id, _) = launcher.launch(&push, target).await?;
-                report.started.push(id);
+                tracing::info!(image = %ImageRef::pinned(&self.registry, &target.repository, &image.digest), tag, "newest matching image not deployed yet: launching it");
+                match launcher.launch(&push, target).await? {
+                    (id, true) => report.started.push(id),
+                    // PENDING with its run under way (still settling).
+                    (_, false) => report.up_to_date.push(target.target_id.clone()),
+                }
             }
         }
         Ok(())

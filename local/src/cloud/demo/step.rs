@@ -78,7 +78,7 @@ impl Stage<'_> {
         if let Some((tag, behavior)) = &step.preceded_by {
             run.push_rival(tag, behavior, labels, &mut report).await;
         }
-        if let Err(e) = run.push(&run.image, &step.behavior, labels) {
+        if let Err(e) = run.push(&run.image, &step.behavior, labels).await {
             report.problems.push(format!("push failed: {e}"));
             return report;
         }
@@ -102,8 +102,8 @@ impl StepRun<'_> {
     }
 
     /// Pushes `image` with `behavior` and says so.
-    fn push(&self, image: &str, behavior: &str, labels: &mut Labels) -> Result<(), PushError> {
-        let pushed = self.stage.cloud.push(image, behavior)?;
+    async fn push(&self, image: &str, behavior: &str, labels: &mut Labels) -> Result<(), PushError> {
+        let pushed = self.stage.cloud.push(image, behavior).await?;
         labels.remember(&pushed);
         self.at("push", &format!("{image} {} → ECR push event", short_digest(&pushed.digest)));
         Ok(())
@@ -112,7 +112,7 @@ impl StepRun<'_> {
     /// The push that must lose the race, 0.3 s before the step's own.
     async fn push_rival(&self, tag: &str, behavior: &str, labels: &mut Labels, report: &mut StepReport) {
         let image = format!("{}:{tag}", self.stage.spec.repository);
-        if let Err(e) = self.push(&image, behavior, labels) {
+        if let Err(e) = self.push(&image, behavior, labels).await {
             report.problems.push(format!("push of {image} failed: {e}"));
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
