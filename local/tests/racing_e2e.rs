@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};
-use autodeploy_local::cloud::{Cloud, CloudConfig, Running, sdk_config};
-use autodeploy_local::sim::Behavior;
+use autodeploy_local::cloud::{Cloud, CloudConfig, PushRequest, Running, sdk_config};
 use autodeploy_shared::aws::DynamoDeployments;
 use autodeploy_shared::domain::{Deployment, DeploymentStatus};
 use autodeploy_shared::ports::DeploymentStore;
@@ -84,13 +83,15 @@ async fn a_late_older_push_is_superseded_not_deployed() {
     let cloud = running.cloud.clone();
     seed_service(&cloud, &ServiceSpec::demo()).await.unwrap();
     let store = store(&cloud).await;
+    // v2 is pushed to ECR first (ECR's second resolution: a second apart), v3 after it.
+    let v2 = PushRequest { event: false, ..PushRequest::new("web:v2", "healthy") };
+    let digest = cloud.push_image(&v2).await.unwrap().digest;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     cloud.push("web:v3", "healthy").await.unwrap();
     all_terminal(&cloud, &store, 1).await;
 
-    // v2 was pushed ten minutes ago; its event arrives only now.
-    let digest = format!("sha256:{}", "2".repeat(64));
-    let image = format!("{}.dkr.ecr.{}.amazonaws.com/web:v2", cloud.stack.account, cloud.stack.region);
-    cloud.sim.register_image(&image, Some(&digest), Behavior::Healthy).unwrap();
+    // v2's event arrives only now, claiming it was pushed ten minutes ago: its
+    // place is ECR's (before v3), whatever the event says.
     let sdk = sdk_config(&cloud.endpoint, &cloud.stack.region).await;
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     let when = aws_smithy_types::DateTime::from_secs(chrono::Utc::now().timestamp() - 600);

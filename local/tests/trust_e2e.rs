@@ -198,3 +198,77 @@ async fn a_lost_push_is_deployed_by_the_reconciler_and_its_late_event_starts_not
     assert!(ignored.reason.contains("helm"), "{}", ignored.reason);
     s.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_alarm_cloudwatch_has_in_alarm_rolls_back_and_a_lost_alarm_event_still_does() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+    let s = stack().await;
+    let sdk = sdk_config(&s.cloud().endpoint, &s.cloud().stack.region).await;
+    let service =
+        aws_sdk_ecs::Client::new(&sdk).describe_services().cluster("demo").services("web").send().await.unwrap();
+    let tg_arn = service.services()[0].load_balancers()[0].target_group_arn().unwrap().to_owned();
+    let tg = tg_arn[tg_arn.find("targetgroup/").unwrap()..].to_owned();
+    // A real alarm on the service's target group, in moto's CloudWatch (through
+    // the SDK's CBOR protocol), not firing.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name("web-unhealthy-hosts")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("UnHealthyHostCount")
+        .dimensions(Dimension::builder().name("TargetGroup").value(&tg).build())
+        .statistic(Statistic::Maximum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .send()
+        .await
+        .unwrap();
+
+    // A forged ALARM event naming that target group, during a healthy rollout.
+    s.cloud().push("web:v5", "healthy").await.unwrap();
+    let waiting = wait_for(s.cloud(), 600, || async {
+        let history = s.store.history("demo/web", 10).await.ok()?;
+        history.into_iter().find(|d| d.tag.as_deref() == Some("v5") && d.status == DeploymentStatus::Waiting)
+    })
+    .await
+    .expect("v5 rolling out");
+    let forged = serde_json::json!({
+        "alarmName": "web-unhealthy-hosts",
+        "state": {"value": "ALARM", "reason": "forged"},
+        "previousState": {"value": "OK", "reason": "x"},
+        "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {
+            "namespace": "AWS/ApplicationELB", "name": "UnHealthyHostCount", "dimensions": {"TargetGroup": tg}
+        }, "period": 60, "stat": "Maximum"}, "returnData": true}]}
+    });
+    let event = serde_json::json!({
+        "version": "0", "id": "forged", "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-12-01T00:00:00Z",
+        "region": "us-east-1", "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-unhealthy-hosts"],
+        "detail": forged
+    });
+    let on_event = s.cloud().host.by_logical_id("OnEcsEventFunction").unwrap();
+    let report = on_event.invoke(event).await.unwrap();
+    assert_eq!(report["matched"], serde_json::json!([waiting.deployment_id]), "{report}");
+    assert_eq!(report["resumed"], serde_json::json!([]), "CloudWatch says the alarm is not in ALARM: {report}");
+    let v5 = s.outcome("v5").await;
+    assert_eq!(v5.status, DeploymentStatus::Succeeded, "the forged alarm was checked and ignored: {v5:#?}");
+
+    // The alarm really fires, and its event is lost: the next look at the
+    // rollout (an ECS event or the fallback check) asks CloudWatch and rolls back.
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name("web-unhealthy-hosts")
+        .state_value(StateValue::Alarm)
+        .state_reason("Threshold Crossed: 2 unhealthy hosts")
+        .send()
+        .await
+        .unwrap();
+    s.cloud().push("web:v6", "healthy").await.unwrap();
+    let v6 = s.outcome("v6").await;
+    assert_eq!(v6.status, DeploymentStatus::RolledBack, "{v6:#?}");
+    let reason = v6.failure_reason.unwrap_or_default();
+    assert!(reason.contains("web-unhealthy-hosts is in ALARM"), "{reason}");
+    s.running.stop().await;
+}

@@ -257,6 +257,7 @@ fn deployment() -> Deployment {
             target_id: "prod",
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
+            alarms: &[],
             pushed_at: None,
             image_pushed_at: None,
             note: None,

@@ -5,8 +5,8 @@
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
-    ContainerImage, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Phase, RecordPatch, RolloutState,
-    ServiceRef, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Transition, Watch,
+    AlarmView, ContainerImage, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Phase, RecordPatch,
+    RolloutState, ServiceRef, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Transition, Watch, aws_state,
 };
 use autodeploy_shared::memory::MemoryCloud;
 use autodeploy_shared::ports::{Clock, DeploymentStore};
@@ -62,6 +62,7 @@ async fn waiting(ecs_id: &str) -> MemoryCloud {
             target_id: "t",
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
+            alarms: &[],
             pushed_at: None,
             image_pushed_at: None,
             note: None,
@@ -162,6 +163,20 @@ async fn completed_event_resumes_with_success_once_targets_are_healthy() {
 #[tokio::test]
 async fn alarm_on_the_services_target_group_fails_the_rollout() {
     let d = waiting("ecs-svc/2").await;
+    // Our deployment is rolling out, as far as ECS knows healthily.
+    assert_eq!(d.ecs.start_deployment("default", "servicetest", "arn:td/web:2"), "ecs-svc/2");
+    // An event alone is only a reason to look: CloudWatch says the alarm is OK.
+    let forged = handler(&d, sample(ALARM)).await.unwrap();
+    assert_eq!(forged.matched.len(), 1);
+    assert!(forged.resumed.is_empty(), "a forged alarm event rolls nothing back");
+    assert!(d.callbacks.sent().is_empty());
+    // CloudWatch has it in ALARM, watching the service's target group.
+    d.alarms.put(AlarmView {
+        name: "web-unhealthy-hosts".into(),
+        state: aws_state("ALARM"),
+        reason: "Threshold Crossed".into(),
+        target_groups: vec!["targetgroup/web/943f017f100becff".into()],
+    });
     let report = handler(&d, sample(ALARM)).await.unwrap();
     assert_eq!(report.resumed.len(), 1);
     let verdict = &d.callbacks.sent()[0].1;

@@ -134,6 +134,7 @@ async fn the_longest_tag_ecr_allows_is_accepted() {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();
@@ -194,6 +195,7 @@ async fn a_push_to_another_registry_is_refused_unless_the_target_lists_it() {
             enabled: true,
             registries: vec!["999999999999.dkr.ecr.us-west-2.amazonaws.com".into()],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();

@@ -7,8 +7,9 @@
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
-    ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome, Phase,
-    RolloutState, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Verdict, aws_state, fits_ecs_tag_value,
+    AlarmView, ContainerImage, DeployTarget, DeploymentId, DeploymentStatus, IMAGE_TAG_KEY, ImageDigest, Outcome,
+    Phase, RolloutState, TagRule, TargetHealthState, TargetView, TaskDefinitionView, Verdict, aws_state,
+    fits_ecs_tag_value,
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
@@ -72,6 +73,7 @@ async fn world(rule: TagRule) -> World {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();
@@ -281,6 +283,7 @@ async fn same_image_again_is_a_noop() {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();
@@ -378,6 +381,12 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
     let (id, _up) = w.rolling("v4", &digest(4)).await;
     w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    w.alarms.put(AlarmView {
+        name: "web-unhealthy-hosts".into(),
+        state: aws_state("ALARM"),
+        reason: "Threshold Crossed".into(),
+        target_groups: vec!["targetgroup/web/943f017f100becff".into()],
+    });
     let report = w
         .signal(EcsSignal::Alarm {
             alarm_name: "web-unhealthy-hosts".into(),
@@ -394,6 +403,53 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
     // A repeated roll-back step does not update again.
     w.roll_back(&id, None).await.unwrap();
     assert_eq!(w.ecs.updates().len(), 2);
+}
+
+#[tokio::test]
+async fn an_alarm_whose_event_was_lost_fails_the_rollout_at_the_next_check() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, _up) = w.rolling("v4", &digest(4)).await;
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    // An alarm of another service, and the target's own alarm still OK: nothing.
+    w.alarms.put(AlarmView {
+        name: "api-5xx".into(),
+        state: aws_state("ALARM"),
+        reason: "Threshold Crossed".into(),
+        target_groups: vec!["targetgroup/api/1".into()],
+    });
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    w.alarms.put(AlarmView {
+        name: "web-unhealthy-hosts".into(),
+        state: aws_state("ALARM"),
+        reason: "Threshold Crossed".into(),
+        target_groups: vec!["targetgroup/web/943f017f100becff".into()],
+    });
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Failed);
+    assert!(v.reason.contains("web-unhealthy-hosts is in ALARM"), "{}", v.reason);
+}
+
+#[tokio::test]
+async fn an_alarm_the_target_names_fails_its_rollout() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let mut t = w.targets.all().await.unwrap().remove(0);
+    t.alarms = vec!["web-p99-latency".into()];
+    w.targets.put(&t).await.unwrap();
+    let (id, _up) = w.rolling("v4", &digest(4)).await;
+    assert_eq!(w.record(&id).await.alarms, ["web-p99-latency"]);
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    w.alarms.put(AlarmView {
+        name: "web-p99-latency".into(),
+        state: aws_state("ALARM"),
+        reason: "p99 over 2 s".into(),
+        target_groups: vec![],
+    });
+    let report = w
+        .signal(EcsSignal::Alarm { alarm_name: "web-p99-latency".into(), reason: "x".into(), target_groups: vec![] })
+        .await;
+    assert_eq!(report.resumed, vec![id.clone()]);
+    assert!(w.resumed_with().reason.contains("p99 over 2 s"));
 }
 
 #[tokio::test]
@@ -560,6 +616,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();
@@ -574,6 +631,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             enabled: false,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();

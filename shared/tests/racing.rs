@@ -35,6 +35,7 @@ async fn world(services: &[&str]) -> World {
                 enabled: true,
                 registries: vec![],
                 reconcile: true,
+                alarms: vec![],
             })
             .await
             .unwrap();
@@ -223,6 +224,7 @@ async fn semver_rules_order_by_version_not_by_arrival() {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();

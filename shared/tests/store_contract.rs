@@ -35,6 +35,7 @@ fn record(service: &str, n: u8, at: DateTime<Utc>) -> Deployment {
             target_id: "prod",
             tag_rule: &TagRule::Glob { pattern: "v*".into() },
             containers: &["app".to_owned()],
+            alarms: &[],
             pushed_at: Some(at),
             image_pushed_at: None,
             note: None,
@@ -260,6 +261,7 @@ async fn targets_contract(targets: &impl DeployTargets) {
         enabled: true,
         registries: vec![],
         reconcile: true,
+        alarms: vec![],
     };
     targets.put(&t).await.unwrap();
     targets.put(&DeployTarget { repository: "api".into(), ..t.clone() }).await.unwrap();

@@ -30,6 +30,7 @@ fn target(id: &str, service: &str, rule: TagRule) -> DeployTarget {
         enabled: true,
         registries: vec![],
         reconcile: true,
+        alarms: vec![],
     }
 }
 

@@ -127,6 +127,7 @@ async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 //! the template's event rules behind one endpoint, all wired from
 //! `template.yaml`.
 
+pub mod cbor;
 pub mod cli;
 pub mod demo;
 pub mod functions;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::functions::error_body;
-use super::{Cloud, PushRequest};
+use super::{Cloud, PushRequest, cbor};
 use crate::sim::api;
 
 pub fn router(cloud: Arc<Cloud>) -> Router {
@@ -48,6 +48,11 @@ async fn dispatch(
     }
     if let Some(r) = api::try_handle(&cloud.sim, &headers, uri.query(), &body) {
         return r;
+    }
+    if let Some((service, op)) = cbor::operation(path)
+        && headers.get("smithy-protocol").and_then(|v| v.to_str().ok()) == Some("rpc-v2-cbor")
+    {
+        return rpc_v2_cbor(&cloud, service, op, &headers, &body).await;
     }
     if headers.get("x-amz-target").and_then(|v| v.to_str().ok()) == Some("AWSEvents.PutEvents")
         && let Ok(req) = serde_json::from_slice::<Value>(&body)
@@ -149,6 +154,50 @@ async fn local_api(cloud: &Arc<Cloud>, rest: &str, body: &[u8]) -> Response {
         },
         _ => (StatusCode::NOT_FOUND, format!("no /_local/{rest}")).into_response(),
     }
+}
+
+/// An RPC v2 CBOR call (CloudWatch) as the awsJson 1.0 call moto serves, and
+/// moto's answer back as CBOR (see [`cbor`]).
+async fn rpc_v2_cbor(cloud: &Cloud, service: &str, op: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+    let cbor_answer = |status: StatusCode, v: &Value| match cbor::from_json(v) {
+        Ok(bytes) => Response::builder()
+            .status(status)
+            .header("content-type", "application/cbor")
+            .header("smithy-protocol", "rpc-v2-cbor")
+            .body(Body::from(bytes))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let input = match cbor::to_json(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return cbor_answer(
+                StatusCode::BAD_REQUEST,
+                &json!({"__type": "SerializationException", "message": e.to_string()}),
+            );
+        }
+    };
+    let mut req = cloud
+        .http
+        .post(format!("{}/", cloud.moto_endpoint))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("{service}.{op}"))
+        .body(input.to_string());
+    if let Some(auth) = headers.get("authorization") {
+        req = req.header("authorization", auth);
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let text = resp.text().await.unwrap_or_default();
+    let answer: Value = if text.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| json!({"__type": "InternalFailure", "message": text}))
+    };
+    cbor_answer(status, &answer)
 }
 
 /// Hands the request to moto unchanged and its answer back.

@@ -1,6 +1,7 @@
 //! AWS SDK adapters of the ports. The only module that knows the SDK.
 
 mod callbacks;
+mod cloudwatch;
 mod dynamo_decisions;
 mod dynamo_deployments;
 mod dynamo_locks;
@@ -18,6 +19,7 @@ pub mod wiring;
 pub use aws_config::SdkConfig;
 
 pub use callbacks::SfnCallbacks;
+pub use cloudwatch::CloudWatchAlarms;
 pub use dynamo_decisions::DynamoDecisions;
 pub use dynamo_deployments::DynamoDeployments;
 pub use dynamo_locks::DynamoLocks;

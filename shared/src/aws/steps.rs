@@ -6,8 +6,8 @@ use aws_config::SdkConfig;
 use super::SfnExecutions;
 use super::wiring::{self, FromVars};
 use super::{
-    AwsNotifier, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages, EcsClient, ElbTargetHealth,
-    SfnCallbacks,
+    AwsNotifier, CloudWatchAlarms, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages,
+    EcsClient, ElbTargetHealth, SfnCallbacks,
 };
 use crate::DeployError;
 use crate::config::{self, Vars};
@@ -38,10 +38,12 @@ pub type RegisterRevision =
     steps::RegisterRevision<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
 pub type UpdateService = steps::UpdateService<DynamoDeployments, EcsClient, AwsNotifier, SystemClock>;
 pub type AwaitRollout = steps::AwaitRollout<DynamoDeployments, DynamoLocks, SystemClock>;
-pub type CheckRollout = steps::CheckRollout<DynamoDeployments, EcsClient, ElbTargetHealth, DynamoLocks, SystemClock>;
+pub type CheckRollout =
+    steps::CheckRollout<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, DynamoLocks, SystemClock>;
 pub type RollBack = steps::RollBack<DynamoDeployments, EcsClient, AwsNotifier, SystemClock>;
 pub type RecordOutcome = steps::RecordOutcome<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
-pub type OnEcsEvent = steps::OnEcsEvent<DynamoDeployments, EcsClient, ElbTargetHealth, SfnCallbacks, SystemClock>;
+pub type OnEcsEvent =
+    steps::OnEcsEvent<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, SfnCallbacks, SystemClock>;
 
 impl FromVars for OnImagePush {
     fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
@@ -136,6 +138,7 @@ impl FromVars for CheckRollout {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),
             elb: wiring::elb(config),
+            alarms: wiring::alarms(config),
             locks: wiring::locks(config, vars)?,
             clock: SystemClock,
             lease: lease(config::poll_interval(vars)?),
@@ -173,6 +176,7 @@ impl FromVars for OnEcsEvent {
             store: wiring::deployments(config, vars)?,
             ecs: wiring::ecs(config),
             elb: wiring::elb(config),
+            alarms: wiring::alarms(config),
             callbacks: wiring::callbacks(config),
             clock: SystemClock,
         })

@@ -5,8 +5,8 @@
 use aws_config::SdkConfig;
 
 use super::{
-    AwsNotifier, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages, EcsClient, ElbTargetHealth,
-    SfnCallbacks, SfnExecutions,
+    AwsNotifier, CloudWatchAlarms, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages,
+    EcsClient, ElbTargetHealth, SfnCallbacks, SfnExecutions,
 };
 use crate::DeployError;
 use crate::config::{
@@ -63,6 +63,10 @@ pub fn executions(config: &SdkConfig, vars: &impl Vars) -> Result<SfnExecutions,
 
 pub fn ecs(config: &SdkConfig) -> EcsClient {
     EcsClient::new(aws_sdk_ecs::Client::new(config))
+}
+
+pub fn alarms(config: &SdkConfig) -> CloudWatchAlarms {
+    CloudWatchAlarms::new(aws_sdk_cloudwatch::Client::new(config))
 }
 
 pub fn elb(config: &SdkConfig) -> ElbTargetHealth {

@@ -145,6 +145,10 @@ pub struct Deployment {
     pub tag_rule: TagRule,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<String>,
+    /// CloudWatch alarms (besides those on the service's target groups) that
+    /// fail the rollout when they are in ALARM: the target's, when it was pushed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<String>,
     pub status: DeploymentStatus,
     #[serde(with = "iso")]
     pub created_at: DateTime<Utc>,
@@ -195,6 +199,7 @@ pub struct NewDeployment<'a> {
     pub target_id: &'a str,
     pub tag_rule: &'a TagRule,
     pub containers: &'a [String],
+    pub alarms: &'a [String],
     pub pushed_at: Option<DateTime<Utc>>,
     pub image_pushed_at: Option<DateTime<Utc>>,
     /// Added to the first timeline entry (how the push was checked or found).
@@ -222,6 +227,7 @@ impl Deployment {
             target_id: req.target_id.to_owned(),
             tag_rule: req.tag_rule.clone(),
             containers: req.containers.to_vec(),
+            alarms: req.alarms.to_vec(),
             status: DeploymentStatus::Pending,
             created_at: now,
             updated_at: now,
@@ -419,6 +425,7 @@ mod tests {
                 target_id: "prod",
                 tag_rule: &TagRule::Exact { pattern: "v2".into() },
                 containers: &[],
+                alarms: &[],
                 pushed_at: None,
                 image_pushed_at: None,
                 note: None,

@@ -2,6 +2,7 @@
 //! rules, the deployment record and its status machine, and the rules that
 //! decide how a rollout went. No AWS SDK and no Lambda runtime in here.
 
+mod alarm;
 mod aws_states;
 mod decision;
 mod deployment;
@@ -14,6 +15,7 @@ mod status;
 mod tag_rule;
 mod target;
 
+pub use alarm::AlarmView;
 pub use aws_states::{
     AlarmStateValue, EcrActionResult, EcrActionType, EcsDeploymentStatus, RolloutState, ServiceStatus,
     TargetHealthReason, TargetHealthState, TaskStatus, aws_state,

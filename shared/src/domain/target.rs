@@ -65,6 +65,10 @@ pub struct DeployTarget {
     /// only push events deploy it.
     #[serde(default = "enabled_default")]
     pub reconcile: bool,
+    /// CloudWatch alarms that fail a rollout of this target while they are in
+    /// ALARM, besides any alarm on the service's target groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<String>,
 }
 
 fn enabled_default() -> bool {

@@ -2,8 +2,8 @@
 //! the whole pipeline without AWS, as the tests drive it.
 
 use super::{
-    FakeEcs, ManualClock, MemoryDecisions, MemoryLocks, MemoryRegistry, MemoryStore, MemoryTargetHealth, MemoryTargets,
-    RecordingCallbacks, RecordingExecutions, RecordingNotifier,
+    FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryLocks, MemoryRegistry, MemoryStore, MemoryTargetHealth,
+    MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
 use crate::domain::Verdict;
 use crate::events::EcrEvent;
@@ -28,6 +28,7 @@ pub struct MemoryCloud {
     pub notifier: RecordingNotifier,
     pub ecs: FakeEcs,
     pub elb: MemoryTargetHealth,
+    pub alarms: MemoryAlarms,
     pub callbacks: RecordingCallbacks,
     pub locks: MemoryLocks,
     pub clock: ManualClock,
@@ -52,6 +53,7 @@ impl Default for MemoryCloud {
             notifier: RecordingNotifier::default(),
             ecs: FakeEcs::default(),
             elb: MemoryTargetHealth::default(),
+            alarms: MemoryAlarms::default(),
             callbacks: RecordingCallbacks::default(),
             locks: MemoryLocks::default(),
             clock: ManualClock::default(),
@@ -135,6 +137,7 @@ impl MemoryCloud {
             store: &self.store,
             ecs: &self.ecs,
             elb: &self.elb,
+            alarms: &self.alarms,
             locks: &self.locks,
             clock: &self.clock,
             lease: self.settings.lease(),
@@ -166,6 +169,7 @@ impl MemoryCloud {
             store: &self.store,
             ecs: &self.ecs,
             elb: &self.elb,
+            alarms: &self.alarms,
             callbacks: &self.callbacks,
             clock: &self.clock,
         }

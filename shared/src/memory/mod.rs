@@ -1,6 +1,7 @@
 //! In-memory twins of the ports, with the same contracts as the AWS adapters.
 //! Used by the domain tests and by anyone who wants the pipeline without AWS.
 
+mod alarms;
 mod callbacks;
 mod clock;
 mod cloud;
@@ -14,6 +15,7 @@ mod store;
 mod target_health;
 mod targets;
 
+pub use alarms::MemoryAlarms;
 pub use callbacks::RecordingCallbacks;
 pub use clock::ManualClock;
 pub use cloud::{MEMORY_ACCOUNT, MEMORY_REGION, MEMORY_REGISTRY, MemoryCloud};

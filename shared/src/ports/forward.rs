@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{
-    DeployTarget, Deployment, DeploymentId, DeploymentStateChange, HumanMessage, ImageDigest, Phase, PushDecision,
-    RegistryImage, ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
+    AlarmView, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, HumanMessage, ImageDigest, Phase,
+    PushDecision, RegistryImage, ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;
 
@@ -26,6 +26,12 @@ macro_rules! forward {
             }
             fn put(&self, target: &DeployTarget) -> impl Future<Output = Result<()>> + Send {
                 self.deref().put(target)
+            }
+        }
+
+        impl<T: Alarms> Alarms for $ptr {
+            fn firing(&self, names: &[String], target_groups: &[String]) -> impl Future<Output = Result<Vec<AlarmView>>> + Send {
+                self.deref().firing(names, target_groups)
             }
         }
 

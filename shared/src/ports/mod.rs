@@ -3,6 +3,7 @@
 //! Futures are `Send` so steps can run on any executor (the Lambda runtime,
 //! the local cloud's function host).
 
+mod alarms;
 mod callbacks;
 mod clock;
 mod decisions;
@@ -16,6 +17,7 @@ mod store;
 mod target_health;
 mod targets;
 
+pub use alarms::Alarms;
 pub use callbacks::{Delivery, TaskCallbacks};
 pub use clock::{Clock, SystemClock};
 pub use decisions::PushDecisions;

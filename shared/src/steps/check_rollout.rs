@@ -8,7 +8,7 @@ use super::{ForDeployment, Observer, Step, load};
 use crate::DeployError;
 use crate::domain::{DeploymentId, Phase, Verdict};
 use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Ecs, ServiceLocks, TargetHealth};
+use crate::ports::{Alarms, Clock, DeploymentStore, Ecs, ServiceLocks, TargetHealth};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,21 +24,23 @@ impl ForDeployment for CheckInput {
 }
 
 /// Also renews the service lease (the poll passes here at least once per interval).
-pub struct CheckRollout<S, E, H, L, C> {
+pub struct CheckRollout<S, E, H, A, L, C> {
     pub store: S,
     pub ecs: E,
     pub elb: H,
+    pub alarms: A,
     pub locks: L,
     pub clock: C,
     /// How far each pass extends the service lease (see [`lease`](super::lease)).
     pub lease: Duration,
 }
 
-impl<S, E, H, L, C> Step for CheckRollout<S, E, H, L, C>
+impl<S, E, H, A, L, C> Step for CheckRollout<S, E, H, A, L, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
+    A: Alarms,
     L: ServiceLocks,
     C: Clock,
 {
@@ -57,12 +59,13 @@ where
             .clone()
             .filter(|w| w.phase == input.phase)
             .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} has no {:?} watch", input.phase)))?;
-        // An event already decided: that verdict stands (it may be an alarm, which
-        // a look at ECS alone would not see).
+        // An event already decided: that verdict stands.
         if let Some(v) = watch.verdict.clone().filter(Verdict::is_final) {
             return Ok(v);
         }
-        let verdict = Observer { ecs: &self.ecs, elb: &self.elb, clock: &self.clock }.observe(&d, &watch).await?;
+        let verdict = Observer { ecs: &self.ecs, elb: &self.elb, alarms: &self.alarms, clock: &self.clock }
+            .observe(&d, &watch)
+            .await?;
         if verdict.is_final() {
             // The first verdict recorded wins (an event may have decided meanwhile).
             let stored = self.store.record_verdict(id, &verdict).await?;

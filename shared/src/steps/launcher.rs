@@ -90,6 +90,7 @@ where
                 target_id: &target.target_id,
                 tag_rule: &target.tag_rule,
                 containers: &target.containers,
+                alarms: &target.alarms,
                 pushed_at: Some(push.pushed_at),
                 image_pushed_at: push.image_pushed_at,
                 note: push.note.as_deref(),

@@ -6,10 +6,10 @@ use tracing::Instrument;
 
 use super::{Observer, Step, StepInput};
 use crate::DeployError;
-use crate::domain::{Deployment, DeploymentId, Phase, TaskStatus, Verdict, Watch, short_tg};
+use crate::domain::{Deployment, DeploymentId, Phase, TaskStatus, Watch, short_tg};
 use crate::error::Result;
 use crate::events::parse_ecs_event;
-use crate::ports::{Clock, Delivery, DeploymentStore, Ecs, TargetHealth, TaskCallbacks};
+use crate::ports::{Alarms, Clock, Delivery, DeploymentStore, Ecs, TargetHealth, TaskCallbacks};
 
 /// What an incoming event says, reduced to what finds the waiting run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,9 @@ pub enum EcsSignal {
     Service { service_arn: String, event_name: String },
     /// `ECS Task State Change` of a service's task (`group` = `service:<name>`).
     Task { cluster_arn: String, service: String, started_by: Option<String>, last_status: TaskStatus },
-    /// `CloudWatch Alarm State Change` to ALARM, with the target groups it watches.
+    /// `CloudWatch Alarm State Change` to ALARM, with the target groups it says
+    /// it watches: only a hint of which rollouts to look at, since CloudWatch
+    /// is asked before any rollout fails.
     Alarm { alarm_name: String, reason: String, target_groups: Vec<String> },
 }
 
@@ -43,9 +45,10 @@ fn concerns(signal: &EcsSignal, d: &Deployment, w: &Watch) -> bool {
             service == &d.service && (cluster_arn == &d.cluster || cluster_arn.ends_with(&format!("/{}", d.cluster)))
         }
         // An alarm fails a rollout, not the rollback that is recovering from one.
-        EcsSignal::Alarm { target_groups, .. } => {
+        EcsSignal::Alarm { alarm_name, target_groups, .. } => {
             w.phase == Phase::Rollout
-                && w.target_group_arns.iter().any(|tg| target_groups.iter().any(|a| a == short_tg(tg)))
+                && (d.alarms.contains(alarm_name)
+                    || w.target_group_arns.iter().any(|tg| target_groups.iter().any(|a| a == short_tg(tg))))
         }
     }
 }
@@ -71,19 +74,21 @@ impl StepInput for EcsEvent {
 }
 
 /// ECS and CloudWatch events resume the runs that wait for them.
-pub struct OnEcsEvent<S, E, H, K, C> {
+pub struct OnEcsEvent<S, E, H, A, K, C> {
     pub store: S,
     pub ecs: E,
     pub elb: H,
+    pub alarms: A,
     pub callbacks: K,
     pub clock: C,
 }
 
-impl<S, E, H, K, C> Step for OnEcsEvent<S, E, H, K, C>
+impl<S, E, H, A, K, C> Step for OnEcsEvent<S, E, H, A, K, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
+    A: Alarms,
     K: TaskCallbacks,
     C: Clock,
 {
@@ -124,22 +129,26 @@ where
     }
 }
 
-impl<S, E, H, K, C> OnEcsEvent<S, E, H, K, C>
+impl<S, E, H, A, K, C> OnEcsEvent<S, E, H, A, K, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
+    A: Alarms,
     K: TaskCallbacks,
     C: Clock,
 {
     /// Decides the watch and, when the verdict is final, resumes its run.
     async fn settle(&self, signal: &EcsSignal, d: &Deployment, watch: &Watch) -> Result<bool> {
-        let verdict = match signal {
-            EcsSignal::Alarm { alarm_name, reason, .. } => {
-                Verdict::failed(watch, format!("alarm {alarm_name} went to ALARM: {reason}"), self.clock.now())
-            }
-            _ => Observer { ecs: &self.ecs, elb: &self.elb, clock: &self.clock }.observe(d, watch).await?,
-        };
+        // Every signal, an alarm's too, is only a reason to look: the verdict
+        // comes from ECS, the load balancer and CloudWatch.
+        let observer = Observer { ecs: &self.ecs, elb: &self.elb, alarms: &self.alarms, clock: &self.clock };
+        let verdict = observer.observe(d, watch).await?;
+        if let EcsSignal::Alarm { alarm_name, .. } = signal
+            && !verdict.is_final()
+        {
+            tracing::warn!(alarm = %alarm_name, "alarm event not confirmed by CloudWatch: the rollout goes on");
+        }
         if !verdict.is_final() {
             tracing::debug!(reason = %verdict.reason, "still in progress");
             return Ok(false);

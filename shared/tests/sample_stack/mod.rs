@@ -34,6 +34,7 @@ pub async fn sample_cloud() -> MemoryCloud {
             enabled: true,
             registries: vec![],
             reconcile: true,
+            alarms: vec![],
         })
         .await
         .expect("the in-memory targets table takes a valid target");
