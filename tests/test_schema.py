@@ -89,6 +89,7 @@ def event(status: str, /, **detail_changes) -> dict:
         "image": IMAGE,
         "digest": DIGEST,
         "tag": "release-1.4.2",
+        "foundBy": "event",
         "detail": f"{status.lower()}: sample",
         "at": "2025-11-24T15:29:03.117Z",
         **EXTRA_BY_STATUS[status],

@@ -83,14 +83,26 @@ CONTRACT = {
     "OnImagePushFunction": {
         "binary": "on-image-push",
         "env": {
-            "TARGETS_TABLE", "DEPLOYMENTS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN",
-            "COALESCE_SECONDS", "STACK_ACCOUNT_ID", "STACK_REGION",
+            "TARGETS_TABLE", "DEPLOYMENTS_TABLE", "DECISIONS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME",
+            "NOTIFICATION_TOPIC_ARN", "COALESCE_SECONDS", "STACK_ACCOUNT_ID", "STACK_REGION",
         },
         "actions": {
-            "dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem",
+            "dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem", "ecr:DescribeImages",
             "states:StartExecution", "events:PutEvents", "sns:Publish",
         },
         "timeout": 30,
+    },
+    "ReconcileFunction": {
+        "binary": "reconcile",
+        "env": {
+            "TARGETS_TABLE", "DEPLOYMENTS_TABLE", "DECISIONS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME",
+            "NOTIFICATION_TOPIC_ARN", "COALESCE_SECONDS", "STACK_ACCOUNT_ID", "STACK_REGION",
+        },
+        "actions": {
+            "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:GetItem", "ecr:DescribeImages",
+            "states:StartExecution", "events:PutEvents", "sns:Publish",
+        },
+        "timeout": 120,
     },
     "ClaimServiceFunction": {
         "binary": "claim-service",
@@ -134,7 +146,8 @@ CONTRACT = {
         "env": {"DEPLOYMENTS_TABLE", "POLL_INTERVAL_SECONDS"},
         "actions": {
             "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
-            "elasticloadbalancing:DescribeTargetHealth", "dynamodb:GetItem", "dynamodb:UpdateItem",
+            "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
         },
         "timeout": 60,
     },
@@ -162,7 +175,7 @@ CONTRACT = {
         "actions": {
             "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
             "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
-            "elasticloadbalancing:DescribeTargetHealth", "states:SendTaskSuccess",
+            "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "states:SendTaskSuccess",
         },
         "timeout": 60,
     },
@@ -172,6 +185,7 @@ CONTRACT = {
 ENV_VALUES = {
     "TARGETS_TABLE": {"Ref": "TargetsTable"},
     "DEPLOYMENTS_TABLE": {"Ref": "DeploymentsTable"},
+    "DECISIONS_TABLE": {"Ref": "DecisionsTable"},
     "STATE_MACHINE_ARN": {"Ref": "DeployStateMachine"},
     "EVENT_BUS_NAME": {"Ref": "DeploymentEventBus"},
     "NOTIFICATION_TOPIC_ARN": {"Ref": "NotificationTopic"},
@@ -542,6 +556,38 @@ def test_targets_table():
     assert_durable(table)
 
 
+def test_decisions_table():
+    table = RESOURCES["DecisionsTable"]
+    props = table["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "repository", "KeyType": "HASH"},
+        {"AttributeName": "decisionKey", "KeyType": "RANGE"},
+    ]
+    source = (SHARED / "aws" / "dynamo_decisions.rs").read_text()
+    assert 'SORT_KEY: &str = "decisionKey"' in source
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert_durable(table)
+
+
+def test_the_reconciler_runs_on_the_schedule_parameter():
+    events = RESOURCES["ReconcileFunction"]["Properties"]["Events"]
+    assert [e["Type"] for e in events.values()] == ["Schedule"]
+    assert next(iter(events.values()))["Properties"]["Schedule"] == {"Ref": "ReconcileSchedule"}
+    assert TEMPLATE["Parameters"]["ReconcileSchedule"]["Default"] == "rate(5 minutes)"
+
+
+def test_ecr_reads_are_scoped_to_the_repository_parameter_or_this_registry():
+    for fn in ["OnImagePushFunction", "ReconcileFunction"]:
+        [statement] = [s for s in statements(fn) if "ecr:DescribeImages" in actions_of(s)]
+        assert statement["Resource"] == {
+            "Fn::If": [
+                "HasRepositoryArns",
+                {"Ref": "RepositoryArns"},
+                {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"},
+            ]
+        }
+
+
 def test_deployments_table_and_its_indexes():
     table = RESOURCES["DeploymentsTable"]
     props = table["Properties"]
@@ -609,6 +655,7 @@ def test_parameters_and_outputs():
         {"Ref": "DeployStateMachine"},
         {"Ref": "TargetsTable"},
         {"Ref": "DeploymentsTable"},
+        {"Ref": "DecisionsTable"},
         {"Ref": "DeploymentEventBus"},
         {"Ref": "NotificationTopic"},
     ]:

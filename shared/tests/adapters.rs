@@ -258,6 +258,7 @@ fn deployment() -> Deployment {
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
             alarms: &[],
+            found_by: Default::default(),
             pushed_at: None,
             image_pushed_at: None,
             note: None,

@@ -36,6 +36,7 @@ fn record(service: &str, n: u8, at: DateTime<Utc>) -> Deployment {
             tag_rule: &TagRule::Glob { pattern: "v*".into() },
             containers: &["app".to_owned()],
             alarms: &[],
+            found_by: Default::default(),
             pushed_at: Some(at),
             image_pushed_at: None,
             note: None,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use aws_config::{Region, SdkConfig};
+use aws_config::Region;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier, TagStatus};
 use chrono::{DateTime, Utc};
@@ -13,24 +13,26 @@ use crate::domain::{ImageDigest, RegistryImage};
 use crate::error::Result;
 use crate::ports::ImageRegistry;
 
-/// One client per region, made when a region is first asked about: a target
-/// may deploy images replicated into this region from another, and
-/// `DescribeImages` must go to the region that holds the image.
+/// One client per region, made from the first when a region is first asked
+/// about: a target may deploy images replicated into this region from
+/// another, and `DescribeImages` must go to the region that holds the image.
 #[derive(Debug)]
 pub struct EcrImages {
-    config: SdkConfig,
+    base: aws_sdk_ecr::Config,
     home_account: String,
     home_region: String,
     clients: Mutex<HashMap<String, Client>>,
 }
 
 impl EcrImages {
-    pub fn new(config: &SdkConfig, home_account: impl Into<String>, home_region: impl Into<String>) -> Self {
+    /// `client` is the stack's region's.
+    pub fn new(client: Client, home_account: impl Into<String>, home_region: impl Into<String>) -> Self {
+        let home_region = home_region.into();
         Self {
-            config: config.clone(),
+            base: client.config().clone(),
             home_account: home_account.into(),
-            home_region: home_region.into(),
-            clients: Mutex::default(),
+            clients: Mutex::new(HashMap::from([(home_region.clone(), client)])),
+            home_region,
         }
     }
 
@@ -38,10 +40,7 @@ impl EcrImages {
         let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         clients
             .entry(region.to_owned())
-            .or_insert_with(|| {
-                let config = self.config.to_builder().region(Region::new(region.to_owned())).build();
-                Client::new(&config)
-            })
+            .or_insert_with(|| Client::from_conf(self.base.to_builder().region(Region::new(region.to_owned())).build()))
             .clone()
     }
 }

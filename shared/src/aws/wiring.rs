@@ -41,7 +41,11 @@ pub fn decisions(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoDecisions
 
 /// ECR, asked in the stack's own account and region unless a push names another.
 pub fn images(config: &SdkConfig, vars: &impl Vars) -> Result<EcrImages, DeployError> {
-    Ok(EcrImages::new(config, required(vars, STACK_ACCOUNT_ID)?, required(vars, STACK_REGION)?))
+    Ok(EcrImages::new(
+        aws_sdk_ecr::Client::new(config),
+        required(vars, STACK_ACCOUNT_ID)?,
+        required(vars, STACK_REGION)?,
+    ))
 }
 
 pub fn targets(config: &SdkConfig, vars: &impl Vars) -> Result<DynamoTargets, DeployError> {

@@ -27,10 +27,11 @@ pub enum DecisionOutcome {
 }
 
 /// Who decided: the push event, or the reconciler reading ECR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum DecisionSource {
+    #[default]
     Event,
     Reconciler,
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{DeploymentStatus, ImageDigest, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict};
+use super::{
+    DecisionSource, DeploymentStatus, ImageDigest, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict,
+};
 use crate::DeployError;
 
 /// How long a record is kept (DynamoDB TTL).
@@ -143,6 +145,9 @@ pub struct Deployment {
     pub tag: Option<String>,
     pub target_id: String,
     pub tag_rule: TagRule,
+    /// How the push was found: its event, or the reconciler reading ECR.
+    #[serde(default)]
+    pub found_by: DecisionSource,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<String>,
     /// CloudWatch alarms (besides those on the service's target groups) that
@@ -200,6 +205,7 @@ pub struct NewDeployment<'a> {
     pub tag_rule: &'a TagRule,
     pub containers: &'a [String],
     pub alarms: &'a [String],
+    pub found_by: DecisionSource,
     pub pushed_at: Option<DateTime<Utc>>,
     pub image_pushed_at: Option<DateTime<Utc>>,
     /// Added to the first timeline entry (how the push was checked or found).
@@ -226,6 +232,7 @@ impl Deployment {
             tag: req.tag.map(str::to_owned),
             target_id: req.target_id.to_owned(),
             tag_rule: req.tag_rule.clone(),
+            found_by: req.found_by,
             containers: req.containers.to_vec(),
             alarms: req.alarms.to_vec(),
             status: DeploymentStatus::Pending,
@@ -426,6 +433,7 @@ mod tests {
                 tag_rule: &TagRule::Exact { pattern: "v2".into() },
                 containers: &[],
                 alarms: &[],
+                found_by: Default::default(),
                 pushed_at: None,
                 image_pushed_at: None,
                 note: None,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Deployment, DeploymentId, DeploymentStatus, TargetGroupHealth};
+use super::{DecisionSource, Deployment, DeploymentId, DeploymentStatus, TargetGroupHealth};
 
 pub const EVENT_SOURCE: &str = "ecs-autodeploy";
 pub const EVENT_DETAIL_TYPE: &str = "Deployment State Change";
@@ -26,6 +26,9 @@ pub struct DeploymentStateChange {
     pub digest: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// How the push was found: `event` (ECR's push event) or `reconciler`
+    /// (read from ECR after the event never came).
+    pub found_by: DecisionSource,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_task_definition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +63,7 @@ impl DeploymentStateChange {
             image: d.image.clone(),
             digest: d.digest.to_string(),
             tag: d.tag.clone(),
+            found_by: d.found_by,
             previous_task_definition: d.previous_task_definition.clone(),
             new_task_definition: d.new_task_definition.clone(),
             ecs_deployment_id: d.ecs_deployment_id.clone(),

@@ -91,6 +91,7 @@ where
                 tag_rule: &target.tag_rule,
                 containers: &target.containers,
                 alarms: &target.alarms,
+                found_by: push.source,
                 pushed_at: Some(push.pushed_at),
                 image_pushed_at: push.image_pushed_at,
                 note: push.note.as_deref(),
