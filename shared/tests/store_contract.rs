@@ -7,14 +7,14 @@
 
 mod support;
 
-use autodeploy_shared::aws::{DynamoDeployments, DynamoLocks, DynamoTargets};
+use autodeploy_shared::aws::{DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets};
 use autodeploy_shared::domain::{
-    DeployTarget, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome, Phase, RecordPatch, ServiceRef,
-    TagRule, TargetGroupHealth, Transition, Verdict, Watch,
+    DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome,
+    Phase, PushDecision, RecordPatch, ServiceRef, TagRule, TargetGroupHealth, Transition, Verdict, Watch,
 };
-use autodeploy_shared::memory::{MemoryLocks, MemoryStore, MemoryTargets};
+use autodeploy_shared::memory::{MemoryDecisions, MemoryLocks, MemoryStore, MemoryTargets};
 use autodeploy_shared::ports::{
-    Claim, CreateOutcome, DeployTargets, DeploymentStore, ServiceLocks, Serving, TransitionOutcome,
+    Claim, CreateOutcome, DeployTargets, DeploymentStore, PushDecisions, ServiceLocks, Serving, TransitionOutcome,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -272,10 +272,64 @@ async fn targets_contract(targets: &impl DeployTargets) {
     assert_eq!(targets.put(&bad).await.unwrap_err().error_type(), "InvalidInput");
 }
 
+async fn decisions_contract(decisions: &impl PushDecisions) {
+    let d = |n: u8| ImageDigest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap();
+    let decide = |n: u8, tag: &str, target: &str, outcome, at: DateTime<Utc>| {
+        PushDecision::new(
+            ("web", &d(n), Some(tag)),
+            Some(target),
+            outcome,
+            format!("{outcome} {tag}"),
+            DecisionSource::Event,
+            at,
+        )
+    };
+    let refused = decide(1, "v1", "prod", DecisionOutcome::Refused, t0());
+    decisions.record(&refused).await.unwrap();
+    // The same decision again (a retried invocation) rewrites its item.
+    decisions.record(&decide(1, "v1", "prod", DecisionOutcome::Refused, t0() + Duration::seconds(1))).await.unwrap();
+    let started = decide(2, "v2", "prod", DecisionOutcome::Started, t0() + Duration::seconds(5));
+    decisions.record(&started).await.unwrap();
+    decisions
+        .record(&decide(2, "v2", "canary", DecisionOutcome::Duplicate, t0() + Duration::seconds(6)))
+        .await
+        .unwrap();
+    let other_repo = PushDecision { repository: "api".into(), ..started.clone() };
+    decisions.record(&other_repo).await.unwrap();
+    let quiet = |at| {
+        PushDecision::new(
+            ("web", &d(2), Some("v2")),
+            Some("prod"),
+            DecisionOutcome::NothingNew,
+            "nothing new",
+            DecisionSource::Reconciler,
+            at,
+        )
+    };
+    decisions.record(&quiet(t0() + Duration::minutes(5))).await.unwrap();
+    decisions.record(&quiet(t0() + Duration::minutes(10))).await.unwrap();
+
+    let v1 = decisions.find("web", Some("v1"), None, 10).await.unwrap();
+    assert_eq!(v1.len(), 1);
+    assert_eq!(v1[0].decided_at, t0() + Duration::seconds(1));
+    let by_digest = decisions.find("web", None, Some(d(2).as_str()), 10).await.unwrap();
+    let outcomes: Vec<_> = by_digest.iter().map(|x| x.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [DecisionOutcome::NothingNew, DecisionOutcome::Duplicate, DecisionOutcome::Started],
+        "newest first, one reconciler item per target"
+    );
+    assert_eq!(by_digest[0].decided_at, t0() + Duration::minutes(10));
+    assert_eq!(decisions.find("web", None, None, 2).await.unwrap().len(), 2, "at most `limit`");
+    assert_eq!(decisions.find("web", Some("v2"), Some(d(1).as_str()), 10).await.unwrap(), vec![]);
+    assert_eq!(decisions.find("nope", None, None, 10).await.unwrap(), vec![]);
+}
+
 #[tokio::test]
 async fn memory_store_keeps_the_contract() {
     contract(&MemoryStore::default()).await;
     targets_contract(&MemoryTargets::default()).await;
+    decisions_contract(&MemoryDecisions::default()).await;
     locks_contract(&MemoryLocks::default(), &MemoryStore::default()).await;
 }
 
@@ -285,6 +339,8 @@ async fn dynamodb_adapter_keeps_the_contract() {
     let client = support::dynamodb(&moto.endpoint);
     support::create_deployments_table(&client, "deployments").await;
     support::create_targets_table(&client, "targets").await;
+    support::create_decisions_table(&client, "decisions").await;
+    decisions_contract(&DynamoDecisions::new(client.clone(), "decisions")).await;
     contract(&DynamoDeployments::new(client.clone(), "deployments")).await;
     locks_contract(
         &DynamoLocks::new(client.clone(), "deployments"),

@@ -215,8 +215,7 @@ impl Cloud {
             tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await.map_err(|e| CloudError::Bind(cfg.port, e))?;
         let port = listener.local_addr().map_err(|e| CloudError::Bind(cfg.port, e))?.port();
         let endpoint = format!("http://127.0.0.1:{port}");
-        let moto_port = moto::free_port().map_err(|e| CloudError::Bind(0, e))?;
-        let moto = Moto::start(&moto::moto_binary(&cfg.repo), moto_port, port).await?;
+        let moto = Moto::start(&moto::moto_binary(&cfg.repo), port).await?;
 
         let sim = Sim::new(SimConfig {
             region: cfg.region.clone(),

@@ -14,8 +14,8 @@ use super::launcher::{CheckedPush, Launcher};
 use super::{Step, StepInput};
 use crate::DeployError;
 use crate::domain::{
-    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, DeploymentStatus, ImageRef, PushDecision,
-    RegistryImage, newest_matching,
+    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, DeploymentStatus, ImageRef, RegistryImage,
+    newest_matching,
 };
 use crate::error::Result;
 use crate::ports::{Clock, DeployTargets, DeploymentStore, Executions, ImageRegistry, Notifier, PushDecisions};
@@ -159,15 +159,7 @@ where
                     "newest matching image {}:{tag} ({}) is {id}, {}",
                     target.repository, image.digest, existing.status
                 );
-                let decision = PushDecision::new(
-                    (&target.repository, &image.digest, Some(tag)),
-                    Some(&target.target_id),
-                    DecisionOutcome::NothingNew,
-                    why,
-                    DecisionSource::Reconciler,
-                    now,
-                )
-                .with_deployment(&id);
+                let decision = push.decision(target, DecisionOutcome::NothingNew, why, now).with_deployment(&id);
                 launcher.decide(&decision).await?;
                 report.up_to_date.push(target.target_id.clone());
             }

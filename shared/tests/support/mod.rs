@@ -111,3 +111,18 @@ pub async fn create_targets_table(client: &aws_sdk_dynamodb::Client, table: &str
         .await
         .unwrap();
 }
+
+/// The push-decisions table as `template.yaml` declares it.
+pub async fn create_decisions_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("repository", KeyType::Hash))
+        .key_schema(key("decisionKey", KeyType::Range))
+        .attribute_definitions(attr("repository"))
+        .attribute_definitions(attr("decisionKey"))
+        .send()
+        .await
+        .unwrap();
+}
