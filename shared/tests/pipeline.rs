@@ -583,12 +583,7 @@ async fn a_pending_record_whose_run_never_started_is_started_on_redelivery() {
     let again = OnImagePush {
         targets: &w.targets,
         images: &w.images,
-        store: &w.store,
-        executions: &crashed,
-        notifier: &w.notifier,
-        clock: &w.clock,
-        decisions: &w.decisions,
-        coalesce_seconds: 0,
+        launcher: Launcher { executions: &crashed, coalesce_seconds: 0, ..w.launcher() },
         registry: MEMORY_REGISTRY.into(),
     }
     .run(push("v9", &digest(9)))

@@ -45,17 +45,26 @@ pub type RecordOutcome = steps::RecordOutcome<DynamoDeployments, DynamoLocks, Sf
 pub type OnEcsEvent =
     steps::OnEcsEvent<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, SfnCallbacks, SystemClock>;
 
+/// What `on-image-push` and `reconcile` launch deployments with.
+type Launcher = steps::Launcher<DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock, DynamoDecisions>;
+
+fn launcher(config: &SdkConfig, vars: &impl Vars) -> Result<Launcher, DeployError> {
+    Ok(Launcher {
+        store: wiring::deployments(config, vars)?,
+        executions: wiring::executions(config, vars)?,
+        notifier: wiring::notifier(config, vars)?,
+        clock: SystemClock,
+        decisions: wiring::decisions(config, vars)?,
+        coalesce_seconds: config::coalesce_seconds(vars)?,
+    })
+}
+
 impl FromVars for OnImagePush {
     fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
         Ok(Self {
             targets: wiring::targets(config, vars)?,
             images: wiring::images(config, vars)?,
-            store: wiring::deployments(config, vars)?,
-            executions: wiring::executions(config, vars)?,
-            notifier: wiring::notifier(config, vars)?,
-            clock: SystemClock,
-            decisions: wiring::decisions(config, vars)?,
-            coalesce_seconds: config::coalesce_seconds(vars)?,
+            launcher: launcher(config, vars)?,
             registry: config::stack_registry(vars)?,
         })
     }
@@ -66,12 +75,7 @@ impl FromVars for Reconcile {
         Ok(Self {
             targets: wiring::targets(config, vars)?,
             images: wiring::images(config, vars)?,
-            store: wiring::deployments(config, vars)?,
-            executions: wiring::executions(config, vars)?,
-            notifier: wiring::notifier(config, vars)?,
-            clock: SystemClock,
-            decisions: wiring::decisions(config, vars)?,
-            coalesce_seconds: config::coalesce_seconds(vars)?,
+            launcher: launcher(config, vars)?,
             registry: config::stack_registry(vars)?,
         })
     }

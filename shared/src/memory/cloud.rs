@@ -9,8 +9,8 @@ use crate::domain::Verdict;
 use crate::events::EcrEvent;
 use crate::steps::{
     AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput, AwaitServiceOutput, CheckInput,
-    CheckRollout, ClaimOutput, ClaimService, DeploymentInput, EcsEvent, OnEcsEvent, OnImagePush, OutcomeInput,
-    OutcomeOutput, PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput,
+    CheckRollout, ClaimOutput, ClaimService, DeploymentInput, EcsEvent, Launcher, OnEcsEvent, OnImagePush,
+    OutcomeInput, OutcomeOutput, PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput,
     RegisterRevision, RollBack, RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput,
     UpdateService,
 };
@@ -68,12 +68,7 @@ impl MemoryCloud {
         OnImagePush {
             targets: &self.targets,
             images: &self.images,
-            store: &self.store,
-            executions: &self.executions,
-            notifier: &self.notifier,
-            clock: &self.clock,
-            decisions: &self.decisions,
-            coalesce_seconds: self.settings.coalesce_seconds,
+            launcher: self.launcher(),
             registry: self.registry.clone(),
         }
     }
@@ -82,13 +77,22 @@ impl MemoryCloud {
         Reconcile {
             targets: &self.targets,
             images: &self.images,
+            launcher: self.launcher(),
+            registry: self.registry.clone(),
+        }
+    }
+
+    /// What `on-image-push` and `reconcile` launch deployments with.
+    pub fn launcher(
+        &self,
+    ) -> Launcher<&MemoryStore, &RecordingExecutions, &RecordingNotifier, &ManualClock, &MemoryDecisions> {
+        Launcher {
             store: &self.store,
             executions: &self.executions,
             notifier: &self.notifier,
             clock: &self.clock,
             decisions: &self.decisions,
             coalesce_seconds: self.settings.coalesce_seconds,
-            registry: self.registry.clone(),
         }
     }
 

@@ -51,18 +51,19 @@ impl CheckedPush {
     }
 }
 
-/// The ports a launch writes to.
-pub struct Launcher<'a, S, X, N, C, P> {
-    pub store: &'a S,
-    pub executions: &'a X,
-    pub notifier: &'a N,
-    pub clock: &'a C,
-    pub decisions: &'a P,
+/// The ports a launch writes to, shared by the steps that launch
+/// (`on-image-push` and `reconcile`).
+pub struct Launcher<S, X, N, C, P> {
+    pub store: S,
+    pub executions: X,
+    pub notifier: N,
+    pub clock: C,
+    pub decisions: P,
     /// Seconds a run waits for the rest of a burst (part of the run's input).
     pub coalesce_seconds: i64,
 }
 
-impl<S, X, N, C, P> Launcher<'_, S, X, N, C, P>
+impl<S, X, N, C, P> Launcher<S, X, N, C, P>
 where
     S: DeploymentStore,
     X: Executions,
@@ -101,7 +102,7 @@ where
         tracing::Span::current().record("deployment", display(&new.deployment_id));
         let record = match self.store.create(&new).await? {
             CreateOutcome::Created => {
-                Recorder { store: self.store, notifier: self.notifier, clock: self.clock }.announce(&new).await?;
+                Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(&new).await?;
                 new
             }
             CreateOutcome::Exists(existing) if existing.status != DeploymentStatus::Pending => {

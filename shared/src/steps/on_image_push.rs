@@ -82,13 +82,7 @@ impl StepInput for EcrEvent {
 pub struct OnImagePush<T, R, S, X, N, C, P> {
     pub targets: T,
     pub images: R,
-    pub store: S,
-    pub executions: X,
-    pub notifier: N,
-    pub clock: C,
-    pub decisions: P,
-    /// Seconds a run waits for the rest of a burst (part of the run's input).
-    pub coalesce_seconds: i64,
+    pub launcher: Launcher<S, X, N, C, P>,
     /// The stack's own registry (its account and region): the only one a
     /// target deploys from unless it lists others.
     pub registry: String,
@@ -121,8 +115,8 @@ where
             tracing::info!(repository = %push.repository, digest = %push.digest, "push without a tag: no tag rule can match");
             return Ok(report);
         };
-        let launcher = self.launcher();
-        let now = self.clock.now();
+        let launcher = &self.launcher;
+        let now = launcher.clock.now();
         let registry = push.registry();
         let event_decision = |target: &DeployTarget, outcome, reason: String| {
             PushDecision::new(
@@ -147,7 +141,7 @@ where
                     self.registry,
                     target.target_id
                 );
-                self.refuse(&launcher, &mut report, event_decision(&target, DecisionOutcome::Refused, reason)).await?;
+                self.refuse(&mut report, event_decision(&target, DecisionOutcome::Refused, reason)).await?;
             } else {
                 allowed.push(target);
             }
@@ -169,7 +163,7 @@ where
                 for target in &allowed {
                     let decision = event_decision(target, outcome, reason.clone());
                     if outcome == DecisionOutcome::Refused {
-                        self.refuse(&launcher, &mut report, decision).await?;
+                        self.refuse(&mut report, decision).await?;
                     } else {
                         launcher.decide(&decision).await?;
                     }
@@ -219,25 +213,9 @@ where
     C: Clock,
     P: PushDecisions,
 {
-    fn launcher(&self) -> Launcher<'_, S, X, N, C, P> {
-        Launcher {
-            store: &self.store,
-            executions: &self.executions,
-            notifier: &self.notifier,
-            clock: &self.clock,
-            decisions: &self.decisions,
-            coalesce_seconds: self.coalesce_seconds,
-        }
-    }
-
-    async fn refuse(
-        &self,
-        launcher: &Launcher<'_, S, X, N, C, P>,
-        report: &mut PushReport,
-        decision: PushDecision,
-    ) -> Result<()> {
+    async fn refuse(&self, report: &mut PushReport, decision: PushDecision) -> Result<()> {
         tracing::warn!(target = decision.target_id.as_deref().unwrap_or("-"), reason = %decision.reason, "push refused");
-        launcher.decide(&decision).await?;
+        self.launcher.decide(&decision).await?;
         report.refused.push(Refusal { target_id: decision.target_id.unwrap_or_default(), reason: decision.reason });
         Ok(())
     }

@@ -52,12 +52,7 @@ pub struct ReconcileReport {
 pub struct Reconcile<T, R, S, X, N, C, P> {
     pub targets: T,
     pub images: R,
-    pub store: S,
-    pub executions: X,
-    pub notifier: N,
-    pub clock: C,
-    pub decisions: P,
-    pub coalesce_seconds: i64,
+    pub launcher: Launcher<S, X, N, C, P>,
     /// The stack's own registry: the reconciler reads only this one.
     pub registry: String,
 }
@@ -126,15 +121,8 @@ where
         images: &[RegistryImage],
         report: &mut ReconcileReport,
     ) -> Result<()> {
-        let launcher = Launcher {
-            store: &self.store,
-            executions: &self.executions,
-            notifier: &self.notifier,
-            clock: &self.clock,
-            decisions: &self.decisions,
-            coalesce_seconds: self.coalesce_seconds,
-        };
-        let now = self.clock.now();
+        let launcher = &self.launcher;
+        let now = launcher.clock.now();
         let Some((image, tag)) = newest_matching(images, &target.tag_rule) else {
             tracing::info!(repository = %target.repository, "no image in ECR has a tag the rule accepts");
             report.no_image.push(target.target_id.clone());
@@ -152,7 +140,7 @@ where
             note: Some("found in ECR by the reconciler: its push event never arrived".into()),
         };
         let id = DeploymentId::derive(&target.service_ref()?, &image.digest, Some(tag));
-        match self.store.get(&id).await? {
+        match launcher.store.get(&id).await? {
             // PENDING may be a run that never started: the launch starts it.
             Some(existing) if existing.status != DeploymentStatus::Pending => {
                 let why = format!(
