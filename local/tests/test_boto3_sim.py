@@ -171,6 +171,22 @@ def test_rollout_through_boto3(sim):
              and e["detail"]["deploymentId"] == primary["id"]]
     assert names == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED"]
 
+    # ECS's own record of both rollouts, as botocore parses it.
+    listed = ecs.list_service_deployments(cluster="apps", service="web")["serviceDeployments"]
+    assert [d["status"] for d in listed] == ["SUCCESSFUL", "SUCCESSFUL"]
+    assert svc["currentServiceDeployment"] == listed[0]["serviceDeploymentArn"]
+    full = ecs.describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])
+    update = full["serviceDeployments"][0]
+    assert update["finishedAt"] >= update["startedAt"] >= update["createdAt"]
+    assert update["sourceServiceRevisions"][0]["arn"] == listed[1]["targetServiceRevisionArn"]
+    assert update["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE"
+    revisions = ecs.describe_service_revisions(serviceRevisionArns=[update["targetServiceRevision"]["arn"]])
+    revision = revisions["serviceRevisions"][0]
+    assert revision["taskDefinition"] == td2
+    assert revision["containerImages"] == [{"containerName": "web", "image": f"{REPO}@{digests['v2']}", "imageDigest": digests["v2"]}]
+    with pytest.raises(ecs.exceptions.ConflictException):
+        ecs.stop_service_deployment(serviceDeploymentArn=listed[0]["serviceDeploymentArn"], stopType="ROLLBACK")
+
     with pytest.raises(botocore.exceptions.ClientError) as err:
         ecs.describe_services(cluster="nope", services=["web"])
     assert err.value.response["Error"]["Code"] == "ClusterNotFoundException"

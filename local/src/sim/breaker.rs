@@ -56,14 +56,14 @@ impl World {
             deployment_detail("SERVICE_DEPLOYMENT_FAILED", &dep_id, now, &reason),
         );
         self.service_event(svc, format!("(service {name}) (deployment {dep_id}) deployment failed: {cause}."));
-        if !cfg.breaker_rollback {
-            return;
-        }
-        let Some((good_id, good_td)) = self.services[svc].last_completed_task_def.clone() else {
+        let good = self.services[svc].last_completed_task_def.clone().filter(|_| cfg.breaker_rollback);
+        let Some((good_id, good_td)) = good else {
+            self.service_deployment_failed(svc, &dep_id, &reason, None);
             return;
         };
         let why = format!("ECS deployment circuit breaker: rolling back to deploymentId {good_id}.");
-        let new_id = self.start_deployment(svc, &good_td, Some(why));
+        let new_id = self.launch_deployment(svc, &good_td, Some(why));
+        self.service_deployment_failed(svc, &dep_id, &reason, Some((&new_id, &good_id)));
         self.service_event(
             svc,
             format!("(service {name}) (deployment {new_id}) rolling back to deployment {good_id}."),

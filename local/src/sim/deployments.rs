@@ -5,9 +5,20 @@ use crate::sim::model::{Deployment, DeploymentStatus, RolloutState, TaskStatus};
 use crate::sim::world::World;
 
 impl World {
-    /// Starts a new PRIMARY deployment of `task_def_arn` (IN_PROGRESS); the previous
-    /// deployments become ACTIVE and are drained by the scheduler. Returns its id.
-    pub fn start_deployment(&mut self, svc: usize, task_def_arn: &str, reason: Option<String>) -> String {
+    /// Starts a new PRIMARY deployment of `task_def_arn` (IN_PROGRESS) with a new
+    /// service revision and the service deployment that rolls it out; the
+    /// previous deployments become ACTIVE and are drained by the scheduler.
+    /// Returns its id.
+    pub fn start_deployment(&mut self, svc: usize, task_def_arn: &str) -> String {
+        let sources: Vec<String> = self.services[svc].deployments.iter().map(|d| d.id.clone()).collect();
+        let id = self.launch_deployment(svc, task_def_arn, None);
+        self.open_service_deployment(svc, &id, &sources);
+        id
+    }
+
+    /// A new PRIMARY `deployments[]` entry alone: a rollback runs one for the
+    /// service deployment that failed, with no new service deployment or revision.
+    pub(crate) fn launch_deployment(&mut self, svc: usize, task_def_arn: &str, reason: Option<String>) -> String {
         let now = self.now();
         let id = format!("ecs-svc/{}", self.rng.digits(19));
         let s = &mut self.services[svc];

@@ -19,6 +19,7 @@ mod deployments;
 mod health;
 mod lifecycle;
 mod scheduler;
+mod service_deployments;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

@@ -226,6 +226,7 @@ impl World {
                 p.updated_at = now;
             }
             self.services[svc].last_completed_task_def = Some((id.clone(), td));
+            self.service_deployment_completed(svc, &id);
             self.emit(
                 DEPLOYMENT_STATE_CHANGE,
                 vec![arn.clone()],

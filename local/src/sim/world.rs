@@ -12,7 +12,9 @@ use crate::sim::config::SimConfig;
 use crate::sim::events;
 use crate::sim::images::ImageCatalogue;
 use crate::sim::model::service::ServiceEvent;
-use crate::sim::model::{Cluster, Service, ServiceStatus, TargetGroup, Task, TaskDef, TaskStatus};
+use crate::sim::model::{
+    Cluster, Service, ServiceDeployment, ServiceRevision, ServiceStatus, TargetGroup, Task, TaskDef, TaskStatus,
+};
 use crate::sim::rng::Rng;
 use crate::sim::series::Series;
 
@@ -32,6 +34,9 @@ pub struct World {
     /// Revisions per family, revision N at index N-1.
     pub task_defs: BTreeMap<String, Vec<TaskDef>>,
     pub services: Vec<Service>,
+    /// Every service deployment, oldest first.
+    pub service_deployments: Vec<ServiceDeployment>,
+    pub service_revisions: Vec<ServiceRevision>,
     pub tasks: BTreeMap<String, Task>,
     pub target_groups: BTreeMap<String, TargetGroup>,
     pub series: Series,
@@ -53,6 +58,8 @@ impl World {
             clusters: BTreeMap::new(),
             task_defs: BTreeMap::new(),
             services: Vec::new(),
+            service_deployments: Vec::new(),
+            service_revisions: Vec::new(),
             tasks: BTreeMap::new(),
             target_groups: BTreeMap::new(),
             series: Series::default(),

@@ -12,5 +12,6 @@ mod errors;
 mod eventbridge;
 mod no_lb;
 mod rollout;
+mod service_deployments;
 mod shapes;
 mod taskdef;

@@ -4,11 +4,13 @@
 pub mod cluster;
 pub mod elb;
 pub mod service;
+pub mod service_deployment;
 pub mod task;
 pub mod taskdef;
 
 pub use cluster::Cluster;
 pub use elb::{HealthCheck, Target, TargetGroup, TargetState};
 pub use service::{Deployment, DeploymentConfig, DeploymentStatus, RolloutState, Service, ServiceLb, ServiceStatus};
+pub use service_deployment::{RevisionCounts, ServiceDeployment, ServiceDeploymentStatus, ServiceRevision};
 pub use task::{Container, Eni, Task, TaskStatus};
 pub use taskdef::TaskDef;

@@ -4,6 +4,7 @@ pub mod render;
 pub mod req;
 
 mod clusters;
+mod service_deployments;
 mod services;
 mod taskdefs;
 mod tasks;
@@ -58,6 +59,10 @@ pub fn dispatch(w: &mut World, op: &str, r: &Req) -> Result<Value, EcsError> {
         "DescribeServices" => services::describe(w, r),
         "ListServices" => services::list(w, r),
         "DeleteService" => services::delete(w, r),
+        "ListServiceDeployments" => service_deployments::list(w, r),
+        "DescribeServiceDeployments" => service_deployments::describe(w, r),
+        "DescribeServiceRevisions" => service_deployments::describe_revisions(w, r),
+        "StopServiceDeployment" => service_deployments::stop(w, r),
         "ListTasks" => tasks::list(w, r),
         "DescribeTasks" => tasks::describe(w, r),
         "StopTask" => tasks::stop(w, r),

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::sim::clock::epoch_seconds;
-use crate::sim::model::{Cluster, Deployment, Service, ServiceStatus, TaskDef, TaskStatus};
+use crate::sim::model::{Cluster, Deployment, DeploymentConfig, Service, ServiceStatus, TaskDef, TaskStatus};
 use crate::sim::world::World;
 
 pub fn cluster(w: &World, c: &Cluster, include: &[&str]) -> Value {
@@ -94,6 +94,18 @@ pub fn deployment(w: &World, s: &Service, d: &Deployment) -> Value {
     v
 }
 
+/// A service's `deploymentConfiguration` as ECS reports it.
+pub fn deployment_configuration(cfg: &DeploymentConfig) -> Value {
+    let mut breaker = cfg.breaker_raw.clone();
+    breaker.insert("enable".into(), json!(cfg.breaker_enable));
+    breaker.insert("rollback".into(), json!(cfg.breaker_rollback));
+    let mut dc = cfg.extra.clone();
+    dc.insert("deploymentCircuitBreaker".into(), Value::Object(breaker));
+    dc.insert("maximumPercent".into(), json!(cfg.maximum_percent));
+    dc.insert("minimumHealthyPercent".into(), json!(cfg.minimum_healthy_percent));
+    Value::Object(dc)
+}
+
 pub fn service(w: &World, s: &Service, include_tags: bool) -> Value {
     let (mut running, mut pending) = (0, 0);
     for t in w.service_tasks(&s.arn).filter(|t| t.is_alive()) {
@@ -103,14 +115,6 @@ pub fn service(w: &World, s: &Service, include_tags: bool) -> Value {
             pending += 1;
         }
     }
-    let cfg = &s.deployment_config;
-    let mut breaker = cfg.breaker_raw.clone();
-    breaker.insert("enable".into(), json!(cfg.breaker_enable));
-    breaker.insert("rollback".into(), json!(cfg.breaker_rollback));
-    let mut dc = cfg.extra.clone();
-    dc.insert("deploymentCircuitBreaker".into(), Value::Object(breaker));
-    dc.insert("maximumPercent".into(), json!(cfg.maximum_percent));
-    dc.insert("minimumHealthyPercent".into(), json!(cfg.minimum_healthy_percent));
     let mut m: Map<String, Value> = s.extra.clone();
     let mut put = |k: &str, v: Value| {
         m.insert(k.into(), v);
@@ -129,7 +133,7 @@ pub fn service(w: &World, s: &Service, include_tags: bool) -> Value {
         put("platformFamily", json!("Linux"));
     }
     put("taskDefinition", json!(s.task_def_arn));
-    put("deploymentConfiguration", Value::Object(dc));
+    put("deploymentConfiguration", deployment_configuration(&s.deployment_config));
     put("deployments", Value::Array(s.deployments.iter().map(|d| deployment(w, s, d)).collect()));
     put(
         "events",
@@ -141,6 +145,23 @@ pub fn service(w: &World, s: &Service, include_tags: bool) -> Value {
         ),
     );
     put("createdAt", epoch_seconds(s.created_at));
+    // The newest service deployment, and the revisions that have tasks
+    // (`deployments[]` entries still listed).
+    if let Some(d) = w.service_deployments.iter().rev().find(|d| d.service_arn == s.arn) {
+        put("currentServiceDeployment", json!(d.arn));
+    }
+    let current: Vec<Value> = s
+        .deployments
+        .iter()
+        .filter_map(|d| w.service_revisions.iter().find(|r| r.ecs_deployment_id == d.id))
+        .map(|r| {
+            let c = w.live_counts(&r.arn);
+            json!({"arn": r.arn, "requestedTaskCount": c.requested, "runningTaskCount": c.running, "pendingTaskCount": c.pending})
+        })
+        .collect();
+    if !current.is_empty() {
+        put("currentServiceRevisions", Value::Array(current));
+    }
     if let Some(n) = &s.network_configuration {
         put("networkConfiguration", n.clone());
     }

@@ -89,7 +89,7 @@ pub fn create(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     };
     w.services.push(service);
     let idx = w.services.len() - 1;
-    w.start_deployment(idx, &td.arn, None);
+    w.start_deployment(idx, &td.arn);
     Ok(json!({"service": render::service(w, &w.services[idx], false)}))
 }
 
@@ -166,7 +166,7 @@ pub fn update(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         }
     }
     if redeploy {
-        w.start_deployment(idx, &td.arn, None);
+        w.start_deployment(idx, &td.arn);
     }
     Ok(json!({"service": render::service(w, &w.services[idx], false)}))
 }

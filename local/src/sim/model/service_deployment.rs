@@ -1,0 +1,112 @@
+//! Service deployments and service revisions: ECS's own record of every rollout
+//! (ECS Developer Guide, "View service history using Amazon ECS service
+//! deployments" and "Amazon ECS service revisions"). Only the rolling-update
+//! (ECS) strategy is modelled.
+
+use serde_json::Value;
+
+use crate::sim::clock::SimTime;
+
+/// `ServiceDeploymentStatus` (botocore's ECS model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceDeploymentStatus {
+    Pending,
+    InProgress,
+    Successful,
+    StopRequested,
+    Stopped,
+    RollbackRequested,
+    RollbackInProgress,
+    RollbackSuccessful,
+    RollbackFailed,
+}
+
+impl ServiceDeploymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Successful => "SUCCESSFUL",
+            Self::StopRequested => "STOP_REQUESTED",
+            Self::Stopped => "STOPPED",
+            Self::RollbackRequested => "ROLLBACK_REQUESTED",
+            Self::RollbackInProgress => "ROLLBACK_IN_PROGRESS",
+            Self::RollbackSuccessful => "ROLLBACK_SUCCESSFUL",
+            Self::RollbackFailed => "ROLLBACK_FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::InProgress,
+            Self::Successful,
+            Self::StopRequested,
+            Self::Stopped,
+            Self::RollbackRequested,
+            Self::RollbackInProgress,
+            Self::RollbackSuccessful,
+            Self::RollbackFailed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    /// "Completed" in the guide's table: SUCCESSFUL, STOPPED, ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Successful | Self::Stopped | Self::RollbackSuccessful | Self::RollbackFailed)
+    }
+}
+
+/// Task counts of a revision, as `ServiceRevisionSummary` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RevisionCounts {
+    pub requested: i64,
+    pub running: i64,
+    pub pending: i64,
+}
+
+/// An immutable service revision: what one deployment rolls out.
+#[derive(Debug, Clone)]
+pub struct ServiceRevision {
+    pub arn: String,
+    pub service_arn: String,
+    pub cluster_arn: String,
+    pub task_def_arn: String,
+    /// The `deployments[]` entry that runs this revision: `ecs-svc/<revision id>`
+    /// (a real CreateService response shows the two ids equal).
+    pub ecs_deployment_id: String,
+    pub launch_type: String,
+    pub platform_version: Option<String>,
+    pub load_balancers: Vec<Value>,
+    pub network_configuration: Option<Value>,
+    /// (container name, image, digest if the image is pinned by one).
+    pub container_images: Vec<(String, String, Option<String>)>,
+    pub created_at: SimTime,
+}
+
+/// One service deployment.
+#[derive(Debug, Clone)]
+pub struct ServiceDeployment {
+    pub arn: String,
+    pub service_arn: String,
+    pub cluster_arn: String,
+    pub status: ServiceDeploymentStatus,
+    pub status_reason: Option<String>,
+    pub created_at: SimTime,
+    pub started_at: Option<SimTime>,
+    pub finished_at: Option<SimTime>,
+    pub stopped_at: Option<SimTime>,
+    pub updated_at: SimTime,
+    pub source_revisions: Vec<String>,
+    pub target_revision: String,
+    /// The service's `deploymentConfiguration` when the deployment started, rendered.
+    pub deployment_configuration: Value,
+    /// (reason, started at, revision rolled back to, its `deployments[]` id).
+    pub rollback: Option<(String, SimTime, String, String)>,
+    /// Counts frozen when the deployment finished ("the number of tasks running
+    /// when the deployment completed"), by revision ARN.
+    pub final_counts: Option<Vec<(String, RevisionCounts)>>,
+    pub breaker_enabled: bool,
+    pub breaker_triggered: bool,
+}
