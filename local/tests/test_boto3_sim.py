@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -192,3 +193,75 @@ def test_rollout_through_boto3(sim):
     assert err.value.response["Error"]["Code"] == "ClusterNotFoundException"
     with pytest.raises(elbv2.exceptions.TargetGroupNotFoundException):
         elbv2.describe_target_health(TargetGroupArn=tg.replace("web-tg", "other"))
+
+
+@pytest.fixture
+def running_sim():
+    """The simulator on a running clock (60 simulated seconds a second), for clients that poll."""
+    if not BINARY.exists():
+        subprocess.run(["cargo", "build", "-p", "autodeploy-local"], cwd=ROOT, check=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BINARY), "sim", "--port", str(port), "--speed", "60"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_sim/health", timeout=1) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"simulator did not start (exit code {proc.poll()})")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_fabfuel_ecs_deploy_runs_unmodified(running_sim):
+    """`ecs deploy` (pip ecs-deploy) reads the members ECS fills in (volumes, portMappings, …)
+    without checking: it must find them, then roll the service and wait until it is done."""
+    ecs, elbv2 = clients(running_sim)
+    images = {}
+    for tag in ("v1", "v2"):
+        digest = "sha256:" + tag.encode().hex().rjust(64, "0")
+        control(running_sim, "/_sim/images", {"image": f"{REPO}:{tag}", "digest": digest, "behavior": "healthy"})
+        images[tag] = f"{REPO}@{digest}"
+    ecs.create_cluster(clusterName="apps")
+    tg = elbv2.create_target_group(
+        Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip",
+        HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_service(
+        cluster="apps", serviceName="web", taskDefinition=register(ecs, images["v1"]), desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-a"]}},
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+    )
+    described = ecs.describe_task_definition(taskDefinition="web")["taskDefinition"]
+    assert described["volumes"] == [] and described["placementConstraints"] == []
+    web = described["containerDefinitions"][0]
+    assert (web["environment"], web["mountPoints"], web["volumesFrom"], web["essential"]) == ([], [], [], True)
+
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": running_sim, "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    ecs_deploy = Path(sys.executable).parent / "ecs"
+    done = subprocess.run(
+        [str(ecs_deploy), "deploy", "apps", "web", "--image", "web", images["v2"], "--timeout", "120"],
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Deployment successful" in done.stdout, done.stdout
+    svc = ecs.describe_services(cluster="apps", services=["web"])["services"][0]
+    rolled = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    assert rolled["containerDefinitions"][0]["image"] == images["v2"]
+    assert len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED"

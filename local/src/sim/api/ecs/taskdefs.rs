@@ -53,6 +53,7 @@ pub fn register(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let tags = r.tags()?;
     let mut body = r.0.clone();
     body.remove("tags");
+    fill_defaults(&mut body);
     let revision = w.task_defs.get(family).map_or(0, Vec::len) as u32 + 1;
     let td = TaskDef {
         family: family.to_string(),
@@ -68,6 +69,26 @@ pub fn register(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let out = json!({"taskDefinition": render::task_def(&td), "tags": tags});
     w.task_defs.entry(family.to_string()).or_default().push(td);
     Ok(out)
+}
+
+/// The members ECS fills in when a registration leaves them out, as its
+/// responses show them (botocore's ECS examples, RegisterTaskDefinition and
+/// DescribeTaskDefinition: `volumes: []`; per container `environment`,
+/// `mountPoints`, `portMappings`, `volumesFrom` as `[]` and `essential: true`;
+/// and `placementConstraints: []`). Clients such as fabfuel's `ecs deploy`
+/// read them without checking.
+fn fill_defaults(body: &mut serde_json::Map<String, Value>) {
+    for k in ["volumes", "placementConstraints"] {
+        body.entry(k).or_insert_with(|| Value::Array(Vec::new()));
+    }
+    if let Some(Value::Array(containers)) = body.get_mut("containerDefinitions") {
+        for c in containers.iter_mut().filter_map(Value::as_object_mut) {
+            for k in ["portMappings", "environment", "mountPoints", "volumesFrom"] {
+                c.entry(k).or_insert_with(|| Value::Array(Vec::new()));
+            }
+            c.entry("essential").or_insert(Value::Bool(true));
+        }
+    }
 }
 
 pub fn describe(w: &mut World, r: &Req) -> Result<Value, EcsError> {
