@@ -121,7 +121,8 @@ async fn register_and_describe_round_trip_every_field() {
     assert_eq!(described.tags(), tags.as_slice());
     let td = described.task_definition().unwrap();
     assert_eq!(td, &registered);
-    assert_eq!(td.container_definitions(), [container, sidecar].as_slice());
+    // What was registered, plus the members ECS fills in when they are left out.
+    assert_eq!(td.container_definitions(), [with_ecs_defaults(container), with_ecs_defaults(sidecar)].as_slice());
     assert_eq!(td.volumes(), [volume].as_slice());
     assert_eq!(td.placement_constraints(), [placement].as_slice());
     assert_eq!(td.proxy_configuration(), Some(&proxy));
@@ -165,9 +166,21 @@ async fn unknown_members_are_stored_verbatim() {
     let described = env.sim.with(|w| dispatch(w, "DescribeTaskDefinition", &Req(&ask))).unwrap();
     assert_eq!(registered["taskDefinition"], described["taskDefinition"]);
     let td = &described["taskDefinition"];
-    for k in ["family", "containerDefinitions", "networkMode", "someFutureField", "trustedExecutionConfiguration"] {
+    for k in ["family", "networkMode", "someFutureField", "trustedExecutionConfiguration"] {
         assert_eq!(td[k], request[k], "{k}");
     }
+    // Every member of the container as registered, and ECS's defaults beside them.
+    let app = td["containerDefinitions"][0].as_object().unwrap();
+    for (k, v) in request["containerDefinitions"][0].as_object().unwrap() {
+        assert_eq!(&app[k], v, "{k}");
+    }
+    for k in ["portMappings", "environment", "mountPoints", "volumesFrom"] {
+        assert_eq!(app[k], json!([]), "{k}");
+    }
+    assert_eq!(
+        (&app["essential"], &td["volumes"], &td["placementConstraints"]),
+        (&json!(true), &json!([]), &json!([]))
+    );
     assert!(td.get("tags").is_none(), "tags are returned beside the task definition");
     assert_eq!(described["tags"], request["tags"]);
     assert_eq!(td["revision"], 1);
@@ -202,4 +215,15 @@ async fn tags_ecs_would_refuse_are_refused() {
         let err = register(bad.clone()).unwrap_err();
         assert_eq!(err.code, "InvalidParameterException", "{bad}");
     }
+}
+
+/// A container definition as DescribeTaskDefinition returns it: ECS fills in
+/// the lists left out as `[]` and `essential` as true (botocore's examples).
+fn with_ecs_defaults(mut c: ContainerDefinition) -> ContainerDefinition {
+    c.port_mappings.get_or_insert_with(Vec::new);
+    c.environment.get_or_insert_with(Vec::new);
+    c.mount_points.get_or_insert_with(Vec::new);
+    c.volumes_from.get_or_insert_with(Vec::new);
+    c.essential.get_or_insert(true);
+    c
 }
