@@ -88,6 +88,7 @@ async fn waiting(ecs_id: &str) -> MemoryCloud {
                     service_arn: SERVICE_ARN.into(),
                     target_group_arns: vec![TG.into()],
                     deadline: now + Duration::minutes(30),
+                    started_at: None,
                     task_token: None,
                     verdict: None,
                 })),
@@ -176,6 +177,7 @@ async fn alarm_on_the_services_target_group_fails_the_rollout() {
         name: "web-unhealthy-hosts".into(),
         state: aws_state("ALARM"),
         reason: "Threshold Crossed".into(),
+        since: None,
         target_groups: vec!["targetgroup/web/943f017f100becff".into()],
     });
     let report = handler(&d, sample(ALARM)).await.unwrap();

@@ -221,12 +221,18 @@ async fn a_helm_chart_or_a_signature_is_not_deployed_an_image_index_is() {
         p
     };
     let oci = "application/vnd.oci.image.manifest.v1+json";
+    let digest = ImageDigest::parse(SAMPLE_DIGEST).unwrap();
     for artifact in ["application/vnd.cncf.helm.config.v1+json", "application/vnd.cncf.notary.signature"] {
+        // ECR describes the artifact as what it is.
+        d.images.set_media_types("my-repository-name", &digest, Some(oci), Some(artifact));
         let report = handler(&d, push(oci, Some(artifact))).await.unwrap();
         assert!(report.ignored.as_deref().unwrap().contains("is not a container image's"), "{report:?}");
         assert!(report.started.is_empty());
     }
     assert!(d.store.all().is_empty());
-    let index = handler(&d, push("application/vnd.oci.image.index.v1+json", None)).await.unwrap();
-    assert_eq!(index.started.len(), 1, "a multi-platform image is an image");
+    // ECR's media types decide over the event's: ECR says image, so it deploys.
+    let index = "application/vnd.oci.image.index.v1+json";
+    d.images.set_media_types("my-repository-name", &digest, Some(index), None);
+    let report = handler(&d, push(index, None)).await.unwrap();
+    assert_eq!(report.started.len(), 1, "a multi-platform image is an image");
 }

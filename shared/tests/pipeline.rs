@@ -13,7 +13,7 @@ use autodeploy_shared::domain::{
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
-use autodeploy_shared::ports::{DeployTargets, DeploymentStore};
+use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore};
 use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::json;
@@ -385,6 +385,7 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
         name: "web-unhealthy-hosts".into(),
         state: aws_state("ALARM"),
         reason: "Threshold Crossed".into(),
+        since: None,
         target_groups: vec!["targetgroup/web/943f017f100becff".into()],
     });
     let report = w
@@ -416,13 +417,25 @@ async fn an_alarm_whose_event_was_lost_fails_the_rollout_at_the_next_check() {
         name: "api-5xx".into(),
         state: aws_state("ALARM"),
         reason: "Threshold Crossed".into(),
+        since: None,
         target_groups: vec!["targetgroup/api/1".into()],
+    });
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    // Firing since before the rollout began (the incident the fix is for): not this rollout's doing.
+    let before = w.clock.now() - Duration::hours(1);
+    w.alarms.put(AlarmView {
+        name: "web-unhealthy-hosts".into(),
+        state: aws_state("ALARM"),
+        reason: "Threshold Crossed".into(),
+        since: Some(before),
+        target_groups: vec!["targetgroup/web/943f017f100becff".into()],
     });
     assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
     w.alarms.put(AlarmView {
         name: "web-unhealthy-hosts".into(),
         state: aws_state("ALARM"),
         reason: "Threshold Crossed".into(),
+        since: Some(w.clock.now()),
         target_groups: vec!["targetgroup/web/943f017f100becff".into()],
     });
     let v = w.check(&id, Phase::Rollout).await;
@@ -443,6 +456,7 @@ async fn an_alarm_the_target_names_fails_its_rollout() {
         name: "web-p99-latency".into(),
         state: aws_state("ALARM"),
         reason: "p99 over 2 s".into(),
+        since: None,
         target_groups: vec![],
     });
     let report = w

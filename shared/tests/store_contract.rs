@@ -56,6 +56,7 @@ fn watch(ecs: &str) -> Watch {
         service_arn: "arn:aws:ecs:us-east-1:1:service/demo/web".into(),
         target_group_arns: vec!["arn:tg".into()],
         deadline: t0() + Duration::minutes(30),
+        started_at: None,
         task_token: None,
         verdict: None,
     }

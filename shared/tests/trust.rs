@@ -216,6 +216,32 @@ async fn a_lost_push_is_deployed_by_the_reconciler_and_its_late_event_starts_not
 }
 
 #[tokio::test]
+async fn the_reconciler_leaves_images_the_services_history_settles() {
+    let c = cloud(TagRule::Glob { pattern: "*".into() }).await;
+    // `release` deployed from its event; the same build is tagged `stable` too, and
+    // that tag's event was lost: the service has it already.
+    c.images.push("web", "release", &digest(1), c.clock.now());
+    let v1 = started(&c, event("release", &digest(1), None)).await;
+    c.clock.advance(Duration::seconds(1));
+    c.images.push("web", "stable", &digest(1), c.clock.now());
+    let pass = c.reconcile().run(ReconcileInput).await.unwrap();
+    assert!(pass.started.is_empty(), "{pass:?}");
+    let quiet = c.decisions.find("web", None, Some(digest(1).as_str()), 10).await.unwrap();
+    let nothing_new = quiet.iter().find(|d| d.outcome == DecisionOutcome::NothingNew).unwrap();
+    assert!(nothing_new.reason.contains("was deployed as release"), "{}", nothing_new.reason);
+    assert_eq!(nothing_new.deployment_id, Some(v1.clone()));
+
+    // An image pushed before the service's latest deployment is not a lost push
+    // (its record may have expired, or an older stack named it differently).
+    let c = cloud(TagRule::Glob { pattern: "*".into() }).await;
+    c.images.push("web", "old", &digest(7), c.clock.now() - Duration::days(1));
+    c.images.push("web", "v2", &digest(2), c.clock.now() - Duration::days(2));
+    started(&c, event("v2", &digest(2), None)).await;
+    let pass = c.reconcile().run(ReconcileInput).await.unwrap();
+    assert!(pass.started.is_empty() && pass.up_to_date == ["prod"], "{pass:?}");
+}
+
+#[tokio::test]
 async fn the_reconciler_picks_the_newest_by_rule_and_respects_opt_outs() {
     let c = cloud(TagRule::Semver { requirement: None }).await;
     let mut off = target("off", "api", TagRule::Glob { pattern: "*".into() });

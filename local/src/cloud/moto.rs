@@ -62,8 +62,9 @@ impl Moto {
         // werkzeug: " * Running on http://127.0.0.1:43379"
         let port = tokio::time::timeout(Duration::from_secs(30), async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(port) = line.split("Running on http://127.0.0.1:").nth(1) {
-                    return port.trim().parse::<u16>().ok();
+                if let Some(rest) = line.split("Running on http://127.0.0.1:").nth(1) {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    return digits.parse::<u16>().ok();
                 }
             }
             None

@@ -65,6 +65,7 @@ impl World {
             cluster_arn: s.cluster_arn.clone(),
             task_def_arn: s.task_def_arn.clone(),
             ecs_deployment_id: ecs_id.to_owned(),
+            rollback_ecs_ids: Vec::new(),
             launch_type: s.launch_type.clone(),
             platform_version: s.platform_version.clone(),
             load_balancers: s.load_balancers.iter().map(|l| l.raw.clone()).collect(),
@@ -74,7 +75,7 @@ impl World {
         };
         let sources: Vec<String> = source_ecs_ids
             .iter()
-            .filter_map(|id| self.service_revisions.iter().find(|r| &r.ecs_deployment_id == id).map(|r| r.arn.clone()))
+            .filter_map(|id| self.service_revisions.iter().find(|r| r.runs(id)).map(|r| r.arn.clone()))
             .collect();
         let deployment = ServiceDeployment {
             arn,
@@ -166,8 +167,10 @@ impl World {
     pub(crate) fn begin_rollback(&mut self, i: usize, reason: &str, rollback_ecs_id: &str, to_ecs_id: &str, now: i64) {
         // "Amazon ECS doesn't create a new service revision for a rollback operation.
         // Amazon ECS uses the last successful service revision" ("Amazon ECS service revisions").
-        let to_revision =
-            self.service_revisions.iter().find(|r| r.ecs_deployment_id == to_ecs_id).map(|r| r.arn.clone());
+        let to_revision = self.service_revisions.iter_mut().find(|r| r.runs(to_ecs_id)).map(|r| {
+            r.rollback_ecs_ids.push(rollback_ecs_id.to_owned());
+            r.arn.clone()
+        });
         let d = &mut self.service_deployments[i];
         d.status = Status::RollbackInProgress;
         d.status_reason = Some(reason.to_owned());
@@ -211,10 +214,9 @@ impl World {
             .services
             .iter()
             .find(|s| s.arn == r.service_arn)
-            .and_then(|s| s.deployment(&r.ecs_deployment_id))
-            .map_or(0, |d| d.desired_count);
+            .map_or(0, |s| s.deployments.iter().filter(|d| r.runs(&d.id)).map(|d| d.desired_count).sum());
         let mut counts = RevisionCounts { requested, ..RevisionCounts::default() };
-        for t in self.tasks.values().filter(|t| t.deployment_id.as_deref() == Some(r.ecs_deployment_id.as_str())) {
+        for t in self.tasks.values().filter(|t| t.deployment_id.as_deref().is_some_and(|id| r.runs(id))) {
             match t.last_status {
                 TaskStatus::Running => counts.running += 1,
                 s if s.is_pending() => counts.pending += 1,

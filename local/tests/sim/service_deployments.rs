@@ -102,6 +102,17 @@ async fn a_circuit_breaker_rollback_is_a_state_of_the_failed_deployment() {
     let done = full(&env, listed[0].service_deployment_arn().unwrap()).await;
     assert_eq!(done.status(), Some(&Status::RollbackSuccessful));
     assert!(done.finished_at().is_some());
+    // The service runs the good revision again, under the rollback's entry.
+    let svc = env.describe().await;
+    let current: Vec<_> = svc.current_service_revisions().iter().filter_map(|r| r.arn()).collect();
+    assert_eq!(current, [good_revision.as_str()]);
+
+    // The next bad build rolls back to the same revision.
+    let failed_again = env.update(&env.task_def(&bad).await).await.deployments()[0].id().unwrap().to_owned();
+    assert_eq!(env.settle(&failed_again, 1800), "FAILED");
+    let again = full(&env, deployments(&env).await[0].service_deployment_arn().unwrap()).await;
+    assert_eq!(again.rollback().unwrap().service_revision_arn(), Some(good_revision.as_str()));
+    assert_eq!(again.source_service_revisions()[0].arn(), Some(good_revision.as_str()));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{AlarmType, Dimension, MetricAlarm, StateValue};
+use chrono::{DateTime, Utc};
 
 use super::errors::classify;
 use crate::domain::{AlarmView, aws_state};
@@ -39,6 +40,10 @@ fn view(alarm: &MetricAlarm) -> Option<AlarmView> {
         name: alarm.alarm_name()?.to_owned(),
         state: aws_state(alarm.state_value()?.as_str()),
         reason: alarm.state_reason().unwrap_or_default().to_owned(),
+        since: alarm
+            .state_transitioned_timestamp()
+            .or(alarm.state_updated_timestamp())
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
         target_groups: target_groups(alarm),
     })
 }

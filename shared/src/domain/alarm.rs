@@ -1,5 +1,7 @@
 //! CloudWatch alarms as CloudWatch itself reports them.
 
+use chrono::{DateTime, Utc};
+
 use super::AlarmStateValue;
 
 /// One metric alarm, from `DescribeAlarms`.
@@ -8,6 +10,9 @@ pub struct AlarmView {
     pub name: String,
     pub state: AlarmStateValue,
     pub reason: String,
+    /// When it last changed state (`StateTransitionedTimestamp`, else
+    /// `StateUpdatedTimestamp`), if CloudWatch says.
+    pub since: Option<DateTime<Utc>>,
     /// The `TargetGroup` dimensions of its metrics (`targetgroup/<name>/<id>`).
     pub target_groups: Vec<String>,
 }
@@ -32,6 +37,7 @@ mod tests {
             name: "web-5xx".into(),
             state: aws_state("ALARM"),
             reason: "Threshold Crossed".into(),
+            since: None,
             target_groups: vec![tg.clone()],
         };
         assert!(alarm.fails(&[], std::slice::from_ref(&tg)));

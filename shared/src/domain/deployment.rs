@@ -98,6 +98,10 @@ pub struct Watch {
     pub target_group_arns: Vec<String>,
     #[serde(with = "crate::domain::deployment::iso")]
     pub deadline: DateTime<Utc>,
+    /// When the wait began: an alarm already in ALARM before it does not fail
+    /// the rollout (a fix must be able to roll out during an incident).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::domain::deployment::iso_opt")]
+    pub started_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,15 +109,22 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// A new wait on ECS deployment `ecs_deployment_id` of `service`, with no
-    /// token parked and no verdict yet.
-    pub fn new(phase: Phase, ecs_deployment_id: &str, service: &ServiceSnapshot, deadline: DateTime<Utc>) -> Self {
+    /// A new wait on ECS deployment `ecs_deployment_id` of `service` from `now`
+    /// until `deadline`, with no token parked and no verdict yet.
+    pub fn new(
+        phase: Phase,
+        ecs_deployment_id: &str,
+        service: &ServiceSnapshot,
+        now: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    ) -> Self {
         Self {
             phase,
             ecs_deployment_id: ecs_deployment_id.to_owned(),
             service_arn: service.service_arn.clone(),
             target_group_arns: service.target_group_arns.clone(),
             deadline,
+            started_at: Some(now),
             task_token: None,
             verdict: None,
         }

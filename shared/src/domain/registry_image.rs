@@ -1,7 +1,7 @@
 //! Images as ECR itself describes them, and what the stack believes about a
 //! push once it has asked ECR.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 use super::tag_rule::parse_semver;
 use super::{ImageDigest, TagRule, not_an_image};
@@ -36,14 +36,18 @@ impl RegistryImage {
 /// it". Inside that window the event's time is kept, because it is the only
 /// witness of when a *tag* was pushed (re-tagging an older image keeps the
 /// image's `imagePushedAt`).
+///
+/// Event times have whole seconds and ECR's finer ones, so the lower bound is
+/// ECR's time truncated to its second: an ordinary push is never "outside".
+/// An event without a time counts as pushed when ECR stored the image.
 pub fn believed_push_time(
     claimed: Option<DateTime<Utc>>,
     image_pushed_at: Option<DateTime<Utc>>,
     received: DateTime<Utc>,
 ) -> DateTime<Utc> {
     let latest = received;
-    let earliest = image_pushed_at.map_or(latest, |t| t.min(latest));
-    claimed.unwrap_or(latest).clamp(earliest, latest)
+    let earliest = image_pushed_at.map(|t| t.min(latest)).map_or(latest, |t| t.with_nanosecond(0).unwrap_or(t));
+    claimed.or(image_pushed_at).unwrap_or(latest).clamp(earliest, latest)
 }
 
 /// The image a target should run now, with the tag that selects it: for
@@ -62,7 +66,9 @@ pub fn newest_matching<'a>(images: &'a [RegistryImage], rule: &TagRule) -> Optio
         Some((i, tag.as_str()))
     });
     match rule {
-        TagRule::Semver { .. } => candidates.max_by(|(_, a), (_, b)| parse_semver(a).cmp(&parse_semver(b))),
+        TagRule::Semver { .. } => {
+            candidates.max_by(|(x, a), (y, b)| (parse_semver(a), &x.digest).cmp(&(parse_semver(b), &y.digest)))
+        }
         _ => candidates.max_by(|(a, _), (b, _)| (a.pushed_at, &a.digest).cmp(&(b.pushed_at, &b.digest))),
     }
 }
@@ -97,9 +103,13 @@ mod tests {
         assert_eq!(believed_push_time(Some(far), Some(at(10)), received), received);
         // Before ECR had the image: when ECR stored it.
         assert_eq!(believed_push_time(Some(at(-5000)), Some(at(10)), received), at(10));
-        // No time in the event, or an ECR time ahead of our clock: received.
-        assert_eq!(believed_push_time(None, Some(at(10)), received), received);
+        // No time in the event: when ECR stored it; an ECR time ahead of our clock: received.
+        assert_eq!(believed_push_time(None, Some(at(10)), received), at(10));
+        assert_eq!(believed_push_time(None, None, received), received);
         assert_eq!(believed_push_time(Some(at(50)), Some(at(500)), received), received);
+        // The event's whole second of an image ECR stored 0.6 s into it is believed as is.
+        let fine = at(10) + chrono::Duration::milliseconds(600);
+        assert_eq!(believed_push_time(Some(at(10)), Some(fine), received), at(10));
     }
 
     #[test]

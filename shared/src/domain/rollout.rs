@@ -270,6 +270,7 @@ mod tests {
             service_arn: "arn:aws:ecs:us-east-1:1:service/demo/web".into(),
             target_group_arns: vec![TG.into()],
             deadline: at(1800),
+            started_at: None,
             task_token: None,
             verdict: None,
         }

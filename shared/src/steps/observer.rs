@@ -31,7 +31,14 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
         if d.alarms.is_empty() && target_groups.is_empty() {
             return Ok(verdict);
         }
-        match self.alarms.firing(&d.alarms, &target_groups).await?.first() {
+        // Only an alarm that went to ALARM since the wait began: one that was
+        // firing already would stop every fix of what it is about.
+        let firing = self.alarms.firing(&d.alarms, &target_groups).await?;
+        let new = firing.iter().find(|a| match (a.since, watch.started_at) {
+            (Some(since), Some(started)) => since >= started,
+            _ => true,
+        });
+        match new {
             Some(alarm) => Ok(Verdict::failed(
                 watch,
                 format!("alarm {} is in ALARM: {}", alarm.name, alarm.reason),

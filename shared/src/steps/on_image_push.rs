@@ -238,10 +238,10 @@ where
             );
             return Ok(Err((DecisionOutcome::Refused, why)));
         };
-        if let Some(why) = image
-            .not_an_image()
-            .or_else(|| not_an_image(push.manifest_media_type.as_deref(), push.artifact_media_type.as_deref()))
-        {
+        // ECR's media types where it reports them, the event's where it does not.
+        let manifest = image.manifest_media_type.as_deref().or(push.manifest_media_type.as_deref());
+        let artifact = image.artifact_media_type.as_deref().or(push.artifact_media_type.as_deref());
+        if let Some(why) = not_an_image(manifest, artifact) {
             return Ok(Err((DecisionOutcome::Ignored, format!("push to {}: {why}", push.repository))));
         }
         if !image.has_tag(tag) {

@@ -73,7 +73,9 @@ where
 
     async fn run(&self, _: ReconcileInput) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
-        let mut repositories: BTreeMap<String, Vec<RegistryImage>> = BTreeMap::new();
+        // Each repository is read once; one that cannot be read (access denied,
+        // throttled) skips its targets this pass, not everyone's.
+        let mut repositories: BTreeMap<String, Option<Vec<RegistryImage>>> = BTreeMap::new();
         let mut first_error: Option<DeployError> = None;
         for target in self.targets.all().await? {
             if !target.enabled || !target.reconcile {
@@ -81,10 +83,17 @@ where
                 continue;
             }
             if !repositories.contains_key(&target.repository) {
-                let images = self.images.tagged_images(&target.repository).await?;
+                let images = match self.images.tagged_images(&target.repository).await {
+                    Ok(images) => Some(images),
+                    Err(e) => {
+                        tracing::error!(repository = %target.repository, error = %e, "could not read the repository");
+                        first_error.get_or_insert(e);
+                        None
+                    }
+                };
                 repositories.insert(target.repository.clone(), images);
             }
-            let images = repositories.get(&target.repository).map(Vec::as_slice).unwrap_or_default();
+            let Some(Some(images)) = repositories.get(&target.repository) else { continue };
             let span = tracing::info_span!(
                 "reconcile",
                 target = %target.target_id,
@@ -139,19 +148,22 @@ where
             source: DecisionSource::Reconciler,
             note: Some("found in ECR by the reconciler: its push event never arrived".into()),
         };
-        let id = DeploymentId::derive(&target.service_ref()?, &image.digest, Some(tag));
-        match launcher.store.get(&id).await? {
+        let service = target.service_ref()?;
+        let id = DeploymentId::derive(&service, &image.digest, Some(tag));
+        let decided = match launcher.store.get(&id).await? {
             // PENDING may be a run that never started: the launch starts it.
-            Some(existing) if existing.status != DeploymentStatus::Pending => {
-                let why = format!(
-                    "newest matching image {}:{tag} ({}) is {id}, {}",
-                    target.repository, image.digest, existing.status
-                );
-                let decision = push.decision(target, DecisionOutcome::NothingNew, why, now).with_deployment(&id);
+            Some(existing) if existing.status == DeploymentStatus::Pending => None,
+            Some(existing) => Some((existing.deployment_id, format!("is {id}, {}", existing.status))),
+            None => self.decided_otherwise(&service.key(), image).await?,
+        };
+        match decided {
+            Some((by, why)) => {
+                let why = format!("newest matching image {}:{tag} ({}) {why}", target.repository, image.digest);
+                let decision = push.decision(target, DecisionOutcome::NothingNew, why, now).with_deployment(&by);
                 launcher.decide(&decision).await?;
                 report.up_to_date.push(target.target_id.clone());
             }
-            _ => {
+            None => {
                 tracing::info!(image = %ImageRef::pinned(&self.registry, &target.repository, &image.digest), tag, "newest matching image not deployed yet: launching it");
                 match launcher.launch(&push, target).await? {
                     (id, true) => report.started.push(id),
@@ -161,5 +173,39 @@ where
             }
         }
         Ok(())
+    }
+
+    /// Whether the service's history already settles `image` although no
+    /// deployment has its id: the same build was deployed (or refused, or
+    /// rolled back) under another tag or by an earlier version of this stack,
+    /// or the service deployed something after the image was pushed, so the
+    /// image is not a push whose event was lost. Records older than the
+    /// table's retention are gone, and then the image deploys (a service that
+    /// runs it already ends NOOP).
+    async fn decided_otherwise(
+        &self,
+        service_key: &str,
+        image: &RegistryImage,
+    ) -> Result<Option<(DeploymentId, String)>> {
+        let history = self.launcher.store.history(service_key, 100).await?;
+        if let Some(same) = history.iter().find(|d| d.digest == image.digest) {
+            let tag = same.tag.as_deref().unwrap_or("no tag");
+            return Ok(Some((
+                same.deployment_id.clone(),
+                format!("was deployed as {tag}: {}, {}", same.deployment_id, same.status),
+            )));
+        }
+        let latest = history.iter().max_by_key(|d| d.created_at);
+        if let (Some(latest), Some(pushed)) = (latest, image.pushed_at)
+            && pushed < latest.created_at
+        {
+            let why = format!(
+                "was pushed before {} ({}) was deployed to the service: not a push whose event was lost",
+                latest.deployment_id,
+                latest.tag.as_deref().unwrap_or("no tag")
+            );
+            return Ok(Some((latest.deployment_id.clone(), why)));
+        }
+        Ok(None)
     }
 }

@@ -120,7 +120,13 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
             }
         };
 
-        let watch = Watch::new(Phase::Rollback, &rollback_id, &service, self.clock.now() + self.timing.timeout);
+        let watch = Watch::new(
+            Phase::Rollback,
+            &rollback_id,
+            &service,
+            self.clock.now(),
+            self.clock.now() + self.timing.timeout,
+        );
         let how = if adopted { "ECS is rolling back" } else { "rolling back" };
         Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
             .move_to(

@@ -65,7 +65,8 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
             .primary_of(&new_td)
             .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}")))?;
 
-        let watch = Watch::new(Phase::Rollout, &ours.id, &service, self.clock.now() + self.timing.timeout);
+        let watch =
+            Watch::new(Phase::Rollout, &ours.id, &service, self.clock.now(), self.clock.now() + self.timing.timeout);
         let output = UpdateOutput {
             ecs_deployment_id: ours.id.clone(),
             deadline: watch.deadline,

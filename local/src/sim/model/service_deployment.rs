@@ -76,6 +76,9 @@ pub struct ServiceRevision {
     /// The `deployments[]` entry that runs this revision: `ecs-svc/<revision id>`
     /// (a real CreateService response shows the two ids equal).
     pub ecs_deployment_id: String,
+    /// `deployments[]` entries of rollbacks to this revision: a rollback runs an
+    /// existing revision again under a new entry.
+    pub rollback_ecs_ids: Vec<String>,
     pub launch_type: String,
     pub platform_version: Option<String>,
     pub load_balancers: Vec<Value>,
@@ -83,6 +86,13 @@ pub struct ServiceRevision {
     /// (container name, image, digest if the image is pinned by one).
     pub container_images: Vec<(String, String, Option<String>)>,
     pub created_at: SimTime,
+}
+
+impl ServiceRevision {
+    /// Whether `deployments[]` entry `ecs_id` runs this revision.
+    pub fn runs(&self, ecs_id: &str) -> bool {
+        self.ecs_deployment_id == ecs_id || self.rollback_ecs_ids.iter().any(|id| id == ecs_id)
+    }
 }
 
 /// One service deployment.

@@ -150,10 +150,14 @@ pub fn service(w: &World, s: &Service, include_tags: bool) -> Value {
     if let Some(d) = w.service_deployments.iter().rev().find(|d| d.service_arn == s.arn) {
         put("currentServiceDeployment", json!(d.arn));
     }
-    let current: Vec<Value> = s
-        .deployments
-        .iter()
-        .filter_map(|d| w.service_revisions.iter().find(|r| r.ecs_deployment_id == d.id))
+    let mut revisions: Vec<&crate::sim::model::ServiceRevision> = Vec::new();
+    for r in s.deployments.iter().filter_map(|d| w.service_revisions.iter().find(|r| r.runs(&d.id))) {
+        if !revisions.iter().any(|x| x.arn == r.arn) {
+            revisions.push(r);
+        }
+    }
+    let current: Vec<Value> = revisions
+        .into_iter()
         .map(|r| {
             let c = w.live_counts(&r.arn);
             json!({"arn": r.arn, "requestedTaskCount": c.requested, "runningTaskCount": c.running, "pendingTaskCount": c.pending})

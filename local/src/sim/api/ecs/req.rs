@@ -128,7 +128,7 @@ pub fn page(r: &Req, key: &str, items: Vec<String>, default_max: i64) -> Result<
         None => 0,
         Some(t) => t.parse::<usize>().map_err(|_| EcsError::invalid("Invalid nextToken."))?,
     };
-    let end = (start + max as usize).min(items.len());
+    let end = start.saturating_add(max as usize).min(items.len());
     let slice = items.get(start.min(items.len())..end).unwrap_or_default().to_vec();
     let mut out = Map::new();
     out.insert(key.into(), Value::from(slice));

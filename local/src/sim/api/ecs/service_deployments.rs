@@ -66,7 +66,7 @@ pub fn list(w: &mut World, r: &Req) -> Result<Value, EcsError> {
         .filter(|d| statuses.as_ref().is_none_or(|s| s.contains(&d.status)))
         .filter(|d| before.is_none_or(|b| d.created_at < b) && after.is_none_or(|a| d.created_at > a))
         .collect();
-    let end = (start + max as usize).min(matching.len());
+    let end = start.saturating_add(max as usize).min(matching.len());
     let briefs: Vec<Value> = matching.get(start.min(end)..end).unwrap_or_default().iter().map(|d| brief(d)).collect();
     let mut out = Map::new();
     out.insert("serviceDeployments".into(), Value::Array(briefs));
