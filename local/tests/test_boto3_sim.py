@@ -29,16 +29,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def sim():
+def serve_sim(*clock_args):
+    """The simulator binary on a free port with `clock_args`; yields its URL, killed afterwards."""
     if not BINARY.exists():
         subprocess.run(["cargo", "build", "-p", "autodeploy-local"], cwd=ROOT, check=True)
     port = free_port()
     proc = subprocess.Popen(
-        [str(BINARY), "sim", "--port", str(port), "--manual-clock"],
-        stdout=subprocess.PIPE,
+        [str(BINARY), "sim", "--port", str(port), *clock_args],
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -56,6 +55,12 @@ def sim():
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sim():
+    """The simulator on a manual clock: time moves only when a test advances it."""
+    yield from serve_sim("--manual-clock")
 
 
 def control(url, path, body=None):
@@ -198,30 +203,7 @@ def test_rollout_through_boto3(sim):
 @pytest.fixture
 def running_sim():
     """The simulator on a running clock (60 simulated seconds a second), for clients that poll."""
-    if not BINARY.exists():
-        subprocess.run(["cargo", "build", "-p", "autodeploy-local"], cwd=ROOT, check=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(BINARY), "sim", "--port", str(port), "--speed", "60"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_sim/health", timeout=1) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"simulator did not start (exit code {proc.poll()})")
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
+    yield from serve_sim("--speed", "60")
 
 
 def test_fabfuel_ecs_deploy_runs_unmodified(running_sim):

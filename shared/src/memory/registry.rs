@@ -17,6 +17,11 @@ pub struct MemoryRegistry {
     home: (String, String),
 }
 
+/// A repository's key: `account/region/repository`.
+fn key(account: &str, region: &str, repository: &str) -> String {
+    format!("{account}/{region}/{repository}")
+}
+
 impl MemoryRegistry {
     pub fn new(account: &str, region: &str) -> Self {
         Self { images: Mutex::default(), home: (account.to_owned(), region.to_owned()) }
@@ -39,7 +44,7 @@ impl MemoryRegistry {
         at: DateTime<Utc>,
     ) {
         let mut all = super::lock(&self.images);
-        let repo = all.entry(format!("{account}/{region}/{repository}")).or_default();
+        let repo = all.entry(key(account, region, repository)).or_default();
         for other in repo.iter_mut() {
             other.tags.retain(|t| t != tag);
         }
@@ -63,7 +68,7 @@ impl MemoryRegistry {
         manifest: Option<&str>,
         artifact: Option<&str>,
     ) {
-        let key = format!("{}/{}/{repository}", self.home.0, self.home.1);
+        let key = key(&self.home.0, &self.home.1, repository);
         if let Some(i) =
             super::lock(&self.images).get_mut(&key).and_then(|r| r.iter_mut().find(|i| &i.digest == digest))
         {
@@ -82,15 +87,12 @@ impl ImageRegistry for MemoryRegistry {
         digest: &ImageDigest,
     ) -> Result<Option<RegistryImage>> {
         let all = super::lock(&self.images);
-        Ok(all
-            .get(&format!("{account}/{region}/{repository}"))
-            .and_then(|r| r.iter().find(|i| &i.digest == digest))
-            .cloned())
+        Ok(all.get(&key(account, region, repository)).and_then(|r| r.iter().find(|i| &i.digest == digest)).cloned())
     }
 
     async fn tagged_images(&self, repository: &str) -> Result<Vec<RegistryImage>> {
         let all = super::lock(&self.images);
-        let key = format!("{}/{}/{repository}", self.home.0, self.home.1);
+        let key = key(&self.home.0, &self.home.1, repository);
         Ok(all.get(&key).map(|r| r.iter().filter(|i| !i.tags.is_empty()).cloned().collect()).unwrap_or_default())
     }
 }
