@@ -18,7 +18,7 @@ ENDPOINT
 
 CONTROL API (JSON)
   GET  /_sim/health                    ok
-  GET  /_sim/state                     snapshot: clock, images, services, tasks, targets
+  GET  /_sim/state                     snapshot: clock, images, services, tasks, targets, load balancers
   GET  /_sim/series?cluster=C&service=S
                                        recorded samples: desired, minHealthy, maxAllowed,
                                        alive, healthy, per task definition counts

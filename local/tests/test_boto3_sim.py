@@ -11,11 +11,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import boto3
 import botocore.exceptions
+import botocore.session
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,6 +201,120 @@ def test_rollout_through_boto3(sim):
     assert err.value.response["Error"]["Code"] == "ClusterNotFoundException"
     with pytest.raises(elbv2.exceptions.TargetGroupNotFoundException):
         elbv2.describe_target_health(TargetGroupArn=tg.replace("web-tg", "other"))
+
+
+def unknown_elements(url, operation, **params):
+    """Element paths of `operation`'s raw XML response that botocore's output shape does not
+    name (the parser would silently drop them)."""
+    model = botocore.session.get_session().get_service_model("elbv2")
+    op = model.operation_model(operation)
+    body = urllib.parse.urlencode({"Action": operation, "Version": "2015-12-01", **params}).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as r:
+        root = ET.fromstring(r.read())
+    ns = "{http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/}"
+    result = root.find(f"{ns}{operation}Result")
+    unknown = []
+
+    def walk(el, shape, path):
+        for child in el:
+            name = child.tag.removeprefix(ns)
+            if shape.type_name == "list":
+                walk(child, shape.member, f"{path}/{name}") if name == "member" else unknown.append(f"{path}/{name}")
+            elif shape.type_name == "structure":
+                if name not in shape.members:
+                    unknown.append(f"{path}/{name}")
+                else:
+                    walk(child, shape.members[name], f"{path}/{name}")
+
+    walk(result, op.output_shape, operation)
+    return unknown
+
+
+def test_listeners_and_weighted_rules_through_boto3(sim):
+    _, elbv2 = clients(sim)
+    blue, green = (
+        elbv2.create_target_group(Name=n, Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip")[
+            "TargetGroups"][0]["TargetGroupArn"]
+        for n in ("blue", "green")
+    )
+    lb = elbv2.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"], SecurityGroups=["sg-1"])[
+        "LoadBalancers"][0]
+    assert lb["State"] == {"Code": "active"} and lb["Type"] == "application" and lb["Scheme"] == "internet-facing"
+    assert lb["DNSName"].startswith("web-") and lb["DNSName"].endswith(".us-east-1.elb.amazonaws.com")
+    assert [z["SubnetId"] for z in lb["AvailabilityZones"]] == ["subnet-a", "subnet-b"]
+    lb_arn = lb["LoadBalancerArn"]
+
+    listener = elbv2.create_listener(
+        LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
+        DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}],
+    )["Listeners"][0]
+    listener_arn = listener["ListenerArn"]
+    assert listener["DefaultActions"][0]["ForwardConfig"] == {
+        "TargetGroups": [{"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}],
+        "TargetGroupStickinessConfig": {"Enabled": False},
+    }
+    rule = elbv2.create_rule(
+        ListenerArn=listener_arn, Priority=10,
+        Conditions=[{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["true"]}},
+                    {"Field": "path-pattern", "Values": ["/api/*"]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": green}],
+    )["Rules"][0]
+    assert rule["Actions"] == [{
+        "Type": "forward", "TargetGroupArn": green,
+        "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": green, "Weight": 1}],
+                          "TargetGroupStickinessConfig": {"Enabled": False}},
+    }]
+    assert rule["Conditions"] == [
+        {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["true"]}},
+        {"Field": "path-pattern", "Values": ["/api/*"], "PathPatternConfig": {"Values": ["/api/*"]}},
+    ]
+
+    rules = elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+    assert [(r["Priority"], r["IsDefault"]) for r in rules] == [("10", False), ("default", True)]
+    assert rules[1]["Conditions"] == [] and rules[1]["Actions"] == listener["DefaultActions"]
+
+    modified = elbv2.modify_rule(RuleArn=rule["RuleArn"], Actions=[{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": blue, "Weight": 90}, {"TargetGroupArn": green, "Weight": 10}],
+        "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 300}}}])["Rules"][0]
+    forward = modified["Actions"][0]
+    assert "TargetGroupArn" not in forward
+    assert [t["Weight"] for t in forward["ForwardConfig"]["TargetGroups"]] == [90, 10]
+    assert forward["ForwardConfig"]["TargetGroupStickinessConfig"] == {"Enabled": True, "DurationSeconds": 300}
+    groups = elbv2.describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
+    assert sorted(g["TargetGroupArn"] for g in groups) == sorted([blue, green])
+    assert all(g["LoadBalancerArns"] == [lb_arn] for g in groups)
+
+    state = control(sim, "/_sim/state")["loadBalancers"][0]
+    assert state["listeners"][0]["rules"][0]["forward"] == [
+        {"targetGroupArn": blue, "weight": 90}, {"targetGroupArn": green, "weight": 10}]
+
+    for op, params in [
+        ("DescribeLoadBalancers", {"LoadBalancerArns.member.1": lb_arn}),
+        ("DescribeListeners", {"LoadBalancerArn": lb_arn}),
+        ("DescribeRules", {"ListenerArn": listener_arn}),
+        ("DescribeTargetGroups", {"LoadBalancerArn": lb_arn}),
+    ]:
+        assert unknown_elements(sim, op, **params) == [], op
+
+    with pytest.raises(elbv2.exceptions.PriorityInUseException):
+        elbv2.create_rule(ListenerArn=listener_arn, Priority=10, Conditions=rule["Conditions"][1:],
+                          Actions=[{"Type": "forward", "TargetGroupArn": blue}])
+    with pytest.raises(elbv2.exceptions.OperationNotPermittedException):
+        elbv2.delete_rule(RuleArn=rules[1]["RuleArn"])
+    with pytest.raises(elbv2.exceptions.TargetGroupNotFoundException):
+        elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=[
+            {"Type": "forward", "TargetGroupArn": blue.replace("/blue/", "/ghost/")}])
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        elbv2.modify_rule(RuleArn=rule["RuleArn"], Actions=[{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": blue, "Weight": 1000}]}}])
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    elbv2.delete_rule(RuleArn=rule["RuleArn"])
+    with pytest.raises(elbv2.exceptions.RuleNotFoundException):
+        elbv2.describe_rules(RuleArns=[rule["RuleArn"]])
+    elbv2.delete_load_balancer(LoadBalancerArn=lb_arn)
+    with pytest.raises(elbv2.exceptions.ListenerNotFoundException):
+        elbv2.describe_listeners(ListenerArns=[listener_arn])
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ pub mod images;
 pub mod model;
 pub mod render;
 pub mod rng;
+pub mod routing;
 pub mod series;
 pub mod state;
 pub mod world;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::sim::clock::{STEP_MS, iso_seconds};
-use crate::sim::model::TaskStatus;
+use crate::sim::model::{Condition, Listener, LoadBalancer, Rule, TaskStatus};
 use crate::sim::world::World;
 
 pub fn snapshot(w: &World) -> Value {
@@ -74,5 +74,50 @@ pub fn snapshot(w: &World) -> Value {
         "services": services,
         "tasks": tasks,
         "targetGroups": target_groups,
+        "loadBalancers": load_balancers(w),
+    })
+}
+
+/// Load balancers with their listeners and each listener's rules (by priority, the
+/// default rule last) and where they forward.
+fn load_balancers(w: &World) -> Vec<Value> {
+    let mut lbs: Vec<&LoadBalancer> = w.load_balancers.values().collect();
+    lbs.sort_by_key(|l| l.created_at);
+    lbs.iter()
+        .map(|lb| {
+            let mut listeners: Vec<&Listener> =
+                w.listeners.values().filter(|l| l.load_balancer_arn == lb.arn).collect();
+            listeners.sort_by_key(|l| l.port);
+            let listeners: Vec<Value> = listeners
+                .iter()
+                .map(|l| {
+                    let rules: Vec<Value> = w.listener_rules(&l.arn).into_iter().map(rule).collect();
+                    json!({"listenerArn": l.arn, "protocol": l.protocol, "port": l.port, "rules": rules})
+                })
+                .collect();
+            json!({
+                "loadBalancerArn": lb.arn, "name": lb.name, "type": lb.lb_type.as_str(), "dnsName": lb.dns_name,
+                "listeners": listeners,
+            })
+        })
+        .collect()
+}
+
+fn rule(r: &Rule) -> Value {
+    let conditions: Vec<Value> = r
+        .conditions
+        .iter()
+        .map(|c| match c {
+            Condition::HttpHeader { name, values } => json!({"field": c.field(), "header": name, "values": values}),
+            _ => json!({"field": c.field(), "values": c.values()}),
+        })
+        .collect();
+    let forward = r.forward().map(|f| {
+        f.target_groups.iter().map(|t| json!({"targetGroupArn": t.arn, "weight": t.weight})).collect::<Vec<_>>()
+    });
+    let action = r.actions.first().map(|a| a.kind.type_name());
+    json!({
+        "ruleArn": r.arn, "priority": r.priority.to_string(), "conditions": conditions,
+        "action": action, "forward": forward,
     })
 }

@@ -13,7 +13,8 @@ use crate::sim::events;
 use crate::sim::images::ImageCatalogue;
 use crate::sim::model::service::ServiceEvent;
 use crate::sim::model::{
-    Cluster, Service, ServiceDeployment, ServiceRevision, ServiceStatus, TargetGroup, Task, TaskDef, TaskStatus,
+    Cluster, Listener, LoadBalancer, Rule, Service, ServiceDeployment, ServiceRevision, ServiceStatus, TargetGroup,
+    Task, TaskDef, TaskStatus,
 };
 use crate::sim::rng::Rng;
 use crate::sim::series::Series;
@@ -39,6 +40,10 @@ pub struct World {
     pub service_revisions: Vec<ServiceRevision>,
     pub tasks: BTreeMap<String, Task>,
     pub target_groups: BTreeMap<String, TargetGroup>,
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    pub listeners: BTreeMap<String, Listener>,
+    /// Every listener's rules, its default rule included (see [`crate::sim::routing`]).
+    pub rules: BTreeMap<String, Rule>,
     pub series: Series,
     pub event_log: VecDeque<Value>,
     /// Events emitted since the last flush to the sinks.
@@ -62,6 +67,9 @@ impl World {
             service_revisions: Vec::new(),
             tasks: BTreeMap::new(),
             target_groups: BTreeMap::new(),
+            load_balancers: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            rules: BTreeMap::new(),
             series: Series::default(),
             event_log: VecDeque::new(),
             outbox: Vec::new(),

@@ -10,6 +10,7 @@ mod breaker;
 mod draining;
 mod errors;
 mod eventbridge;
+mod listeners;
 mod no_lb;
 mod rollout;
 mod service_deployments;

@@ -75,6 +75,15 @@ impl ElbError {
     pub fn tg_not_found() -> Self {
         Self::new("TargetGroupNotFound", "One or more target groups not found")
     }
+    pub fn lb_not_found() -> Self {
+        Self::new("LoadBalancerNotFound", "One or more load balancers not found")
+    }
+    pub fn listener_not_found() -> Self {
+        Self::new("ListenerNotFound", "One or more listeners not found")
+    }
+    pub fn rule_not_found() -> Self {
+        Self::new("RuleNotFound", "One or more rules not found")
+    }
 
     /// Renders the `<ErrorResponse>` document with a request id.
     pub fn into_response_with(self, request_id: &str) -> Response {

@@ -1,8 +1,11 @@
 //! The simulator's state: ECS clusters, task definitions, services, tasks, and ELB
-//! target groups. Plain data; behaviour lives in the scheduler, lifecycle and health modules.
+//! target groups, load balancers, listeners and rules. Plain data; behaviour lives in the
+//! scheduler, lifecycle and health modules.
 
 pub mod cluster;
 pub mod elb;
+pub mod listener;
+pub mod load_balancer;
 pub mod service;
 pub mod service_deployment;
 pub mod task;
@@ -10,6 +13,8 @@ pub mod taskdef;
 
 pub use cluster::Cluster;
 pub use elb::{HealthCheck, Target, TargetGroup, TargetState};
+pub use listener::{Action, ActionKind, Condition, Forward, ForwardError, Listener, Priority, Rule};
+pub use load_balancer::{LbType, LoadBalancer};
 pub use service::{Deployment, DeploymentConfig, DeploymentStatus, RolloutState, Service, ServiceLb, ServiceStatus};
 pub use service_deployment::{RevisionCounts, ServiceDeployment, ServiceDeploymentStatus, ServiceRevision};
 pub use task::{Container, Eni, Task, TaskStatus};

@@ -3,6 +3,11 @@
 pub mod params;
 pub mod xml;
 
+mod actions;
+mod conditions;
+mod listeners;
+mod load_balancers;
+mod rules;
 mod target_groups;
 mod targets;
 
@@ -40,6 +45,17 @@ pub fn dispatch(w: &mut World, action: &str, p: &Params) -> Result<String, ElbEr
         "RegisterTargets" => targets::register(w, p),
         "DeregisterTargets" => targets::deregister(w, p),
         "DescribeTargetHealth" => targets::describe_health(w, p),
+        "CreateLoadBalancer" => load_balancers::create(w, p),
+        "DescribeLoadBalancers" => load_balancers::describe(w, p),
+        "DeleteLoadBalancer" => load_balancers::delete(w, p),
+        "CreateListener" => listeners::create(w, p),
+        "DescribeListeners" => listeners::describe(w, p),
+        "ModifyListener" => listeners::modify(w, p),
+        "DeleteListener" => listeners::delete(w, p),
+        "CreateRule" => rules::create(w, p),
+        "DescribeRules" => rules::describe(w, p),
+        "ModifyRule" => rules::modify(w, p),
+        "DeleteRule" => rules::delete(w, p),
         "" => Err(ElbError::new("MissingAction", "The request must contain the parameter Action.")),
         _ => Err(ElbError::new("InvalidAction", format!("The action {action} is not valid for this web service."))),
     }

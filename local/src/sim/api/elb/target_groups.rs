@@ -65,7 +65,7 @@ pub fn create(w: &mut World, p: &Params) -> Result<String, ElbError> {
                 "A target group with the same name exists, but with different settings",
             ));
         }
-        return Ok(groups_xml(&[existing]));
+        return Ok(groups_xml(w, &[existing]));
     }
     let suffix = w.rng.hex(16);
     let arn = w.arn("elasticloadbalancing", &format!("targetgroup/{name}/{suffix}"));
@@ -91,7 +91,7 @@ pub fn create(w: &mut World, p: &Params) -> Result<String, ElbError> {
         targets: Vec::new(),
         tags,
     };
-    let xml = groups_xml(&[&tg]);
+    let xml = groups_xml(w, &[&tg]);
     w.target_groups.insert(arn, tg);
     Ok(xml)
 }
@@ -135,16 +135,16 @@ fn health_check(p: &Params, base: Option<&HealthCheck>, protocol: Option<&str>) 
     Ok(hc)
 }
 
-/// By TargetGroupArns or Names; any missing one is TargetGroupNotFound.
+/// By LoadBalancerArn, TargetGroupArns or Names; any missing one is
+/// LoadBalancerNotFound or TargetGroupNotFound.
 pub fn describe(w: &mut World, p: &Params) -> Result<String, ElbError> {
-    if p.get("LoadBalancerArn").is_some() {
-        return Err(ElbError::new(
-            "LoadBalancerNotFound",
-            "The simulator has no load balancers; describe target groups by ARN or name",
-        ));
-    }
     let (arns, names) = (p.list("TargetGroupArns"), p.list("Names"));
-    let groups: Vec<&TargetGroup> = if !arns.is_empty() {
+    let groups: Vec<&TargetGroup> = if let Some(lb) = p.get("LoadBalancerArn") {
+        if !w.load_balancers.contains_key(lb) {
+            return Err(ElbError::lb_not_found());
+        }
+        w.target_groups.values().filter(|t| w.target_group_load_balancers(&t.arn).iter().any(|a| a == lb)).collect()
+    } else if !arns.is_empty() {
         arns.iter().map(|a| w.target_groups.get(a).ok_or_else(ElbError::tg_not_found)).collect::<Result<_, _>>()?
     } else if !names.is_empty() {
         names
@@ -154,16 +154,10 @@ pub fn describe(w: &mut World, p: &Params) -> Result<String, ElbError> {
     } else {
         w.target_groups.values().collect()
     };
-    let size = p.int("PageSize")?.unwrap_or(400).clamp(1, 400) as usize;
-    let start: usize = p
-        .get("Marker")
-        .map(|m| m.parse().map_err(|_| ElbError::validation("Invalid Marker")))
-        .transpose()?
-        .unwrap_or(0);
-    let end = (start + size).min(groups.len());
-    let mut xml = groups_xml(groups.get(start.min(end)..end).unwrap_or_default());
-    if end < groups.len() {
-        xml.push_str(&format!("<NextMarker>{end}</NextMarker>"));
+    let (range, next) = p.page(groups.len())?;
+    let mut xml = groups_xml(w, groups.get(range).unwrap_or_default());
+    if let Some(next) = next {
+        xml.push_str(&format!("<NextMarker>{next}</NextMarker>"));
     }
     Ok(xml)
 }
@@ -177,6 +171,12 @@ pub fn delete(w: &mut World, p: &Params) -> Result<String, ElbError> {
     if in_use {
         return Err(ElbError::new("ResourceInUse", format!("Target group '{arn}' is currently in use by a service")));
     }
+    if !w.target_group_load_balancers(arn).is_empty() {
+        return Err(ElbError::new(
+            "ResourceInUse",
+            format!("Target group '{arn}' is currently in use by a listener or a rule"),
+        ));
+    }
     w.target_groups.remove(arn);
     Ok(String::new())
 }
@@ -186,7 +186,8 @@ pub fn modify(w: &mut World, p: &Params) -> Result<String, ElbError> {
     let arn = p.required("TargetGroupArn")?;
     let tg = w.target_groups.get_mut(arn).ok_or_else(ElbError::tg_not_found)?;
     tg.health_check = health_check(p, Some(&tg.health_check), tg.protocol.as_deref())?;
-    Ok(groups_xml(&[tg]))
+    let tg = w.target_groups.get(arn).ok_or_else(ElbError::tg_not_found)?;
+    Ok(groups_xml(w, &[tg]))
 }
 
 /// Validates keys and values; `deregistration_delay.timeout_seconds` is 0–3600.
@@ -239,7 +240,7 @@ fn attributes_xml(attrs: &BTreeMap<String, String>) -> String {
     x.finish()
 }
 
-fn groups_xml(groups: &[&TargetGroup]) -> String {
+fn groups_xml(w: &World, groups: &[&TargetGroup]) -> String {
     let mut x = Xml::default();
     x.open("TargetGroups");
     for tg in groups {
@@ -262,7 +263,11 @@ fn groups_xml(groups: &[&TargetGroup]) -> String {
         if let Some(m) = &hc.matcher {
             x.open("Matcher").text("HttpCode", m).close("Matcher");
         }
-        x.open("LoadBalancerArns").close("LoadBalancerArns");
+        x.open("LoadBalancerArns");
+        for lb in w.target_group_load_balancers(&tg.arn) {
+            x.text("member", lb);
+        }
+        x.close("LoadBalancerArns");
         x.text("TargetType", &tg.target_type).text("IpAddressType", &tg.ip_address_type).close("member");
     }
     x.close("TargetGroups");
