@@ -132,7 +132,10 @@ CONTRACT = {
     "UpdateServiceFunction": {
         "binary": "update-service",
         "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "ROLLOUT_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS"},
-        "actions": {"ecs:UpdateService", "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish"},
+        "actions": {
+            "ecs:UpdateService", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", "dynamodb:GetItem",
+            "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
+        },
         "timeout": 30,
     },
     "AwaitRolloutFunction": {
@@ -143,11 +146,11 @@ CONTRACT = {
     },
     "CheckRolloutFunction": {
         "binary": "check-rollout",
-        "env": {"DEPLOYMENTS_TABLE", "POLL_INTERVAL_SECONDS"},
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "POLL_INTERVAL_SECONDS"},
         "actions": {
-            "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
+            "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", 
             "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "dynamodb:GetItem",
-            "dynamodb:UpdateItem",
+            "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
         },
         "timeout": 60,
     },
@@ -155,8 +158,8 @@ CONTRACT = {
         "binary": "roll-back",
         "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "ROLLBACK_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS"},
         "actions": {
-            "ecs:DescribeServices", "ecs:UpdateService", "dynamodb:GetItem", "dynamodb:UpdateItem",
-            "events:PutEvents", "sns:Publish",
+            "ecs:DescribeServices", "ecs:UpdateService", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment",
+            "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
         },
         "timeout": 30,
     },
@@ -171,11 +174,12 @@ CONTRACT = {
     },
     "OnEcsEventFunction": {
         "binary": "on-ecs-event",
-        "env": {"DEPLOYMENTS_TABLE"},
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
         "actions": {
             "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
-            "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
+            "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", 
             "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "states:SendTaskSuccess",
+            "events:PutEvents", "sns:Publish",
         },
         "timeout": 60,
     },
@@ -208,7 +212,10 @@ UNSCOPABLE = {
     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
 }
 
-CLUSTER_SCOPED = {"ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks"}
+CLUSTER_SCOPED = {
+    "ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServiceDeployments",
+    "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment",
+}
 
 PATTERNS = {
     ("OnImagePushFunction", "ImagePushed"): {

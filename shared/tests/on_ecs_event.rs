@@ -91,6 +91,9 @@ async fn waiting(ecs_id: &str) -> MemoryCloud {
                     started_at: None,
                     task_token: None,
                     verdict: None,
+                    service_deployment_arn: None,
+                    in_place_rollback: false,
+                    progress: None,
                 })),
                 ..Default::default()
             },

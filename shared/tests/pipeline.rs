@@ -378,8 +378,23 @@ async fn ecs_rollback_observed_while_waiting_is_not_success() {
 
 #[tokio::test]
 async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
+    alarm_rollback(true).await;
+}
+
+#[tokio::test]
+async fn without_service_deployments_we_roll_back_with_update_service() {
+    alarm_rollback(false).await;
+}
+
+/// An alarm fails the rollout; we roll back: ECS rolls its service deployment
+/// back in place (StopServiceDeployment ROLLBACK) or, where ECS keeps none,
+/// the previous revision is deployed again.
+async fn alarm_rollback(service_deployments: bool) {
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
-    let (id, _up) = w.rolling("v4", &digest(4)).await;
+    if !service_deployments {
+        w.ecs.without_service_deployments();
+    }
+    let (id, up) = w.rolling("v4", &digest(4)).await;
     w.wait(&id, Phase::Rollout, "t").await.unwrap();
     w.alarms.put(AlarmView {
         name: "web-unhealthy-hosts".into(),
@@ -400,10 +415,26 @@ async fn alarm_fails_the_rollout_and_we_roll_back_ourselves() {
     assert!(v.reason.contains("web-unhealthy-hosts"));
     let rb = w.roll_back(&id, Some(v.reason)).await.unwrap();
     assert!(!rb.adopted);
-    assert_eq!(w.ecs.updates().last().map(String::as_str), Some(TD1), "service updated back to the previous revision");
-    // A repeated roll-back step does not update again.
+    if service_deployments {
+        let sd = w.ecs.service_deployment_of(&up.ecs_deployment_id).unwrap();
+        assert_eq!(w.ecs.rollbacks_requested(), vec![sd.arn.clone()]);
+        assert_eq!(w.ecs.updates().len(), 1, "no second UpdateService: ECS rolls back itself");
+        assert_ne!(rb.ecs_deployment_id, up.ecs_deployment_id, "the watch follows ECS's rollback deployment");
+        let timeline = w.record(&id).await.timeline;
+        assert!(timeline.last().unwrap().detail.contains("StopServiceDeployment ROLLBACK"), "{timeline:?}");
+        // ECS's rollback completes: ROLLBACK_SUCCESSFUL is the rollback's success.
+        w.finish(&rb.ecs_deployment_id, TD1, "healthy");
+        let back = w.check(&id, Phase::Rollback).await;
+        assert_eq!(back.outcome, Outcome::Succeeded, "{}", back.reason);
+        assert!(back.reason.contains("rolled back to revision"), "{}", back.reason);
+    } else {
+        let last = w.ecs.updates().last().cloned();
+        assert_eq!(last.as_deref(), Some(TD1), "service updated back to the previous revision");
+    }
+    // A repeated roll-back step changes nothing twice.
     w.roll_back(&id, None).await.unwrap();
-    assert_eq!(w.ecs.updates().len(), 2);
+    assert_eq!(w.ecs.updates().len(), if service_deployments { 1 } else { 2 });
+    assert!(w.ecs.rollbacks_requested().len() <= 1);
 }
 
 #[tokio::test]
@@ -664,4 +695,103 @@ async fn a_tag_ecs_would_refuse_as_a_tag_value_is_left_off_the_revision_not_the_
     let registering = d.timeline.iter().find(|e| e.state == DeploymentStatus::Updating).unwrap();
     assert!(registering.detail.contains("image tag is not kept as a task-definition tag"), "{}", registering.detail);
     assert_eq!(d.tag.as_deref(), Some(tag.as_str()), "the record keeps the tag");
+}
+
+const TG_GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/5d6e7f";
+
+#[tokio::test]
+async fn blue_green_stages_and_traffic_land_in_the_timeline_and_success_needs_green_healthy() {
+    use autodeploy_shared::domain::{DeploymentStrategy, LifecycleStage, ServiceDeploymentStatus};
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v7", &digest(7)).await;
+    let sd = w.ecs.service_deployment_of(&up.ecs_deployment_id).expect("ECS opened a service deployment");
+    let d = w.record(&id).await;
+    assert_eq!(d.service_deployment_arn.as_deref(), Some(sd.arn.as_str()));
+    assert!(d.timeline.last().unwrap().detail.contains(&format!("service deployment {}", sd.short_id())));
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+
+    let set = |stage: &str, production: f64, test: f64| {
+        w.ecs.update_service_deployment(&up.ecs_deployment_id, |sd| {
+            sd.strategy = Some(DeploymentStrategy::BlueGreen);
+            sd.lifecycle_stage = Some(aws_state(stage));
+            sd.bake_time_minutes = Some(5);
+            let t = sd.target.as_mut().unwrap();
+            t.production_traffic_weight = Some(production);
+            t.test_traffic_weight = Some(test);
+        });
+    };
+    set("SCALE_UP", 0.0, 0.0);
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    set("TEST_TRAFFIC_SHIFT", 0.0, 100.0);
+    assert!(w.signal(completed(&up.ecs_deployment_id)).await.resumed.is_empty());
+    // The same stage seen twice (an event and a check) is one entry.
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    set("PRODUCTION_TRAFFIC_SHIFT", 100.0, 100.0);
+    w.check(&id, Phase::Rollout).await;
+    set("BAKE_TIME", 100.0, 100.0);
+    w.check(&id, Phase::Rollout).await;
+
+    let details: Vec<String> = w.record(&id).await.timeline.iter().map(|e| e.detail.clone()).collect();
+    let progress: Vec<&String> = details.iter().skip_while(|d| !d.starts_with("SCALE_UP")).collect();
+    assert_eq!(
+        progress,
+        [
+            "SCALE_UP: production traffic 0 % on the new revision",
+            "TEST_TRAFFIC_SHIFT: production traffic 0 % on the new revision, test traffic 100 %",
+            "PRODUCTION_TRAFFIC_SHIFT: production traffic 100 % on the new revision, test traffic 100 %",
+            "BAKE_TIME 5 min, the previous revision kept: production traffic 100 % on the new revision, test traffic 100 %",
+        ]
+    );
+    // Each change went on the bus, with the stage and the weight.
+    let events = w.notifier.events.lock().unwrap().clone();
+    let bake = events.iter().find(|e| e.lifecycle_stage == Some(LifecycleStage::BakeTime)).expect("bake event");
+    assert_eq!(bake.status, DeploymentStatus::Waiting);
+    assert_eq!(bake.production_traffic_weight, Some(100.0));
+    assert_eq!(bake.service_deployment_arn.as_deref(), Some(sd.arn.as_str()));
+
+    // SUCCESSFUL: production is now the green target group, where our tasks
+    // must be healthy (the blue group still has the old, healthy ones).
+    w.ecs.set_production_target_groups(&[TG_GREEN]);
+    let ips = w.ecs.start_tasks(&up.ecs_deployment_id, &d.new_task_definition.clone().unwrap(), 2);
+    w.ecs.update_service_deployment(&up.ecs_deployment_id, |sd| sd.status = ServiceDeploymentStatus::Successful);
+    let targets = |state: &str| {
+        ips.iter()
+            .map(|ip| TargetView { id: ip.clone(), port: Some(80), state: aws_state(state), ..Default::default() })
+            .collect::<Vec<_>>()
+    };
+    w.elb.set(TG_GREEN, targets("initial"));
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::InProgress, "{}", v.reason);
+    assert!(v.reason.contains("web-green/5d6e7f 0/2 healthy"), "{}", v.reason);
+    w.elb.set(TG_GREEN, targets("healthy"));
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
+    assert_eq!(v.target_health[0].target_group_arn, TG_GREEN);
+}
+
+#[tokio::test]
+async fn a_service_deployment_stopped_by_someone_else_is_not_success_and_is_not_rolled_over() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v8", &digest(8)).await;
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    // Someone deploys revision 1 by hand: ECS stops ours.
+    autodeploy_shared::ports::Ecs::update_service(&w.ecs, "demo", "web", TD1).await.unwrap();
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Failed);
+    assert!(v.reason.contains("was stopped (STOPPED)") && v.reason.contains(&up.ecs_deployment_id), "{}", v.reason);
+    assert!(v.reason.contains("PRIMARY is"), "{}", v.reason);
+    assert!(w.ecs.rollbacks_requested().is_empty());
+}
+
+#[tokio::test]
+async fn without_service_deployments_rollout_state_still_decides() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    w.ecs.without_service_deployments();
+    let (id, up) = w.rolling("v9", &digest(9)).await;
+    assert!(w.record(&id).await.service_deployment_arn.is_none());
+    let new_td = w.record(&id).await.new_task_definition.unwrap();
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
+    assert!(v.progress.is_none());
 }

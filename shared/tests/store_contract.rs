@@ -10,7 +10,8 @@ mod support;
 use autodeploy_shared::aws::{DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets};
 use autodeploy_shared::domain::{
     DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome,
-    Phase, PushDecision, RecordPatch, ServiceRef, TagRule, TargetGroupHealth, Transition, Verdict, Watch,
+    Phase, PushDecision, RecordPatch, RolloutProgress, ServiceRef, TagRule, TargetGroupHealth, Transition, Verdict,
+    Watch, aws_state,
 };
 use autodeploy_shared::memory::{MemoryDecisions, MemoryLocks, MemoryStore, MemoryTargets};
 use autodeploy_shared::ports::{
@@ -59,6 +60,20 @@ fn watch(ecs: &str) -> Watch {
         started_at: None,
         task_token: None,
         verdict: None,
+        service_deployment_arn: None,
+        in_place_rollback: false,
+        progress: None,
+    }
+}
+
+fn progress(stage: &str, weight: f64) -> RolloutProgress {
+    RolloutProgress {
+        service_deployment_arn: "arn:aws:ecs:us-east-1:1:service-deployment/demo/web/sd2".into(),
+        status: aws_state("IN_PROGRESS"),
+        lifecycle_stage: Some(aws_state(stage)),
+        production_traffic_weight: Some(weight),
+        test_traffic_weight: None,
+        bake_time_minutes: None,
     }
 }
 
@@ -75,6 +90,7 @@ fn verdict(ecs: &str, outcome: Outcome) -> Verdict {
             targets: vec![],
         }],
         observed_at: t0(),
+        progress: None,
     }
 }
 
@@ -142,6 +158,39 @@ async fn contract(store: &impl DeploymentStore) {
     let active = store.active_watches().await.unwrap();
     assert_eq!(active.len(), 1);
     assert_eq!(active[0].watch.as_ref().unwrap().ecs_deployment_id, "ecs-svc/2");
+
+    // progress: one entry per change, in the record's status, only on the live watch.
+    let at = t0() + Duration::minutes(4);
+    let shift = progress("PRODUCTION_TRAFFIC_SHIFT", 10.0);
+    let after = store.record_progress(&id, Waiting, Phase::Rollout, "ecs-svc/2", &shift, at).await.unwrap().unwrap();
+    assert_eq!(after.timeline.last().unwrap().detail, shift.line());
+    assert_eq!(after.timeline.last().unwrap().state, Waiting);
+    assert_eq!(after.progress.as_ref(), Some(&shift));
+    let w = after.watch.as_ref().unwrap();
+    assert_eq!(w.progress.as_deref(), Some(shift.key().as_str()));
+    assert_eq!(w.service_deployment_arn.as_deref(), Some(shift.service_deployment_arn.as_str()));
+    let entries = after.timeline.len();
+    assert!(store.record_progress(&id, Waiting, Phase::Rollout, "ecs-svc/2", &shift, at).await.unwrap().is_none());
+    assert!(
+        store
+            .record_progress(&id, RollingBack, Phase::Rollout, "ecs-svc/2", &progress("BAKE_TIME", 100.0), at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .record_progress(&id, Waiting, Phase::Rollout, "ecs-svc/9", &progress("BAKE_TIME", 100.0), at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let bake = store
+        .record_progress(&id, Waiting, Phase::Rollout, "ecs-svc/2", &progress("BAKE_TIME", 100.0), at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bake.timeline.len(), entries + 1);
 
     // token, then verdict: the verdict write returns the token.
     let err = store.store_task_token(&id, Phase::Rollout, "ecs-svc/9", "tok").await.unwrap_err();

@@ -18,7 +18,11 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
 use super::errors::classify;
 use crate::DeployError;
-use crate::domain::{Deployment, DeploymentId, DeploymentStatus, Phase, TimelineEntry, Transition, Verdict, iso};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict, iso,
+};
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
 
@@ -182,7 +186,7 @@ impl DeploymentStore for DynamoDeployments {
             (":entry".into(), av(&vec![entry])?),
         ];
         let p = &t.patch;
-        let fields: [(&str, Option<AttributeValue>); 7] = [
+        let fields: [(&str, Option<AttributeValue>); 9] = [
             ("previousTaskDefinition", p.previous_task_definition.as_ref().map(s)),
             ("newTaskDefinition", p.new_task_definition.as_ref().map(s)),
             ("ecsDeploymentId", p.ecs_deployment_id.as_ref().map(s)),
@@ -190,12 +194,14 @@ impl DeploymentStore for DynamoDeployments {
             ("failureReason", p.failure_reason.as_ref().map(s)),
             ("targetHealth", p.target_health.as_ref().map(av).transpose()?),
             ("supersededBy", p.superseded_by.as_ref().map(|id| s(id.as_str()))),
+            ("serviceDeploymentArn", p.service_deployment_arn.as_ref().map(s)),
+            ("strategy", p.strategy.as_ref().map(|v| s(v.to_string()))),
         ];
         for (i, (name, value)) in fields.into_iter().enumerate() {
             if let Some(value) = value {
                 sets.push(format!("#f{i} = :f{i}"));
                 values.push((format!(":f{i}"), value));
-                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5", "#f6"][i], name));
+                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5", "#f6", "#f7", "#f8"][i], name));
             }
         }
         match &p.watch {
@@ -307,6 +313,53 @@ impl DeploymentStore for DynamoDeployments {
                 }))
             }
             Err(e) => Err(classify("UpdateItem verdict", e)),
+        }
+    }
+
+    async fn record_progress(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        phase: Phase,
+        ecs_deployment_id: &str,
+        progress: &RolloutProgress,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Deployment>> {
+        let entry = TimelineEntry { state: status, at, detail: progress.line() };
+        let sent = self
+            .update(id)
+            .update_expression(
+                "SET #w.#progress = :key, #w.#sd = :sd, #progress = :progress, #updatedAt = :at, \
+                 #timeline = list_append(if_not_exists(#timeline, :empty), :entry)",
+            )
+            .condition_expression(
+                "#status = :status AND #w.#phase = :phase AND #w.#ecs = :ecs AND attribute_not_exists(#w.#verdict) \
+                 AND (attribute_not_exists(#w.#progress) OR #w.#progress <> :key)",
+            )
+            .expression_attribute_names("#w", "watch")
+            .expression_attribute_names("#progress", "progress")
+            .expression_attribute_names("#sd", "serviceDeploymentArn")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#timeline", "timeline")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#phase", "phase")
+            .expression_attribute_names("#ecs", "ecsDeploymentId")
+            .expression_attribute_names("#verdict", "verdict")
+            .expression_attribute_values(":key", s(progress.key()))
+            .expression_attribute_values(":sd", s(&progress.service_deployment_arn))
+            .expression_attribute_values(":progress", av(progress)?)
+            .expression_attribute_values(":at", s(iso::format(&at)))
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(":entry", av(&vec![entry])?)
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":phase", av(&phase)?)
+            .expression_attribute_values(":ecs", s(ecs_deployment_id))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(classify("UpdateItem progress", e)),
         }
     }
 

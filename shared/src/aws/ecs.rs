@@ -11,9 +11,11 @@ use aws_sdk_ecs::operation::update_service::UpdateServiceError;
 use super::errors::classify;
 use super::task_definition_json::{CaptureBody, ReplaceBody, register_body};
 use crate::DeployError;
-use crate::domain::{ContainerImage, EcsDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView, aws_state};
+use crate::domain::{
+    ContainerImage, EcsDeploymentView, ServiceDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView, aws_state,
+};
 use crate::error::Result;
-use crate::ports::Ecs;
+use crate::ports::{Ecs, StopOutcome};
 
 /// DescribeTasks takes at most 100 task ARNs per call.
 const DESCRIBE_TASKS_BATCH: usize = 100;
@@ -29,6 +31,10 @@ pub struct EcsClient {
 impl EcsClient {
     pub fn new(client: Client) -> Self {
         Self { client, described: Mutex::new(HashMap::new()) }
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
     }
 
     async fn describe_raw(&self, arn: &str) -> Result<(TaskDefinitionView, Vec<u8>)> {
@@ -105,6 +111,8 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
             })
             .collect(),
         target_group_arns,
+        strategy: s.deployment_configuration().and_then(|c| c.strategy()).map(|st| aws_state(st.as_str())),
+        current_service_deployment: s.current_service_deployment().map(str::to_owned),
     }
 }
 
@@ -176,6 +184,27 @@ impl Ecs for EcsClient {
                 _ => classify("UpdateService", e),
             })?;
         out.service.as_ref().map(snapshot).ok_or_else(|| DeployError::Aws("UpdateService returned no service".into()))
+    }
+
+    async fn find_service_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        ecs_deployment_id: &str,
+    ) -> Result<Option<ServiceDeploymentView>> {
+        self.find_deployment(cluster, service, ecs_deployment_id).await
+    }
+
+    async fn describe_service_deployment(&self, arn: &str) -> Result<Option<ServiceDeploymentView>> {
+        self.describe_deployment(arn).await
+    }
+
+    async fn production_target_groups(&self, revision_arn: &str) -> Result<Vec<String>> {
+        self.production_groups(revision_arn).await
+    }
+
+    async fn roll_back_service_deployment(&self, arn: &str) -> Result<StopOutcome> {
+        self.stop_for_rollback(arn).await
     }
 
     async fn service_tasks(&self, cluster: &str, service: &str) -> Result<Vec<TaskView>> {

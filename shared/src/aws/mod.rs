@@ -8,6 +8,7 @@ mod dynamo_locks;
 mod dynamo_targets;
 mod ecr;
 mod ecs;
+mod ecs_service_deployments;
 mod elb;
 mod errors;
 mod executions;

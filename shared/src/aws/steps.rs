@@ -38,12 +38,26 @@ pub type RegisterRevision =
     steps::RegisterRevision<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
 pub type UpdateService = steps::UpdateService<DynamoDeployments, EcsClient, AwsNotifier, SystemClock>;
 pub type AwaitRollout = steps::AwaitRollout<DynamoDeployments, DynamoLocks, SystemClock>;
-pub type CheckRollout =
-    steps::CheckRollout<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, DynamoLocks, SystemClock>;
+pub type CheckRollout = steps::CheckRollout<
+    DynamoDeployments,
+    EcsClient,
+    ElbTargetHealth,
+    CloudWatchAlarms,
+    DynamoLocks,
+    AwsNotifier,
+    SystemClock,
+>;
 pub type RollBack = steps::RollBack<DynamoDeployments, EcsClient, AwsNotifier, SystemClock>;
 pub type RecordOutcome = steps::RecordOutcome<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
-pub type OnEcsEvent =
-    steps::OnEcsEvent<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, SfnCallbacks, SystemClock>;
+pub type OnEcsEvent = steps::OnEcsEvent<
+    DynamoDeployments,
+    EcsClient,
+    ElbTargetHealth,
+    CloudWatchAlarms,
+    SfnCallbacks,
+    AwsNotifier,
+    SystemClock,
+>;
 
 /// What `on-image-push` and `reconcile` launch deployments with.
 type Launcher = steps::Launcher<DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock, DynamoDecisions>;
@@ -144,6 +158,7 @@ impl FromVars for CheckRollout {
             elb: wiring::elb(config),
             alarms: wiring::alarms(config),
             locks: wiring::locks(config, vars)?,
+            notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             lease: lease(config::poll_interval(vars)?),
         })
@@ -182,6 +197,7 @@ impl FromVars for OnEcsEvent {
             elb: wiring::elb(config),
             alarms: wiring::alarms(config),
             callbacks: wiring::callbacks(config),
+            notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })
     }

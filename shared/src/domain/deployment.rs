@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    DecisionSource, DeploymentStatus, ImageDigest, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict,
+    DecisionSource, DeploymentStatus, DeploymentStrategy, ImageDigest, RolloutProgress, ServiceRef, ServiceSnapshot,
+    TagRule, TargetGroupHealth, Verdict,
 };
 use crate::DeployError;
 
@@ -106,6 +107,17 @@ pub struct Watch {
     pub task_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// ECS's service deployment of the watched rollout, once found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    /// A rollback ECS runs on the watched service deployment itself
+    /// (StopServiceDeployment ROLLBACK, or its circuit breaker): it ends
+    /// ROLLBACK_SUCCESSFUL, not in a deployment of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_place_rollback: bool,
+    /// [`super::RolloutProgress::key`] of the last progress entry recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
 }
 
 impl Watch {
@@ -127,7 +139,17 @@ impl Watch {
             started_at: Some(now),
             task_token: None,
             verdict: None,
+            service_deployment_arn: None,
+            in_place_rollback: false,
+            progress: None,
         }
+    }
+
+    /// The same wait, following ECS's service deployment `arn`.
+    #[must_use]
+    pub fn following(mut self, arn: Option<String>) -> Self {
+        self.service_deployment_arn = arn;
+        self
     }
 }
 
@@ -186,6 +208,15 @@ pub struct Deployment {
     pub ecs_deployment_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_ecs_deployment_id: Option<String>,
+    /// ECS's service deployment of our rollout, when ECS keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    /// The service's deployment strategy when it was updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<DeploymentStrategy>,
+    /// Where ECS's service deployment stood when last looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<RolloutProgress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch: Option<Watch>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -255,6 +286,9 @@ impl Deployment {
             new_task_definition: None,
             ecs_deployment_id: None,
             rollback_ecs_deployment_id: None,
+            service_deployment_arn: None,
+            strategy: None,
+            progress: None,
             watch: None,
             target_health: Vec::new(),
             failure_reason: None,
@@ -313,6 +347,8 @@ pub struct RecordPatch {
     pub new_task_definition: Option<String>,
     pub ecs_deployment_id: Option<String>,
     pub rollback_ecs_deployment_id: Option<String>,
+    pub service_deployment_arn: Option<String>,
+    pub strategy: Option<DeploymentStrategy>,
     pub watch: Option<Option<Watch>>,
     pub target_health: Option<Vec<TargetGroupHealth>>,
     pub failure_reason: Option<String>,
@@ -332,6 +368,12 @@ impl RecordPatch {
         }
         if let Some(v) = &self.rollback_ecs_deployment_id {
             d.rollback_ecs_deployment_id = Some(v.clone());
+        }
+        if let Some(v) = &self.service_deployment_arn {
+            d.service_deployment_arn = Some(v.clone());
+        }
+        if let Some(v) = &self.strategy {
+            d.strategy = Some(v.clone());
         }
         if let Some(v) = &self.watch {
             d.watch = v.clone();

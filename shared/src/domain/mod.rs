@@ -11,6 +11,7 @@ mod notification;
 mod registry_image;
 mod revision;
 mod rollout;
+mod service_deployment;
 mod status;
 mod tag_rule;
 mod target;
@@ -33,6 +34,10 @@ pub use revision::{
 };
 pub use rollout::{
     EcsDeploymentView, Outcome, ServiceSnapshot, TargetGroupHealth, TargetView, TaskView, Verdict, evaluate, short_tg,
+};
+pub use service_deployment::{
+    DeploymentStrategy, LifecycleStage, RevisionSummary, RolloutProgress, ServiceDeploymentStatus,
+    ServiceDeploymentView, evaluate_service_deployment, short_arn, targets_revision,
 };
 pub use status::DeploymentStatus;
 pub use tag_rule::TagRule;

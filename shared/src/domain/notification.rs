@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DecisionSource, Deployment, DeploymentId, DeploymentStatus, TargetGroupHealth};
+use super::{
+    DecisionSource, Deployment, DeploymentId, DeploymentStatus, DeploymentStrategy, LifecycleStage, TargetGroupHealth,
+};
 
 pub const EVENT_SOURCE: &str = "ecs-autodeploy";
 pub const EVENT_DETAIL_TYPE: &str = "Deployment State Change";
@@ -35,6 +37,18 @@ pub struct DeploymentStateChange {
     pub new_task_definition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ecs_deployment_id: Option<String>,
+    /// ECS's service deployment of the rollout, when ECS keeps one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    /// The service's deployment strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<DeploymentStrategy>,
+    /// The service deployment's lifecycle stage when last looked at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Production traffic on the new revision when last looked at, percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub production_traffic_weight: Option<f64>,
     /// The timeline line of this change.
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +81,10 @@ impl DeploymentStateChange {
             previous_task_definition: d.previous_task_definition.clone(),
             new_task_definition: d.new_task_definition.clone(),
             ecs_deployment_id: d.ecs_deployment_id.clone(),
+            service_deployment_arn: d.service_deployment_arn.clone(),
+            strategy: d.strategy.clone(),
+            lifecycle_stage: d.progress.as_ref().and_then(|p| p.lifecycle_stage.clone()),
+            production_traffic_weight: d.progress.as_ref().and_then(|p| p.production_traffic_weight),
             detail: last.map(|e| e.detail.clone()).unwrap_or_default(),
             failure_reason: d.failure_reason.clone(),
             superseded_by: d.superseded_by.clone(),

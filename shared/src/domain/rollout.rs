@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EcsDeploymentStatus, Phase, RolloutState, ServiceStatus, TargetHealthReason, TargetHealthState, TaskStatus, Watch,
+    DeploymentStrategy, EcsDeploymentStatus, Phase, RolloutProgress, RolloutState, ServiceStatus, TargetHealthReason,
+    TargetHealthState, TaskStatus, Watch,
 };
 
 /// One ECS deployment of the service, as DescribeServices reports it.
@@ -36,6 +37,10 @@ pub struct ServiceSnapshot {
     pub deployments: Vec<EcsDeploymentView>,
     /// Every target group of the service (deduplicated, in order).
     pub target_group_arns: Vec<String>,
+    /// `deploymentConfiguration.strategy`; absent from older APIs.
+    pub strategy: Option<DeploymentStrategy>,
+    /// `currentServiceDeployment`: the ARN of ECS's latest service deployment.
+    pub current_service_deployment: Option<String>,
 }
 
 impl ServiceSnapshot {
@@ -111,6 +116,9 @@ pub struct Verdict {
     pub target_health: Vec<TargetGroupHealth>,
     #[serde(with = "super::iso")]
     pub observed_at: DateTime<Utc>,
+    /// Where ECS's service deployment stood, when it keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<RolloutProgress>,
 }
 
 impl Verdict {
@@ -126,6 +134,7 @@ impl Verdict {
             reason,
             target_health: Vec::new(),
             observed_at: now,
+            progress: None,
         }
     }
 }
@@ -149,6 +158,7 @@ pub fn evaluate(
         reason,
         target_health,
         observed_at: now,
+        progress: None,
     };
     let what = match watch.phase {
         Phase::Rollout => "deployment",
@@ -180,11 +190,7 @@ pub fn evaluate(
         // Without rollout tracking: done when ours is the only deployment and full.
         None => service.deployments.len() == 1 && ours.running_count >= ours.desired_count,
     };
-    let unhealthy: Vec<String> = target_health
-        .iter()
-        .filter(|tg| tg.healthy_count < tg.desired_count)
-        .map(|tg| format!("{} {}/{} healthy", short_tg(&tg.target_group_arn), tg.healthy_count, tg.desired_count))
-        .collect();
+    let unhealthy = unhealthy_groups(&target_health);
 
     if ecs_done && unhealthy.is_empty() {
         let reason =
@@ -205,9 +211,30 @@ pub fn evaluate(
     verdict(Outcome::InProgress, progress, target_health)
 }
 
+/// "targetgroup/web/abc 1/2 healthy" for each group short of healthy tasks.
+pub(super) fn unhealthy_groups(health: &[TargetGroupHealth]) -> Vec<String> {
+    health
+        .iter()
+        .filter(|tg| tg.healthy_count < tg.desired_count)
+        .map(|tg| format!("{} {}/{} healthy", short_tg(&tg.target_group_arn), tg.healthy_count, tg.desired_count))
+        .collect()
+}
+
+/// The watched ECS deployment as `deployments[]` has it, or, once ECS no
+/// longer lists it there, what is known of it: the service's revision and
+/// desired count.
+pub(super) fn our_deployment(watch: &Watch, service: &ServiceSnapshot) -> EcsDeploymentView {
+    service.deployment(&watch.ecs_deployment_id).cloned().unwrap_or_else(|| EcsDeploymentView {
+        id: watch.ecs_deployment_id.clone(),
+        task_definition: service.task_definition.clone(),
+        desired_count: service.desired_count,
+        ..Default::default()
+    })
+}
+
 /// Per target group: the targets, which of them are our running tasks, and how
 /// many of those are healthy.
-fn target_group_health(
+pub(super) fn target_group_health(
     ours: &EcsDeploymentView,
     tasks: &[TaskView],
     health: &[(String, Vec<TargetView>)],
@@ -273,6 +300,9 @@ mod tests {
             started_at: None,
             task_token: None,
             verdict: None,
+            service_deployment_arn: None,
+            in_place_rollback: false,
+            progress: None,
         }
     }
 
@@ -296,6 +326,7 @@ mod tests {
             desired_count: 2,
             deployments,
             target_group_arns: vec![TG.into()],
+            ..Default::default()
         }
     }
 

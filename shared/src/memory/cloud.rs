@@ -143,6 +143,7 @@ impl MemoryCloud {
             elb: &self.elb,
             alarms: &self.alarms,
             locks: &self.locks,
+            notifier: &self.notifier,
             clock: &self.clock,
             lease: self.settings.lease(),
         }
@@ -175,6 +176,7 @@ impl MemoryCloud {
             elb: &self.elb,
             alarms: &self.alarms,
             callbacks: &self.callbacks,
+            notifier: &self.notifier,
             clock: &self.clock,
         }
     }

@@ -3,11 +3,12 @@ use std::sync::Mutex;
 
 use crate::DeployError;
 use crate::domain::{
-    ContainerImage, EcsDeploymentStatus, EcsDeploymentView, RolloutState, ServiceSnapshot, ServiceStatus,
-    TaskDefinitionView, TaskStatus, TaskView,
+    ContainerImage, DeploymentStrategy, EcsDeploymentStatus, EcsDeploymentView, RevisionSummary, RolloutState,
+    ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot, ServiceStatus, TaskDefinitionView, TaskStatus,
+    TaskView,
 };
 use crate::error::Result;
-use crate::ports::Ecs;
+use crate::ports::{Ecs, StopOutcome};
 
 #[derive(Debug, Default)]
 struct State {
@@ -17,6 +18,11 @@ struct State {
     next_deployment: u64,
     next_ip: u8,
     updates: Vec<String>,
+    /// ECS's service deployments, oldest first; off for an endpoint without them.
+    service_deployments: Vec<TwinServiceDeployment>,
+    no_service_deployments: bool,
+    production_target_groups: Option<Vec<String>>,
+    rollbacks_requested: Vec<String>,
 }
 
 /// A scriptable ECS: the tests drive deployments to the outcome they need.
@@ -25,6 +31,76 @@ pub struct FakeEcs(Mutex<State>);
 
 fn key(cluster: &str, service: &str) -> String {
     format!("{cluster}/{service}")
+}
+
+/// One service deployment with what the twin needs to run it.
+#[derive(Debug, Clone)]
+struct TwinServiceDeployment {
+    service: String,
+    view: ServiceDeploymentView,
+    task_definition: String,
+    /// The ECS deployment of its in-place rollback, once ECS started one.
+    rollback_deployment: Option<String>,
+}
+
+impl State {
+    /// A service deployment for ECS deployment `id` (`ecs-svc/<n>`), as ECS
+    /// opens one with every deployment: IN_PROGRESS, targeting revision `<n>`;
+    /// the one it replaces is STOPPED.
+    fn open_service_deployment(&mut self, cluster: &str, service: &str, id: &str, task_definition: &str) {
+        if self.no_service_deployments {
+            return;
+        }
+        let svc_key = key(cluster, service);
+        for sd in self.service_deployments.iter_mut().filter(|sd| sd.service == svc_key) {
+            if matches!(sd.view.status, ServiceDeploymentStatus::InProgress | ServiceDeploymentStatus::Pending) {
+                sd.view.status = ServiceDeploymentStatus::Stopped;
+                sd.view.status_reason = Some(format!("replaced by ECS deployment {id}"));
+            }
+        }
+        let n = id.trim_start_matches("ecs-svc/");
+        let view = ServiceDeploymentView {
+            arn: format!("arn:aws:ecs:us-east-1:123456789012:service-deployment/{cluster}/{service}/sd{n}"),
+            status: ServiceDeploymentStatus::InProgress,
+            status_reason: None,
+            strategy: Some(DeploymentStrategy::Rolling),
+            lifecycle_stage: None,
+            bake_time_minutes: None,
+            target: Some(RevisionSummary {
+                arn: format!("arn:aws:ecs:us-east-1:123456789012:service-revision/{cluster}/{service}/{n}"),
+                ..Default::default()
+            }),
+            sources: Vec::new(),
+            rollback_reason: None,
+            rollback_revision_arn: None,
+            finished_at: None,
+        };
+        self.service_deployments.push(TwinServiceDeployment {
+            service: svc_key,
+            view,
+            task_definition: task_definition.to_owned(),
+            rollback_deployment: None,
+        });
+    }
+
+    /// ECS rolls service deployment `index` back in place ("ECS doesn't create
+    /// a new service revision for a rollback"): it goes ROLLBACK_IN_PROGRESS,
+    /// naming the last revision that succeeded. Returns that revision's task
+    /// definition, which the rollback deployment runs.
+    fn begin_rollback(&mut self, index: usize, reason: &str) -> Option<String> {
+        let svc_key = self.service_deployments[index].service.clone();
+        let last_good = self.service_deployments[..index]
+            .iter()
+            .rev()
+            .find(|sd| sd.service == svc_key && sd.view.status == ServiceDeploymentStatus::Successful)
+            .map(|sd| (sd.view.target.as_ref().map(|t| t.arn.clone()), sd.task_definition.clone()));
+        let sd = &mut self.service_deployments[index];
+        sd.view.status = ServiceDeploymentStatus::RollbackInProgress;
+        sd.view.rollback_reason = Some(reason.to_owned());
+        let (revision, td) = last_good?;
+        sd.view.rollback_revision_arn = revision;
+        Some(td)
+    }
 }
 
 impl FakeEcs {
@@ -60,10 +136,47 @@ impl FakeEcs {
                     ..Default::default()
                 }],
                 target_group_arns: target_groups.iter().map(|s| (*s).to_owned()).collect(),
+                strategy: Some(DeploymentStrategy::Rolling),
+                current_service_deployment: None,
             },
         );
+        s.open_service_deployment(cluster, service, &id, &td);
+        if let Some(sd) = s.service_deployments.last_mut() {
+            sd.view.status = ServiceDeploymentStatus::Successful;
+        }
         drop(s);
         self.start_tasks(&id, &td, desired)
+    }
+
+    /// An ECS endpoint without service deployments (an older API or region).
+    pub fn without_service_deployments(&self) {
+        let mut s = super::lock(&self.0);
+        s.no_service_deployments = true;
+        s.service_deployments.clear();
+    }
+
+    /// Changes ECS's service deployment of ECS deployment `ecs_deployment_id`.
+    pub fn update_service_deployment(&self, ecs_deployment_id: &str, change: impl FnOnce(&mut ServiceDeploymentView)) {
+        let mut s = super::lock(&self.0);
+        if let Some(sd) = s.service_deployments.iter_mut().rev().find(|sd| sd.view.targets(ecs_deployment_id)) {
+            change(&mut sd.view);
+        }
+    }
+
+    /// ECS's service deployment of ECS deployment `ecs_deployment_id`.
+    pub fn service_deployment_of(&self, ecs_deployment_id: &str) -> Option<ServiceDeploymentView> {
+        let s = super::lock(&self.0);
+        s.service_deployments.iter().rev().find(|sd| sd.view.targets(ecs_deployment_id)).map(|sd| sd.view.clone())
+    }
+
+    /// Where production traffic ends up (default: the service's target groups).
+    pub fn set_production_target_groups(&self, groups: &[&str]) {
+        super::lock(&self.0).production_target_groups = Some(groups.iter().map(|g| (*g).to_owned()).collect());
+    }
+
+    /// Service deployments StopServiceDeployment ROLLBACK was called on, in order.
+    pub fn rollbacks_requested(&self) -> Vec<String> {
+        super::lock(&self.0).rollbacks_requested.clone()
     }
 
     /// Starts `n` RUNNING tasks for a deployment and returns their IPs.
@@ -108,12 +221,51 @@ impl FakeEcs {
                 }
             }
         }
+        // The service deployment follows: COMPLETED is SUCCESSFUL; a circuit
+        // breaker failure stops it (with rollback, the rollback deployment
+        // that `start_deployment` opens replaces it).
+        let rollback_of = s.service_deployments.iter_mut().rev().find(|sd| {
+            sd.view.status == ServiceDeploymentStatus::RollbackInProgress
+                && sd.rollback_deployment.as_deref() == Some(deployment_id)
+        });
+        if let Some(sd) = rollback_of {
+            match state {
+                RolloutState::Completed => sd.view.status = ServiceDeploymentStatus::RollbackSuccessful,
+                RolloutState::Failed => {
+                    sd.view.status = ServiceDeploymentStatus::RollbackFailed;
+                    sd.view.status_reason = reason.map(Into::into);
+                }
+                _ => {}
+            }
+        } else if let Some(sd) = s.service_deployments.iter_mut().rev().find(|sd| sd.view.targets(deployment_id)) {
+            match state {
+                RolloutState::Completed => sd.view.status = ServiceDeploymentStatus::Successful,
+                RolloutState::Failed => {
+                    sd.view.status = ServiceDeploymentStatus::Stopped;
+                    sd.view.status_reason = reason.map(Into::into);
+                }
+                _ => {}
+            }
+        }
     }
 
     /// What ECS's circuit breaker with rollback does: a new PRIMARY deployment
-    /// of `task_definition`; the failed one becomes ACTIVE. Returns the new id.
+    /// of `task_definition`; the failed one becomes ACTIVE, and its service
+    /// deployment ROLLBACK_IN_PROGRESS. Returns the new id.
     pub fn start_deployment(&self, cluster: &str, service: &str, task_definition: &str) -> String {
         let mut s = super::lock(&self.0);
+        let id = Self::deploy(&mut s, cluster, service, task_definition);
+        let svc_key = key(cluster, service);
+        let live = s.service_deployments.iter().rposition(|sd| sd.service == svc_key && sd.view.status.can_roll_back());
+        if let Some(index) = live {
+            s.begin_rollback(index, "ECS deployment circuit breaker: rolling back");
+            s.service_deployments[index].rollback_deployment = Some(id.clone());
+        }
+        id
+    }
+
+    /// A new PRIMARY deployment of `task_definition`; the others become ACTIVE.
+    fn deploy(s: &mut State, cluster: &str, service: &str, task_definition: &str) -> String {
         s.next_deployment += 1;
         let id = format!("ecs-svc/{}", s.next_deployment);
         if let Some(svc) = s.services.get_mut(&key(cluster, service)) {
@@ -206,9 +358,75 @@ impl Ecs for FakeEcs {
             return Err(DeployError::UpdateRejected(format!("task definition {task_definition} does not exist")));
         }
         self.describe_service(cluster, service).await?;
-        super::lock(&self.0).updates.push(task_definition.to_owned());
-        self.start_deployment(cluster, service, task_definition);
+        {
+            let mut s = super::lock(&self.0);
+            s.updates.push(task_definition.to_owned());
+            let id = Self::deploy(&mut s, cluster, service, task_definition);
+            s.open_service_deployment(cluster, service, &id, task_definition);
+        }
         self.describe_service(cluster, service).await
+    }
+
+    async fn find_service_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        ecs_deployment_id: &str,
+    ) -> Result<Option<ServiceDeploymentView>> {
+        let svc_key = key(cluster, service);
+        Ok(super::lock(&self.0)
+            .service_deployments
+            .iter()
+            .rev()
+            .find(|sd| sd.service == svc_key && sd.view.targets(ecs_deployment_id))
+            .map(|sd| sd.view.clone()))
+    }
+
+    async fn describe_service_deployment(&self, arn: &str) -> Result<Option<ServiceDeploymentView>> {
+        Ok(super::lock(&self.0).service_deployments.iter().find(|sd| sd.view.arn == arn).map(|sd| sd.view.clone()))
+    }
+
+    async fn production_target_groups(&self, revision_arn: &str) -> Result<Vec<String>> {
+        let s = super::lock(&self.0);
+        if let Some(groups) = &s.production_target_groups {
+            return Ok(groups.clone());
+        }
+        let service = s
+            .service_deployments
+            .iter()
+            .find(|sd| sd.view.target.as_ref().is_some_and(|t| t.arn == revision_arn))
+            .and_then(|sd| s.services.get(&sd.service));
+        Ok(service.map(|svc| svc.target_group_arns.clone()).unwrap_or_default())
+    }
+
+    async fn roll_back_service_deployment(&self, arn: &str) -> Result<StopOutcome> {
+        let mut s = super::lock(&self.0);
+        s.rollbacks_requested.push(arn.to_owned());
+        let index = s
+            .service_deployments
+            .iter()
+            .position(|sd| sd.view.arn == arn)
+            .ok_or_else(|| DeployError::UpdateRejected(format!("ServiceDeploymentNotFoundException: {arn}")))?;
+        let status = s.service_deployments[index].view.status.clone();
+        if status.is_rollback() {
+            return Ok(StopOutcome::RollingBack);
+        }
+        if !status.can_roll_back() {
+            return Ok(StopOutcome::Finished);
+        }
+        // ROLLBACK_REQUESTED, then ECS runs the last good revision again.
+        let Some(td) = s.begin_rollback(index, "rollback requested by StopServiceDeployment") else {
+            return Err(DeployError::UpdateRejected(format!(
+                "ConflictException: {arn} has no revision to roll back to"
+            )));
+        };
+        let (cluster, service) = s.service_deployments[index]
+            .service
+            .split_once('/')
+            .map_or_else(|| (String::new(), String::new()), |(c, sv)| (c.to_owned(), sv.to_owned()));
+        let id = Self::deploy(&mut s, &cluster, &service, &td);
+        s.service_deployments[index].rollback_deployment = Some(id);
+        Ok(StopOutcome::RollingBack)
     }
 
     async fn service_tasks(&self, _cluster: &str, _service: &str) -> Result<Vec<TaskView>> {

@@ -2,7 +2,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::DeployError;
-use crate::domain::{Deployment, DeploymentId, Phase, Transition, Verdict};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict,
+};
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
 
@@ -79,10 +83,38 @@ impl DeploymentStore for MemoryStore {
         Ok(Some(d.clone()))
     }
 
+    async fn record_progress(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        phase: Phase,
+        ecs_deployment_id: &str,
+        progress: &RolloutProgress,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Deployment>> {
+        let mut map = super::lock(&self.0);
+        let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
+        let key = progress.key();
+        let Some(w) = d.watch.as_mut().filter(|w| {
+            w.phase == phase
+                && w.ecs_deployment_id == ecs_deployment_id
+                && w.verdict.is_none()
+                && w.progress.as_ref() != Some(&key)
+        }) else {
+            return Ok(None);
+        };
+        w.progress = Some(key);
+        w.service_deployment_arn = Some(progress.service_deployment_arn.clone());
+        d.progress = Some(progress.clone());
+        d.updated_at = at;
+        d.timeline.push(TimelineEntry { state: status, at, detail: progress.line() });
+        Ok(Some(d.clone()))
+    }
+
     async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
-        if d.status != crate::domain::DeploymentStatus::Queued {
+        if d.status != DeploymentStatus::Queued {
             return Err(DeployError::VerdictReady(id.clone()));
         }
         d.queue_token = Some(token.to_owned());

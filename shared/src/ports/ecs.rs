@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use crate::domain::{ServiceSnapshot, TaskDefinitionView, TaskView};
+use crate::domain::{ServiceDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
 use crate::error::Result;
 
 /// The ECS control plane.
@@ -31,6 +31,43 @@ pub trait Ecs: Send + Sync {
         task_definition: &str,
     ) -> impl Future<Output = Result<ServiceSnapshot>> + Send;
 
+    /// ECS's service deployment that rolls out ECS deployment
+    /// `ecs_deployment_id` (`ecs-svc/…`) of the service: the newest whose
+    /// target revision is that deployment's. `None` when ECS keeps no service
+    /// deployments here (an older API or region) or none matches yet.
+    fn find_service_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        ecs_deployment_id: &str,
+    ) -> impl Future<Output = Result<Option<ServiceDeploymentView>>> + Send;
+
+    /// One service deployment by ARN; `None` when ECS does not know it.
+    fn describe_service_deployment(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<ServiceDeploymentView>>> + Send;
+
+    /// The target groups that serve production traffic for service revision
+    /// `revision_arn` (its resolved load balancer configuration); empty when
+    /// ECS does not say.
+    fn production_target_groups(&self, revision_arn: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// StopServiceDeployment with `stopType` ROLLBACK: ECS sends traffic back
+    /// to the previous revision itself (keeping the blue fleet of a
+    /// blue/green deployment). `Finished` when the deployment is over and can
+    /// no longer be rolled back.
+    fn roll_back_service_deployment(&self, arn: &str) -> impl Future<Output = Result<StopOutcome>> + Send;
+
     /// The service's tasks that are meant to run (desired status RUNNING).
     fn service_tasks(&self, cluster: &str, service: &str) -> impl Future<Output = Result<Vec<TaskView>>> + Send;
+}
+
+/// What StopServiceDeployment ROLLBACK did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// ECS is rolling the deployment back.
+    RollingBack,
+    /// The deployment had finished (ConflictException): nothing to stop.
+    Finished,
 }

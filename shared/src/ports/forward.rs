@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{
-    AlarmView, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, HumanMessage, ImageDigest, Phase,
-    PushDecision, RegistryImage, ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
+    AlarmView, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HumanMessage,
+    ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress, ServiceDeploymentView, ServiceSnapshot,
+    TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;
 
@@ -69,6 +70,9 @@ macro_rules! forward {
             fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().record_verdict(id, verdict)
             }
+            fn record_progress(&self, id: &DeploymentId, status: DeploymentStatus, phase: Phase, ecs_deployment_id: &str, progress: &RolloutProgress, at: DateTime<Utc>) -> impl Future<Output = Result<Option<Deployment>>> + Send {
+                self.deref().record_progress(id, status, phase, ecs_deployment_id, progress, at)
+            }
             fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send {
                 self.deref().store_queue_token(id, token)
             }
@@ -101,6 +105,18 @@ macro_rules! forward {
             }
             fn update_service(&self, cluster: &str, service: &str, task_definition: &str) -> impl Future<Output = Result<ServiceSnapshot>> + Send {
                 self.deref().update_service(cluster, service, task_definition)
+            }
+            fn find_service_deployment(&self, cluster: &str, service: &str, ecs_deployment_id: &str) -> impl Future<Output = Result<Option<ServiceDeploymentView>>> + Send {
+                self.deref().find_service_deployment(cluster, service, ecs_deployment_id)
+            }
+            fn describe_service_deployment(&self, arn: &str) -> impl Future<Output = Result<Option<ServiceDeploymentView>>> + Send {
+                self.deref().describe_service_deployment(arn)
+            }
+            fn production_target_groups(&self, revision_arn: &str) -> impl Future<Output = Result<Vec<String>>> + Send {
+                self.deref().production_target_groups(revision_arn)
+            }
+            fn roll_back_service_deployment(&self, arn: &str) -> impl Future<Output = Result<StopOutcome>> + Send {
+                self.deref().roll_back_service_deployment(arn)
             }
             fn service_tasks(&self, cluster: &str, service: &str) -> impl Future<Output = Result<Vec<TaskView>>> + Send {
                 self.deref().service_tasks(cluster, service)

@@ -21,7 +21,7 @@ pub use alarms::Alarms;
 pub use callbacks::{Delivery, TaskCallbacks};
 pub use clock::{Clock, SystemClock};
 pub use decisions::PushDecisions;
-pub use ecs::Ecs;
+pub use ecs::{Ecs, StopOutcome};
 pub use executions::{Executions, StartOutcome};
 pub use locks::{Claim, ServiceLockState, ServiceLocks, Serving};
 pub use notifier::Notifier;

@@ -1,6 +1,8 @@
 use std::future::Future;
 
-use crate::domain::{Deployment, DeploymentId, Phase, Transition, Verdict};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, Transition, Verdict};
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +66,22 @@ pub trait DeploymentStore: Send + Sync {
         &self,
         id: &DeploymentId,
         verdict: &Verdict,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+
+    /// Records where ECS's service deployment stands: on the record, on the
+    /// watch of `phase` and `ecs_deployment_id` (with the service deployment's
+    /// ARN), and as a timeline entry in `status`, the record's status. Nothing
+    /// is written (`None`) when the record is no longer in `status` or on that
+    /// watch, the watch has a verdict, or it has this progress already (two
+    /// events seeing the same stage write one entry).
+    fn record_progress(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        phase: Phase,
+        ecs_deployment_id: &str,
+        progress: &RolloutProgress,
+        at: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
     /// Stores the task token of a run waiting for the service, if the record is

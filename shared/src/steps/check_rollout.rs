@@ -4,11 +4,11 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use super::{ForDeployment, Observer, Step, load};
+use super::{ForDeployment, Observer, ProgressLog, Step, load};
 use crate::DeployError;
 use crate::domain::{DeploymentId, Phase, Verdict};
 use crate::error::Result;
-use crate::ports::{Alarms, Clock, DeploymentStore, Ecs, ServiceLocks, TargetHealth};
+use crate::ports::{Alarms, Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, TargetHealth};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,24 +24,27 @@ impl ForDeployment for CheckInput {
 }
 
 /// Also renews the service lease (the poll passes here at least once per interval).
-pub struct CheckRollout<S, E, H, A, L, C> {
+pub struct CheckRollout<S, E, H, A, L, N, C> {
     pub store: S,
     pub ecs: E,
     pub elb: H,
     pub alarms: A,
     pub locks: L,
+    /// Announces each stage or traffic change it sees.
+    pub notifier: N,
     pub clock: C,
     /// How far each pass extends the service lease (see [`lease`](super::lease)).
     pub lease: Duration,
 }
 
-impl<S, E, H, A, L, C> Step for CheckRollout<S, E, H, A, L, C>
+impl<S, E, H, A, L, N, C> Step for CheckRollout<S, E, H, A, L, N, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
     A: Alarms,
     L: ServiceLocks,
+    N: Notifier,
     C: Clock,
 {
     const NAME: &'static str = "check-rollout";
@@ -65,6 +68,9 @@ where
         }
         let verdict = Observer { ecs: &self.ecs, elb: &self.elb, alarms: &self.alarms, clock: &self.clock }
             .observe(&d, &watch)
+            .await?;
+        ProgressLog { store: &self.store, notifier: &self.notifier, clock: &self.clock }
+            .note(&d, &watch, &verdict)
             .await?;
         if verdict.is_final() {
             // The first verdict recorded wins (an event may have decided meanwhile).

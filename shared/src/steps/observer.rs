@@ -1,6 +1,9 @@
 //! Looks at ECS, the load balancer and CloudWatch and decides how a watch stands.
 
-use crate::domain::{Deployment, Outcome, Phase, Verdict, Watch, evaluate, short_tg};
+use crate::domain::{
+    Deployment, Outcome, Phase, ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot, Verdict, Watch,
+    evaluate, evaluate_service_deployment, short_tg,
+};
 use crate::error::Result;
 use crate::ports::{Alarms, Clock, Ecs, TargetHealth};
 
@@ -15,12 +18,14 @@ pub struct Observer<'a, E, H, A, C> {
 impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
     pub async fn observe(&self, d: &Deployment, watch: &Watch) -> Result<Verdict> {
         let service = self.ecs.describe_service(&d.cluster, &d.service).await?;
-        let tasks = self.ecs.service_tasks(&d.cluster, &d.service).await?;
-        let mut health = Vec::with_capacity(service.target_group_arns.len());
-        for tg in &service.target_group_arns {
-            health.push((tg.clone(), self.elb.describe(tg).await?));
-        }
-        let verdict = evaluate(watch, &service, &tasks, &health, self.clock.now());
+        let verdict = match self.service_deployment(d, watch).await? {
+            Some(sd) => self.judge_service_deployment(d, watch, &service, &sd).await?,
+            None => {
+                let tasks = self.ecs.service_tasks(&d.cluster, &d.service).await?;
+                let health = self.health(&service.target_group_arns).await?;
+                evaluate(watch, &service, &tasks, &health, self.clock.now())
+            }
+        };
         // An alarm fails a rollout (not the rollback recovering from one) whether
         // or not its event reached us: CloudWatch is asked on every look, about
         // the target groups ECS reports and the alarms the target names.
@@ -46,5 +51,46 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
             )),
             None => Ok(verdict),
         }
+    }
+
+    /// ECS's service deployment of the watch: the one it follows, or the one
+    /// whose target revision is the watched ECS deployment's.
+    async fn service_deployment(&self, d: &Deployment, watch: &Watch) -> Result<Option<ServiceDeploymentView>> {
+        match &watch.service_deployment_arn {
+            Some(arn) => self.ecs.describe_service_deployment(arn).await,
+            None => self.ecs.find_service_deployment(&d.cluster, &d.service, &watch.ecs_deployment_id).await,
+        }
+    }
+
+    /// The verdict from ECS's service deployment. Target health is read only
+    /// once ECS says SUCCESSFUL, in the target groups that then serve
+    /// production (for blue/green, the one that was the alternate).
+    async fn judge_service_deployment(
+        &self,
+        d: &Deployment,
+        watch: &Watch,
+        service: &ServiceSnapshot,
+        sd: &ServiceDeploymentView,
+    ) -> Result<Verdict> {
+        let forward = !(watch.phase == Phase::Rollback && watch.in_place_rollback);
+        let (tasks, health) = match (&sd.status, &sd.target) {
+            (ServiceDeploymentStatus::Successful, Some(target)) if forward => {
+                let mut production = self.ecs.production_target_groups(&target.arn).await?;
+                if production.is_empty() {
+                    production.clone_from(&service.target_group_arns);
+                }
+                (self.ecs.service_tasks(&d.cluster, &d.service).await?, self.health(&production).await?)
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        Ok(evaluate_service_deployment(watch, sd, service, &tasks, &health, self.clock.now()))
+    }
+
+    async fn health(&self, target_groups: &[String]) -> Result<Vec<(String, Vec<crate::domain::TargetView>)>> {
+        let mut health = Vec::with_capacity(target_groups.len());
+        for tg in target_groups {
+            health.push((tg.clone(), self.elb.describe(tg).await?));
+        }
+        Ok(health)
     }
 }

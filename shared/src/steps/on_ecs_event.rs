@@ -4,12 +4,12 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::{Observer, Step, StepInput};
+use super::{Observer, ProgressLog, Step, StepInput};
 use crate::DeployError;
 use crate::domain::{Deployment, DeploymentId, Phase, TaskStatus, Watch, short_tg};
 use crate::error::Result;
 use crate::events::parse_ecs_event;
-use crate::ports::{Alarms, Clock, Delivery, DeploymentStore, Ecs, TargetHealth, TaskCallbacks};
+use crate::ports::{Alarms, Clock, Delivery, DeploymentStore, Ecs, Notifier, TargetHealth, TaskCallbacks};
 
 /// What an incoming event says, reduced to what finds the waiting run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,22 +74,25 @@ impl StepInput for EcsEvent {
 }
 
 /// ECS and CloudWatch events resume the runs that wait for them.
-pub struct OnEcsEvent<S, E, H, A, K, C> {
+pub struct OnEcsEvent<S, E, H, A, K, N, C> {
     pub store: S,
     pub ecs: E,
     pub elb: H,
     pub alarms: A,
     pub callbacks: K,
+    /// Announces each stage or traffic change it sees.
+    pub notifier: N,
     pub clock: C,
 }
 
-impl<S, E, H, A, K, C> Step for OnEcsEvent<S, E, H, A, K, C>
+impl<S, E, H, A, K, N, C> Step for OnEcsEvent<S, E, H, A, K, N, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
     A: Alarms,
     K: TaskCallbacks,
+    N: Notifier,
     C: Clock,
 {
     const NAME: &'static str = "on-ecs-event";
@@ -129,13 +132,14 @@ where
     }
 }
 
-impl<S, E, H, A, K, C> OnEcsEvent<S, E, H, A, K, C>
+impl<S, E, H, A, K, N, C> OnEcsEvent<S, E, H, A, K, N, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
     A: Alarms,
     K: TaskCallbacks,
+    N: Notifier,
     C: Clock,
 {
     /// Decides the watch and, when the verdict is final, resumes its run.
@@ -149,6 +153,9 @@ where
         {
             tracing::warn!(alarm = %alarm_name, "alarm event not confirmed by CloudWatch: the rollout goes on");
         }
+        ProgressLog { store: &self.store, notifier: &self.notifier, clock: &self.clock }
+            .note(d, watch, &verdict)
+            .await?;
         if !verdict.is_final() {
             tracing::debug!(reason = %verdict.reason, "still in progress");
             return Ok(false);

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::register_revision::short_td;
 use super::{ForDeployment, Recorder, Step, StepError, Timing, load};
 use crate::DeployError;
-use crate::domain::{DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, Phase, RecordPatch, Watch};
 use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
+use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, StopOutcome};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,10 +73,10 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
         let reason = input.reason();
         let d = load(&self.store, id).await?;
         if d.status == DeploymentStatus::RollingBack
-            && let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollback)
+            && let Some(w) = d.watch.as_ref().filter(|w| w.phase == Phase::Rollback)
         {
             return Ok(RollBackOutput {
-                ecs_deployment_id: w.ecs_deployment_id,
+                ecs_deployment_id: w.ecs_deployment_id.clone(),
                 adopted: false,
                 poll_interval_seconds: self.timing.poll_interval.num_seconds(),
             });
@@ -87,6 +87,12 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
                 current: d.status,
                 wanted: DeploymentStatus::RollingBack,
             });
+        }
+        // Where ECS keeps a service deployment, ECS rolls it back itself: traffic
+        // goes back to the previous revision with no gap (and the blue fleet of
+        // a blue/green deployment is still there to take it).
+        if let Some(out) = self.roll_back_in_place(&d, &reason).await? {
+            return Ok(out);
         }
         let previous = d.previous_task_definition.clone().ok_or_else(|| {
             DeployError::InvalidInput(format!("deployment {id} has no previous revision to roll back to"))
@@ -146,5 +152,71 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
             adopted,
             poll_interval_seconds: self.timing.poll_interval.num_seconds(),
         })
+    }
+}
+
+impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> RollBack<S, E, N, C> {
+    /// Follows the rollback ECS runs on our service deployment, asking for one
+    /// (StopServiceDeployment ROLLBACK) while it is still in progress. `None`
+    /// when ECS keeps no service deployment or ours has finished: the
+    /// previous revision is then deployed again.
+    async fn roll_back_in_place(&self, d: &Deployment, reason: &str) -> Result<Option<RollBackOutput>> {
+        let ours = d.ecs_deployment_id.clone().unwrap_or_default();
+        let known =
+            d.watch.as_ref().and_then(|w| w.service_deployment_arn.clone()).or(d.service_deployment_arn.clone());
+        let sd = match known {
+            Some(arn) => self.ecs.describe_service_deployment(&arn).await?,
+            None => self.ecs.find_service_deployment(&d.cluster, &d.service, &ours).await?,
+        };
+        let Some(mut sd) = sd else { return Ok(None) };
+        let mut adopted = sd.status.is_rollback();
+        if !adopted {
+            if !sd.status.can_roll_back() {
+                return Ok(None);
+            }
+            if self.ecs.roll_back_service_deployment(&sd.arn).await? == StopOutcome::Finished {
+                // It finished meanwhile: ECS may have rolled it back on its own.
+                match self.ecs.describe_service_deployment(&sd.arn).await? {
+                    Some(now) if now.status.is_rollback() => {
+                        sd = now;
+                        adopted = true;
+                    }
+                    _ => return Ok(None),
+                }
+            }
+        }
+        let service = self.ecs.describe_service(&d.cluster, &d.service).await?;
+        let previous = d.previous_task_definition.as_deref();
+        let rollback_id = service
+            .primary()
+            .filter(|p| Some(p.task_definition.as_str()) == previous && p.id != ours)
+            .map(|p| p.id.clone());
+        // The watch names ECS's rollback deployment when `deployments[]` shows
+        // one (its events carry that id), else ours.
+        let watch_id = rollback_id.clone().unwrap_or_else(|| ours.clone());
+        let mut watch =
+            Watch::new(Phase::Rollback, &watch_id, &service, self.clock.now(), self.clock.now() + self.timing.timeout)
+                .following(Some(sd.arn.clone()));
+        watch.in_place_rollback = true;
+        let how = if adopted { "ECS is rolling back" } else { "rolling back (StopServiceDeployment ROLLBACK)" };
+        let to = previous.map_or_else(|| "the previous revision".to_owned(), |td| short_td(td).to_owned());
+        Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
+            .move_to(
+                &d.deployment_id,
+                DeploymentStatus::RollingBack,
+                format!("{how} service deployment {} to {to}: {reason}", sd.short_id()),
+                RecordPatch {
+                    rollback_ecs_deployment_id: rollback_id,
+                    watch: Some(Some(watch)),
+                    failure_reason: Some(reason.to_owned()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(Some(RollBackOutput {
+            ecs_deployment_id: watch_id,
+            adopted,
+            poll_interval_seconds: self.timing.poll_interval.num_seconds(),
+        }))
     }
 }

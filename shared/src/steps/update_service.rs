@@ -65,8 +65,22 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
             .primary_of(&new_td)
             .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}")))?;
 
+        // ECS's own record of this rollout, when it keeps one: the run follows
+        // its status (and, for blue/green, linear and canary, its stages and
+        // traffic). Found later by the first look if ECS is slow to list it.
+        let sd = self.ecs.find_service_deployment(&d.cluster, &d.service, &ours.id).await?;
+        let sd_arn = sd.as_ref().map(|sd| sd.arn.clone());
+        let strategy = sd.as_ref().and_then(|sd| sd.strategy.clone()).or_else(|| service.strategy.clone());
         let watch =
-            Watch::new(Phase::Rollout, &ours.id, &service, self.clock.now(), self.clock.now() + self.timing.timeout);
+            Watch::new(Phase::Rollout, &ours.id, &service, self.clock.now(), self.clock.now() + self.timing.timeout)
+                .following(sd_arn.clone());
+        let mut detail = format!("service updated to {}; ECS deployment {}", short_td(&new_td), ours.id);
+        if let Some(sd) = &sd {
+            detail.push_str(&format!("; service deployment {}", sd.short_id()));
+        }
+        if let Some(strategy) = &strategy {
+            detail.push_str(&format!(" ({strategy})"));
+        }
         let output = UpdateOutput {
             ecs_deployment_id: ours.id.clone(),
             deadline: watch.deadline,
@@ -76,9 +90,11 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
             .move_to(
                 id,
                 DeploymentStatus::Waiting,
-                format!("service updated to {}; ECS deployment {}", short_td(&new_td), ours.id),
+                detail,
                 RecordPatch {
                     ecs_deployment_id: Some(ours.id.clone()),
+                    service_deployment_arn: sd_arn,
+                    strategy,
                     watch: Some(Some(watch)),
                     ..Default::default()
                 },

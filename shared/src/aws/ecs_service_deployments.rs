@@ -1,0 +1,133 @@
+//! ECS service deployments and revisions: which one is ours, where it stands,
+//! where production traffic ends up, and ECS's own rollback.
+
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_sdk_ecs::operation::stop_service_deployment::StopServiceDeploymentError;
+use aws_sdk_ecs::types::{ServiceDeployment, ServiceRevisionSummary, StopServiceDeploymentStopType};
+
+use super::ecs::EcsClient;
+use super::errors::classify;
+use crate::DeployError;
+use crate::domain::{RevisionSummary, ServiceDeploymentView, aws_state, targets_revision};
+use crate::error::Result;
+use crate::ports::StopOutcome;
+
+/// Error codes that mean "this endpoint has no service deployments": the
+/// pipeline then follows `deployments[].rolloutState` as before.
+const UNSUPPORTED: &[&str] = &["UnsupportedFeatureException", "UnknownOperationException", "InvalidAction"];
+
+/// ListServiceDeployments answers newest first, 20 per page by default; ours
+/// was created by the UpdateService a moment ago.
+const RECENT: i32 = 20;
+
+fn unsupported(code: Option<&str>) -> bool {
+    code.is_some_and(|c| UNSUPPORTED.contains(&c))
+}
+
+fn revision(r: &ServiceRevisionSummary) -> RevisionSummary {
+    RevisionSummary {
+        arn: r.arn().unwrap_or_default().to_owned(),
+        requested_task_count: r.requested_task_count(),
+        running_task_count: r.running_task_count(),
+        pending_task_count: r.pending_task_count(),
+        test_traffic_weight: r.requested_test_traffic_weight(),
+        production_traffic_weight: r.requested_production_traffic_weight(),
+    }
+}
+
+fn view(sd: &ServiceDeployment) -> ServiceDeploymentView {
+    let config = sd.deployment_configuration();
+    ServiceDeploymentView {
+        arn: sd.service_deployment_arn().unwrap_or_default().to_owned(),
+        status: aws_state(sd.status().map_or("", |s| s.as_str())),
+        status_reason: sd.status_reason().map(str::to_owned),
+        strategy: config.and_then(|c| c.strategy()).map(|s| aws_state(s.as_str())),
+        lifecycle_stage: sd.lifecycle_stage().map(|s| aws_state(s.as_str())),
+        bake_time_minutes: config.and_then(|c| c.bake_time_in_minutes()),
+        target: sd.target_service_revision().map(revision),
+        sources: sd.source_service_revisions().iter().map(revision).collect(),
+        rollback_reason: sd.rollback().and_then(|r| r.reason()).map(str::to_owned),
+        rollback_revision_arn: sd.rollback().and_then(|r| r.service_revision_arn()).map(str::to_owned),
+        finished_at: sd.finished_at().and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+    }
+}
+
+impl EcsClient {
+    pub(super) async fn find_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        ecs_deployment_id: &str,
+    ) -> Result<Option<ServiceDeploymentView>> {
+        let listed =
+            self.client().list_service_deployments().cluster(cluster).service(service).max_results(RECENT).send().await;
+        let page = match listed {
+            Ok(page) => page,
+            Err(e) if unsupported(e.code()) => {
+                tracing::warn!(error = %e, "no service deployments here: following deployments[] instead");
+                return Ok(None);
+            }
+            Err(e) => return Err(classify("ListServiceDeployments", e)),
+        };
+        let Some(arn) = page
+            .service_deployments()
+            .iter()
+            .find(|b| targets_revision(b.target_service_revision_arn(), ecs_deployment_id))
+            .and_then(|b| b.service_deployment_arn())
+        else {
+            return Ok(None);
+        };
+        self.describe_deployment(arn).await
+    }
+
+    pub(super) async fn describe_deployment(&self, arn: &str) -> Result<Option<ServiceDeploymentView>> {
+        let out = self
+            .client()
+            .describe_service_deployments()
+            .service_deployment_arns(arn)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeServiceDeployments", e))?;
+        Ok(out.service_deployments().iter().find(|sd| sd.service_deployment_arn() == Some(arn)).map(view))
+    }
+
+    pub(super) async fn production_groups(&self, revision_arn: &str) -> Result<Vec<String>> {
+        let out = self
+            .client()
+            .describe_service_revisions()
+            .service_revision_arns(revision_arn)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeServiceRevisions", e))?;
+        let mut groups: Vec<String> = Vec::new();
+        for rev in out.service_revisions() {
+            let resolved = rev.resolved_configuration().map(|c| c.load_balancers()).unwrap_or_default();
+            for tg in resolved.iter().filter_map(|lb| lb.target_group_arn()) {
+                if !groups.iter().any(|g| g == tg) {
+                    groups.push(tg.to_owned());
+                }
+            }
+        }
+        Ok(groups)
+    }
+
+    pub(super) async fn stop_for_rollback(&self, arn: &str) -> Result<StopOutcome> {
+        let sent = self
+            .client()
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(StopOutcome::RollingBack),
+            Err(e) => match e.as_service_error() {
+                Some(StopServiceDeploymentError::ConflictException(_)) => Ok(StopOutcome::Finished),
+                Some(StopServiceDeploymentError::ServiceDeploymentNotFoundException(_)) => {
+                    Err(DeployError::UpdateRejected(classify("StopServiceDeployment", e).to_string()))
+                }
+                _ => Err(classify("StopServiceDeployment", e)),
+            },
+        }
+    }
+}
