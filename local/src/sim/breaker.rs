@@ -8,12 +8,21 @@
 
 use crate::sim::events::{DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION, deployment_detail, service_action_detail};
 use crate::sim::lifecycle::FAILED_TO_START;
-use crate::sim::model::RolloutState;
+use crate::sim::model::{LifecycleStage, RolloutState};
 use crate::sim::world::World;
 
 impl World {
     pub(crate) fn check_breaker(&mut self, svc: usize) {
         let now = self.now();
+        // A traffic-shifting deployment's breaker watches green's launch: the SCALE_UP
+        // stage (the developer guide's "Amazon ECS deployment failure detection" names
+        // blue/green deployments; the API reference says rolling only).
+        let shift = self.active_shift(svc);
+        if let Some(i) = shift
+            && self.service_deployments[i].shift.as_ref().is_some_and(|s| s.stage != LifecycleStage::ScaleUp)
+        {
+            return;
+        }
         let healthy_primary = self.healthy_tasks(svc, true) > 0;
         let s = &mut self.services[svc];
         let cfg = s.deployment_config.clone();
@@ -56,6 +65,21 @@ impl World {
             deployment_detail("SERVICE_DEPLOYMENT_FAILED", &dep_id, now, &reason),
         );
         self.service_event(svc, format!("(service {name}) (deployment {dep_id}) deployment failed: {cause}."));
+        if let Some(i) = shift {
+            self.service_deployments[i].breaker_triggered = true;
+            let blue = self.service_deployments[i].shift.as_ref().and_then(|s| s.blue_ids.first().cloned());
+            if let Some(blue_id) = blue.filter(|_| cfg.breaker_rollback) {
+                let why = format!("ECS deployment circuit breaker: rolling back to deploymentId {blue_id}.");
+                self.shift_rollback(svc, i, &reason, &why);
+                self.service_event(
+                    svc,
+                    format!("(service {name}) (deployment {blue_id}) rolling back to deployment {blue_id}."),
+                );
+            } else {
+                self.service_deployment_failed(svc, &dep_id, &reason, None);
+            }
+            return;
+        }
         let good = self.services[svc].last_completed_task_def.clone().filter(|_| cfg.breaker_rollback);
         let Some((good_id, good_td)) = good else {
             self.service_deployment_failed(svc, &dep_id, &reason, None);

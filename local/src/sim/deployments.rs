@@ -7,12 +7,17 @@ use crate::sim::world::World;
 impl World {
     /// Starts a new PRIMARY deployment of `task_def_arn` (IN_PROGRESS) with a new
     /// service revision and the service deployment that rolls it out; the
-    /// previous deployments become ACTIVE and are drained by the scheduler.
+    /// previous deployments become ACTIVE and are drained by the scheduler — at once
+    /// for ROLLING, after the traffic shift for BLUE_GREEN, LINEAR and CANARY.
     /// Returns its id.
     pub fn start_deployment(&mut self, svc: usize, task_def_arn: &str) -> String {
         let sources: Vec<String> = self.services[svc].deployments.iter().map(|d| d.id.clone()).collect();
         let id = self.launch_deployment(svc, task_def_arn, None);
         self.open_service_deployment(svc, &id, &sources);
+        if self.services[svc].deployment_config.strategy.shifts_traffic() {
+            let i = self.service_deployments.len() - 1;
+            self.begin_shift(svc, i, &id);
+        }
         id
     }
 
@@ -42,6 +47,7 @@ impl World {
                 network_configuration: s.network_configuration.clone(),
                 impaired_reported: false,
                 last_failure: None,
+                lb_override: None,
             },
         );
         s.task_def_arn = task_def_arn.to_string();

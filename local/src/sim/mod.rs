@@ -21,6 +21,7 @@ mod health;
 mod lifecycle;
 mod scheduler;
 mod service_deployments;
+mod traffic_shift;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

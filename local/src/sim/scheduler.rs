@@ -39,6 +39,7 @@ impl World {
             self.check_breaker(svc);
             self.retire_drained_deployments(svc);
             self.balance(svc);
+            self.step_shift(svc);
             self.check_steady(svc);
         }
     }
@@ -55,7 +56,7 @@ impl World {
             return false;
         }
         let svc = t.service_arn.as_deref().and_then(|a| self.service_by_arn(a));
-        let lbs = svc.map(|s| s.load_balancers.as_slice()).unwrap_or_default();
+        let lbs = svc.map(|s| self.lbs_of(s, t.deployment_id.as_deref())).unwrap_or_default();
         if lbs.is_empty() {
             return checked || t.started_at.is_some_and(|s| now >= s + NO_CHECK_HEALTHY_AFTER_MS);
         }
@@ -100,7 +101,7 @@ impl World {
                 continue;
             }
             let Some(ip) = t.ip() else { continue };
-            for lb in &s.load_balancers {
+            for lb in self.lbs_of(s, t.deployment_id.as_deref()) {
                 let tg = self.target_groups.get(&lb.target_group_arn);
                 let target = tg.and_then(|tg| tg.target(ip, lb.container_port));
                 if target.is_some_and(|x| x.state == TargetState::Unhealthy) {
@@ -135,11 +136,20 @@ impl World {
         // A FAILED deployment without rollback stops launching tasks (API reference,
         // DeploymentCircuitBreaker); keep what is serving.
         let frozen = primary.rollout_state == RolloutState::Failed && !cfg.breaker_rollback;
-        let (min_healthy, max_total) = (cfg.min_healthy(desired), cfg.max_total(desired));
+        // BLUE_GREEN, LINEAR and CANARY scale green "up to 100%" next to blue and stop
+        // blue at CLEAN_UP (ECS Developer Guide, "Amazon ECS blue/green deployments"):
+        // minimumHealthyPercent and maximumPercent do not apply.
+        let hold = self.shift_hold(svc);
+        let shifting = cfg.strategy.shifts_traffic() || hold.is_some();
+        let held = hold.as_ref().map(|h| h.blue_ids.clone()).unwrap_or_default();
+        let may_launch = hold.as_ref().is_none_or(|h| h.may_launch);
+        let (min_healthy, max_total) =
+            if shifting { (0, i64::MAX) } else { (cfg.min_healthy(desired), cfg.max_total(desired)) };
         let (name, primary_id) = (s.name.clone(), primary.id.clone());
         let slots: Vec<Slot> = self
             .service_tasks(&s.arn)
             .filter(|t| t.is_alive())
+            .filter(|t| t.deployment_id.as_ref().is_none_or(|d| !held.contains(d)))
             .map(|t| Slot {
                 id: t.id.clone(),
                 age: s.deployments.iter().position(|d| Some(&d.id) == t.deployment_id.as_ref()).unwrap_or(usize::MAX),
@@ -167,7 +177,11 @@ impl World {
         }
         let primary_left = primary_slots.iter().filter(|x| !stop.contains(&x.id)).count() as i64;
         let alive_left = slots.len() as i64 - stop.len() as i64;
-        let start = if frozen || draining { 0 } else { (desired - primary_left).min(max_total - alive_left).max(0) };
+        let start = if frozen || draining || !may_launch {
+            0
+        } else {
+            (desired - primary_left).min(max_total - alive_left).max(0)
+        };
 
         let mut drained = 0;
         for id in &stop {
@@ -212,7 +226,10 @@ impl World {
         let Some(p) = s.primary() else { return };
         let alive = self.service_tasks(&arn).filter(|t| t.is_alive()).count() as i64;
         let healthy = self.healthy_tasks(svc, true) as i64;
-        let settled = s.deployments.len() == 1 && alive == s.desired_count && healthy == s.desired_count;
+        let settled = s.deployments.len() == 1
+            && alive == s.desired_count
+            && healthy == s.desired_count
+            && !self.shift_blocks_completion(svc);
         let (name, cluster_arn, id, td) = (s.name.clone(), s.cluster_arn.clone(), p.id.clone(), p.task_def_arn.clone());
         if !settled {
             self.services[svc].steady = false;

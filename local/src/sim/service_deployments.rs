@@ -59,6 +59,13 @@ impl World {
                     .collect()
             })
             .unwrap_or_default();
+        // ROLLING tasks register with the service's own target groups; a
+        // traffic-shifting deployment replaces this with its green groups.
+        let resolved_lbs = s
+            .load_balancers
+            .iter()
+            .map(|l| (l.target_group_arn.clone(), l.advanced.as_ref().map(|a| a.production_listener_rule.clone())))
+            .collect();
         let revision = ServiceRevision {
             arn: revision_arn.clone(),
             service_arn: s.arn.clone(),
@@ -71,6 +78,7 @@ impl World {
             load_balancers: s.load_balancers.iter().map(|l| l.raw.clone()).collect(),
             network_configuration: s.network_configuration.clone(),
             container_images,
+            resolved_lbs,
             created_at: now,
         };
         let sources: Vec<String> = source_ecs_ids
@@ -96,11 +104,13 @@ impl World {
             final_counts: None,
             breaker_enabled: s.deployment_config.breaker_enable,
             breaker_triggered: false,
+            shift: None,
         };
         let service_arn = s.arn.clone();
         for i in 0..self.service_deployments.len() {
             let d = &self.service_deployments[i];
             if d.service_arn == service_arn && !d.status.is_finished() {
+                self.supersede_shift(i);
                 self.finish_service_deployment(i, Status::Stopped, Some("A newer service deployment started.".into()));
             }
         }
@@ -168,7 +178,10 @@ impl World {
         // "Amazon ECS doesn't create a new service revision for a rollback operation.
         // Amazon ECS uses the last successful service revision" ("Amazon ECS service revisions").
         let to_revision = self.service_revisions.iter_mut().find(|r| r.runs(to_ecs_id)).map(|r| {
-            r.rollback_ecs_ids.push(rollback_ecs_id.to_owned());
+            // A traffic-shifting rollback runs the blue entry itself again.
+            if !r.runs(rollback_ecs_id) {
+                r.rollback_ecs_ids.push(rollback_ecs_id.to_owned());
+            }
             r.arn.clone()
         });
         let d = &mut self.service_deployments[i];

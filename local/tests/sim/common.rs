@@ -4,11 +4,13 @@
 use autodeploy_local::sim::series::Sample;
 use autodeploy_local::sim::{Behavior, Sim, SimConfig, api};
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, Compatibility, ContainerDefinition, Deployment, DeploymentCircuitBreaker,
-    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping, Service,
+    AdvancedConfiguration, AwsVpcConfiguration, CanaryConfiguration, Compatibility, ContainerDefinition, Deployment,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentStrategy, LaunchType, LinearConfiguration,
+    LoadBalancer, NetworkConfiguration, NetworkMode, PortMapping, Service,
 };
 use aws_sdk_elasticloadbalancingv2::types::{
-    ProtocolEnum, TargetGroupAttribute, TargetHealthDescription, TargetTypeEnum,
+    Action as ElbAction, ActionTypeEnum, FixedResponseActionConfig, ForwardActionConfig, HttpHeaderConditionConfig,
+    ProtocolEnum, RuleCondition, TargetGroupAttribute, TargetGroupTuple, TargetHealthDescription, TargetTypeEnum,
 };
 use serde_json::Value;
 
@@ -243,4 +245,215 @@ pub fn assert_limits(samples: &[Sample], from: i64) -> usize {
         assert!(s.alive <= s.max_allowed, "alive {} > maximum {} at {}: {s:?}", s.alive, s.max_allowed, s.time);
     }
     checked.len()
+}
+
+/// A traffic-shifting service's load balancer: an ALB whose listener has a test rule
+/// (header `X-Test: true`, priority 5) and a production rule (`/*`, priority 10), both
+/// forwarding to `blue` at 100 and `green` at 0.
+pub struct Shifting {
+    pub blue: String,
+    pub green: String,
+    pub listener: String,
+    pub production: String,
+    pub test: String,
+}
+
+/// Deployment settings of a traffic-shifting service.
+#[derive(Clone)]
+pub struct ShiftSetup {
+    pub strategy: DeploymentStrategy,
+    pub desired: i32,
+    pub bake_minutes: i32,
+    /// (stepPercent, stepBakeTimeInMinutes) for LINEAR.
+    pub linear: (f64, i32),
+    /// (canaryPercent, canaryBakeTimeInMinutes) for CANARY.
+    pub canary: (f64, i32),
+    pub rollback: bool,
+}
+
+impl ShiftSetup {
+    pub fn new(strategy: DeploymentStrategy) -> Self {
+        Self { strategy, desired: 3, bake_minutes: 2, linear: (10.0, 1), canary: (5.0, 2), rollback: true }
+    }
+}
+
+impl Env {
+    /// An `ip` target group (interval 5 s, thresholds 2/2, deregistration delay 10 s).
+    pub async fn target_group(&self, name: &str) -> String {
+        let tg = self
+            .elb
+            .create_target_group()
+            .name(name)
+            .protocol(ProtocolEnum::Http)
+            .port(8080)
+            .vpc_id("vpc-0abc")
+            .target_type(TargetTypeEnum::Ip)
+            .health_check_interval_seconds(5)
+            .health_check_timeout_seconds(2)
+            .healthy_threshold_count(2)
+            .unhealthy_threshold_count(2)
+            .send()
+            .await
+            .expect("create target group");
+        let arn = tg.target_groups()[0].target_group_arn().expect("arn").to_string();
+        let delay = TargetGroupAttribute::builder().key("deregistration_delay.timeout_seconds").value("10").build();
+        self.elb.modify_target_group_attributes().target_group_arn(&arn).attributes(delay).send().await.expect("attrs");
+        arn
+    }
+
+    /// The cluster, the ALB with its listener and rules, the blue and green target groups.
+    pub async fn shifting_load_balancer(&self) -> Shifting {
+        self.ecs.create_cluster().cluster_name(CLUSTER).send().await.expect("create cluster");
+        let (blue, green) = (self.target_group("web-blue").await, self.target_group("web-green").await);
+        let lb = self.elb.create_load_balancer().name("web").subnets("subnet-a").subnets("subnet-b").send().await;
+        let lb_arn = lb.expect("create load balancer").load_balancers()[0].load_balancer_arn().unwrap().to_string();
+        let not_found = ElbAction::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(FixedResponseActionConfig::builder().status_code("404").build())
+            .build();
+        let listener = self
+            .elb
+            .create_listener()
+            .load_balancer_arn(&lb_arn)
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .default_actions(not_found)
+            .send()
+            .await
+            .expect("create listener");
+        let listener = listener.listeners()[0].listener_arn().unwrap().to_string();
+        let forward = || {
+            let groups = ForwardActionConfig::builder()
+                .target_groups(TargetGroupTuple::builder().target_group_arn(&blue).weight(100).build())
+                .target_groups(TargetGroupTuple::builder().target_group_arn(&green).weight(0).build())
+                .build();
+            ElbAction::builder().r#type(ActionTypeEnum::Forward).forward_config(groups).build()
+        };
+        let test_condition = RuleCondition::builder()
+            .field("http-header")
+            .http_header_config(HttpHeaderConditionConfig::builder().http_header_name("X-Test").values("true").build())
+            .build();
+        let path_condition = RuleCondition::builder().field("path-pattern").values("/*").build();
+        let mut arns = Vec::new();
+        for (priority, condition) in [(5, test_condition), (10, path_condition)] {
+            let rule = self
+                .elb
+                .create_rule()
+                .listener_arn(&listener)
+                .priority(priority)
+                .conditions(condition)
+                .actions(forward())
+                .send()
+                .await
+                .expect("create rule");
+            arns.push(rule.rules()[0].rule_arn().unwrap().to_string());
+        }
+        let (test, production) = (arns[0].clone(), arns[1].clone());
+        Shifting { blue, green, listener, production, test }
+    }
+
+    /// A BLUE_GREEN, LINEAR or CANARY service of `image` behind `lb` (circuit breaker on).
+    pub async fn shifting_service(&self, image: &str, lb: &Shifting, s: ShiftSetup) -> Service {
+        let td = self.task_def(image).await;
+        let mut dc = DeploymentConfiguration::builder()
+            .strategy(s.strategy.clone())
+            .bake_time_in_minutes(s.bake_minutes)
+            .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(s.rollback).build());
+        if s.strategy == DeploymentStrategy::Linear {
+            dc = dc.linear_configuration(
+                LinearConfiguration::builder().step_percent(s.linear.0).step_bake_time_in_minutes(s.linear.1).build(),
+            );
+        }
+        if s.strategy == DeploymentStrategy::Canary {
+            dc = dc.canary_configuration(
+                CanaryConfiguration::builder()
+                    .canary_percent(s.canary.0)
+                    .canary_bake_time_in_minutes(s.canary.1)
+                    .build(),
+            );
+        }
+        let out = self
+            .ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name(SERVICE)
+            .task_definition(td)
+            .desired_count(s.desired)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        AwsVpcConfiguration::builder().subnets("subnet-a").subnets("subnet-b").build().expect("vpc"),
+                    )
+                    .build(),
+            )
+            .load_balancers(
+                LoadBalancer::builder()
+                    .target_group_arn(&lb.blue)
+                    .container_name("web")
+                    .container_port(8080)
+                    .advanced_configuration(
+                        AdvancedConfiguration::builder()
+                            .alternate_target_group_arn(&lb.green)
+                            .production_listener_rule(&lb.production)
+                            .test_listener_rule(&lb.test)
+                            .role_arn("arn:aws:iam::123456789012:role/ecs-infrastructure")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .deployment_configuration(dc.build())
+            .send()
+            .await
+            .expect("create service");
+        out.service().expect("service").clone()
+    }
+
+    /// `(target group, weight)` of a rule's forward action, through DescribeRules.
+    pub async fn rule_weights(&self, rule: &str) -> Vec<(String, i32)> {
+        let out = self.elb.describe_rules().rule_arns(rule).send().await.expect("describe rules");
+        let config = out.rules()[0].actions()[0].forward_config().expect("forward config").clone();
+        config
+            .target_groups()
+            .iter()
+            .map(|t| (t.target_group_arn().unwrap().to_string(), t.weight().unwrap()))
+            .collect()
+    }
+
+    /// The service's newest service deployment.
+    pub async fn service_deployment(&self) -> aws_sdk_ecs::types::ServiceDeployment {
+        let list = self.ecs.list_service_deployments().cluster(CLUSTER).service(SERVICE).send().await.unwrap();
+        let arn = list.service_deployments()[0].service_deployment_arn().unwrap().to_string();
+        let out = self.ecs.describe_service_deployments().service_deployment_arns(arn).send().await.unwrap();
+        out.service_deployments()[0].clone()
+    }
+
+    /// Steps one second at a time (calling `each` with the newest service deployment
+    /// before every step) until it is finished; returns its last view.
+    pub async fn follow(
+        &self,
+        max_seconds: u64,
+        mut each: impl AsyncFnMut(&aws_sdk_ecs::types::ServiceDeployment),
+    ) -> aws_sdk_ecs::types::ServiceDeployment {
+        for _ in 0..max_seconds {
+            let sd = self.service_deployment().await;
+            each(&sd).await;
+            let finished = matches!(
+                sd.status().map(|s| s.as_str()),
+                Some("SUCCESSFUL" | "STOPPED" | "ROLLBACK_SUCCESSFUL" | "ROLLBACK_FAILED")
+            );
+            if finished {
+                return sd;
+            }
+            self.sim.advance(1);
+        }
+        panic!("the service deployment did not finish in {max_seconds} s");
+    }
+}
+
+/// Green's share of a rule's weights in percent (0 when the rule forwards nothing to it).
+pub fn green_percent(weights: &[(String, i32)], green: &str) -> f64 {
+    let total: i32 = weights.iter().map(|w| w.1).sum();
+    let g = weights.iter().find(|w| w.0 == green).map_or(0, |w| w.1);
+    if total == 0 { 0.0 } else { f64::from(g) * 100.0 / f64::from(total) }
 }

@@ -15,4 +15,5 @@ mod no_lb;
 mod rollout;
 mod service_deployments;
 mod shapes;
+mod strategies;
 mod taskdef;

@@ -15,7 +15,12 @@ pub use cluster::Cluster;
 pub use elb::{HealthCheck, Target, TargetGroup, TargetState};
 pub use listener::{Action, ActionKind, Condition, Forward, ForwardError, Listener, Priority, Rule};
 pub use load_balancer::{LbType, LoadBalancer};
-pub use service::{Deployment, DeploymentConfig, DeploymentStatus, RolloutState, Service, ServiceLb, ServiceStatus};
-pub use service_deployment::{RevisionCounts, ServiceDeployment, ServiceDeploymentStatus, ServiceRevision};
+pub use service::{
+    AdvancedConfig, Deployment, DeploymentConfig, DeploymentStatus, RolloutState, Service, ServiceLb, ServiceStatus,
+    ShiftConfig, Strategy,
+};
+pub use service_deployment::{
+    LifecycleStage, RevisionCounts, ServiceDeployment, ServiceDeploymentStatus, ServiceRevision, Shift, ShiftPair,
+};
 pub use task::{Container, Eni, Task, TaskStatus};
 pub use taskdef::TaskDef;

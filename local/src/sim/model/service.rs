@@ -60,9 +60,58 @@ impl RolloutState {
     }
 }
 
+/// `deploymentConfiguration.strategy` (botocore's `DeploymentStrategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    #[default]
+    Rolling,
+    BlueGreen,
+    Linear,
+    Canary,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rolling => "ROLLING",
+            Self::BlueGreen => "BLUE_GREEN",
+            Self::Linear => "LINEAR",
+            Self::Canary => "CANARY",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Rolling, Self::BlueGreen, Self::Linear, Self::Canary].into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// BLUE_GREEN, LINEAR and CANARY move traffic between two target groups.
+    pub fn shifts_traffic(self) -> bool {
+        self != Self::Rolling
+    }
+}
+
+/// How a traffic-shifting deployment moves production traffic, with its waits in minutes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShiftConfig {
+    /// `bakeTimeInMinutes` (0–1440; 0 when absent).
+    pub bake_minutes: i64,
+    /// `linearConfiguration`: stepPercent (3.0–100.0, default 10), stepBakeTimeInMinutes (default 6).
+    pub linear: (f64, i64),
+    /// `canaryConfiguration`: canaryPercent (0.1–100.0, default 5), canaryBakeTimeInMinutes (default 10).
+    pub canary: (f64, i64),
+}
+
+impl Default for ShiftConfig {
+    fn default() -> Self {
+        Self { bake_minutes: 0, linear: (10.0, 6), canary: (5.0, 10) }
+    }
+}
+
 /// `deploymentConfiguration` of a service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentConfig {
+    pub strategy: Strategy,
+    pub shift: ShiftConfig,
     pub minimum_healthy_percent: i64,
     pub maximum_percent: i64,
     pub breaker_enable: bool,
@@ -108,6 +157,8 @@ impl Default for DeploymentConfig {
     /// ECS defaults for the rolling-update (ECS) deployment controller: 100 / 200.
     fn default() -> Self {
         Self {
+            strategy: Strategy::Rolling,
+            shift: ShiftConfig::default(),
             minimum_healthy_percent: 100,
             maximum_percent: 200,
             breaker_enable: false,
@@ -140,6 +191,10 @@ pub struct Deployment {
     pub impaired_reported: bool,
     /// Cause of the latest failed task, for the circuit breaker's reason.
     pub last_failure: Option<&'static str>,
+    /// The load balancers this deployment's tasks register with, when they are not the
+    /// service's: a traffic-shifting deployment's green side uses the other target group
+    /// of each pair.
+    pub lb_override: Option<Vec<ServiceLb>>,
 }
 
 /// A `loadBalancers` entry of a service.
@@ -148,8 +203,19 @@ pub struct ServiceLb {
     pub target_group_arn: String,
     pub container_name: String,
     pub container_port: i64,
+    pub advanced: Option<AdvancedConfig>,
     /// The request object, echoed verbatim.
     pub raw: Value,
+}
+
+/// `loadBalancers[].advancedConfiguration`: the second target group and the listener
+/// rules ECS moves traffic with (BLUE_GREEN, LINEAR, CANARY).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvancedConfig {
+    pub alternate_target_group_arn: String,
+    /// A rule ARN (ALB) or a listener ARN (NLB).
+    pub production_listener_rule: String,
+    pub test_listener_rule: Option<String>,
 }
 
 /// A message in the service's `events`.

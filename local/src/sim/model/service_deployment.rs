@@ -1,11 +1,12 @@
 //! Service deployments and service revisions: ECS's own record of every rollout
 //! (ECS Developer Guide, "View service history using Amazon ECS service
-//! deployments" and "Amazon ECS service revisions"). Only the rolling-update
-//! (ECS) strategy is modelled.
+//! deployments" and "Amazon ECS service revisions"), for the rolling strategy and
+//! the traffic-shifting ones (BLUE_GREEN, LINEAR, CANARY).
 
 use serde_json::Value;
 
 use crate::sim::clock::SimTime;
+use crate::sim::model::Strategy;
 
 /// `ServiceDeploymentStatus` (botocore's ECS model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,86 @@ impl ServiceDeploymentStatus {
     }
 }
 
+/// `ServiceDeploymentLifecycleStage` (botocore's ECS model), in the order a
+/// traffic-shifting deployment goes through them. PRE_PRODUCTION_TRAFFIC_SHIFT is a
+/// hook stage only: the model's stage enum does not list it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LifecycleStage {
+    ReconcileService,
+    PreScaleUp,
+    ScaleUp,
+    PostScaleUp,
+    TestTrafficShift,
+    PostTestTrafficShift,
+    ProductionTrafficShift,
+    PostProductionTrafficShift,
+    BakeTime,
+    CleanUp,
+}
+
+impl LifecycleStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReconcileService => "RECONCILE_SERVICE",
+            Self::PreScaleUp => "PRE_SCALE_UP",
+            Self::ScaleUp => "SCALE_UP",
+            Self::PostScaleUp => "POST_SCALE_UP",
+            Self::TestTrafficShift => "TEST_TRAFFIC_SHIFT",
+            Self::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+            Self::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+            Self::PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
+            Self::BakeTime => "BAKE_TIME",
+            Self::CleanUp => "CLEAN_UP",
+        }
+    }
+
+    /// The stage after this one (CLEAN_UP is the last).
+    pub fn next(self) -> Self {
+        match self {
+            Self::ReconcileService => Self::PreScaleUp,
+            Self::PreScaleUp => Self::ScaleUp,
+            Self::ScaleUp => Self::PostScaleUp,
+            Self::PostScaleUp => Self::TestTrafficShift,
+            Self::TestTrafficShift => Self::PostTestTrafficShift,
+            Self::PostTestTrafficShift => Self::ProductionTrafficShift,
+            Self::ProductionTrafficShift => Self::PostProductionTrafficShift,
+            Self::PostProductionTrafficShift => Self::BakeTime,
+            Self::BakeTime | Self::CleanUp => Self::CleanUp,
+        }
+    }
+}
+
+/// One `loadBalancers[]` entry of a traffic-shifting deployment: which group of the
+/// pair is blue (serving production when it started) and which is green.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftPair {
+    pub blue: String,
+    pub green: String,
+    pub production_rule: String,
+    pub test_rule: Option<String>,
+}
+
+/// Where a BLUE_GREEN, LINEAR or CANARY deployment stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    pub strategy: Strategy,
+    pub stage: LifecycleStage,
+    /// When the current stage (or traffic step) may end, at the earliest.
+    pub wait_until: SimTime,
+    /// The `deployments[]` entry of the green side.
+    pub green_id: String,
+    /// `deployments[]` entries of the blue side (serving production at the start),
+    /// newest first; the scheduler keeps their tasks until CLEAN_UP.
+    pub blue_ids: Vec<String>,
+    /// The revision blue runs, if any (none for the service's first deployment).
+    pub blue_revision: Option<String>,
+    pub pairs: Vec<ShiftPair>,
+    /// Percent of production (and test) traffic ECS sends to green, 0.0–100.0.
+    pub production_percent: f64,
+    pub test_percent: f64,
+    pub config: crate::sim::model::ShiftConfig,
+}
+
 /// Task counts of a revision, as `ServiceRevisionSummary` reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RevisionCounts {
@@ -85,6 +166,9 @@ pub struct ServiceRevision {
     pub network_configuration: Option<Value>,
     /// (container name, image, digest if the image is pinned by one).
     pub container_images: Vec<(String, String, Option<String>)>,
+    /// `resolvedConfiguration.loadBalancers`: (target group serving production for
+    /// this revision, production listener rule if any).
+    pub resolved_lbs: Vec<(String, Option<String>)>,
     pub created_at: SimTime,
 }
 
@@ -119,4 +203,6 @@ pub struct ServiceDeployment {
     pub final_counts: Option<Vec<(String, RevisionCounts)>>,
     pub breaker_enabled: bool,
     pub breaker_triggered: bool,
+    /// The traffic shift of a BLUE_GREEN, LINEAR or CANARY deployment; `None` for ROLLING.
+    pub shift: Option<Shift>,
 }

@@ -35,6 +35,13 @@ impl<'a> Req<'a> {
         }
     }
 
+    pub fn f64(&self, k: &str) -> Result<Option<f64>, EcsError> {
+        match self.value(k) {
+            None => Ok(None),
+            Some(v) => v.as_f64().map(Some).ok_or_else(|| type_error(k, "double")),
+        }
+    }
+
     pub fn bool(&self, k: &str) -> Result<Option<bool>, EcsError> {
         match self.value(k) {
             None => Ok(None),

@@ -118,7 +118,25 @@ pub fn describe(w: &mut World, r: &Req) -> Result<Value, EcsError> {
 
 fn summary(w: &World, d: &ServiceDeployment, arn: &str) -> Value {
     let c = w.counts_in(d, arn);
-    json!({"arn": arn, "requestedTaskCount": c.requested, "runningTaskCount": c.running, "pendingTaskCount": c.pending})
+    let mut v = json!({"arn": arn, "requestedTaskCount": c.requested, "runningTaskCount": c.running, "pendingTaskCount": c.pending});
+    // "The percentage of production traffic that is directed to this service revision"
+    // (ServiceRevisionSummary): green's share for the target, the rest for blue.
+    if let (Some(shift), Some(o)) = (&d.shift, v.as_object_mut()) {
+        let share = |green: f64| {
+            if arn == d.target_revision {
+                green
+            } else if shift.blue_revision.as_deref() == Some(arn) {
+                100.0 - green
+            } else {
+                0.0
+            }
+        };
+        o.insert("requestedProductionTrafficWeight".into(), json!(share(shift.production_percent)));
+        if shift.pairs.iter().any(|p| p.test_rule.is_some()) {
+            o.insert("requestedTestTrafficWeight".into(), json!(share(shift.test_percent)));
+        }
+    }
+    v
 }
 
 fn full(w: &World, d: &ServiceDeployment) -> Value {
@@ -147,6 +165,10 @@ fn full(w: &World, d: &ServiceDeployment) -> Value {
         put("statusReason", json!(reason));
     }
     put("deploymentConfiguration", d.deployment_configuration.clone());
+    // Rolling deployments report no stage; a finished traffic shift keeps its last one.
+    if let Some(shift) = &d.shift {
+        put("lifecycleStage", json!(shift.stage.as_str()));
+    }
     if let Some((reason, started, revision, _)) = &d.rollback {
         put("rollback", json!({"reason": reason, "startedAt": ts(*started), "serviceRevisionArn": revision}));
     }
@@ -214,6 +236,21 @@ fn revision(r: &ServiceRevision) -> Value {
         })
         .collect();
     m.insert("containerImages".into(), Value::Array(images));
+    // "which target groups serve traffic and which listener rules direct traffic to
+    // them" (ResolvedConfiguration): the groups this revision's tasks register with.
+    let resolved: Vec<Value> = r
+        .resolved_lbs
+        .iter()
+        .map(|(tg, rule)| {
+            let mut lb = Map::new();
+            lb.insert("targetGroupArn".into(), json!(tg));
+            if let Some(rule) = rule {
+                lb.insert("productionListenerRule".into(), json!(rule));
+            }
+            Value::Object(lb)
+        })
+        .collect();
+    m.insert("resolvedConfiguration".into(), json!({"loadBalancers": resolved}));
     m.insert("guardDutyEnabled".into(), json!(false));
     m.insert("createdAt".into(), ts(r.created_at));
     Value::Object(m)
@@ -261,7 +298,10 @@ impl World {
     fn stop_with_rollback(&mut self, i: usize) -> Result<(), EcsError> {
         let service_arn = self.service_deployments[i].service_arn.clone();
         let svc = self.services.iter().rposition(|s| s.arn == service_arn).ok_or_else(EcsError::service_not_found)?;
-        let Some((good_id, good_td)) = self.services[svc].last_completed_task_def.clone() else {
+        let shift_blue = self.service_deployments[i].shift.is_some().then(|| self.shift_can_roll_back(i));
+        let Some((good_id, good_td)) =
+            self.services[svc].last_completed_task_def.clone().filter(|_| shift_blue != Some(false))
+        else {
             return Err(EcsError::new(
                 "ConflictException",
                 "The service has no earlier service revision that completed to roll back to.",
@@ -270,6 +310,15 @@ impl World {
         let now = self.now();
         self.service_deployments[i].status = ServiceDeploymentStatus::RollbackRequested;
         self.service_deployments[i].updated_at = now;
+        if self.service_deployments[i].shift.is_some() {
+            let blue = self.service_deployments[i].shift.as_ref().and_then(|s| s.blue_ids.first().cloned());
+            let why = format!(
+                "Service deployment rolled back on request: rolling back to deploymentId {}.",
+                blue.unwrap_or_default()
+            );
+            self.shift_rollback(svc, i, &why, &why);
+            return Ok(());
+        }
         let why = format!("Service deployment rolled back on request: rolling back to deploymentId {good_id}.");
         let rollback_id = self.launch_deployment(svc, &good_td, Some(why.clone()));
         self.begin_rollback(i, &why, &rollback_id, &good_id, now);

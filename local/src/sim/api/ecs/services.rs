@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::render;
 use super::req::{Req, page};
 use crate::sim::api::error::EcsError;
-use crate::sim::model::{DeploymentConfig, Service, ServiceLb, ServiceStatus, TaskDef};
+use crate::sim::model::{AdvancedConfig, DeploymentConfig, Service, ServiceLb, ServiceStatus, Strategy, TaskDef};
 use crate::sim::world::World;
 
 /// CreateService members echoed verbatim by DescribeServices.
@@ -44,6 +44,7 @@ pub fn create(w: &mut World, r: &Req) -> Result<Value, EcsError> {
     let deployment_config = deployment_config(r.object("deploymentConfiguration")?, &DeploymentConfig::default())?;
     let network_configuration = network_configuration(r, &td)?;
     let load_balancers = load_balancers(w, r.array("loadBalancers")?, &td)?.unwrap_or_default();
+    check_strategy(&deployment_config, &load_balancers)?;
     let grace = grace_period(r, &load_balancers)?;
     let launch_type = match r.str("launchType")? {
         Some(l @ ("EC2" | "FARGATE" | "EXTERNAL")) => l.to_string(),
@@ -136,6 +137,7 @@ pub fn update(w: &mut World, r: &Req) -> Result<Value, EcsError> {
             )));
         }
     }
+    check_strategy(dc.as_ref().unwrap_or(&current.deployment_config), &lbs)?;
     let grace = match r.i64("healthCheckGracePeriodSeconds")? {
         Some(_) => grace_period(r, &lbs)?,
         None => current.health_check_grace_period,
@@ -282,12 +284,115 @@ fn deployment_config(o: Option<Req>, base: &DeploymentConfig) -> Result<Deployme
         }
         dc.breaker_raw = b.0.clone();
     }
+    shift_config(&o, &mut dc)?;
     for (k, v) in o.0 {
         if !matches!(k.as_str(), "minimumHealthyPercent" | "maximumPercent" | "deploymentCircuitBreaker") {
             dc.extra.insert(k.clone(), v.clone());
         }
     }
     Ok(dc)
+}
+
+/// `strategy`, `bakeTimeInMinutes`, `linearConfiguration` and `canaryConfiguration`,
+/// with the ranges of the API reference (DeploymentConfiguration, LinearConfiguration,
+/// CanaryConfiguration); bakeTimeInMinutes has none in the model: 0–1440 as peers
+/// (Terraform, Pulumi) document it. Messages are the simulator's own.
+fn shift_config(o: &Req, dc: &mut DeploymentConfig) -> Result<(), EcsError> {
+    if let Some(s) = o.str("strategy")? {
+        dc.strategy = Strategy::parse(s).ok_or_else(|| {
+            EcsError::invalid(format!("Invalid strategy {s}: it must be ROLLING, BLUE_GREEN, LINEAR or CANARY."))
+        })?;
+    }
+    let minutes = |r: &Req, k: &str| -> Result<Option<i64>, EcsError> {
+        match r.i64(k)? {
+            Some(m) if !(0..=1440).contains(&m) => {
+                Err(EcsError::invalid(format!("{k} must be between 0 and 1440 minutes.")))
+            }
+            m => Ok(m),
+        }
+    };
+    let percent = |r: &Req, k: &str, lo: f64| -> Result<Option<f64>, EcsError> {
+        match r.f64(k)? {
+            Some(p) if !(lo..=100.0).contains(&p) || ((p * 10.0).round() - p * 10.0).abs() > 1e-6 => {
+                Err(EcsError::invalid(format!("{k} must be a multiple of 0.1 from {lo:.1} to 100.0.")))
+            }
+            p => Ok(p),
+        }
+    };
+    if let Some(m) = minutes(o, "bakeTimeInMinutes")? {
+        dc.shift.bake_minutes = m;
+    }
+    if let Some(l) = o.object("linearConfiguration")? {
+        dc.shift.linear =
+            (percent(&l, "stepPercent", 3.0)?.unwrap_or(10.0), minutes(&l, "stepBakeTimeInMinutes")?.unwrap_or(6));
+    }
+    if let Some(c) = o.object("canaryConfiguration")? {
+        dc.shift.canary =
+            (percent(&c, "canaryPercent", 0.1)?.unwrap_or(5.0), minutes(&c, "canaryBakeTimeInMinutes")?.unwrap_or(10));
+    }
+    Ok(())
+}
+
+/// BLUE_GREEN, LINEAR and CANARY move traffic between two target groups by listener
+/// rules: every load balancer needs `advancedConfiguration` ("Specify the alternate
+/// target group, listener rules, and IAM role required for traffic shifting", API
+/// reference, AdvancedConfiguration). A service without a load balancer is accepted:
+/// "Amazon ECS doesn't manage the traffic shift" for it (ECS Developer Guide, blue/green).
+fn check_strategy(dc: &DeploymentConfig, lbs: &[ServiceLb]) -> Result<(), EcsError> {
+    if !dc.strategy.shifts_traffic() {
+        return Ok(());
+    }
+    match lbs.iter().find(|l| l.advanced.is_none()) {
+        Some(lb) => Err(EcsError::invalid(format!(
+            "The {} deployment strategy requires advancedConfiguration with alternateTargetGroupArn and productionListenerRule for the load balancer of target group {}.",
+            dc.strategy.as_str(),
+            lb.target_group_arn
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `advancedConfiguration` of a load balancer entry: the alternate group must be an
+/// existing `ip` group other than `targetGroupArn`, the rules must exist and forward,
+/// and the production rule must forward to one of the two groups.
+fn advanced_config(w: &World, lb: &Req, tg: &str) -> Result<Option<AdvancedConfig>, EcsError> {
+    let Some(a) = lb.object("advancedConfiguration")? else { return Ok(None) };
+    let alternate = a.req_str("alternateTargetGroupArn")?;
+    let production = a.req_str("productionListenerRule")?;
+    a.str("roleArn")?;
+    let test = a.str("testListenerRule")?;
+    let group = w
+        .target_groups
+        .get(alternate)
+        .ok_or_else(|| EcsError::invalid(format!("The target group {alternate} does not exist.")))?;
+    if alternate == tg {
+        return Err(EcsError::invalid("alternateTargetGroupArn must be a different target group than targetGroupArn."));
+    }
+    if group.target_type != "ip" {
+        return Err(EcsError::invalid(format!(
+            "The provided target group {alternate} has target type {}, which is incompatible with the awsvpc network mode specified in the task definition.",
+            group.target_type
+        )));
+    }
+    let forwarded = |rule: &str| {
+        w.rule_weights(rule).ok_or_else(|| {
+            EcsError::invalid(format!("The listener rule {rule} does not exist or does not forward to target groups."))
+        })
+    };
+    let weights = forwarded(production)?;
+    if !weights.iter().any(|(g, _)| g == tg || g == alternate) {
+        return Err(EcsError::invalid(format!(
+            "The production listener rule {production} must forward to target group {tg} or {alternate}."
+        )));
+    }
+    if let Some(t) = test {
+        forwarded(t)?;
+    }
+    Ok(Some(AdvancedConfig {
+        alternate_target_group_arn: alternate.to_owned(),
+        production_listener_rule: production.to_owned(),
+        test_listener_rule: test.map(str::to_owned),
+    }))
 }
 
 /// awsvpc task definitions need `awsvpcConfiguration.subnets`; other modes take none.
@@ -364,6 +469,7 @@ fn load_balancers(w: &World, list: Option<&Vec<Value>>, td: &TaskDef) -> Result<
             target_group_arn: arn.into(),
             container_name: name.into(),
             container_port: port,
+            advanced: advanced_config(w, &o, arn)?,
             raw: v.clone(),
         });
     }
