@@ -1,6 +1,8 @@
 //! Recorded time series per service: how many tasks of each task definition are pending,
 //! running, healthy and draining, next to the deployment limits, so tests can assert
-//! "never below minimum healthy" and "maximumPercent never exceeded" over a whole rollout.
+//! "never below minimum healthy" and "maximumPercent never exceeded" over a whole rollout,
+//! and — for services with a production listener rule — "production traffic never went
+//! to a version without a healthy task".
 
 use std::collections::BTreeMap;
 
@@ -8,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::sim::clock::iso_seconds;
-use crate::sim::model::{ServiceStatus, TaskStatus};
+use crate::sim::model::{ServiceDeploymentStatus, ServiceStatus, TargetState, TaskStatus};
 use crate::sim::world::World;
 
 /// Samples kept per service (oldest dropped first).
@@ -27,6 +29,15 @@ pub struct VersionCount {
     pub healthy: i64,
     /// Stopping while the load balancer drains their targets (DEACTIVATING).
     pub draining: i64,
+    /// Percent of production traffic the production listener rules send to this
+    /// version's tasks: each target group's share of a rule's weights, split between
+    /// the versions by their registered (not draining) targets in it, averaged over the
+    /// service's load balancers. `None` without an `advancedConfiguration`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub production_traffic: Option<f64>,
+    /// The same for the test listener rules (`None` without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_traffic: Option<f64>,
 }
 
 /// The service at one simulated instant; recorded whenever a count changes.
@@ -46,6 +57,9 @@ pub struct Sample {
     pub healthy: i64,
     pub primary_deployment: String,
     pub rollout_state: String,
+    /// `lifecycleStage` of a traffic-shifting deployment in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<String>,
     pub versions: Vec<VersionCount>,
 }
 
@@ -55,6 +69,7 @@ impl Sample {
             == (o.desired, o.min_healthy, o.max_allowed, o.alive, o.healthy)
             && self.primary_deployment == o.primary_deployment
             && self.rollout_state == o.rollout_state
+            && self.lifecycle_stage == o.lifecycle_stage
             && self.versions == o.versions
     }
 
@@ -84,6 +99,41 @@ impl Series {
 }
 
 impl World {
+    /// Percent of the traffic of `rules` (averaged) that reaches the tasks of task
+    /// definition `task_def` of a service.
+    fn traffic_share(&self, service_arn: &str, task_def: &str, rules: &[&str]) -> f64 {
+        let mut total = 0.0;
+        for rule in rules {
+            let weights = self.rule_weights(rule).unwrap_or_default();
+            let sum: u32 = weights.iter().map(|w| w.1).sum();
+            if sum == 0 {
+                continue;
+            }
+            for (tg, weight) in &weights {
+                let (mut mine, mut all) = (0, 0);
+                for t in self.service_tasks(service_arn) {
+                    let Some(ip) = t.ip() else { continue };
+                    let registered = t.targets.iter().filter(|x| &x.target_group_arn == tg).any(|x| {
+                        self.target_groups
+                            .get(tg)
+                            .and_then(|g| g.target(ip, x.port))
+                            .is_some_and(|x| x.state != TargetState::Draining)
+                    });
+                    if registered {
+                        all += 1;
+                        if t.task_def_arn == task_def {
+                            mine += 1;
+                        }
+                    }
+                }
+                if all > 0 {
+                    total += f64::from(*weight) * 100.0 / f64::from(sum) * f64::from(mine) / f64::from(all);
+                }
+            }
+        }
+        (total / rules.len() as f64 * 10.0).round() / 10.0
+    }
+
     /// Appends a sample for every live service whose counts changed.
     pub(crate) fn record_series(&mut self) {
         let now = self.now();
@@ -114,6 +164,8 @@ impl World {
                     running: 0,
                     healthy: 0,
                     draining: 0,
+                    production_traffic: None,
+                    test_traffic: None,
                 });
                 match () {
                     _ if draining => v.draining += 1,
@@ -124,6 +176,29 @@ impl World {
                     v.healthy += 1;
                 }
             }
+            let rules: Vec<(&str, Option<&str>)> = s
+                .load_balancers
+                .iter()
+                .filter_map(|l| l.advanced.as_ref())
+                .map(|a| (a.production_listener_rule.as_str(), a.test_listener_rule.as_deref()))
+                .collect();
+            if !rules.is_empty() {
+                let production: Vec<&str> = rules.iter().map(|r| r.0).collect();
+                let test: Vec<&str> = rules.iter().filter_map(|r| r.1).collect();
+                for v in versions.values_mut() {
+                    v.production_traffic = Some(self.traffic_share(&s.arn, &v.task_definition, &production));
+                    if !test.is_empty() {
+                        v.test_traffic = Some(self.traffic_share(&s.arn, &v.task_definition, &test));
+                    }
+                }
+            }
+            let lifecycle_stage = self
+                .service_deployments
+                .iter()
+                .rev()
+                .find(|d| d.service_arn == s.arn && d.status == ServiceDeploymentStatus::InProgress)
+                .and_then(|d| d.shift.as_ref())
+                .map(|x| x.stage.as_str().to_string());
             let versions: Vec<VersionCount> = versions.into_values().collect();
             samples.push((
                 s.arn.clone(),
@@ -137,6 +212,7 @@ impl World {
                     healthy: versions.iter().map(|v| v.healthy).sum(),
                     primary_deployment: p.id.clone(),
                     rollout_state: p.rollout_state.as_str().to_string(),
+                    lifecycle_stage,
                     versions,
                 },
             ));

@@ -3,6 +3,7 @@
 //! the rollbacks, and what the recorded series says about traffic and health.
 
 use autodeploy_local::sim::Behavior;
+use autodeploy_local::sim::series::Sample;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
     AdvancedConfiguration, AwsVpcConfiguration, DeploymentConfiguration, DeploymentStrategy, LaunchType,
@@ -46,6 +47,32 @@ async fn production_and_other(env: &Env, lb: &Shifting) -> (String, String) {
         (lb.green.clone(), lb.blue.clone())
     } else {
         (lb.blue.clone(), lb.green.clone())
+    }
+}
+
+/// Production traffic only ever went to versions with healthy tasks, and the healthy
+/// tasks serving production never fell below the minimum.
+fn assert_traffic_safe(samples: &[Sample], from: i64) {
+    for s in samples.iter().filter(|s| s.t >= from) {
+        let mut serving = 0;
+        for v in &s.versions {
+            let traffic = v.production_traffic.expect("a traffic-shifting service reports traffic");
+            if traffic > 0.0 {
+                assert!(
+                    v.healthy > 0,
+                    "{traffic}% of production to {} with no healthy task at {}",
+                    v.task_definition,
+                    s.time
+                );
+                serving += v.healthy;
+            }
+        }
+        assert!(
+            serving >= s.min_healthy,
+            "{serving} healthy tasks serve production, minimum {} at {}",
+            s.min_healthy,
+            s.time
+        );
     }
 }
 
@@ -150,6 +177,8 @@ async fn blue_green_goes_through_every_stage_and_swaps_the_groups() {
     let advanced = svc.load_balancers()[0].advanced_configuration().unwrap();
     assert_eq!(advanced.test_listener_rule(), Some(lb.test.as_str()));
     assert_eq!(advanced.role_arn(), Some("arn:aws:iam::123456789012:role/ecs-infrastructure"));
+
+    assert_traffic_safe(&env.series(), from);
 }
 
 /// A bad build under BLUE_GREEN: production is never weighted to green, the breaker
@@ -163,6 +192,7 @@ async fn bad_green_rolls_back(behavior: Behavior) {
         (before.deployments()[0].id().unwrap().to_string(), before.task_definition().unwrap().to_string());
     let blue_revision = env.service_deployment().await.target_service_revision().unwrap().arn().unwrap().to_string();
     let blue_tasks = env.ecs.list_tasks().cluster(CLUSTER).service_name(SERVICE).send().await.unwrap();
+    let from = env.sim.now() / 1000;
 
     let bad = common::image(&env.sim, "v2", behavior);
     let green_id = env.update(&env.task_def(&bad).await).await.deployments()[0].id().unwrap().to_string();
@@ -212,6 +242,7 @@ async fn bad_green_rolls_back(behavior: Behavior) {
     );
     let listed = env.ecs.list_service_deployments().cluster(CLUSTER).service(SERVICE).send().await.unwrap();
     assert_eq!(listed.service_deployments().len(), 2, "no new service deployment for the rollback");
+    assert_traffic_safe(&env.series(), from);
 }
 
 #[tokio::test]
@@ -244,6 +275,7 @@ async fn linear_shifts_ten_percent_a_step_with_the_step_bake_between() {
     let env = common::start().await;
     let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::Linear)).await;
     let (_, green) = production_and_other(&env, &lb).await;
+    let from = env.sim.now() / 1000;
     let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
     env.update(&env.task_def(&v2).await).await;
     let steps = production_steps(&env, &lb, &green).await;
@@ -253,6 +285,7 @@ async fn linear_shifts_ten_percent_a_step_with_the_step_bake_between() {
         assert_eq!(w[1].1 - w[0].1, 60, "one minute of step bake between {} and {}", w[0].0, w[1].0);
     }
     // Mid-shift weights are tenths of a percent.
+    assert_traffic_safe(&env.series(), from);
 }
 
 #[tokio::test]
@@ -287,6 +320,7 @@ async fn canary_shifts_five_percent_then_the_rest_after_the_canary_bake() {
     let env = common::start().await;
     let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::Canary)).await;
     let (_, green) = production_and_other(&env, &lb).await;
+    let from = env.sim.now() / 1000;
     let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
     env.update(&env.task_def(&v2).await).await;
     let steps = production_steps(&env, &lb, &green).await;
@@ -295,6 +329,17 @@ async fn canary_shifts_five_percent_then_the_rest_after_the_canary_bake() {
     assert_eq!(steps[2].1 - steps[1].1, 120, "two minutes of canary bake");
     let weights = env.rule_weights(&lb.production).await;
     assert_eq!(weights.iter().find(|w| w.0 == green).map(|w| w.1), Some(100));
+    // The series saw the canary: 5 % to v2, 95 % to v1, both healthy.
+    let samples = env.series();
+    let canary = samples
+        .iter()
+        .filter(|s| s.t >= from)
+        .find(|s| s.versions.iter().any(|v| v.production_traffic == Some(5.0)))
+        .unwrap();
+    assert_eq!(canary.lifecycle_stage.as_deref(), Some("PRODUCTION_TRAFFIC_SHIFT"));
+    let traffic: Vec<(Option<f64>, i64)> = canary.versions.iter().map(|v| (v.production_traffic, v.healthy)).collect();
+    assert_eq!(traffic, [(Some(95.0), 3), (Some(5.0), 3)]);
+    assert_traffic_safe(&samples, from);
 }
 
 #[tokio::test]
