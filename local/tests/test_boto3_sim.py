@@ -317,6 +317,112 @@ def test_listeners_and_weighted_rules_through_boto3(sim):
         elbv2.describe_listeners(ListenerArns=[listener_arn])
 
 
+def test_blue_green_service_through_boto3(sim):
+    """A BLUE_GREEN service created, updated and described through boto3: botocore checks
+    the request shapes and parses lifecycleStage, the traffic weights and resolvedConfiguration."""
+    ecs, elbv2 = clients(sim)
+    for tag in ("v1", "v2"):
+        control(sim, "/_sim/images", {"image": f"{REPO}:{tag}", "behavior": "healthy"})
+    ecs.create_cluster(clusterName="apps")
+    blue, green = (
+        elbv2.create_target_group(
+            Name=n, Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip",
+            HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
+            UnhealthyThresholdCount=2,
+        )["TargetGroups"][0]["TargetGroupArn"]
+        for n in ("blue", "green")
+    )
+    for tg in (blue, green):
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "5"}]
+        )
+    lb_arn = elbv2.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0][
+        "LoadBalancerArn"]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+    )["Listeners"][0]["ListenerArn"]
+    forward = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}]
+    test_rule = elbv2.create_rule(
+        ListenerArn=listener, Priority=5, Actions=forward,
+        Conditions=[{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Test", "Values": ["1"]}}],
+    )["Rules"][0]["RuleArn"]
+    production = elbv2.create_rule(
+        ListenerArn=listener, Priority=10, Actions=forward, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+    )["Rules"][0]["RuleArn"]
+    advanced = {"alternateTargetGroupArn": green, "productionListenerRule": production,
+                "testListenerRule": test_rule, "roleArn": "arn:aws:iam::123456789012:role/ecs-elb"}
+    config = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1,
+              "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    created = ecs.create_service(
+        cluster="apps", serviceName="web", taskDefinition=register(ecs, f"{REPO}:v1"), desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-a"]}},
+        loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 8080,
+                        "advancedConfiguration": advanced}],
+        deploymentConfiguration=config,
+    )["service"]
+    assert created["loadBalancers"][0]["advancedConfiguration"] == advanced
+    assert created["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert created["deploymentConfiguration"]["bakeTimeInMinutes"] == 1
+
+    def newest():
+        arn = ecs.list_service_deployments(cluster="apps", service="web")["serviceDeployments"][0][
+            "serviceDeploymentArn"]
+        return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+    def follow():
+        stages = []
+        for _ in range(600):
+            sd = newest()
+            if not stages or stages[-1] != sd["lifecycleStage"]:
+                stages.append(sd["lifecycleStage"])
+            if sd["status"] != "IN_PROGRESS":
+                return sd, stages
+            control(sim, "/_sim/clock/advance", {"seconds": 1})
+        raise AssertionError("the deployment did not finish")
+
+    first, _ = follow()
+    assert first["status"] == "SUCCESSFUL"
+    # The first deployment moved production to the alternate group: it is blue now.
+    weights = {t["TargetGroupArn"]: t["Weight"] for t in
+               elbv2.describe_rules(RuleArns=[production])["Rules"][0]["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+    assert weights == {blue: 0, green: 100}
+
+    ecs.update_service(cluster="apps", service="web", taskDefinition=register(ecs, f"{REPO}:v2"))
+    control(sim, "/_sim/clock/advance", {"seconds": 5})
+    during = newest()
+    assert during["lifecycleStage"] == "SCALE_UP"
+    assert during["status"] == "IN_PROGRESS" and during["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert during["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    assert during["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 100.0
+    done, stages = follow()
+    assert done["status"] == "SUCCESSFUL", done
+    assert stages[-3:] == ["POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"], stages
+    assert done["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+    assert done["targetServiceRevision"]["requestedTestTrafficWeight"] == 100.0
+    revision = ecs.describe_service_revisions(serviceRevisionArns=[done["targetServiceRevision"]["arn"]])[
+        "serviceRevisions"][0]
+    assert revision["resolvedConfiguration"]["loadBalancers"] == [
+        {"targetGroupArn": blue, "productionListenerRule": production}]
+    svc = ecs.describe_services(cluster="apps", services=["web"])["services"][0]
+    assert [(d["status"], d["rolloutState"]) for d in svc["deployments"]] == [("PRIMARY", "COMPLETED")]
+    assert svc["loadBalancers"][0]["targetGroupArn"] == blue
+
+    series = control(sim, "/_sim/series?cluster=apps&service=web")["samples"]
+    assert any(s.get("lifecycleStage") == "BAKE_TIME" for s in series)
+    for s in series:
+        for v in s["versions"]:
+            assert v["productionTraffic"] == 0 or v["healthy"] > 0, s
+
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.update_service(cluster="apps", service="web", deploymentConfiguration={"bakeTimeInMinutes": 2000})
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.update_service(cluster="apps", service="web", loadBalancers=[
+            {"targetGroupArn": blue, "containerName": "web", "containerPort": 8080}])
+
+
 @pytest.fixture
 def running_sim():
     """The simulator on a running clock (60 simulated seconds a second), for clients that poll."""

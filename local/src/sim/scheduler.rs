@@ -141,7 +141,8 @@ impl World {
         // minimumHealthyPercent and maximumPercent do not apply.
         let hold = self.shift_hold(svc);
         let shifting = cfg.strategy.shifts_traffic() || hold.is_some();
-        let held = hold.as_ref().map(|h| h.blue_ids.clone()).unwrap_or_default();
+        // A deleted service stops every task, blue too.
+        let held = hold.as_ref().filter(|_| !draining).map(|h| h.blue_ids.clone()).unwrap_or_default();
         let may_launch = hold.as_ref().is_none_or(|h| h.may_launch);
         let (min_healthy, max_total) =
             if shifting { (0, i64::MAX) } else { (cfg.min_healthy(desired), cfg.max_total(desired)) };

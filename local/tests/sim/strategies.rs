@@ -132,8 +132,8 @@ async fn blue_green_goes_through_every_stage_and_swaps_the_groups() {
     assert_eq!(stages, EVERY_STAGE, "every stage, in order");
     assert_eq!(done.status(), Some(&Status::Successful));
     assert_eq!(stage(&done), "CLEAN_UP");
-    let bake = env.sim.now() / 1000 - from;
-    assert!(bake > 120, "the two minutes of bake time are part of the deployment ({bake} s)");
+    let elapsed = env.sim.now() / 1000 - from;
+    assert!(elapsed > 120, "the two minutes of bake time are part of the deployment ({elapsed} s)");
 
     // Production and test rules end on green, 100 / 0.
     for rule in [&lb.production, &lb.test] {
@@ -284,7 +284,6 @@ async fn linear_shifts_ten_percent_a_step_with_the_step_bake_between() {
     for w in steps[1..].windows(2) {
         assert_eq!(w[1].1 - w[0].1, 60, "one minute of step bake between {} and {}", w[0].0, w[1].0);
     }
-    // Mid-shift weights are tenths of a percent.
     assert_traffic_safe(&env.series(), from);
 }
 
@@ -535,4 +534,22 @@ async fn strategy_settings_are_validated() {
         .await
         .unwrap_err();
     assert_eq!(e.as_service_error().and_then(|e| e.code()), Some("InvalidParameterException"));
+}
+
+#[tokio::test]
+async fn deleting_the_service_mid_shift_stops_blue_and_green() {
+    let env = common::start().await;
+    let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::BlueGreen)).await;
+    let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
+    env.update(&env.task_def(&v2).await).await;
+    let in_bake = |w: &autodeploy_local::sim::World| {
+        w.service_deployments.last().and_then(|d| d.shift.as_ref()).is_some_and(|s| s.stage.as_str() == "BAKE_TIME")
+    };
+    assert!(env.sim.advance_until(600, in_bake));
+    assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &lb.blue), 100.0);
+    env.ecs.delete_service().cluster(CLUSTER).service(SERVICE).force(true).send().await.unwrap();
+    assert!(
+        env.sim.advance_until(600, |w| w.services.iter().all(|s| s.status.as_str() == "INACTIVE")),
+        "every task stopped"
+    );
 }
