@@ -14,9 +14,11 @@ impl World {
         let sources: Vec<String> = self.services[svc].deployments.iter().map(|d| d.id.clone()).collect();
         let id = self.launch_deployment(svc, task_def_arn, None);
         self.open_service_deployment(svc, &id, &sources);
+        let i = self.service_deployments.len() - 1;
         if self.services[svc].deployment_config.strategy.shifts_traffic() {
-            let i = self.service_deployments.len() - 1;
             self.begin_shift(svc, i, &id);
+        } else {
+            self.route_rolling(svc, &id, i);
         }
         id
     }

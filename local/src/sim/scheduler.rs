@@ -10,6 +10,11 @@
 //!   (rounded down);
 //! - the PRIMARY deployment is COMPLETED (steady state) when it alone runs desiredCount
 //!   healthy tasks and every older deployment has drained.
+//!
+//! Services with a traffic-shifting strategy (BLUE_GREEN, LINEAR, CANARY) skip both
+//! percent limits: green starts in full once the shift reaches SCALE_UP, blue is kept
+//! (failed blue tasks replaced) until CLEAN_UP and then stopped at once, and the
+//! deployment completes only from CLEAN_UP on (see `traffic_shift`).
 
 use crate::sim::events::{DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION, deployment_detail, service_action_detail};
 use crate::sim::lifecycle::{FAILED_CONTAINER_CHECKS, FAILED_ELB_CHECKS, StopCause};
@@ -147,6 +152,18 @@ impl World {
         let (min_healthy, max_total) =
             if shifting { (0, i64::MAX) } else { (cfg.min_healthy(desired), cfg.max_total(desired)) };
         let (name, primary_id) = (s.name.clone(), primary.id.clone());
+        // Blue keeps its scale while it is held: failed blue tasks are replaced.
+        let blue_missing: Vec<(String, i64)> = held
+            .iter()
+            .filter_map(|id| s.deployment(id))
+            .map(|d| {
+                let alive = self
+                    .service_tasks(&s.arn)
+                    .filter(|t| t.is_alive() && t.deployment_id.as_ref() == Some(&d.id))
+                    .count() as i64;
+                (d.id.clone(), if frozen { 0 } else { (d.desired_count - alive).max(0) })
+            })
+            .collect();
         let slots: Vec<Slot> = self
             .service_tasks(&s.arn)
             .filter(|t| t.is_alive())
@@ -204,7 +221,10 @@ impl World {
         if drained > 0 {
             self.service_event(svc, format!("(service {name}) has begun draining connections on {drained} tasks."));
         }
-        let started: Vec<String> = (0..start).filter_map(|_| self.launch_task(svc, &primary_id)).collect();
+        let mut started: Vec<String> = (0..start).filter_map(|_| self.launch_task(svc, &primary_id)).collect();
+        for (id, missing) in blue_missing {
+            started.extend((0..missing).filter_map(|_| self.launch_task(svc, &id)));
+        }
         if !started.is_empty() {
             let list: String = started.iter().map(|id| format!(" (task {id})")).collect();
             self.service_event(svc, format!("(service {name}) has started {} tasks:{list}.", started.len()));

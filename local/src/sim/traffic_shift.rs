@@ -78,6 +78,45 @@ impl World {
             .unwrap_or(&s.load_balancers)
     }
 
+    /// `(production group, other group)` of a load balancer entry with an
+    /// `advancedConfiguration`: the one its production rule weights more (ties:
+    /// `targetGroupArn`).
+    pub(crate) fn production_pair(&self, lb: &ServiceLb) -> Option<(String, String)> {
+        let adv = lb.advanced.as_ref()?;
+        let weights = self.rule_weights(&adv.production_listener_rule).unwrap_or_default();
+        let weight = |tg: &str| weights.iter().find(|(a, _)| a == tg).map_or(0, |x| x.1);
+        let (tg, alt) = (lb.target_group_arn.clone(), adv.alternate_target_group_arn.clone());
+        Some(if weight(&alt) > weight(&tg) { (alt, tg) } else { (tg, alt) })
+    }
+
+    /// A ROLLING deployment of a service with `advancedConfiguration` (one that used a
+    /// traffic-shifting strategy before) registers with the groups production uses now.
+    pub(crate) fn route_rolling(&mut self, svc: usize, ecs_id: &str, i: usize) {
+        let s = &self.services[svc];
+        if s.load_balancers.iter().all(|l| l.advanced.is_none()) {
+            return;
+        }
+        let lbs: Vec<ServiceLb> = s
+            .load_balancers
+            .iter()
+            .map(|lb| match self.production_pair(lb) {
+                Some((production, _)) => ServiceLb { target_group_arn: production, ..lb.clone() },
+                None => lb.clone(),
+            })
+            .collect();
+        let resolved = lbs
+            .iter()
+            .map(|l| (l.target_group_arn.clone(), l.advanced.as_ref().map(|a| a.production_listener_rule.clone())))
+            .collect();
+        let target = self.service_deployments[i].target_revision.clone();
+        if let Some(r) = self.service_revisions.iter_mut().find(|r| r.arn == target) {
+            r.resolved_lbs = resolved;
+        }
+        if let Some(d) = self.services[svc].deployment_mut(ecs_id) {
+            d.lb_override = Some(lbs);
+        }
+    }
+
     /// Starts the shift of service deployment `i`, just opened for PRIMARY `green_id`:
     /// blue is, per pair, the target group the production rule sends traffic to ("A
     /// primary target group for the blue service revision (current production traffic)
@@ -91,11 +130,7 @@ impl World {
         let mut pairs = Vec::new();
         let mut green_lbs = Vec::new();
         for lb in &s.load_balancers {
-            let Some(adv) = &lb.advanced else { continue };
-            let weights = self.rule_weights(&adv.production_listener_rule).unwrap_or_default();
-            let weight = |tg: &str| weights.iter().find(|(a, _)| a == tg).map_or(0, |x| x.1);
-            let (tg, alt) = (lb.target_group_arn.clone(), adv.alternate_target_group_arn.clone());
-            let (blue, green) = if weight(&alt) > weight(&tg) { (alt, tg) } else { (tg, alt) };
+            let Some(((blue, green), adv)) = self.production_pair(lb).zip(lb.advanced.as_ref()) else { continue };
             green_lbs.push(ServiceLb { target_group_arn: green.clone(), ..lb.clone() });
             pairs.push(ShiftPair {
                 blue,

@@ -553,3 +553,66 @@ async fn deleting_the_service_mid_shift_stops_blue_and_green() {
         "every task stopped"
     );
 }
+
+#[tokio::test]
+async fn blue_keeps_its_scale_until_clean_up() {
+    let env = common::start().await;
+    let mut setup = ShiftSetup::new(DeploymentStrategy::BlueGreen);
+    setup.bake_minutes = 10;
+    let lb = settled(&env, setup).await;
+    let (blue, _) = production_and_other(&env, &lb).await;
+    let blue_id = env.primary().await.id().unwrap().to_string();
+    let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
+    env.update(&env.task_def(&v2).await).await;
+    let in_bake = |w: &autodeploy_local::sim::World| {
+        w.service_deployments.last().and_then(|d| d.shift.as_ref()).is_some_and(|s| s.stage.as_str() == "BAKE_TIME")
+    };
+    assert!(env.sim.advance_until(600, in_bake));
+    let blue_tasks = env.ecs.list_tasks().cluster(CLUSTER).started_by(&blue_id).send().await.unwrap();
+    assert_eq!(blue_tasks.task_arns().len(), 3);
+    env.ecs.stop_task().cluster(CLUSTER).task(&blue_tasks.task_arns()[0]).send().await.unwrap();
+    env.sim.advance(60);
+    let again = env.ecs.list_tasks().cluster(CLUSTER).started_by(&blue_id).send().await.unwrap();
+    assert_eq!(again.task_arns().len(), 3, "the stopped blue task was replaced");
+    let healthy = env
+        .targets(&blue)
+        .await
+        .iter()
+        .filter(|t| t.target_health().and_then(|h| h.state()).map(|s| s.as_str()) == Some("healthy"))
+        .count();
+    assert_eq!(healthy, 3);
+}
+
+#[tokio::test]
+async fn a_rolling_update_after_blue_green_registers_where_production_goes() {
+    let env = common::start().await;
+    let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::BlueGreen)).await;
+    let (production, other) = production_and_other(&env, &lb).await;
+    assert_eq!(production, lb.green);
+    let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
+    let td2 = env.task_def(&v2).await;
+    let rolling = DeploymentConfiguration::builder().strategy(DeploymentStrategy::Rolling).build();
+    let out = env
+        .ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service(SERVICE)
+        .task_definition(&td2)
+        .deployment_configuration(rolling)
+        .send()
+        .await
+        .unwrap();
+    let id = out.service().unwrap().deployments()[0].id().unwrap().to_string();
+    assert_eq!(env.settle(&id, 900), "COMPLETED");
+    let done = env.service_deployment().await;
+    assert_eq!(done.status(), Some(&Status::Successful));
+    assert!(done.lifecycle_stage().is_none(), "rolling deployments report no stage");
+    assert!(done.target_service_revision().unwrap().requested_production_traffic_weight().is_none());
+    let revision_arn = done.target_service_revision().unwrap().arn().unwrap();
+    let revisions = env.ecs.describe_service_revisions().service_revision_arns(revision_arn).send().await.unwrap();
+    let resolved = revisions.service_revisions()[0].resolved_configuration().unwrap().load_balancers().to_vec();
+    assert_eq!(resolved[0].target_group_arn(), Some(production.as_str()));
+    assert_eq!(env.targets(&production).await.len(), 3);
+    assert!(env.sim.advance_until(60, |w| w.target_groups[&other].targets.is_empty()));
+    assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &production), 100.0, "rules untouched");
+}
