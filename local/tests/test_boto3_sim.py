@@ -385,11 +385,14 @@ def test_blue_green_service_through_boto3(sim):
 
     first, _ = follow()
     assert first["status"] == "SUCCESSFUL"
-    # The first deployment moved production to the alternate group: it is blue now.
-    weights = {t["TargetGroupArn"]: t["Weight"] for t in
-               elbv2.describe_rules(RuleArns=[production])["Rules"][0]["Actions"][0]["ForwardConfig"]["TargetGroups"]}
-    assert weights == {blue: 0, green: 100}
+    def weights():
+        forward = elbv2.describe_rules(RuleArns=[production])["Rules"][0]["Actions"][0]["ForwardConfig"]
+        return {t["TargetGroupArn"]: t["Weight"] for t in forward["TargetGroups"]}
 
+    # The first deployment had nothing to keep serving: it came up where production went.
+    assert weights() == {blue: 100, green: 0}
+
+    start = control(sim, "/_sim/clock")["now"]
     ecs.update_service(cluster="apps", service="web", taskDefinition=register(ecs, f"{REPO}:v2"))
     control(sim, "/_sim/clock/advance", {"seconds": 5})
     during = newest()
@@ -405,14 +408,15 @@ def test_blue_green_service_through_boto3(sim):
     revision = ecs.describe_service_revisions(serviceRevisionArns=[done["targetServiceRevision"]["arn"]])[
         "serviceRevisions"][0]
     assert revision["resolvedConfiguration"]["loadBalancers"] == [
-        {"targetGroupArn": blue, "productionListenerRule": production}]
+        {"targetGroupArn": green, "productionListenerRule": production}]
+    assert weights() == {blue: 0, green: 100}
     svc = ecs.describe_services(cluster="apps", services=["web"])["services"][0]
     assert [(d["status"], d["rolloutState"]) for d in svc["deployments"]] == [("PRIMARY", "COMPLETED")]
     assert svc["loadBalancers"][0]["targetGroupArn"] == blue
 
     series = control(sim, "/_sim/series?cluster=apps&service=web")["samples"]
     assert any(s.get("lifecycleStage") == "BAKE_TIME" for s in series)
-    for s in series:
+    for s in (s for s in series if s["t"] >= start):
         for v in s["versions"]:
             assert v["productionTraffic"] == 0 or v["healthy"] > 0, s
 

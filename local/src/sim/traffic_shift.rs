@@ -128,10 +128,8 @@ impl World {
         let s = &self.services[svc];
         let cfg = s.deployment_config.clone();
         let mut pairs = Vec::new();
-        let mut green_lbs = Vec::new();
         for lb in &s.load_balancers {
             let Some(((blue, green), adv)) = self.production_pair(lb).zip(lb.advanced.as_ref()) else { continue };
-            green_lbs.push(ServiceLb { target_group_arn: green.clone(), ..lb.clone() });
             pairs.push(ShiftPair {
                 blue,
                 green,
@@ -151,6 +149,30 @@ impl World {
             })
             .map(|d| d.id.clone())
             .collect();
+        // With no blue side (the service's first deployment) there is nothing to keep
+        // serving: green comes up in the group production already uses.
+        if blue_ids.is_empty() {
+            for p in &mut pairs {
+                std::mem::swap(&mut p.blue, &mut p.green);
+            }
+        }
+        let green_lbs: Vec<ServiceLb> = s
+            .load_balancers
+            .iter()
+            .filter(|lb| lb.advanced.is_some())
+            .zip(&pairs)
+            .map(|(lb, p)| ServiceLb { target_group_arn: p.green.clone(), ..lb.clone() })
+            .collect();
+        // Green's share of each rule now: 0 unless green is where production already goes.
+        let share = |rule: Option<&str>, green: &str| {
+            let w = rule.and_then(|r| self.rule_weights(r)).unwrap_or_default();
+            let sum: u32 = w.iter().map(|x| x.1).sum();
+            let g = w.iter().find(|x| x.0 == green).map_or(0, |x| x.1);
+            if sum == 0 { 0.0 } else { tenths(f64::from(g) * 100.0 / f64::from(sum)) }
+        };
+        let (production_percent, test_percent) = pairs.first().map_or((0.0, 0.0), |p| {
+            (share(Some(&p.production_rule), &p.green), share(p.test_rule.as_deref(), &p.green))
+        });
         let blue_revision =
             blue_ids.first().and_then(|id| self.service_revisions.iter().find(|r| r.runs(id))).map(|r| r.arn.clone());
         if !pairs.is_empty()
@@ -173,8 +195,8 @@ impl World {
             blue_ids,
             blue_revision,
             pairs,
-            production_percent: 0.0,
-            test_percent: 0.0,
+            production_percent,
+            test_percent,
             config: cfg.shift,
         });
     }

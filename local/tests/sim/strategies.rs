@@ -80,10 +80,10 @@ fn assert_traffic_safe(samples: &[Sample], from: i64) {
 async fn blue_green_goes_through_every_stage_and_swaps_the_groups() {
     let env = common::start().await;
     let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::BlueGreen)).await;
-    // The first deployment ran the lifecycle too: what served production (blue) is now
-    // the alternate group.
+    // The first deployment, with nothing to keep serving, came up where production
+    // already went: the service's own target group.
     let (blue, green) = production_and_other(&env, &lb).await;
-    assert_eq!(blue, lb.green, "the first deployment moved production to the alternate group");
+    assert_eq!((blue.as_str(), green.as_str()), (lb.blue.as_str(), lb.green.as_str()));
     let before = env.describe().await;
     let blue_id = before.deployments()[0].id().unwrap().to_string();
 
@@ -546,7 +546,7 @@ async fn deleting_the_service_mid_shift_stops_blue_and_green() {
         w.service_deployments.last().and_then(|d| d.shift.as_ref()).is_some_and(|s| s.stage.as_str() == "BAKE_TIME")
     };
     assert!(env.sim.advance_until(600, in_bake));
-    assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &lb.blue), 100.0);
+    assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &lb.green), 100.0);
     env.ecs.delete_service().cluster(CLUSTER).service(SERVICE).force(true).send().await.unwrap();
     assert!(
         env.sim.advance_until(600, |w| w.services.iter().all(|s| s.status.as_str() == "INACTIVE")),
@@ -587,17 +587,21 @@ async fn blue_keeps_its_scale_until_clean_up() {
 async fn a_rolling_update_after_blue_green_registers_where_production_goes() {
     let env = common::start().await;
     let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::BlueGreen)).await;
+    // After one blue/green deployment production is on the alternate group.
+    let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
+    env.update(&env.task_def(&v2).await).await;
+    assert_eq!(env.follow(1800, async |_| {}).await.status(), Some(&Status::Successful));
     let (production, other) = production_and_other(&env, &lb).await;
     assert_eq!(production, lb.green);
-    let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
-    let td2 = env.task_def(&v2).await;
+    let v3 = common::image(&env.sim, "v3", Behavior::Healthy);
+    let td3 = env.task_def(&v3).await;
     let rolling = DeploymentConfiguration::builder().strategy(DeploymentStrategy::Rolling).build();
     let out = env
         .ecs
         .update_service()
         .cluster(CLUSTER)
         .service(SERVICE)
-        .task_definition(&td2)
+        .task_definition(&td3)
         .deployment_configuration(rolling)
         .send()
         .await
