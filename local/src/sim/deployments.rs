@@ -18,7 +18,7 @@ impl World {
         if self.services[svc].deployment_config.strategy.shifts_traffic() {
             self.begin_shift(svc, i, &id);
         } else {
-            self.route_rolling(svc, &id, i);
+            self.resolve_rolling(svc, &id, i);
         }
         id
     }
@@ -54,6 +54,11 @@ impl World {
         );
         s.task_def_arn = task_def_arn.to_string();
         s.steady = false;
+        if !s.deployment_config.strategy.shifts_traffic() {
+            let lbs = self.rolling_lbs(svc);
+            self.services[svc].deployments[0].lb_override = lbs;
+        }
+        let s = &self.services[svc];
         let arn = s.arn.clone();
         let detail =
             deployment_detail("SERVICE_DEPLOYMENT_IN_PROGRESS", &id, now, &format!("ECS deployment {id} in progress."));

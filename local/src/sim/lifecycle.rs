@@ -277,8 +277,7 @@ impl World {
         let Some(svc) = self.services.iter().rposition(|s| s.arn == svc_arn) else {
             return;
         };
-        let s = &self.services[svc];
-        for lb in self.lbs_of(s, t.deployment_id.as_deref()).to_vec() {
+        for lb in self.services[svc].task_lbs(t.deployment_id.as_deref()).to_vec() {
             if self.elb_register(&lb.target_group_arn, &ip, lb.container_port, Some(az.clone())) {
                 self.with_task(id, |t| {
                     t.targets.push(TaskTarget {

@@ -61,7 +61,7 @@ impl World {
             return false;
         }
         let svc = t.service_arn.as_deref().and_then(|a| self.service_by_arn(a));
-        let lbs = svc.map(|s| self.lbs_of(s, t.deployment_id.as_deref())).unwrap_or_default();
+        let lbs = svc.map(|s| s.task_lbs(t.deployment_id.as_deref())).unwrap_or_default();
         if lbs.is_empty() {
             return checked || t.started_at.is_some_and(|s| now >= s + NO_CHECK_HEALTHY_AFTER_MS);
         }
@@ -106,7 +106,7 @@ impl World {
                 continue;
             }
             let Some(ip) = t.ip() else { continue };
-            for lb in self.lbs_of(s, t.deployment_id.as_deref()) {
+            for lb in s.task_lbs(t.deployment_id.as_deref()) {
                 let tg = self.target_groups.get(&lb.target_group_arn);
                 let target = tg.and_then(|tg| tg.target(ip, lb.container_port));
                 if target.is_some_and(|x| x.state == TargetState::Unhealthy) {

@@ -11,8 +11,8 @@
 
 use crate::sim::events::{DEPLOYMENT_STATE_CHANGE, deployment_detail};
 use crate::sim::model::{
-    DeploymentStatus, LifecycleStage as Stage, RolloutState, Service, ServiceDeploymentStatus as Status, ServiceLb,
-    Shift, ShiftPair, Strategy,
+    DeploymentStatus, LifecycleStage as Stage, RolloutState, ServiceDeploymentStatus as Status, ServiceLb, Shift,
+    ShiftPair, Strategy,
 };
 use crate::sim::world::World;
 
@@ -70,14 +70,6 @@ impl World {
             .is_some_and(|s| s.stage < Stage::CleanUp)
     }
 
-    /// The load balancers the tasks of `deployments[]` entry `deployment_id` register with.
-    pub fn lbs_of<'a>(&self, s: &'a Service, deployment_id: Option<&str>) -> &'a [ServiceLb] {
-        deployment_id
-            .and_then(|id| s.deployment(id))
-            .and_then(|d| d.lb_override.as_deref())
-            .unwrap_or(&s.load_balancers)
-    }
-
     /// `(production group, other group)` of a load balancer entry with an
     /// `advancedConfiguration`: the one its production rule weights more (ties:
     /// `targetGroupArn`).
@@ -89,31 +81,33 @@ impl World {
         Some(if weight(&alt) > weight(&tg) { (alt, tg) } else { (tg, alt) })
     }
 
-    /// A ROLLING deployment of a service with `advancedConfiguration` (one that used a
-    /// traffic-shifting strategy before) registers with the groups production uses now.
-    pub(crate) fn route_rolling(&mut self, svc: usize, ecs_id: &str, i: usize) {
+    /// Where a ROLLING deployment's tasks register when the service has an
+    /// `advancedConfiguration` (it used a traffic-shifting strategy, or may): the group
+    /// of each pair production uses now. `None` without one: the service's own groups.
+    pub(crate) fn rolling_lbs(&self, svc: usize) -> Option<Vec<ServiceLb>> {
         let s = &self.services[svc];
         if s.load_balancers.iter().all(|l| l.advanced.is_none()) {
-            return;
+            return None;
         }
-        let lbs: Vec<ServiceLb> = s
-            .load_balancers
-            .iter()
-            .map(|lb| match self.production_pair(lb) {
-                Some((production, _)) => ServiceLb { target_group_arn: production, ..lb.clone() },
-                None => lb.clone(),
-            })
-            .collect();
-        let resolved = lbs
+        let lbs = s.load_balancers.iter().map(|lb| match self.production_pair(lb) {
+            Some((production, _)) => ServiceLb { target_group_arn: production, ..lb.clone() },
+            None => lb.clone(),
+        });
+        Some(lbs.collect())
+    }
+
+    /// The `resolvedConfiguration` of a ROLLING deployment's revision: where its
+    /// `deployments[]` entry `ecs_id` registers tasks.
+    pub(crate) fn resolve_rolling(&mut self, svc: usize, ecs_id: &str, i: usize) {
+        let s = &self.services[svc];
+        let resolved = s
+            .task_lbs(Some(ecs_id))
             .iter()
             .map(|l| (l.target_group_arn.clone(), l.advanced.as_ref().map(|a| a.production_listener_rule.clone())))
             .collect();
         let target = self.service_deployments[i].target_revision.clone();
         if let Some(r) = self.service_revisions.iter_mut().find(|r| r.arn == target) {
             r.resolved_lbs = resolved;
-        }
-        if let Some(d) = self.services[svc].deployment_mut(ecs_id) {
-            d.lb_override = Some(lbs);
         }
     }
 
@@ -144,7 +138,7 @@ impl World {
             .iter()
             .filter(|d| d.id != green_id)
             .filter(|d| {
-                let first = self.lbs_of(s, Some(&d.id)).first().map(|l| l.target_group_arn.as_str());
+                let first = s.task_lbs(Some(&d.id)).first().map(|l| l.target_group_arn.as_str());
                 pairs.first().is_none_or(|p| first == Some(p.blue.as_str()))
             })
             .map(|d| d.id.clone())

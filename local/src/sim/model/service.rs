@@ -276,6 +276,16 @@ impl Service {
         self.deployments.iter_mut().find(|d| d.id == id)
     }
 
+    /// The load balancers the tasks of `deployments[]` entry `deployment_id` register
+    /// with: its own (a traffic-shifting green side, or a rolling entry following
+    /// production) or the service's.
+    pub fn task_lbs(&self, deployment_id: Option<&str>) -> &[ServiceLb] {
+        deployment_id
+            .and_then(|id| self.deployment(id))
+            .and_then(|d| d.lb_override.as_deref())
+            .unwrap_or(&self.load_balancers)
+    }
+
     pub fn group(&self) -> String {
         format!("service:{}", self.name)
     }
