@@ -31,8 +31,9 @@ pub struct VersionCount {
     pub draining: i64,
     /// Percent of production traffic the production listener rules send to this
     /// version's tasks: each target group's share of a rule's weights, split between
-    /// the versions by their registered (not draining) targets in it, averaged over the
-    /// service's load balancers. `None` without an `advancedConfiguration`.
+    /// the versions by their healthy targets in it (by their registered, not draining,
+    /// ones when none is healthy: ELB fails open), averaged over the service's load
+    /// balancers. `None` without an `advancedConfiguration`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub production_traffic: Option<f64>,
     /// The same for the test listener rules (`None` without one).
@@ -100,7 +101,11 @@ impl Series {
 
 impl World {
     /// Percent of the traffic of `rules` (averaged) that reaches the tasks of task
-    /// definition `task_def` of a service.
+    /// definition `task_def` of a service. Within a target group traffic goes to the
+    /// healthy targets, or to every registered one when none is healthy ("If a target
+    /// group contains only unhealthy registered targets, the load balancer routes
+    /// requests to all those targets", ELB User Guide, "Health checks for Application
+    /// Load Balancer target groups"); draining targets get none.
     fn traffic_share(&self, service_arn: &str, task_def: &str, rules: &[&str]) -> f64 {
         let mut total = 0.0;
         for rule in rules {
@@ -110,22 +115,25 @@ impl World {
                 continue;
             }
             for (tg, weight) in &weights {
-                let (mut mine, mut all) = (0, 0);
+                // (healthy, registered) targets: this version's, and every task's.
+                let (mut mine, mut all) = ((0, 0), (0, 0));
                 for t in self.service_tasks(service_arn) {
                     let Some(ip) = t.ip() else { continue };
-                    let registered = t.targets.iter().filter(|x| &x.target_group_arn == tg).any(|x| {
-                        self.target_groups
-                            .get(tg)
-                            .and_then(|g| g.target(ip, x.port))
-                            .is_some_and(|x| x.state != TargetState::Draining)
-                    });
-                    if registered {
-                        all += 1;
-                        if t.task_def_arn == task_def {
-                            mine += 1;
-                        }
+                    let state = t
+                        .targets
+                        .iter()
+                        .filter(|x| &x.target_group_arn == tg)
+                        .find_map(|x| self.target_groups.get(tg)?.target(ip, x.port))
+                        .map(|x| x.state)
+                        .filter(|s| *s != TargetState::Draining);
+                    let Some(state) = state else { continue };
+                    let healthy = i32::from(state == TargetState::Healthy);
+                    all = (all.0 + healthy, all.1 + 1);
+                    if t.task_def_arn == task_def {
+                        mine = (mine.0 + healthy, mine.1 + 1);
                     }
                 }
+                let (mine, all) = if all.0 > 0 { (mine.0, all.0) } else { (mine.1, all.1) };
                 if all > 0 {
                     total += f64::from(*weight) * 100.0 / f64::from(sum) * f64::from(mine) / f64::from(all);
                 }

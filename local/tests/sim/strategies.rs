@@ -620,3 +620,25 @@ async fn a_rolling_update_after_blue_green_registers_where_production_goes() {
     assert!(env.sim.advance_until(60, |w| w.target_groups[&other].targets.is_empty()));
     assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &production), 100.0, "rules untouched");
 }
+
+#[tokio::test]
+async fn the_series_shows_production_weighted_to_a_version_without_healthy_tasks() {
+    let env = common::start().await;
+    let lb = settled(&env, ShiftSetup::new(DeploymentStrategy::BlueGreen)).await;
+    let (blue, green) = production_and_other(&env, &lb).await;
+    let td1 = env.describe().await.task_definition().unwrap().to_string();
+    let bad = common::image(&env.sim, "v2", Behavior::Unhealthy);
+    let td2 = env.task_def(&bad).await;
+    env.update(&td2).await;
+    // Green registered (its targets not healthy), then someone weights production to it.
+    let registered = |w: &autodeploy_local::sim::World| w.target_groups[&green].targets.len() == 3;
+    assert!(env.sim.advance_until(120, registered));
+    env.sim.with(|w| w.set_forward_weights(&lb.production, &[(&blue, 500), (&green, 500)])).unwrap();
+    env.sim.advance(1);
+    let last = env.series().last().cloned().unwrap();
+    let of = |td: &str| last.version(td).map(|v| (v.production_traffic, v.healthy));
+    // Green's group has no healthy target: ELB fails open and sends its half anyway.
+    assert_eq!(of(&td2), Some((Some(50.0), 0)));
+    assert_eq!(of(&td1), Some((Some(50.0), 3)));
+    assert_eq!(last.version(&td1).unwrap().test_traffic, Some(100.0), "the test rule is still on blue");
+}
