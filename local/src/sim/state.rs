@@ -28,9 +28,21 @@ pub fn snapshot(w: &World) -> Value {
                     })
                 })
                 .collect();
+            // The newest service deployment, with where a traffic shift stands.
+            let service_deployment = w.service_deployments.iter().rev().find(|d| d.service_arn == s.arn).map(|d| {
+                let mut v = json!({"arn": d.arn, "status": d.status.as_str()});
+                if let (Some(shift), Some(o)) = (&d.shift, v.as_object_mut()) {
+                    o.insert("strategy".into(), json!(shift.strategy.as_str()));
+                    o.insert("lifecycleStage".into(), json!(shift.stage.as_str()));
+                    o.insert("productionTrafficPercent".into(), json!(shift.production_percent));
+                    o.insert("testTrafficPercent".into(), json!(shift.test_percent));
+                }
+                v
+            });
             json!({
                 "serviceArn": s.arn, "serviceName": s.name, "cluster": s.cluster, "status": s.status.as_str(),
                 "desiredCount": s.desired_count, "taskDefinition": s.task_def_arn, "deployments": deployments,
+                "serviceDeployment": service_deployment,
                 "healthyTasks": w.service_tasks(&s.arn).filter(|t| w.task_healthy(t)).count(),
                 "events": s.events.iter().take(10).map(|e| e.message.clone()).collect::<Vec<_>>(),
             })

@@ -361,6 +361,12 @@ async fn a_rollback_asked_for_during_the_bake_sends_production_back_to_blue_at_o
         env.sim.advance(1);
     }
     let sd = in_bake.expect("reached BAKE_TIME");
+    let state = env.sim.state();
+    let shown = &state["services"][0]["serviceDeployment"];
+    assert_eq!(
+        (shown["lifecycleStage"].as_str(), shown["productionTrafficPercent"].as_f64()),
+        (Some("BAKE_TIME"), Some(100.0))
+    );
     env.sim.advance(60);
     assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &green), 100.0);
     let arn = sd.service_deployment_arn().unwrap();
