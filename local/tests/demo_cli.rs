@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use autodeploy_local::cloud::CloudConfig;
 use autodeploy_local::cloud::demo::{self, view::Style};
+use autodeploy_local::cloud::seed::SeedStrategy;
 use autodeploy_shared::domain::DeploymentStatus;
 
 /// The demo's lines through the test harness's capture (shown if the test fails).
@@ -37,10 +38,11 @@ async fn demo_goes_as_promised() {
     cfg.parameters.insert("CoalesceSeconds".into(), "2".into());
 
     let out = demo::Output::new(Style::plain(), Captured);
-    let report = tokio::time::timeout(Duration::from_secs(180), demo::demo(cfg, "unhealthy", &out))
-        .await
-        .expect("the demo finishes in time")
-        .expect("the demo runs");
+    let report =
+        tokio::time::timeout(Duration::from_secs(180), demo::demo(cfg, "unhealthy", SeedStrategy::Rolling, &out))
+            .await
+            .expect("the demo finishes in time")
+            .expect("the demo runs");
 
     assert!(report.ok(), "{report:#?}");
     let outcomes: Vec<_> = report.steps.iter().map(|s| (s.step.tag.as_str(), s.actual)).collect();
@@ -66,4 +68,31 @@ async fn demo_goes_as_promised() {
     assert_eq!((report.final_versions[0].label.as_str(), report.final_versions[0].healthy), ("v6", 4));
     assert_eq!(report.steps[3].step.preceded_by.as_ref().map(|(t, _)| t.as_str()), Some("v5"));
     assert!(report.steps[3].problems.is_empty(), "v5 SUPERSEDED: {:#?}", report.steps[3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_demo_keeps_blue_serving_and_shows_the_traffic() {
+    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    cfg.port = 0;
+    cfg.speed = 10.0;
+    cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
+    cfg.parameters.insert("CoalesceSeconds".into(), "2".into());
+
+    let out = demo::Output::new(Style::plain(), Captured);
+    let report =
+        tokio::time::timeout(Duration::from_secs(240), demo::demo(cfg, "crash", SeedStrategy::BlueGreen, &out))
+            .await
+            .expect("the demo finishes in time")
+            .expect("the demo runs");
+
+    assert!(report.ok(), "{report:#?}");
+    let outcomes: Vec<_> = report.steps.iter().map(|s| (s.step.tag.as_str(), s.actual)).collect();
+    assert_eq!(outcomes, [("v2", Some(DeploymentStatus::Succeeded)), ("v3", Some(DeploymentStatus::RolledBack))]);
+    let v3 = &report.steps[1];
+    assert!(v3.min_serving.is_some_and(|m| m >= report.floor), "v2 kept serving: {v3:#?}");
+    // The service ends on v2, wherever blue/green left it, with all of production.
+    assert_eq!(report.final_healthy_targets, 4);
+    assert_eq!(report.final_versions.len(), 1, "{:#?}", report.final_versions);
+    let v2 = &report.final_versions[0];
+    assert_eq!((v2.label.as_str(), v2.healthy, v2.production_traffic), ("v2", 4, Some(100)));
 }

@@ -426,7 +426,7 @@ async fn alarm_rollback(service_deployments: bool) {
         w.finish(&rb.ecs_deployment_id, TD1, "healthy");
         let back = w.check(&id, Phase::Rollback).await;
         assert_eq!(back.outcome, Outcome::Succeeded, "{}", back.reason);
-        assert!(back.reason.contains("rolled back to revision"), "{}", back.reason);
+        assert!(back.reason.contains("ROLLBACK_SUCCESSFUL: back on service revision"), "{}", back.reason);
     } else {
         let last = w.ecs.updates().last().cloned();
         assert_eq!(last.as_deref(), Some(TD1), "service updated back to the previous revision");

@@ -243,15 +243,20 @@ pub fn evaluate_service_deployment(
         observed_at: now,
         progress: Some(progress.clone()),
     };
-    let name = format!("ECS service deployment {} (ECS deployment {})", sd.short_id(), watch.ecs_deployment_id);
+    let name = format!("ECS service deployment {}", sd.short_id());
+    let ours = &watch.ecs_deployment_id;
     // Who serves now, when ECS has moved on from ours.
     let primary = service
         .primary()
-        .filter(|p| p.id != watch.ecs_deployment_id)
+        .filter(|p| &p.id != ours)
         .map_or_else(String::new, |p| format!("; PRIMARY is {} ({})", p.id, short_arn(&p.task_definition)));
     let waiting = |what: String| {
         if now >= watch.deadline {
-            verdict(Outcome::Failed, format!("timed out waiting for {name}: {what}"), Vec::new())
+            verdict(
+                Outcome::Failed,
+                format!("timed out waiting for {name} (ECS deployment {ours}): {what}"),
+                Vec::new(),
+            )
         } else {
             verdict(Outcome::InProgress, what, Vec::new())
         }
@@ -260,8 +265,11 @@ pub fn evaluate_service_deployment(
     if watch.phase == Phase::Rollback && watch.in_place_rollback {
         return match &sd.status {
             S::RollbackSuccessful => {
-                let to = sd.rollback_revision_arn.as_deref().map_or("the previous revision", short_arn);
-                verdict(Outcome::Succeeded, format!("{name} rolled back to revision {to}: {}", sd.why()), Vec::new())
+                let to = sd.rollback_revision_arn.as_deref().map_or_else(
+                    || "the previous revision".to_owned(),
+                    |arn| format!("service revision {}", short_arn(arn)),
+                );
+                verdict(Outcome::Succeeded, format!("{name} ROLLBACK_SUCCESSFUL: back on {to}"), Vec::new())
             }
             S::RollbackFailed => {
                 let why = sd.status_reason.clone().unwrap_or_else(|| sd.why());
@@ -280,14 +288,14 @@ pub fn evaluate_service_deployment(
     }
     match &sd.status {
         S::Successful => {
-            let ours = our_deployment(watch, service);
-            let health = target_group_health(&ours, tasks, production);
+            let deployment = our_deployment(watch, service);
+            let health = target_group_health(&deployment, tasks, production);
             let unhealthy = unhealthy_groups(&health);
             if unhealthy.is_empty() {
                 let reason = format!(
                     "{name} SUCCESSFUL: {} tasks of ECS deployment {} running, healthy in every production target group",
-                    ours.running_count.max(sd.target.as_ref().map_or(0, |t| t.running_task_count)),
-                    watch.ecs_deployment_id
+                    deployment.running_count.max(sd.target.as_ref().map_or(0, |t| t.running_task_count)),
+                    deployment.id
                 );
                 return verdict(Outcome::Succeeded, reason, health);
             }
@@ -296,11 +304,22 @@ pub fn evaluate_service_deployment(
             v
         }
         s if s.is_rollback() => {
-            verdict(Outcome::Failed, format!("ECS is rolling back {name} ({s}): {}{primary}", sd.why()), Vec::new())
+            let how = match s {
+                S::RollbackSuccessful => "ECS rolled it back",
+                S::RollbackFailed => "ECS's rollback failed",
+                _ => "ECS is rolling it back",
+            };
+            verdict(
+                Outcome::Failed,
+                format!("ECS deployment {ours} failed and {how} ({s}): {}{primary}", sd.why()),
+                Vec::new(),
+            )
         }
-        S::Stopped | S::StopRequested => {
-            verdict(Outcome::Failed, format!("{name} was stopped ({}): {}{primary}", sd.status, sd.why()), Vec::new())
-        }
+        S::Stopped | S::StopRequested => verdict(
+            Outcome::Failed,
+            format!("{name} (ECS deployment {ours}) was stopped ({}): {}{primary}", sd.status, sd.why()),
+            Vec::new(),
+        ),
         _ => {
             let counts = sd.target.as_ref().map_or_else(String::new, |t| {
                 format!(
@@ -455,7 +474,7 @@ mod tests {
         s.rollback_reason = Some("circuit breaker detected a failure".into());
         let v = evaluate_service_deployment(&w, &s, &service(), &tasks(), &[], at(10));
         assert_eq!(v.outcome, Outcome::Failed);
-        assert!(v.reason.contains("ECS is rolling back") && v.reason.contains("circuit breaker"), "{}", v.reason);
+        assert!(v.reason.contains("ECS is rolling it back") && v.reason.contains("circuit breaker"), "{}", v.reason);
         let mut s = sd("STOPPED", None, None);
         s.status_reason = Some("a newer deployment replaced it".into());
         let v = evaluate_service_deployment(&w, &s, &service(), &tasks(), &[], at(10));
@@ -470,7 +489,7 @@ mod tests {
         s.rollback_revision_arn = Some("arn:aws:ecs:us-east-1:1:service-revision/demo/web/1".into());
         let v = evaluate_service_deployment(&w, &s, &service(), &tasks(), &[], at(10));
         assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
-        assert!(v.reason.contains("rolled back to revision 1"), "{}", v.reason);
+        assert!(v.reason.ends_with("ROLLBACK_SUCCESSFUL: back on service revision 1"), "{}", v.reason);
         for (status, outcome) in [
             ("ROLLBACK_IN_PROGRESS", Outcome::InProgress),
             ("ROLLBACK_REQUESTED", Outcome::InProgress),

@@ -198,7 +198,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> RollBack<S, E, N, C> {
             Watch::new(Phase::Rollback, &watch_id, &service, self.clock.now(), self.clock.now() + self.timing.timeout)
                 .following(Some(sd.arn.clone()));
         watch.in_place_rollback = true;
-        let how = if adopted { "ECS is rolling back" } else { "rolling back (StopServiceDeployment ROLLBACK)" };
+        let how = if adopted { "following ECS's rollback of" } else { "rolling back (StopServiceDeployment ROLLBACK)" };
         let to = previous.map_or_else(|| "the previous revision".to_owned(), |td| short_td(td).to_owned());
         Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
             .move_to(

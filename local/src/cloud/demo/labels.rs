@@ -38,11 +38,21 @@ impl Labels {
         let mut by_label: BTreeMap<String, VersionHealth> = BTreeMap::new();
         for v in &s.versions {
             let label = self.of(&v.images, &v.task_definition);
-            let e =
-                by_label.entry(label.clone()).or_insert(VersionHealth { label, healthy: 0, unhealthy: 0, draining: 0 });
+            let e = by_label.entry(label.clone()).or_insert(VersionHealth {
+                label,
+                healthy: 0,
+                unhealthy: 0,
+                draining: 0,
+                production_traffic: None,
+            });
             e.healthy += v.healthy;
             e.unhealthy += (v.running + v.pending - v.healthy).max(0);
             e.draining += v.draining;
+            if let Some(w) = v.production_traffic {
+                // Whole percents: the line changes when the weights move, not on rounding noise.
+                let w = w.round() as i64;
+                e.production_traffic = Some(e.production_traffic.unwrap_or(0) + w);
+            }
         }
         by_label.into_values().collect()
     }

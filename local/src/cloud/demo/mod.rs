@@ -34,7 +34,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::cli::CloudArgs;
-use super::seed::SeedError;
+use super::seed::{SeedError, SeedStrategy};
 use super::template::TemplateError;
 use super::{Cloud, CloudConfig, CloudError};
 use labels::Labels;
@@ -59,6 +59,11 @@ pub struct DemoArgs {
     /// balancer health check) or `crash` (exits right after starting).
     #[arg(long, default_value = "unhealthy", value_parser = ["unhealthy", "crash"])]
     pub bad: String,
+    /// The demo service's deployment strategy. With `blue-green`, `linear` or
+    /// `canary` the script is one good and one bad build, and the health line
+    /// shows each version's share of production traffic.
+    #[arg(long, value_enum, default_value = "rolling")]
+    pub strategy: SeedStrategy,
 }
 
 /// Why the demo could not run, or did not go as expected.
@@ -98,7 +103,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     // Dropping the demo on Ctrl-C, SIGTERM or a closed stdout drops the
     // running cloud, which kills moto: nothing is left behind.
     let report = tokio::select! {
-        r = demo(cfg, &args.bad, &out) => r?,
+        r = demo(cfg, &args.bad, args.strategy, &out) => r?,
         () = interrupted() => return Err(DemoError::Interrupted),
         () = out.closed() => return Err(output_failed(&out)),
     };
@@ -133,26 +138,26 @@ async fn interrupted() {
 /// returns what happened. `Err` only when the demo could not run at all (the
 /// cloud did not start, seeding or subscribing failed). Once `out` is closed
 /// the demo runs on without printing; [`run`] stops it then.
-pub async fn demo(cfg: CloudConfig, bad: &str, out: &Output) -> Result<Report, DemoError> {
+pub async fn demo(cfg: CloudConfig, bad: &str, strategy: SeedStrategy, out: &Output) -> Result<Report, DemoError> {
     out.title("ecs-autodeploy demo: the whole pipeline on the local cloud");
     out.line(&format!(
         "starting the local cloud (moto, the ECS/ELB simulator at {}× speed, the functions, template.yaml's rules)…",
         cfg.speed
     ));
     let running = Cloud::start(cfg).await?;
-    let result = play(&running.cloud, bad, out).await;
+    let result = play(&running.cloud, bad, strategy, out).await;
     running.stop().await;
     result
 }
 
 /// Sets the stage, runs the script's steps in order (stopping at one that
 /// comes to no outcome) and judges the run.
-async fn play(cloud: &Cloud, bad: &str, out: &Output) -> Result<Report, DemoError> {
-    let stage = Stage::set(cloud, out).await?;
+async fn play(cloud: &Cloud, bad: &str, strategy: SeedStrategy, out: &Output) -> Result<Report, DemoError> {
+    let stage = Stage::set(cloud, out, strategy).await?;
     let run_start = cloud.sim.now() / 1000;
     let mut labels = Labels::default();
     let mut steps = Vec::new();
-    let script = Step::script(bad);
+    let script = Step::script(bad, strategy);
     let total = script.len();
     for (i, step) in script.into_iter().enumerate() {
         out.line("");

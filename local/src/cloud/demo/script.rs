@@ -3,6 +3,8 @@
 
 use autodeploy_shared::domain::DeploymentStatus;
 
+use crate::cloud::seed::SeedStrategy;
+
 /// One push of the demo and what must come of it.
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -19,8 +21,9 @@ pub struct Step {
 impl Step {
     /// `web:v2` healthy → SUCCEEDED; `web:v3` bad → ROLLED_BACK with `v2`
     /// serving; `web:v4` healthy → SUCCEEDED; `web:v5` and `web:v6` within a
-    /// second → `v5` SUPERSEDED, `v6` SUCCEEDED.
-    pub fn script(bad: &str) -> Vec<Step> {
+    /// second → `v5` SUPERSEDED, `v6` SUCCEEDED. A traffic-shifting strategy
+    /// bakes each good build for minutes: its script is the first two steps.
+    pub fn script(bad: &str, strategy: SeedStrategy) -> Vec<Step> {
         let step = |tag: &str, behavior: &str, expected, serving: Option<&str>| Step {
             tag: tag.into(),
             behavior: behavior.into(),
@@ -28,7 +31,7 @@ impl Step {
             serving: serving.map(Into::into),
             preceded_by: None,
         };
-        vec![
+        let mut script = vec![
             step("v2", "healthy", DeploymentStatus::Succeeded, None),
             step("v3", bad, DeploymentStatus::RolledBack, Some("v2")),
             step("v4", "healthy", DeploymentStatus::Succeeded, None),
@@ -36,7 +39,11 @@ impl Step {
                 preceded_by: Some(("v5".into(), "healthy".into())),
                 ..step("v6", "healthy", DeploymentStatus::Succeeded, None)
             },
-        ]
+        ];
+        if strategy.shifts_traffic() {
+            script.truncate(2);
+        }
+        script
     }
 
     /// `── 2/4  push web:v3 (unhealthy) → expect ROLLED_BACK`: what step
@@ -63,7 +70,8 @@ mod tests {
 
     #[test]
     fn headings_name_the_push_and_the_rival() {
-        let script = Step::script("crash");
+        let script = Step::script("crash", SeedStrategy::Rolling);
+        assert_eq!(Step::script("crash", SeedStrategy::BlueGreen).len(), 2);
         assert_eq!(script[1].heading(2, 4, "web"), "── 2/4  push web:v3 (crash) → expect ROLLED_BACK");
         assert_eq!(
             script[3].heading(4, 4, "web"),

@@ -13,7 +13,7 @@ use super::output::Output;
 use super::subscriber::Subscriber;
 use super::view::VersionHealth;
 use crate::cloud::Cloud;
-use crate::cloud::seed::{self, Seeded, ServiceSpec};
+use crate::cloud::seed::{self, SeedStrategy, Seeded, ServiceSpec};
 use crate::sim::series::Sample;
 
 pub(super) struct Stage<'a> {
@@ -43,8 +43,8 @@ pub(super) struct Finale {
 impl<'a> Stage<'a> {
     /// Seeds the demo service and subscribes to the bus and the topic, saying
     /// so on `out`.
-    pub(super) async fn set(cloud: &'a Cloud, out: &'a Output) -> Result<Stage<'a>, DemoError> {
-        let spec = ServiceSpec::demo();
+    pub(super) async fn set(cloud: &'a Cloud, out: &'a Output, strategy: SeedStrategy) -> Result<Stage<'a>, DemoError> {
+        let spec = ServiceSpec { strategy, ..ServiceSpec::demo() };
         let sdk = crate::cloud::sdk_config(&cloud.endpoint, &cloud.stack.region).await;
         out.line(&format!("  endpoint {} (AWS_ENDPOINT_URL for the AWS CLI and SDKs)", cloud.endpoint));
 
@@ -64,6 +64,16 @@ impl<'a> Stage<'a> {
             spec.desired,
             spec.max_percent
         ));
+        if let Some(traffic) = &seeded.traffic {
+            out.line(&format!(
+                "  strategy {strategy:?}: green target group {}-{}-green, production and test listener rules {} and {} \
+                 (ECS moves their weights), 2-minute bakes",
+                spec.cluster,
+                spec.service,
+                short_rule(&traffic.production_rule_arn),
+                short_rule(&traffic.test_rule_arn),
+            ));
+        }
         out.line(&format!("  deploy target: pushes to `{}` with a tag matching {}", spec.repository, spec.tag_rule));
 
         let subscriber = Subscriber::subscribe(cloud, &sdk).await?;
@@ -101,22 +111,30 @@ impl<'a> Stage<'a> {
 
     /// How the service ends: its healthy targets and its versions.
     pub(super) async fn finale(&self, labels: &Labels) -> Finale {
-        let healthy_targets =
-            match self.elb.describe_target_health().target_group_arn(&self.seeded.target_group_arn).send().await {
-                Ok(h) => h
-                    .target_health_descriptions()
-                    .iter()
-                    .filter(|d| d.target_health().and_then(|t| t.state()) == Some(&TargetHealthStateEnum::Healthy))
-                    .count(),
-                Err(e) => {
-                    self.out.line(&format!("DescribeTargetHealth: {e}"));
-                    0
+        // Blue/green moves the service between its two target groups: count both.
+        let green = self.seeded.traffic.as_ref().map(|t| t.green_target_group_arn.as_str());
+        let mut healthy_targets = 0;
+        for tg in std::iter::once(self.seeded.target_group_arn.as_str()).chain(green) {
+            match self.elb.describe_target_health().target_group_arn(tg).send().await {
+                Ok(h) => {
+                    healthy_targets += h
+                        .target_health_descriptions()
+                        .iter()
+                        .filter(|d| d.target_health().and_then(|t| t.state()) == Some(&TargetHealthStateEnum::Healthy))
+                        .count();
                 }
-            };
+                Err(e) => self.out.line(&format!("DescribeTargetHealth: {e}")),
+            }
+        }
         let samples = self.samples();
         let versions = samples.last().map(|s| labels.versions(s)).unwrap_or_default();
         Finale { healthy_targets, versions, samples }
     }
+}
+
+/// `arn:…:listener-rule/app/demo-web/…/…/3f2a…` → `listener-rule/…/3f2a…`.
+fn short_rule(arn: &str) -> String {
+    arn.rsplit('/').next().map_or_else(|| arn.to_owned(), |id| format!("listener-rule/…/{id}"))
 }
 
 /// The samples from instant `t` (simulated epoch seconds) on. Samples are

@@ -1,5 +1,7 @@
 //! The end of the demo: the verdict on the whole run and the summary table.
 
+use autodeploy_shared::domain::DeploymentStatus;
+
 use super::output::Output;
 use super::stage::{self, Finale};
 use super::step::StepReport;
@@ -23,14 +25,21 @@ pub struct Report {
 impl Report {
     /// Judges the run: healthy tasks never below `floor` from `run_start`
     /// (simulated epoch seconds) on, and at the end every one of `desired`
-    /// targets healthy on the last step's version.
+    /// targets healthy on the version the last step leaves serving.
     pub(super) fn judge(steps: Vec<StepReport>, floor: i64, desired: i64, end: Finale, run_start: i64) -> Self {
         let mut problems = Vec::new();
         let min_healthy = stage::since(&end.samples, run_start).iter().map(|s| s.healthy).min();
         if let Some(m) = min_healthy.filter(|m| *m < floor) {
             problems.push(format!("healthy tasks fell to {m} during the demo, below the minimum of {floor}"));
         }
-        let last_tag = steps.last().map(|s| s.step.tag.clone()).unwrap_or_default();
+        // What the last step leaves serving: its build, or the one a rollback keeps.
+        let last_tag = steps
+            .last()
+            .map(|s| match (&s.step.expected, &s.step.serving) {
+                (DeploymentStatus::RolledBack, Some(serving)) => serving.clone(),
+                _ => s.step.tag.clone(),
+            })
+            .unwrap_or_default();
         let on_last = end.versions.iter().all(|v| v.label == last_tag) && !end.versions.is_empty();
         if end.healthy_targets != usize::try_from(desired).unwrap_or(0) || !on_last {
             problems.push(format!(

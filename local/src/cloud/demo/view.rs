@@ -76,6 +76,8 @@ pub struct VersionHealth {
     /// Running or starting but not (yet) healthy.
     pub unhealthy: i64,
     pub draining: i64,
+    /// Percent of production traffic the load balancer sends it (traffic-shifting strategies).
+    pub production_traffic: Option<i64>,
 }
 
 /// `v2 ████░░ 4 healthy, 2 not healthy` for one version.
@@ -89,6 +91,9 @@ pub fn version_bar(v: &VersionHealth) -> String {
     }
     if v.draining > 0 {
         text.push_str(&format!(", {} draining", v.draining));
+    }
+    if let Some(w) = v.production_traffic {
+        text.push_str(&format!(", {w} % of production traffic"));
     }
     text
 }
@@ -137,14 +142,21 @@ mod tests {
 
     #[test]
     fn bars_show_healthy_unhealthy_and_draining() {
-        let v = VersionHealth { label: "v3".into(), healthy: 1, unhealthy: 2, draining: 1 };
+        let v = VersionHealth { label: "v3".into(), healthy: 1, unhealthy: 2, draining: 1, production_traffic: None };
         assert_eq!(version_bar(&v), "v3 █░░▒ 1 healthy, 2 not healthy, 1 draining");
         let line = health_line(
             &Style::plain(),
-            &[VersionHealth { label: "v2".into(), healthy: 4, unhealthy: 0, draining: 0 }, v],
+            &[VersionHealth { label: "v2".into(), healthy: 4, unhealthy: 0, draining: 0, production_traffic: None }, v],
             2,
         );
         assert_eq!(line, "v2 ████ 4 healthy | v3 █░░▒ 1 healthy, 2 not healthy, 1 draining  [5 healthy, floor 2]");
+    }
+
+    #[test]
+    fn bars_show_the_production_traffic_of_a_traffic_shift() {
+        let v =
+            VersionHealth { label: "v2".into(), healthy: 4, unhealthy: 0, draining: 0, production_traffic: Some(10) };
+        assert_eq!(version_bar(&v), "v2 ████ 4 healthy, 10 % of production traffic");
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Seeds a service to deploy to, through the same APIs a user would call:
 //! a cluster, a target group, a task definition, a service behind the target
-//! group with the circuit breaker on, and a deploy target.
+//! group with the circuit breaker on, and a deploy target. A blue/green,
+//! linear or canary service also gets a green target group and a load
+//! balancer whose rules ECS moves ([`strategy`]).
+
+mod strategy;
+
+pub use strategy::{SeedStrategy, TrafficShift};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ecs::error::BuildError;
@@ -27,6 +33,7 @@ pub struct ServiceSpec {
     /// Deploy target tag rule as stored: `{"type": "glob", "pattern": "*"}`.
     pub tag_rule: serde_json::Value,
     pub target_id: String,
+    pub strategy: SeedStrategy,
 }
 
 impl ServiceSpec {
@@ -41,6 +48,7 @@ impl ServiceSpec {
             max_percent: 200,
             tag_rule: serde_json::json!({"type": "glob", "pattern": "v*"}),
             target_id: "demo-web".into(),
+            strategy: SeedStrategy::Rolling,
         }
     }
 }
@@ -48,6 +56,8 @@ impl ServiceSpec {
 #[derive(Debug, Clone)]
 pub struct Seeded {
     pub target_group_arn: String,
+    /// The green target group and the rules of a traffic-shifting service.
+    pub traffic: Option<TrafficShift>,
     pub task_definition_arn: String,
     pub service_arn: String,
 }
@@ -87,33 +97,14 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
     let initial = format!("{}:{}", spec.repository, spec.initial_tag);
     let pushed = cloud.push_image(&PushRequest { event: false, ..PushRequest::new(&initial, "healthy") }).await?;
     ecs.create_cluster().cluster_name(&spec.cluster).send().await.map_err(CallError::of("CreateCluster"))?;
-    let tg = elb
-        .create_target_group()
-        .name(format!("{}-{}", spec.cluster, spec.service))
-        .protocol(ProtocolEnum::Http)
-        .port(8080)
-        .vpc_id("vpc-local")
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_path("/health")
-        .health_check_interval_seconds(5)
-        .health_check_timeout_seconds(2)
-        .healthy_threshold_count(2)
-        .unhealthy_threshold_count(2)
-        .send()
-        .await
-        .map_err(CallError::of("CreateTargetGroup"))?;
-    let tg_arn = tg
-        .target_groups()
-        .first()
-        .and_then(|t| t.target_group_arn())
-        .ok_or(SeedError::Incomplete { operation: "CreateTargetGroup", what: "target group ARN" })?
-        .to_owned();
-    elb.modify_target_group_attributes()
-        .target_group_arn(&tg_arn)
-        .attributes(TargetGroupAttribute::builder().key("deregistration_delay.timeout_seconds").value("10").build())
-        .send()
-        .await
-        .map_err(CallError::of("ModifyTargetGroupAttributes"))?;
+    let name = format!("{}-{}", spec.cluster, spec.service);
+    let tg_arn = create_target_group(&elb, &name).await?;
+    let traffic = if spec.strategy.shifts_traffic() {
+        let green = create_target_group(&elb, &format!("{name}-green")).await?;
+        Some(strategy::wire_load_balancer(&elb, &name, &tg_arn, &green).await?)
+    } else {
+        None
+    };
     // The image by tag, as a person would first deploy it.
     let td = ecs
         .register_task_definition()
@@ -144,7 +135,12 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
         .task_definition(&td_arn)
         .desired_count(spec.desired)
         .load_balancers(
-            LoadBalancer::builder().target_group_arn(&tg_arn).container_name("app").container_port(8080).build(),
+            LoadBalancer::builder()
+                .target_group_arn(&tg_arn)
+                .container_name("app")
+                .container_port(8080)
+                .set_advanced_configuration(traffic.as_ref().map(TrafficShift::advanced_configuration))
+                .build(),
         )
         .network_configuration(
             NetworkConfiguration::builder()
@@ -158,7 +154,8 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
                 .build(),
         )
         .deployment_configuration(
-            DeploymentConfiguration::builder()
+            spec.strategy
+                .configure(DeploymentConfiguration::builder())
                 .minimum_healthy_percent(spec.min_healthy_percent)
                 .maximum_percent(spec.max_percent)
                 .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
@@ -200,7 +197,40 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
     })
     .await;
     settled.ok_or_else(|| SeedError::NotSteady { cluster: spec.cluster.clone(), service: spec.service.clone() })?;
-    Ok(Seeded { target_group_arn: tg_arn, task_definition_arn: td_arn, service_arn })
+    Ok(Seeded { target_group_arn: tg_arn, traffic, task_definition_arn: td_arn, service_arn })
+}
+
+/// An `ip` target group named `name` that checks `/health` every 5 s and
+/// deregisters in 10 s: a rollout takes seconds of simulated time, not minutes.
+async fn create_target_group(elb: &aws_sdk_elasticloadbalancingv2::Client, name: &str) -> Result<String, SeedError> {
+    let tg = elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id("vpc-local")
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_path("/health")
+        .health_check_interval_seconds(5)
+        .health_check_timeout_seconds(2)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .send()
+        .await
+        .map_err(CallError::of("CreateTargetGroup"))?;
+    let tg_arn = tg
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .ok_or(SeedError::Incomplete { operation: "CreateTargetGroup", what: "target group ARN" })?
+        .to_owned();
+    elb.modify_target_group_attributes()
+        .target_group_arn(&tg_arn)
+        .attributes(TargetGroupAttribute::builder().key("deregistration_delay.timeout_seconds").value("10").build())
+        .send()
+        .await
+        .map_err(CallError::of("ModifyTargetGroupAttributes"))?;
+    Ok(tg_arn)
 }
 
 /// Polls `check` until it returns `Some`, for at most `sim_seconds` of
