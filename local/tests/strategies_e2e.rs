@@ -158,3 +158,96 @@ async fn every_strategy_deploys_a_good_build_and_rolls_back_bad_ones_without_sen
     }
     running.stop().await;
 }
+
+/// Polls `f` every 100 ms of real time (the simulator's clock may be held) for up to a minute.
+async fn real_wait<T, F, Fut>(mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..600 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nothing came within a minute");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_during_the_bake_sends_production_back_to_blue_through_ecs() {
+    use autodeploy_local::sim::ClockMode;
+    use autodeploy_shared::domain::LifecycleStage;
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+
+    let running = tokio::time::timeout(Duration::from_secs(60), cloud()).await.expect("start in time");
+    let cloud = running.cloud.clone();
+    let seeded = seed_service(&cloud, &spec(SeedStrategy::BlueGreen, "web")).await.unwrap();
+    let green = seeded.traffic.as_ref().expect("a traffic-shifting service").green_target_group_arn.clone();
+    let sdk = sdk_config(&cloud.endpoint, &cloud.stack.region).await;
+    let store = DynamoDeployments::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        cloud.template.physical_name("DeploymentsTable").unwrap(),
+    );
+    // An alarm on the green target group: the one the new build serves from.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name("web-green-5xx")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HTTPCode_Target_5XX_Count")
+        .dimensions(
+            Dimension::builder().name("TargetGroup").value(&green[green.find("targetgroup/").unwrap()..]).build(),
+        )
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .send()
+        .await
+        .unwrap();
+
+    cloud.push("web:v2", "healthy").await.unwrap();
+    // Production has moved to green and the bake has begun: hold ECS there.
+    let baking = real_wait(|| async {
+        let d = store.history("demo/web", 5).await.ok()?.into_iter().find(|d| d.tag.as_deref() == Some("v2"))?;
+        let stage = d.progress.as_ref()?.lifecycle_stage.clone();
+        (stage == Some(LifecycleStage::BakeTime)).then_some(d)
+    })
+    .await;
+    let clock = cloud.sim.clock_mode();
+    cloud.sim.set_clock_mode(ClockMode { manual: true, ..clock });
+    cloudwatch
+        .set_alarm_state()
+        .alarm_name("web-green-5xx")
+        .state_value(StateValue::Alarm)
+        .state_reason("Threshold Crossed: 12 5XX responses")
+        .send()
+        .await
+        .unwrap();
+    // The next poll sees the alarm and asks ECS to roll back; ECS moves the
+    // rules back to blue as soon as it runs again.
+    real_wait(|| async {
+        let d = store.get(&baking.deployment_id).await.ok()??;
+        (d.status == DeploymentStatus::RollingBack).then_some(())
+    })
+    .await;
+    cloud.sim.set_clock_mode(clock);
+    let d = outcome(&cloud, &store, "demo/web", "v2").await;
+    let timeline: Vec<&str> = d.timeline.iter().map(|e| e.detail.as_str()).collect();
+    assert_eq!(d.status, DeploymentStatus::RolledBack, "{timeline:#?}");
+    assert!(d.failure_reason.as_deref().unwrap_or_default().contains("web-green-5xx is in ALARM"), "{d:#?}");
+    assert!(timeline.iter().any(|l| l.contains("StopServiceDeployment ROLLBACK")), "{timeline:#?}");
+
+    // Blue (v1) was kept through the bake and took production back at once:
+    // no instant without healthy capacity serving production.
+    let series = cloud.sim.series(Some("demo"), "web").expect("series recorded");
+    check_series(&series, SeedStrategy::BlueGreen, &[], "web");
+    let v1 = seeded.task_definition_arn.clone();
+    let last = series.last().unwrap();
+    let serving: Vec<_> = last.versions.iter().filter(|v| v.production_traffic.is_some_and(|w| w > 0.0)).collect();
+    assert_eq!(serving.len(), 1, "{last:#?}");
+    assert_eq!((serving[0].task_definition.as_str(), serving[0].production_traffic), (v1.as_str(), Some(100.0)));
+    running.stop().await;
+}

@@ -79,6 +79,45 @@ async fn describe_service_maps_deployments_and_dedupes_target_groups() {
         (p.id.as_str(), p.rollout_state.clone(), p.running_count, p.pending_count),
         ("ecs-svc/2", Some(RolloutState::InProgress), 1, 1)
     );
+    assert!(s.alternate_target_group_arns.is_empty() && s.strategy.is_none());
+}
+
+#[tokio::test]
+async fn describe_service_reads_the_strategy_its_alternate_groups_and_current_service_deployment() {
+    use aws_sdk_ecs::types::{AdvancedConfiguration, DeploymentConfiguration, DeploymentStrategy};
+    let blue_green = || {
+        let lb = |tg: &str, alternate: &str| {
+            LoadBalancer::builder()
+                .target_group_arn(tg)
+                .container_name("app")
+                .container_port(80)
+                .advanced_configuration(
+                    AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(alternate)
+                        .production_listener_rule("arn:rule/prod")
+                        .build(),
+                )
+                .build()
+        };
+        let mut s = service();
+        s.load_balancers = Some(vec![lb("arn:tg/blue", "arn:tg/green"), lb("arn:tg/blue", "arn:tg/green")]);
+        s.deployment_configuration =
+            Some(DeploymentConfiguration::builder().strategy(DeploymentStrategy::BlueGreen).build());
+        s.current_service_deployment = Some("arn:aws:ecs:us-east-1:1:service-deployment/demo/web/abc".into());
+        s
+    };
+    let rule = mock!(aws_sdk_ecs::Client::describe_services)
+        .then_output(move || DescribeServicesOutput::builder().services(blue_green()).build());
+    let ecs = EcsClient::new(mock_client!(aws_sdk_ecs, [&rule]));
+    let s = ecs.describe_service("demo", "web").await.unwrap();
+    assert_eq!(s.target_group_arns, ["arn:tg/blue"]);
+    assert_eq!(s.alternate_target_group_arns, ["arn:tg/green"]);
+    assert_eq!(s.all_target_groups(), ["arn:tg/blue", "arn:tg/green"]);
+    assert_eq!(s.strategy, Some(autodeploy_shared::domain::DeploymentStrategy::BlueGreen));
+    assert_eq!(
+        s.current_service_deployment.as_deref(),
+        Some("arn:aws:ecs:us-east-1:1:service-deployment/demo/web/abc")
+    );
 }
 
 #[tokio::test]

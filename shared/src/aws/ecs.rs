@@ -83,11 +83,17 @@ impl EcsClient {
 
 fn snapshot(s: &Service) -> ServiceSnapshot {
     let mut target_group_arns: Vec<String> = Vec::new();
+    let mut alternate_target_group_arns: Vec<String> = Vec::new();
     for lb in s.load_balancers() {
         if let Some(tg) = lb.target_group_arn()
             && !target_group_arns.iter().any(|t| t == tg)
         {
             target_group_arns.push(tg.to_owned());
+        }
+        if let Some(tg) = lb.advanced_configuration().and_then(|a| a.alternate_target_group_arn())
+            && !alternate_target_group_arns.iter().any(|t| t == tg)
+        {
+            alternate_target_group_arns.push(tg.to_owned());
         }
     }
     ServiceSnapshot {
@@ -111,6 +117,7 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
             })
             .collect(),
         target_group_arns,
+        alternate_target_group_arns,
         strategy: s.deployment_configuration().and_then(|c| c.strategy()).map(|st| aws_state(st.as_str())),
         current_service_deployment: s.current_service_deployment().map(str::to_owned),
     }

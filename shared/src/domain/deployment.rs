@@ -134,7 +134,7 @@ impl Watch {
             phase,
             ecs_deployment_id: ecs_deployment_id.to_owned(),
             service_arn: service.service_arn.clone(),
-            target_group_arns: service.target_group_arns.clone(),
+            target_group_arns: service.all_target_groups(),
             deadline,
             started_at: Some(now),
             task_token: None,

@@ -37,6 +37,9 @@ pub struct ServiceSnapshot {
     pub deployments: Vec<EcsDeploymentView>,
     /// Every target group of the service (deduplicated, in order).
     pub target_group_arns: Vec<String>,
+    /// The alternate (green) target groups of a blue/green, linear or canary
+    /// service (`advancedConfiguration.alternateTargetGroupArn`).
+    pub alternate_target_group_arns: Vec<String>,
     /// `deploymentConfiguration.strategy`; absent from older APIs.
     pub strategy: Option<DeploymentStrategy>,
     /// `currentServiceDeployment`: the ARN of ECS's latest service deployment.
@@ -50,6 +53,18 @@ impl ServiceSnapshot {
 
     pub fn primary(&self) -> Option<&EcsDeploymentView> {
         self.deployments.iter().find(|d| d.status == EcsDeploymentStatus::Primary)
+    }
+
+    /// Every target group the service's tasks may serve from: its own, then
+    /// the alternates a traffic shift moves it to.
+    pub fn all_target_groups(&self) -> Vec<String> {
+        let mut all = self.target_group_arns.clone();
+        for tg in &self.alternate_target_group_arns {
+            if !all.contains(tg) {
+                all.push(tg.clone());
+            }
+        }
+        all
     }
 
     /// The PRIMARY deployment if it runs `task_definition`: what an

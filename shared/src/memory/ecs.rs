@@ -136,6 +136,7 @@ impl FakeEcs {
                     ..Default::default()
                 }],
                 target_group_arns: target_groups.iter().map(|s| (*s).to_owned()).collect(),
+                alternate_target_group_arns: Vec::new(),
                 strategy: Some(DeploymentStrategy::Rolling),
                 current_service_deployment: None,
             },

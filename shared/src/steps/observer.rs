@@ -32,7 +32,8 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
         if watch.phase != Phase::Rollout || verdict.outcome == Outcome::Failed {
             return Ok(verdict);
         }
-        let target_groups: Vec<String> = service.target_group_arns.iter().map(|tg| short_tg(tg).to_owned()).collect();
+        // A traffic shift serves from the alternate groups too: their alarms count.
+        let target_groups: Vec<String> = service.all_target_groups().iter().map(|tg| short_tg(tg).to_owned()).collect();
         if d.alarms.is_empty() && target_groups.is_empty() {
             return Ok(verdict);
         }
