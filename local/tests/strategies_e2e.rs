@@ -8,6 +8,7 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -163,7 +164,7 @@ async fn every_strategy_deploys_a_good_build_and_rolls_back_bad_ones_without_sen
 async fn real_wait<T, F, Fut>(mut f: F) -> T
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
     for _ in 0..600 {
         if let Some(v) = f().await {

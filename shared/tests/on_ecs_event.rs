@@ -94,6 +94,7 @@ async fn waiting(ecs_id: &str) -> MemoryCloud {
                     service_deployment_arn: None,
                     in_place_rollback: false,
                     progress: None,
+                    progress_at: None,
                 })),
                 ..Default::default()
             },

@@ -795,3 +795,64 @@ async fn without_service_deployments_rollout_state_still_decides() {
     assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
     assert!(v.progress.is_none());
 }
+
+#[tokio::test]
+async fn a_failed_read_after_update_service_neither_fails_the_step_nor_updates_twice() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let report = w.on_push("v10", &digest(10)).await;
+    let id = report.started[0].clone();
+    w.claim(&id).await;
+    w.register(&id).await.unwrap();
+    w.ecs.fail_next_finds(1);
+    let up = w.update(&id).await.unwrap();
+    assert_eq!(w.ecs.updates().len(), 1);
+    let d = w.record(&id).await;
+    assert_eq!(d.status, DeploymentStatus::Waiting);
+    assert!(d.watch.as_ref().unwrap().service_deployment_arn.is_none(), "not read yet");
+    // The first look finds it and judges by it.
+    let new_td = d.new_task_definition.unwrap();
+    w.finish(&up.ecs_deployment_id, &new_td, "healthy");
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
+    assert!(v.progress.is_some(), "judged by the service deployment: {}", v.reason);
+}
+
+#[tokio::test]
+async fn a_roll_back_retried_after_its_stop_does_not_stop_again() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v11", &digest(11)).await;
+    let sd = w.ecs.service_deployment_of(&up.ecs_deployment_id).unwrap();
+    // The step asked ECS to roll back, then died before writing the record.
+    use autodeploy_shared::ports::Ecs;
+    w.ecs.roll_back_service_deployment(&sd.arn).await.unwrap();
+    let rb = w.roll_back(&id, Some("alarm X".into())).await.unwrap();
+    assert_eq!(w.ecs.rollbacks_requested().len(), 1, "no second StopServiceDeployment");
+    assert_eq!(w.ecs.updates().len(), 1, "no UpdateService either");
+    assert_eq!(w.record(&id).await.status, DeploymentStatus::RollingBack);
+    w.finish(&rb.ecs_deployment_id, TD1, "healthy");
+    assert_eq!(w.check(&id, Phase::Rollback).await.outcome, Outcome::Succeeded);
+}
+
+#[tokio::test]
+async fn blue_green_without_a_resolved_configuration_is_judged_where_our_tasks_are() {
+    use autodeploy_shared::domain::{DeploymentStrategy, ServiceDeploymentStatus};
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    w.ecs.set_alternate_target_groups("demo", "web", &[TG_GREEN]);
+    w.ecs.set_production_target_groups(&[]);
+    let (id, up) = w.rolling("v12", &digest(12)).await;
+    assert_eq!(w.record(&id).await.strategy, Some(DeploymentStrategy::BlueGreen));
+    w.ecs.update_service_deployment(&up.ecs_deployment_id, |sd| sd.status = ServiceDeploymentStatus::Successful);
+    let new_td = w.record(&id).await.new_task_definition.unwrap();
+    let ips = w.ecs.start_tasks(&up.ecs_deployment_id, &new_td, 2);
+    // Green serves now: our tasks are healthy there; blue still has the old ones.
+    w.elb.set(
+        TG_GREEN,
+        ips.iter()
+            .map(|ip| TargetView { id: ip.clone(), port: Some(80), state: aws_state("healthy"), ..Default::default() })
+            .collect(),
+    );
+    let v = w.check(&id, Phase::Rollout).await;
+    assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
+    assert_eq!(v.target_health.len(), 1);
+    assert_eq!(v.target_health[0].target_group_arn, TG_GREEN);
+}

@@ -38,7 +38,12 @@ fn brief(arn: &str, revision: &str) -> ServiceDeploymentBrief {
 #[tokio::test]
 async fn finds_ours_by_its_target_revision_and_reads_stage_weights_and_rollback() {
     let list = mock!(aws_sdk_ecs::Client::list_service_deployments)
-        .match_requests(|r| r.cluster() == Some("demo") && r.service() == Some("web") && r.max_results() == Some(20))
+        .match_requests(|r| {
+            r.cluster() == Some("demo")
+                && r.service() == Some("web")
+                && r.max_results() == Some(100)
+                && r.next_token().is_none()
+        })
         .then_output(|| {
             ListServiceDeploymentsOutput::builder()
                 .service_deployments(brief(SD_OTHER, REV_OTHER))
@@ -168,4 +173,30 @@ async fn rollback_asks_ecs_and_a_finished_deployment_is_finished() {
     assert_eq!(ecs.roll_back_service_deployment(SD_OURS).await.unwrap(), StopOutcome::RollingBack);
     assert_eq!(ecs.roll_back_service_deployment(SD_OURS).await.unwrap(), StopOutcome::Finished);
     assert_eq!(ecs.roll_back_service_deployment(SD_OURS).await.unwrap_err().error_type(), "UpdateRejected");
+}
+
+#[tokio::test]
+async fn ours_is_looked_for_on_the_next_pages_too() {
+    let first = mock!(aws_sdk_ecs::Client::list_service_deployments)
+        .match_requests(|r| r.next_token().is_none())
+        .then_output(|| {
+            ListServiceDeploymentsOutput::builder()
+                .service_deployments(brief(SD_OTHER, REV_OTHER))
+                .next_token("page-2")
+                .build()
+        });
+    let second = mock!(aws_sdk_ecs::Client::list_service_deployments)
+        .match_requests(|r| r.next_token() == Some("page-2"))
+        .then_output(|| ListServiceDeploymentsOutput::builder().service_deployments(brief(SD_OURS, REV_OURS)).build());
+    let describe = mock!(aws_sdk_ecs::Client::describe_service_deployments).then_output(|| {
+        DescribeServiceDeploymentsOutput::builder()
+            .service_deployments(
+                ServiceDeployment::builder().service_deployment_arn(SD_OURS).status(SdkStatus::InProgress).build(),
+            )
+            .build()
+    });
+    let ecs = EcsClient::new(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&first, &second, &describe]));
+    let sd = ecs.find_service_deployment("demo", "web", "ecs-svc/3541978090126952138").await.unwrap().unwrap();
+    assert_eq!((sd.arn.as_str(), sd.status), (SD_OURS, ServiceDeploymentStatus::InProgress));
+    assert_eq!((first.num_calls(), second.num_calls(), describe.num_calls()), (1, 1, 1));
 }

@@ -63,6 +63,7 @@ fn watch(ecs: &str) -> Watch {
         service_deployment_arn: None,
         in_place_rollback: false,
         progress: None,
+        progress_at: None,
     }
 }
 
@@ -74,6 +75,7 @@ fn progress(stage: &str, weight: f64) -> RolloutProgress {
         production_traffic_weight: Some(weight),
         test_traffic_weight: None,
         bake_time_minutes: None,
+        updated_at: None,
     }
 }
 
@@ -191,6 +193,19 @@ async fn contract(store: &impl DeploymentStore) {
         .unwrap()
         .unwrap();
     assert_eq!(bake.timeline.len(), entries + 1);
+    // Sightings carry ECS's updatedAt: a look that read ECS earlier but writes
+    // later does not move the timeline back.
+    let seen = |stage: &str, weight: f64, minute: i64| RolloutProgress {
+        updated_at: Some(t0() + Duration::minutes(minute)),
+        ..progress(stage, weight)
+    };
+    let newer = seen("CLEAN_UP", 100.0, 10);
+    assert!(store.record_progress(&id, Waiting, Phase::Rollout, "ecs-svc/2", &newer, at).await.unwrap().is_some());
+    let older = seen("PRODUCTION_TRAFFIC_SHIFT", 50.0, 9);
+    assert!(store.record_progress(&id, Waiting, Phase::Rollout, "ecs-svc/2", &older, at).await.unwrap().is_none());
+    let d = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(d.progress.as_ref(), Some(&newer));
+    assert_eq!(d.timeline.len(), entries + 2);
 
     // token, then verdict: the verdict write returns the token.
     let err = store.store_task_token(&id, Phase::Rollout, "ecs-svc/9", "tok").await.unwrap_err();

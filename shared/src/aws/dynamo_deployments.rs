@@ -326,16 +326,26 @@ impl DeploymentStore for DynamoDeployments {
         at: DateTime<Utc>,
     ) -> Result<Option<Deployment>> {
         let entry = TimelineEntry { state: status, at, detail: progress.line() };
-        let sent = self
-            .update(id)
-            .update_expression(
-                "SET #w.#progress = :key, #w.#sd = :sd, #progress = :progress, #updatedAt = :at, \
-                 #timeline = list_append(if_not_exists(#timeline, :empty), :entry)",
-            )
-            .condition_expression(
-                "#status = :status AND #w.#phase = :phase AND #w.#ecs = :ecs AND attribute_not_exists(#w.#verdict) \
-                 AND (attribute_not_exists(#w.#progress) OR #w.#progress <> :key)",
-            )
+        let mut set = "SET #w.#progress = :key, #w.#sd = :sd, #progress = :progress, #updatedAt = :at, \
+                       #timeline = list_append(if_not_exists(#timeline, :empty), :entry)"
+            .to_owned();
+        let mut condition = "#status = :status AND #w.#phase = :phase AND #w.#ecs = :ecs \
+                             AND attribute_not_exists(#w.#verdict) \
+                             AND (attribute_not_exists(#w.#progress) OR #w.#progress <> :key)"
+            .to_owned();
+        // An older sighting (another look that read ECS earlier) never lands
+        // after a newer one. ISO timestamps compare as strings.
+        if progress.updated_at.is_some() {
+            set.push_str(", #w.#pat = :pat");
+            condition.push_str(" AND (attribute_not_exists(#w.#pat) OR #w.#pat < :pat)");
+        }
+        let mut req = self.update(id).update_expression(set).condition_expression(condition);
+        if let Some(seen) = &progress.updated_at {
+            req = req
+                .expression_attribute_names("#pat", "progressAt")
+                .expression_attribute_values(":pat", s(iso::format(seen)));
+        }
+        let sent = req
             .expression_attribute_names("#w", "watch")
             .expression_attribute_names("#progress", "progress")
             .expression_attribute_names("#sd", "serviceDeploymentArn")

@@ -16,9 +16,12 @@ use crate::ports::StopOutcome;
 /// pipeline then follows `deployments[].rolloutState` as before.
 const UNSUPPORTED: &[&str] = &["UnsupportedFeatureException", "UnknownOperationException", "InvalidAction"];
 
-/// ListServiceDeployments answers newest first, 20 per page by default; ours
-/// was created by the UpdateService a moment ago.
-const RECENT: i32 = 20;
+/// ListServiceDeployments pages (its maximum is 100). Ours was created by the
+/// UpdateService a moment ago and is on the first page when the answer is
+/// newest first, as observed (the order is not documented); a few pages cover
+/// a busy service otherwise.
+const PAGE_SIZE: i32 = 100;
+const PAGES: usize = 3;
 
 fn unsupported(code: Option<&str>) -> bool {
     code.is_some_and(|c| UNSUPPORTED.contains(&c))
@@ -48,7 +51,7 @@ fn view(sd: &ServiceDeployment) -> ServiceDeploymentView {
         sources: sd.source_service_revisions().iter().map(revision).collect(),
         rollback_reason: sd.rollback().and_then(|r| r.reason()).map(str::to_owned),
         rollback_revision_arn: sd.rollback().and_then(|r| r.service_revision_arn()).map(str::to_owned),
-        finished_at: sd.finished_at().and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+        updated_at: sd.updated_at().and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
     }
 }
 
@@ -59,25 +62,39 @@ impl EcsClient {
         service: &str,
         ecs_deployment_id: &str,
     ) -> Result<Option<ServiceDeploymentView>> {
-        let listed =
-            self.client().list_service_deployments().cluster(cluster).service(service).max_results(RECENT).send().await;
-        let page = match listed {
-            Ok(page) => page,
-            Err(e) if unsupported(e.code()) => {
-                tracing::warn!(error = %e, "no service deployments here: following deployments[] instead");
-                return Ok(None);
+        let mut next = None;
+        for _ in 0..PAGES {
+            let listed = self
+                .client()
+                .list_service_deployments()
+                .cluster(cluster)
+                .service(service)
+                .max_results(PAGE_SIZE)
+                .set_next_token(next)
+                .send()
+                .await;
+            let page = match listed {
+                Ok(page) => page,
+                Err(e) if unsupported(e.code()) => {
+                    tracing::warn!(error = %e, "no service deployments here: following deployments[] instead");
+                    return Ok(None);
+                }
+                Err(e) => return Err(classify("ListServiceDeployments", e)),
+            };
+            let ours = page
+                .service_deployments()
+                .iter()
+                .find(|b| targets_revision(b.target_service_revision_arn(), ecs_deployment_id))
+                .and_then(|b| b.service_deployment_arn());
+            if let Some(arn) = ours {
+                return self.describe_deployment(arn).await;
             }
-            Err(e) => return Err(classify("ListServiceDeployments", e)),
-        };
-        let Some(arn) = page
-            .service_deployments()
-            .iter()
-            .find(|b| targets_revision(b.target_service_revision_arn(), ecs_deployment_id))
-            .and_then(|b| b.service_deployment_arn())
-        else {
-            return Ok(None);
-        };
-        self.describe_deployment(arn).await
+            next = page.next_token;
+            if next.is_none() {
+                break;
+            }
+        }
+        Ok(None)
     }
 
     pub(super) async fn describe_deployment(&self, arn: &str) -> Result<Option<ServiceDeploymentView>> {

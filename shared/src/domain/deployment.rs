@@ -118,6 +118,9 @@ pub struct Watch {
     /// [`super::RolloutProgress::key`] of the last progress entry recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
+    /// The service deployment's `updatedAt` of that entry.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_opt")]
+    pub progress_at: Option<DateTime<Utc>>,
 }
 
 impl Watch {
@@ -142,6 +145,7 @@ impl Watch {
             service_deployment_arn: None,
             in_place_rollback: false,
             progress: None,
+            progress_at: None,
         }
     }
 

@@ -318,6 +318,7 @@ mod tests {
             service_deployment_arn: None,
             in_place_rollback: false,
             progress: None,
+            progress_at: None,
         }
     }
 

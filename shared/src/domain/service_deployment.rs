@@ -39,8 +39,10 @@ impl ServiceDeploymentStatus {
         )
     }
 
-    /// StopServiceDeployment ROLLBACK is accepted in these (stopping a deployment).
-    pub fn can_roll_back(&self) -> bool {
+    /// Not yet finished, stopping or rolling back: a StopServiceDeployment
+    /// ROLLBACK starts a rollback only here (in STOP_REQUESTED and the
+    /// ROLLBACK_ states ECS "continues" what it is doing).
+    pub fn is_running(&self) -> bool {
         matches!(self, Self::Pending | Self::InProgress)
     }
 }
@@ -107,7 +109,7 @@ pub struct ServiceDeploymentView {
     pub rollback_reason: Option<String>,
     /// `rollback.serviceRevisionArn`: the revision ECS goes back to.
     pub rollback_revision_arn: Option<String>,
-    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl ServiceDeploymentView {
@@ -158,6 +160,10 @@ pub struct RolloutProgress {
     pub test_traffic_weight: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bake_time_minutes: Option<i32>,
+    /// The service deployment's `updatedAt` when seen: an older sighting
+    /// never overwrites a newer one.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "super::deployment::iso_opt")]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl RolloutProgress {
@@ -170,6 +176,7 @@ impl RolloutProgress {
             production_traffic_weight: target.and_then(|t| t.production_traffic_weight),
             test_traffic_weight: target.and_then(|t| t.test_traffic_weight),
             bake_time_minutes: sd.bake_time_minutes,
+            updated_at: sd.updated_at,
         }
     }
 
@@ -358,6 +365,7 @@ mod tests {
             service_deployment_arn: Some("arn:aws:ecs:us-east-1:1:service-deployment/demo/web/sd2".into()),
             in_place_rollback: in_place,
             progress: None,
+            progress_at: None,
         }
     }
 
@@ -379,7 +387,7 @@ mod tests {
             sources: Vec::new(),
             rollback_reason: None,
             rollback_revision_arn: None,
-            finished_at: None,
+            updated_at: None,
         }
     }
 

@@ -21,6 +21,8 @@ struct State {
     /// ECS's service deployments, oldest first; off for an endpoint without them.
     service_deployments: Vec<TwinServiceDeployment>,
     no_service_deployments: bool,
+    /// ListServiceDeployments fails this many more times (throttled).
+    failing_finds: u32,
     production_target_groups: Option<Vec<String>>,
     rollbacks_requested: Vec<String>,
 }
@@ -63,7 +65,7 @@ impl State {
             arn: format!("arn:aws:ecs:us-east-1:123456789012:service-deployment/{cluster}/{service}/sd{n}"),
             status: ServiceDeploymentStatus::InProgress,
             status_reason: None,
-            strategy: Some(DeploymentStrategy::Rolling),
+            strategy: self.services.get(&svc_key).and_then(|s| s.strategy.clone()),
             lifecycle_stage: None,
             bake_time_minutes: None,
             target: Some(RevisionSummary {
@@ -73,7 +75,7 @@ impl State {
             sources: Vec::new(),
             rollback_reason: None,
             rollback_revision_arn: None,
-            finished_at: None,
+            updated_at: None,
         };
         self.service_deployments.push(TwinServiceDeployment {
             service: svc_key,
@@ -94,10 +96,10 @@ impl State {
             .rev()
             .find(|sd| sd.service == svc_key && sd.view.status == ServiceDeploymentStatus::Successful)
             .map(|sd| (sd.view.target.as_ref().map(|t| t.arn.clone()), sd.task_definition.clone()));
+        let (revision, td) = last_good?;
         let sd = &mut self.service_deployments[index];
         sd.view.status = ServiceDeploymentStatus::RollbackInProgress;
         sd.view.rollback_reason = Some(reason.to_owned());
-        let (revision, td) = last_good?;
         sd.view.rollback_revision_arn = revision;
         Some(td)
     }
@@ -168,6 +170,19 @@ impl FakeEcs {
     pub fn service_deployment_of(&self, ecs_deployment_id: &str) -> Option<ServiceDeploymentView> {
         let s = super::lock(&self.0);
         s.service_deployments.iter().rev().find(|sd| sd.view.targets(ecs_deployment_id)).map(|sd| sd.view.clone())
+    }
+
+    /// Makes the service a traffic-shifting one with these alternate target groups.
+    pub fn set_alternate_target_groups(&self, cluster: &str, service: &str, groups: &[&str]) {
+        if let Some(svc) = super::lock(&self.0).services.get_mut(&key(cluster, service)) {
+            svc.alternate_target_group_arns = groups.iter().map(|g| (*g).to_owned()).collect();
+            svc.strategy = Some(DeploymentStrategy::BlueGreen);
+        }
+    }
+
+    /// The next `n` ListServiceDeployments calls are throttled.
+    pub fn fail_next_finds(&self, n: u32) {
+        super::lock(&self.0).failing_finds = n;
     }
 
     /// Where production traffic ends up (default: the service's target groups).
@@ -257,7 +272,7 @@ impl FakeEcs {
         let mut s = super::lock(&self.0);
         let id = Self::deploy(&mut s, cluster, service, task_definition);
         let svc_key = key(cluster, service);
-        let live = s.service_deployments.iter().rposition(|sd| sd.service == svc_key && sd.view.status.can_roll_back());
+        let live = s.service_deployments.iter().rposition(|sd| sd.service == svc_key && sd.view.status.is_running());
         if let Some(index) = live {
             s.begin_rollback(index, "ECS deployment circuit breaker: rolling back");
             s.service_deployments[index].rollback_deployment = Some(id.clone());
@@ -375,8 +390,12 @@ impl Ecs for FakeEcs {
         ecs_deployment_id: &str,
     ) -> Result<Option<ServiceDeploymentView>> {
         let svc_key = key(cluster, service);
-        Ok(super::lock(&self.0)
-            .service_deployments
+        let mut s = super::lock(&self.0);
+        if s.failing_finds > 0 {
+            s.failing_finds -= 1;
+            return Err(DeployError::Retryable("ListServiceDeployments: ThrottlingException: Rate exceeded".into()));
+        }
+        Ok(s.service_deployments
             .iter()
             .rev()
             .find(|sd| sd.service == svc_key && sd.view.targets(ecs_deployment_id))
@@ -412,7 +431,7 @@ impl Ecs for FakeEcs {
         if status.is_rollback() {
             return Ok(StopOutcome::RollingBack);
         }
-        if !status.can_roll_back() {
+        if !status.is_running() {
             return Ok(StopOutcome::Finished);
         }
         // ROLLBACK_REQUESTED, then ECS runs the last good revision again.

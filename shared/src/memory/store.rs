@@ -100,10 +100,17 @@ impl DeploymentStore for MemoryStore {
                 && w.ecs_deployment_id == ecs_deployment_id
                 && w.verdict.is_none()
                 && w.progress.as_ref() != Some(&key)
+                && match (w.progress_at, progress.updated_at) {
+                    (Some(seen), Some(now)) => seen < now,
+                    _ => true,
+                }
         }) else {
             return Ok(None);
         };
         w.progress = Some(key);
+        if progress.updated_at.is_some() {
+            w.progress_at = progress.updated_at;
+        }
         w.service_deployment_arn = Some(progress.service_deployment_arn.clone());
         d.progress = Some(progress.clone());
         d.updated_at = at;

@@ -1,8 +1,8 @@
 //! Looks at ECS, the load balancer and CloudWatch and decides how a watch stands.
 
 use crate::domain::{
-    Deployment, Outcome, Phase, ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot, Verdict, Watch,
-    evaluate, evaluate_service_deployment, short_tg,
+    Deployment, DeploymentStrategy, Outcome, Phase, ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot,
+    Verdict, Watch, evaluate, evaluate_service_deployment, short_tg,
 };
 use crate::error::Result;
 use crate::ports::{Alarms, Clock, Ecs, TargetHealth};
@@ -18,8 +18,11 @@ pub struct Observer<'a, E, H, A, C> {
 impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
     pub async fn observe(&self, d: &Deployment, watch: &Watch) -> Result<Verdict> {
         let service = self.ecs.describe_service(&d.cluster, &d.service).await?;
-        let verdict = match self.service_deployment(d, watch).await? {
+        let verdict = match self.service_deployment(d, watch, &service).await? {
             Some(sd) => self.judge_service_deployment(d, watch, &service, &sd).await?,
+            // A traffic shift is judged only by its service deployment:
+            // `deployments[]` says nothing of stages and traffic.
+            None if shifts_traffic(d, &service) => not_listed_yet(watch, self.clock.now()),
             None => {
                 let tasks = self.ecs.service_tasks(&d.cluster, &d.service).await?;
                 let health = self.health(&service.target_group_arns).await?;
@@ -56,11 +59,23 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
 
     /// ECS's service deployment of the watch: the one it follows, or the one
     /// whose target revision is the watched ECS deployment's.
-    async fn service_deployment(&self, d: &Deployment, watch: &Watch) -> Result<Option<ServiceDeploymentView>> {
-        match &watch.service_deployment_arn {
-            Some(arn) => self.ecs.describe_service_deployment(arn).await,
-            None => self.ecs.find_service_deployment(&d.cluster, &d.service, &watch.ecs_deployment_id).await,
+    async fn service_deployment(
+        &self,
+        d: &Deployment,
+        watch: &Watch,
+        service: &ServiceSnapshot,
+    ) -> Result<Option<ServiceDeploymentView>> {
+        if let Some(arn) = &watch.service_deployment_arn {
+            return self.ecs.describe_service_deployment(arn).await;
         }
+        // `currentServiceDeployment` is usually ours: one call instead of a list.
+        if let Some(current) = &service.current_service_deployment
+            && let Some(sd) = self.ecs.describe_service_deployment(current).await?
+            && sd.targets(&watch.ecs_deployment_id)
+        {
+            return Ok(Some(sd));
+        }
+        self.ecs.find_service_deployment(&d.cluster, &d.service, &watch.ecs_deployment_id).await
     }
 
     /// The verdict from ECS's service deployment. Target health is read only
@@ -76,11 +91,28 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
         let forward = !(watch.phase == Phase::Rollback && watch.in_place_rollback);
         let (tasks, health) = match (&sd.status, &sd.target) {
             (ServiceDeploymentStatus::Successful, Some(target)) if forward => {
-                let mut production = self.ecs.production_target_groups(&target.arn).await?;
-                if production.is_empty() {
-                    production.clone_from(&service.target_group_arns);
-                }
-                (self.ecs.service_tasks(&d.cluster, &d.service).await?, self.health(&production).await?)
+                let production = self.ecs.production_target_groups(&target.arn).await?;
+                let tasks = self.ecs.service_tasks(&d.cluster, &d.service).await?;
+                let health = if !production.is_empty() {
+                    self.health(&production).await?
+                } else if shifts(sd.strategy.as_ref().or(d.strategy.as_ref()).or(service.strategy.as_ref())) {
+                    // ECS did not say where production went; blue/green swaps
+                    // the groups' roles at every deployment: the groups our
+                    // tasks are registered in are the ones to judge.
+                    let mut all = self.health(&service.all_target_groups()).await?;
+                    let ips: Vec<&str> = tasks
+                        .iter()
+                        .filter(|t| t.started_by.as_deref() == Some(watch.ecs_deployment_id.as_str()))
+                        .flat_map(|t| t.private_ips.iter().map(String::as_str))
+                        .collect();
+                    if all.iter().any(|(_, targets)| targets.iter().any(|t| ips.contains(&t.id.as_str()))) {
+                        all.retain(|(_, targets)| targets.iter().any(|t| ips.contains(&t.id.as_str())));
+                    }
+                    all
+                } else {
+                    self.health(&service.target_group_arns).await?
+                };
+                (tasks, health)
             }
             _ => (Vec::new(), Vec::new()),
         };
@@ -94,4 +126,24 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
         }
         Ok(health)
     }
+}
+
+/// Whether the rollout is a blue/green, linear or canary one, by the record
+/// (the strategy when it was updated) or the service now.
+fn shifts_traffic(d: &Deployment, service: &ServiceSnapshot) -> bool {
+    shifts(d.strategy.as_ref().or(service.strategy.as_ref()))
+}
+
+fn shifts(strategy: Option<&DeploymentStrategy>) -> bool {
+    strategy.is_some_and(|s| !matches!(s, DeploymentStrategy::Rolling | DeploymentStrategy::Other(_)))
+}
+
+/// A traffic shift whose service deployment ECS does not list (yet): in
+/// progress until the deadline.
+fn not_listed_yet(watch: &Watch, now: chrono::DateTime<chrono::Utc>) -> Verdict {
+    let what = format!("ECS does not list a service deployment of ECS deployment {} yet", watch.ecs_deployment_id);
+    if now >= watch.deadline {
+        return Verdict::failed(watch, format!("timed out: {what}"), now);
+    }
+    Verdict { outcome: Outcome::InProgress, ..Verdict::failed(watch, what, now) }
 }

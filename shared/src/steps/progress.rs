@@ -38,7 +38,12 @@ impl<S: DeploymentStore, N: Notifier, C: Clock> ProgressLog<'_, S, N, C> {
             .await?;
         if let Some(after) = written {
             tracing::info!(progress = %progress.line(), "service deployment moved");
-            Recorder { store: self.store, notifier: self.notifier, clock: self.clock }.announce(&after).await?;
+            // Written already: a retry would find it and announce nothing, so
+            // a failed announcement is logged, not retried.
+            let recorder = Recorder { store: self.store, notifier: self.notifier, clock: self.clock };
+            if let Err(e) = recorder.announce(&after).await {
+                tracing::warn!(error = %e, "stage change recorded but not announced");
+            }
         }
         Ok(())
     }

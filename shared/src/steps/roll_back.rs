@@ -171,7 +171,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> RollBack<S, E, N, C> {
         let Some(mut sd) = sd else { return Ok(None) };
         let mut adopted = sd.status.is_rollback();
         if !adopted {
-            if !sd.status.can_roll_back() {
+            if !sd.status.is_running() {
                 return Ok(None);
             }
             if self.ecs.roll_back_service_deployment(&sd.arn).await? == StopOutcome::Finished {

@@ -67,8 +67,15 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
 
         // ECS's own record of this rollout, when it keeps one: the run follows
         // its status (and, for blue/green, linear and canary, its stages and
-        // traffic). Found later by the first look if ECS is slow to list it.
-        let sd = self.ecs.find_service_deployment(&d.cluster, &d.service, &ours.id).await?;
+        // traffic). Only a read, after the one call that must not be repeated:
+        // if it fails (or ECS is slow to list it) the first look finds it.
+        let sd = match self.ecs.find_service_deployment(&d.cluster, &d.service, &ours.id).await {
+            Ok(sd) => sd,
+            Err(e) => {
+                tracing::warn!(error = %e, "service deployment not read yet; the first look finds it");
+                None
+            }
+        };
         let sd_arn = sd.as_ref().map(|sd| sd.arn.clone());
         let strategy = sd.as_ref().and_then(|sd| sd.strategy.clone()).or_else(|| service.strategy.clone());
         let watch =
