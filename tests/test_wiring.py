@@ -172,6 +172,16 @@ CONTRACT = {
         },
         "timeout": 30,
     },
+    "VerifyHookFunction": {
+        "binary": "verify-hook",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
+        "actions": {
+            "ecs:DescribeServiceDeployments", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
+            "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "dynamodb:Query",
+            "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
+        },
+        "timeout": 60,
+    },
     "OnEcsEventFunction": {
         "binary": "on-ecs-event",
         "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
@@ -667,6 +677,22 @@ def test_parameters_and_outputs():
         {"Ref": "NotificationTopic"},
     ]:
         assert value in outputs.values(), f"no output of {value}"
+
+
+def test_ecs_may_invoke_the_hook_and_nothing_else():
+    """The role a service names in its lifecycle hook: ECS of this account may
+    assume it, and it may invoke the verification hook only."""
+    role = RESOURCES["HookInvokeRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "ecs.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    statements = [st for p in role["Policies"] for st in p["PolicyDocument"]["Statement"]]
+    assert [(st["Action"], st["Resource"]) for st in statements] == [
+        ("lambda:InvokeFunction", {"Fn::GetAtt": ["VerifyHookFunction", "Arn"]})
+    ]
+    outputs = {name: o["Value"] for name, o in TEMPLATE["Outputs"].items()}
+    assert outputs["VerifyHookFunctionArn"] == {"Fn::GetAtt": ["VerifyHookFunction", "Arn"]}
+    assert outputs["HookInvokeRoleArn"] == {"Fn::GetAtt": ["HookInvokeRole", "Arn"]}
 
 
 # ---------------------------------------------------------------- state machine wiring

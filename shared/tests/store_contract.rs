@@ -207,6 +207,12 @@ async fn contract(store: &impl DeploymentStore) {
     assert_eq!(d.progress.as_ref(), Some(&newer));
     assert_eq!(d.timeline.len(), entries + 2);
 
+    // a note: one more timeline entry in the record's status, none once it moved on.
+    let noted = store.note(&id, Waiting, at, "hook at POST_TEST_TRAFFIC_SHIFT: SUCCEEDED").await.unwrap().unwrap();
+    assert_eq!(noted.timeline.last().unwrap().detail, "hook at POST_TEST_TRAFFIC_SHIFT: SUCCEEDED");
+    assert_eq!(noted.timeline.last().unwrap().state, Waiting);
+    assert!(store.note(&id, RollingBack, at, "late").await.unwrap().is_none());
+
     // token, then verdict: the verdict write returns the token.
     let err = store.store_task_token(&id, Phase::Rollout, "ecs-svc/9", "tok").await.unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput");

@@ -82,7 +82,7 @@ where
 type Build = fn(&SdkConfig, &HashMap<String, String>) -> Result<Invoke, DeployError>;
 
 /// Every deployed step, by the binary `template.yaml` names for it.
-const STEPS: [(&str, Build); 11] = [
+const STEPS: [(&str, Build); 12] = [
     (steps::OnImagePush::NAME, hosted::<steps::OnImagePush>),
     (steps::Reconcile::NAME, hosted::<steps::Reconcile>),
     (steps::ClaimService::NAME, hosted::<steps::ClaimService>),
@@ -94,6 +94,7 @@ const STEPS: [(&str, Build); 11] = [
     (steps::RollBack::NAME, hosted::<steps::RollBack>),
     (steps::RecordOutcome::NAME, hosted::<steps::RecordOutcome>),
     (steps::OnEcsEvent::NAME, hosted::<steps::OnEcsEvent>),
+    (steps::VerifyHook::NAME, hosted::<steps::VerifyHook>),
 ];
 
 /// Builds the step a binary runs, configured from `vars` only.

@@ -440,7 +440,7 @@ mod tests {
     fn every_function_has_its_binary_and_resolvable_environment() {
         let t = template();
         let functions: Vec<_> = t.of_type("AWS::Serverless::Function").map(|(id, _)| id.clone()).collect();
-        assert_eq!(functions.len(), 11, "{functions:?}");
+        assert_eq!(functions.len(), 12, "{functions:?}");
         for id in functions {
             let binary = t.function_binary(&id).unwrap();
             assert!(

@@ -373,6 +373,36 @@ impl DeploymentStore for DynamoDeployments {
         }
     }
 
+    async fn note(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        at: DateTime<Utc>,
+        detail: &str,
+    ) -> Result<Option<Deployment>> {
+        let entry = TimelineEntry { state: status, at, detail: detail.to_owned() };
+        let sent = self
+            .update(id)
+            .update_expression(
+                "SET #updatedAt = :at, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)",
+            )
+            .condition_expression("#status = :status")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#timeline", "timeline")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":at", s(iso::format(&at)))
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(":entry", av(&vec![entry])?)
+            .expression_attribute_values(":status", s(status.as_str()))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(classify("UpdateItem note", e)),
+        }
+    }
+
     async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
         let sent = self
             .update(id)

@@ -59,6 +59,9 @@ pub type OnEcsEvent = steps::OnEcsEvent<
     SystemClock,
 >;
 
+pub type VerifyHook =
+    steps::VerifyHook<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, AwsNotifier, SystemClock>;
+
 /// What `on-image-push` and `reconcile` launch deployments with.
 type Launcher = steps::Launcher<DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock, DynamoDecisions>;
 
@@ -197,6 +200,19 @@ impl FromVars for OnEcsEvent {
             elb: wiring::elb(config),
             alarms: wiring::alarms(config),
             callbacks: wiring::callbacks(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+        })
+    }
+}
+
+impl FromVars for VerifyHook {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            elb: wiring::elb(config),
+            alarms: wiring::alarms(config),
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })

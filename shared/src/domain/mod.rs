@@ -6,6 +6,7 @@ mod alarm;
 mod aws_states;
 mod decision;
 mod deployment;
+mod hook;
 mod image;
 mod notification;
 mod registry_image;
@@ -24,6 +25,10 @@ pub use aws_states::{
 pub use decision::{DecisionOutcome, DecisionSource, PushDecision};
 pub use deployment::{
     Deployment, DeploymentId, NewDeployment, Phase, RETENTION_DAYS, RecordPatch, TimelineEntry, Transition, Watch, iso,
+};
+pub use hook::{
+    DEFAULT_CALL_BACK_SECONDS, GroupCheck, HOOK_DETAILS_KEY, HookAnswer, HookChecks, HookExecution, HookFindings,
+    HookInvocation, HookStage, HookStatus, MAX_SOAK_SECONDS, decide,
 };
 pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};

@@ -5,14 +5,14 @@ use super::{
     FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryLocks, MemoryRegistry, MemoryStore, MemoryTargetHealth,
     MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
-use crate::domain::Verdict;
+use crate::domain::{HookAnswer, HookInvocation, Verdict};
 use crate::events::EcrEvent;
 use crate::steps::{
     AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput, AwaitServiceOutput, CheckInput,
     CheckRollout, ClaimOutput, ClaimService, DeploymentInput, EcsEvent, Launcher, OnEcsEvent, OnImagePush,
     OutcomeInput, OutcomeOutput, PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput,
     RegisterRevision, RollBack, RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput,
-    UpdateService,
+    UpdateService, VerifyHook,
 };
 
 /// The twins share one store, one ECS and one clock, so steps built from the
@@ -176,6 +176,17 @@ impl MemoryCloud {
             elb: &self.elb,
             alarms: &self.alarms,
             callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+        }
+    }
+
+    pub fn verify_hook(&self) -> impl Step<Input = HookInvocation, Output = HookAnswer> + '_ {
+        VerifyHook {
+            store: &self.store,
+            ecs: &self.ecs,
+            elb: &self.elb,
+            alarms: &self.alarms,
             notifier: &self.notifier,
             clock: &self.clock,
         }

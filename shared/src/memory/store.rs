@@ -118,6 +118,20 @@ impl DeploymentStore for MemoryStore {
         Ok(Some(d.clone()))
     }
 
+    async fn note(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        at: DateTime<Utc>,
+        detail: &str,
+    ) -> Result<Option<Deployment>> {
+        let mut map = super::lock(&self.0);
+        let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
+        d.updated_at = at;
+        d.timeline.push(TimelineEntry { state: status, at, detail: detail.to_owned() });
+        Ok(Some(d.clone()))
+    }
+
     async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;

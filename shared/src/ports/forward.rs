@@ -73,6 +73,9 @@ macro_rules! forward {
             fn record_progress(&self, id: &DeploymentId, status: DeploymentStatus, phase: Phase, ecs_deployment_id: &str, progress: &RolloutProgress, at: DateTime<Utc>) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().record_progress(id, status, phase, ecs_deployment_id, progress, at)
             }
+            fn note(&self, id: &DeploymentId, status: DeploymentStatus, at: DateTime<Utc>, detail: &str) -> impl Future<Output = Result<Option<Deployment>>> + Send {
+                self.deref().note(id, status, at, detail)
+            }
             fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send {
                 self.deref().store_queue_token(id, token)
             }

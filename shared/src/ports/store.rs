@@ -84,6 +84,17 @@ pub trait DeploymentStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
+    /// Appends a timeline entry `detail` in `status`, the record's status,
+    /// unless the record has moved on; returns the record after (`None` when
+    /// it is no longer in `status`).
+    fn note(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        at: DateTime<Utc>,
+        detail: &str,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+
     /// Stores the task token of a run waiting for the service, if the record is
     /// still QUEUED; `VerdictReady` when it is not (the run should claim again).
     fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send;

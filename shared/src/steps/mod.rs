@@ -22,6 +22,7 @@ mod register_revision;
 mod roll_back;
 mod settings;
 mod update_service;
+mod verify_hook;
 
 use std::future::Future;
 
@@ -48,6 +49,7 @@ pub use register_revision::{RegisterOutcome, RegisterOutput, RegisterRevision};
 pub use roll_back::{FailedVerdict, RollBack, RollBackInput, RollBackOutput};
 pub use settings::{Settings, Timing, lease};
 pub use update_service::{UpdateOutput, UpdateService};
+pub use verify_hook::VerifyHook;
 
 use crate::DeployError;
 use crate::domain::{Deployment, DeploymentId};
