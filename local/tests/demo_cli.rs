@@ -29,15 +29,20 @@ impl std::io::Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_goes_as_promised() {
+/// The demo's local cloud at 10× on a free port, with the demo's poll and
+/// coalescing settings, and output captured in plain text.
+fn demo_setup() -> (CloudConfig, demo::Output) {
     let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
     cfg.port = 0;
     cfg.speed = 10.0;
     cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
     cfg.parameters.insert("CoalesceSeconds".into(), "2".into());
+    (cfg, demo::Output::new(Style::plain(), Captured))
+}
 
-    let out = demo::Output::new(Style::plain(), Captured);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_goes_as_promised() {
+    let (cfg, out) = demo_setup();
     let report =
         tokio::time::timeout(Duration::from_secs(180), demo::demo(cfg, "unhealthy", SeedStrategy::Rolling, &out))
             .await
@@ -72,13 +77,7 @@ async fn demo_goes_as_promised() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blue_green_demo_keeps_blue_serving_and_shows_the_traffic() {
-    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    cfg.port = 0;
-    cfg.speed = 10.0;
-    cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
-    cfg.parameters.insert("CoalesceSeconds".into(), "2".into());
-
-    let out = demo::Output::new(Style::plain(), Captured);
+    let (cfg, out) = demo_setup();
     let report =
         tokio::time::timeout(Duration::from_secs(240), demo::demo(cfg, "crash", SeedStrategy::BlueGreen, &out))
             .await

@@ -8,11 +8,10 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use autodeploy_local::cloud::seed::{SeedStrategy, ServiceSpec, seed_service, wait_for};
+use autodeploy_local::cloud::seed::{SeedStrategy, ServiceSpec, seed_service, wait_for, wait_for_real};
 use autodeploy_local::cloud::{Cloud, CloudConfig, Running, sdk_config};
 use autodeploy_local::sim::series::Sample;
 use autodeploy_shared::aws::DynamoDeployments;
@@ -160,21 +159,6 @@ async fn every_strategy_deploys_a_good_build_and_rolls_back_bad_ones_without_sen
     running.stop().await;
 }
 
-/// Polls `f` every 100 ms of real time (the simulator's clock may be held) for up to a minute.
-async fn real_wait<T, F, Fut>(mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..600 {
-        if let Some(v) = f().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("nothing came within a minute");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_during_the_bake_sends_production_back_to_blue_through_ecs() {
     use autodeploy_local::sim::ClockMode;
@@ -211,12 +195,13 @@ async fn an_alarm_during_the_bake_sends_production_back_to_blue_through_ecs() {
 
     cloud.push("web:v2", "healthy").await.unwrap();
     // Production has moved to green and the bake has begun: hold ECS there.
-    let baking = real_wait(|| async {
+    let baking = wait_for_real(60, || async {
         let d = store.history("demo/web", 5).await.ok()?.into_iter().find(|d| d.tag.as_deref() == Some("v2"))?;
         let stage = d.progress.as_ref()?.lifecycle_stage.clone();
         (stage == Some(LifecycleStage::BakeTime)).then_some(d)
     })
-    .await;
+    .await
+    .expect("the bake began");
     let clock = cloud.sim.clock_mode();
     cloud.sim.set_clock_mode(ClockMode { manual: true, ..clock });
     cloudwatch
@@ -229,11 +214,12 @@ async fn an_alarm_during_the_bake_sends_production_back_to_blue_through_ecs() {
         .unwrap();
     // The next poll sees the alarm and asks ECS to roll back; ECS moves the
     // rules back to blue as soon as it runs again.
-    real_wait(|| async {
+    wait_for_real(60, || async {
         let d = store.get(&baking.deployment_id).await.ok()??;
         (d.status == DeploymentStatus::RollingBack).then_some(())
     })
-    .await;
+    .await
+    .expect("the pipeline asked ECS to roll back");
     cloud.sim.set_clock_mode(clock);
     let d = outcome(&cloud, &store, "demo/web", "v2").await;
     let timeline: Vec<&str> = d.timeline.iter().map(|e| e.detail.as_str()).collect();

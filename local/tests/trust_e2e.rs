@@ -4,11 +4,10 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};
+use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for, wait_for_real};
 use autodeploy_local::cloud::{Cloud, CloudConfig, PushRequest, Pushed, Running, sdk_config};
 use autodeploy_local::sim::ClockMode;
 use autodeploy_shared::aws::{DynamoDecisions, DynamoDeployments};
@@ -88,21 +87,6 @@ impl Stack {
         .await
         .unwrap_or_else(|| panic!("no terminal deployment of {tag}"))
     }
-}
-
-/// Polls `f` every 100 ms of wall time (the simulator's clock may be held) for at most 60 s.
-async fn wait_for_real<T, F, Fut>(mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..600 {
-        if let Some(v) = f().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("not reached within 60 s");
 }
 
 fn now() -> i64 {
@@ -279,11 +263,12 @@ async fn only_an_alarm_cloudwatch_has_in_alarm_rolls_back_and_a_lost_alarm_event
     let running_clock = s.cloud().sim.clock_mode();
     s.cloud().sim.set_clock_mode(ClockMode { manual: true, ..running_clock });
     s.cloud().push("web:v6", "healthy").await.unwrap();
-    wait_for_real(|| async {
+    wait_for_real(60, || async {
         let history = s.store.history("demo/web", 10).await.ok()?;
         history.into_iter().find(|d| d.tag.as_deref() == Some("v6") && d.status == DeploymentStatus::Waiting)
     })
-    .await;
+    .await
+    .expect("v6 rolling out");
     cloudwatch
         .set_alarm_state()
         .alarm_name("web-unhealthy-hosts")

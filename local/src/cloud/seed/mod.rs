@@ -251,3 +251,19 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Polls `check` every 100 ms of real time, for at most `seconds`, whatever
+/// the simulator's clock does (a test may hold it).
+pub async fn wait_for_real<T, F, Fut>(seconds: u64, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..seconds * 10 {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}
