@@ -14,6 +14,8 @@ use crate::sim::clock::{SimTime, iso_millis, iso_seconds};
 pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
 pub const SERVICE_ACTION: &str = "ECS Service Action";
 pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
+/// ECS Developer Guide, "Amazon ECS deployment lifecycle hook state change events".
+pub const HOOK_STATE_CHANGE: &str = "ECS Hook State Change";
 
 /// Receives every event the simulator emits, in order.
 ///

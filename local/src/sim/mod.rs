@@ -18,12 +18,16 @@ pub mod world;
 mod breaker;
 mod deployments;
 mod health;
+mod hooks;
 mod lifecycle;
 mod scheduler;
 mod service_deployments;
 mod traffic_shift;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -43,6 +47,14 @@ const MAX_STEPS_PER_WAKE: u64 = 600;
 /// How often the real-time driver wakes.
 const DRIVER_PERIOD: Duration = Duration::from_millis(50);
 
+/// What a Lambda hook's function answered: its JSON result, or why it could not be invoked.
+pub type HookFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+
+/// Invokes the Lambda function `hookTargetArn` (first argument) with a lifecycle hook's
+/// event (second) and answers its result; an `Err` is an invocation failure (ECS rolls
+/// back). Called with the simulator unlocked; it may call back into the [`Sim`].
+pub type HookInvoker = Arc<dyn Fn(String, Value) -> HookFuture + Send + Sync>;
+
 /// A running simulator; cheap to clone, all clones share state.
 #[derive(Clone)]
 pub struct Sim {
@@ -52,29 +64,82 @@ pub struct Sim {
 struct Inner {
     world: Mutex<World>,
     sinks: Mutex<Vec<Arc<dyn EventSink>>>,
+    invoker: Mutex<Option<HookInvoker>>,
 }
 
 impl Sim {
     pub fn new(cfg: SimConfig) -> Self {
-        let inner = Inner { world: Mutex::new(World::new(&cfg)), sinks: Mutex::new(Vec::new()) };
+        let inner =
+            Inner { world: Mutex::new(World::new(&cfg)), sinks: Mutex::new(Vec::new()), invoker: Mutex::new(None) };
         Self { inner: Arc::new(inner) }
     }
 
-    /// Runs `f` on the world, then records series samples and delivers emitted events.
+    /// Runs `f` on the world, then records series samples and delivers emitted events;
+    /// once the world is unlocked, hands the Lambda hook invocations it asked for to the
+    /// invoker.
     pub fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        let mut w = self.lock();
-        let r = f(&mut w);
-        w.record_series();
-        let out = std::mem::take(&mut w.outbox);
-        if !out.is_empty() {
-            let sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
-            for ev in &out {
-                for s in sinks.iter() {
-                    s.emit(ev);
+        let (r, calls) = {
+            let mut w = self.lock();
+            let r = f(&mut w);
+            w.record_series();
+            let out = std::mem::take(&mut w.outbox);
+            if !out.is_empty() {
+                let sinks = self.inner.sinks.lock().unwrap_or_else(|e| e.into_inner());
+                for ev in &out {
+                    for s in sinks.iter() {
+                        s.emit(ev);
+                    }
                 }
             }
-        }
+            (r, std::mem::take(&mut w.hook_calls))
+        };
+        self.invoke_hooks(calls);
         r
+    }
+
+    /// Gives the simulator the way to invoke Lambda hooks; without one they fail (and the
+    /// deployment rolls back).
+    pub fn set_hook_invoker(&self, invoker: HookInvoker) {
+        *self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner()) = Some(invoker);
+        self.with(|w| w.hook_invoker = true);
+    }
+
+    /// Calls the invoker for each queued invocation. An answer ready at once (an
+    /// in-process invoker) is fed back straight away, so a manual clock stays
+    /// deterministic; otherwise a Tokio task waits for it. The world is never locked
+    /// while the invoker runs.
+    fn invoke_hooks(&self, calls: Vec<model::HookCall>) {
+        if calls.is_empty() {
+            return;
+        }
+        let invoker = self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for call in calls {
+            let answer = |sim: &Sim, result: Result<Value, String>| {
+                if !call.ignore_answer {
+                    sim.with(|w| w.hook_answer(&call.deployment_arn, &call.hook_id, result));
+                }
+            };
+            let Some(invoker) = invoker.clone() else {
+                answer(self, Err("no Lambda hook invoker is configured".to_owned()));
+                continue;
+            };
+            let mut fut = invoker(call.function_arn.clone(), call.payload.clone());
+            match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(result) => answer(self, result),
+                Poll::Pending => match tokio::runtime::Handle::try_current() {
+                    Ok(rt) => {
+                        let sim = self.clone();
+                        rt.spawn(async move {
+                            let result = fut.await;
+                            if !call.ignore_answer {
+                                sim.with(|w| w.hook_answer(&call.deployment_arn, &call.hook_id, result));
+                            }
+                        });
+                    }
+                    Err(_) => answer(self, Err("no Tokio runtime to wait for the function's answer".to_owned())),
+                },
+            }
+        }
     }
 
     /// Read-only access without recording or delivering anything.

@@ -191,7 +191,7 @@ impl World {
         d.rollback = Some((reason.to_owned(), now, to_revision.unwrap_or_default(), rollback_ecs_id.to_owned()));
     }
 
-    fn finish_service_deployment(&mut self, i: usize, status: Status, reason: Option<String>) {
+    pub(crate) fn finish_service_deployment(&mut self, i: usize, status: Status, reason: Option<String>) {
         let now = self.now();
         let counts = self.revision_counts_of(i);
         let d = &mut self.service_deployments[i];

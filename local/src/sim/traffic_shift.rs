@@ -4,8 +4,8 @@
 //! next to blue, production traffic moves to it by the production listener rule's
 //! weights, both sides run through the bake time, then blue is drained.
 //!
-//! Each stage lasts at least one step; the hook stages (PRE_/POST_…) pass in the next
-//! step, as lifecycle hooks are not modelled. The service deployment stays IN_PROGRESS
+//! Each stage lasts at least one step; a stage with lifecycle hooks attached lasts until
+//! they all passed (`crate::sim::hooks`). The service deployment stays IN_PROGRESS
 //! until CLEAN_UP has drained blue and green runs desiredCount healthy tasks; the
 //! scheduler then completes the `deployments[]` entry as for a rolling update.
 
@@ -192,6 +192,9 @@ impl World {
             production_percent,
             test_percent,
             config: cfg.shift,
+            hook_config: cfg.hooks.clone(),
+            hooks: Vec::new(),
+            hook_stages_done: Vec::new(),
         });
     }
 
@@ -235,10 +238,16 @@ impl World {
             Stage::CleanUp => return,
             _ => {}
         }
+        // A hook stage ends when its hooks all passed (see `crate::sim::hooks`).
+        if !self.hooks_pass(svc, i) {
+            return;
+        }
         let stage = shift.stage.next();
         if let Some(s) = self.service_deployments[i].shift.as_mut() {
             s.stage = stage;
             s.wait_until = now + 1000;
+            s.hooks.clear();
+            s.hook_stages_done.clear();
         }
         self.service_deployments[i].updated_at = now;
         match stage {
@@ -344,6 +353,7 @@ impl World {
         let Some(shift) = self.service_deployments[i].shift.clone() else { return };
         let Some(blue_id) = shift.blue_ids.first().cloned() else { return };
         self.route_shift(i, 0.0, 0.0);
+        self.reinvoke_hooks_on_rollback(i);
         let s = &mut self.services[svc];
         if let Some(g) = s.deployment_mut(&shift.green_id)
             && g.rollout_state == RolloutState::InProgress

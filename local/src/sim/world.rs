@@ -48,6 +48,10 @@ pub struct World {
     pub event_log: VecDeque<Value>,
     /// Events emitted since the last flush to the sinks.
     pub(crate) outbox: Vec<Value>,
+    /// Lambda hook invocations asked for since the last flush (see [`crate::sim::Sim::set_hook_invoker`]).
+    pub(crate) hook_calls: Vec<crate::sim::model::HookCall>,
+    /// Whether the [`crate::sim::Sim`] has a hook invoker; without one Lambda hooks fail.
+    pub(crate) hook_invoker: bool,
     next_ip: u32,
 }
 
@@ -73,6 +77,8 @@ impl World {
             series: Series::default(),
             event_log: VecDeque::new(),
             outbox: Vec::new(),
+            hook_calls: Vec::new(),
+            hook_invoker: false,
             next_ip: 0,
         }
     }

@@ -9,6 +9,7 @@ mod common;
 mod breaker;
 mod draining;
 mod errors;
+mod hooks;
 mod eventbridge;
 mod listeners;
 mod no_lb;

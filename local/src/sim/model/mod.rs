@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod elb;
+pub mod hook;
 pub mod listener;
 pub mod load_balancer;
 pub mod service;
@@ -13,6 +14,7 @@ pub mod taskdef;
 
 pub use cluster::Cluster;
 pub use elb::{HealthCheck, Target, TargetGroup, TargetState};
+pub use hook::{HOOK_STAGES, HookAction, HookCall, HookRun, HookStatus, HookTarget, LifecycleHook};
 pub use listener::{Action, ActionKind, Condition, Forward, ForwardError, Listener, Priority, Rule};
 pub use load_balancer::{LbType, LoadBalancer};
 pub use service::{

@@ -123,6 +123,8 @@ pub struct DeploymentConfig {
     pub breaker_threshold: (String, i64),
     /// Members of `deploymentCircuitBreaker` given explicitly, echoed back.
     pub breaker_raw: Map<String, Value>,
+    /// `lifecycleHooks`, validated (echoed from `extra`).
+    pub hooks: Vec<crate::sim::model::LifecycleHook>,
     /// Other members (alarms, strategy, …) kept verbatim so they round-trip.
     pub extra: Map<String, Value>,
 }
@@ -166,6 +168,7 @@ impl Default for DeploymentConfig {
             breaker_reset_on_healthy: true,
             breaker_threshold: ("BOUNDED_PERCENT".into(), 50),
             breaker_raw: Map::new(),
+            hooks: Vec::new(),
             extra: Map::new(),
         }
     }

@@ -137,6 +137,12 @@ pub struct Shift {
     pub production_percent: f64,
     pub test_percent: f64,
     pub config: crate::sim::model::ShiftConfig,
+    /// The service's lifecycle hooks when the deployment started.
+    pub hook_config: Vec<crate::sim::model::LifecycleHook>,
+    /// The hooks of the current hook stage (the last one run keeps its results).
+    pub hooks: Vec<crate::sim::model::HookRun>,
+    /// Hook stages of the current lifecycle stage whose hooks all passed.
+    pub hook_stages_done: Vec<String>,
 }
 
 /// Task counts of a revision, as `ServiceRevisionSummary` reports them.

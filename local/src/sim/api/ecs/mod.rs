@@ -63,6 +63,7 @@ pub fn dispatch(w: &mut World, op: &str, r: &Req) -> Result<Value, EcsError> {
         "DescribeServiceDeployments" => service_deployments::describe(w, r),
         "DescribeServiceRevisions" => service_deployments::describe_revisions(w, r),
         "StopServiceDeployment" => service_deployments::stop(w, r),
+        "ContinueServiceDeployment" => service_deployments::continue_deployment(w, r),
         "ListTasks" => tasks::list(w, r),
         "DescribeTasks" => tasks::describe(w, r),
         "StopTask" => tasks::stop(w, r),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::req::Req;
 use crate::sim::api::error::EcsError;
 use crate::sim::clock::{SimTime, epoch_seconds};
-use crate::sim::model::{ServiceDeployment, ServiceDeploymentStatus, ServiceRevision};
+use crate::sim::model::{HookAction, ServiceDeployment, ServiceDeploymentStatus, ServiceRevision};
 use crate::sim::world::World;
 
 /// "You can specify a maximum of 20 ARNs" (DescribeServiceDeployments, DescribeServiceRevisions).
@@ -168,6 +168,9 @@ fn full(w: &World, d: &ServiceDeployment) -> Value {
     // Rolling deployments report no stage; a finished traffic shift keeps its last one.
     if let Some(shift) = &d.shift {
         put("lifecycleStage", json!(shift.stage.as_str()));
+        if !shift.hooks.is_empty() {
+            put("lifecycleHookDetails", crate::sim::hooks::hook_details(&shift.hooks));
+        }
     }
     if let Some((reason, started, revision, _)) = &d.rollback {
         put("rollback", json!({"reason": reason, "startedAt": ts(*started), "serviceRevisionArn": revision}));
@@ -288,6 +291,27 @@ pub fn stop(w: &mut World, r: &Req) -> Result<Value, EcsError> {
             ));
         }
     }
+    Ok(json!({"serviceDeploymentArn": arn}))
+}
+
+/// ContinueServiceDeployment: resolves a PAUSE hook that is AWAITING_ACTION with
+/// `action` CONTINUE (the default) or ROLLBACK (ECS Developer Guide, "Continuing or
+/// rolling back a paused Amazon ECS service deployment").
+pub fn continue_deployment(w: &mut World, r: &Req) -> Result<Value, EcsError> {
+    let arn = r.req_str("serviceDeploymentArn")?.to_owned();
+    let hook_id = r.req_str("hookId")?;
+    let action = match r.str("action")? {
+        None => HookAction::Continue,
+        Some(a) => HookAction::parse(a)
+            .ok_or_else(|| EcsError::invalid(format!("action {a} is invalid: it must be CONTINUE or ROLLBACK.")))?,
+    };
+    let Some(i) = w.service_deployments.iter().position(|d| d.arn == arn) else {
+        return Err(EcsError::new(
+            "ServiceDeploymentNotFoundException",
+            format!("The service deployment {arn} does not exist."),
+        ));
+    };
+    w.continue_hook(i, hook_id, action)?;
     Ok(json!({"serviceDeploymentArn": arn}))
 }
 

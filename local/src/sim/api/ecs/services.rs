@@ -285,6 +285,9 @@ fn deployment_config(o: Option<Req>, base: &DeploymentConfig) -> Result<Deployme
         dc.breaker_raw = b.0.clone();
     }
     shift_config(&o, &mut dc)?;
+    if let Some(hooks) = o.array("lifecycleHooks")? {
+        dc.hooks = crate::sim::hooks::parse_hooks(hooks)?;
+    }
     for (k, v) in o.0 {
         if !matches!(k.as_str(), "minimumHealthyPercent" | "maximumPercent" | "deploymentCircuitBreaker") {
             dc.extra.insert(k.clone(), v.clone());
