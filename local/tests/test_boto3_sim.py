@@ -426,6 +426,40 @@ def test_blue_green_service_through_boto3(sim):
         ecs.update_service(cluster="apps", service="web", loadBalancers=[
             {"targetGroupArn": blue, "containerName": "web", "containerPort": 8080}])
 
+    # A PAUSE hook at POST_TEST_TRAFFIC_SHIFT: the deployment waits, AWAITING_ACTION, until
+    # continue_service_deployment (botocore checks the request and the hook details' shapes).
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+            "timeoutConfiguration": {"timeoutInMinutes": 10, "action": "ROLLBACK"}}
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.update_service(cluster="apps", service="web", deploymentConfiguration={
+            "lifecycleHooks": [dict(hook, lifecycleStages=["PRODUCTION_TRAFFIC_SHIFT"])]})
+    ecs.update_service(cluster="apps", service="web", taskDefinition=register(ecs, f"{REPO}:v1"),
+                       deploymentConfiguration={"lifecycleHooks": [hook]})
+    for _ in range(600):
+        paused = newest()
+        details = paused.get("lifecycleHookDetails", [])
+        if details and details[0]["status"] == "AWAITING_ACTION":
+            break
+        control(sim, "/_sim/clock/advance", {"seconds": 1})
+    else:
+        raise AssertionError("the deployment did not pause")
+    assert paused["status"] == "IN_PROGRESS" and paused["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
+    detail = details[0]
+    assert detail["hookId"].startswith("ecs-pause-") and detail["targetType"] == "PAUSE"
+    assert detail["timeoutAction"] == "ROLLBACK" and "targetArn" not in detail
+    assert detail["expiresAt"].timestamp() > control(sim, "/_sim/clock")["now"]
+    assert paused["deploymentConfiguration"]["lifecycleHooks"] == [hook]
+    with pytest.raises(ecs.exceptions.ServiceDeploymentNotFoundException):
+        ecs.continue_service_deployment(
+            serviceDeploymentArn=paused["serviceDeploymentArn"] + "x", hookId=detail["hookId"])
+    out = ecs.continue_service_deployment(
+        serviceDeploymentArn=paused["serviceDeploymentArn"], hookId=detail["hookId"], action="CONTINUE")
+    assert out["serviceDeploymentArn"] == paused["serviceDeploymentArn"]
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.continue_service_deployment(serviceDeploymentArn=paused["serviceDeploymentArn"], hookId=detail["hookId"])
+    done, _ = follow()
+    assert done["status"] == "SUCCESSFUL", done
+
 
 @pytest.fixture
 def running_sim():

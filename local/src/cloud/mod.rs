@@ -192,6 +192,27 @@ impl Drop for Running {
     }
 }
 
+/// The simulator's Lambda hook invoker: the hosted function whose ARN is `hookTargetArn`
+/// (`arn:aws:lambda:<region>:<account>:function:<physical name>`, optionally qualified,
+/// in the stack's region and account), invoked synchronously as ECS reads its answer.
+/// Any other ARN, or a function error, is an invocation failure (ECS rolls back).
+fn hook_invoker(cloud: std::sync::Weak<Cloud>) -> sim::HookInvoker {
+    Arc::new(move |arn: String, payload: Value| {
+        let cloud = cloud.upgrade();
+        Box::pin(async move {
+            let cloud = cloud.ok_or("the local cloud has stopped")?;
+            let (region, account) = (&cloud.stack.region, &cloud.stack.account);
+            let prefix = format!("arn:aws:lambda:{region}:{account}:function:");
+            let function = arn
+                .strip_prefix(&prefix)
+                .and_then(|_| cloud.host.find(&arn))
+                .cloned()
+                .ok_or_else(|| format!("no function {arn} in the local cloud"))?;
+            function.invoke(payload).await.map_err(|e| format!("{}: {}", e.error_type, e.error_message))
+        })
+    })
+}
+
 /// SDK configuration pointing every client at the router.
 pub async fn sdk_config(endpoint: &str, region: &str) -> autodeploy_shared::aws::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -250,6 +271,8 @@ impl Cloud {
                 c.deliver(event.clone(), "default");
             }
         }));
+        // ECS invokes a service's Lambda lifecycle hooks: here, the hosted functions.
+        sim.set_hook_invoker(hook_invoker(Arc::downgrade(&cloud)));
         let server = tokio::spawn({
             let app = router::router(cloud.clone());
             async move {
