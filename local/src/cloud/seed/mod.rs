@@ -34,6 +34,9 @@ pub struct ServiceSpec {
     pub tag_rule: serde_json::Value,
     pub target_id: String,
     pub strategy: SeedStrategy,
+    /// `deploymentConfiguration.lifecycleHooks` of the service (none by default), e.g. the
+    /// stack's `verify-hook` at POST_TEST_TRAFFIC_SHIFT.
+    pub lifecycle_hooks: Vec<aws_sdk_ecs::types::DeploymentLifecycleHook>,
 }
 
 impl ServiceSpec {
@@ -49,6 +52,7 @@ impl ServiceSpec {
             tag_rule: serde_json::json!({"type": "glob", "pattern": "v*"}),
             target_id: "demo-web".into(),
             strategy: SeedStrategy::Rolling,
+            lifecycle_hooks: Vec::new(),
         }
     }
 }
@@ -159,6 +163,7 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
                 .minimum_healthy_percent(spec.min_healthy_percent)
                 .maximum_percent(spec.max_percent)
                 .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
+                .set_lifecycle_hooks((!spec.lifecycle_hooks.is_empty()).then(|| spec.lifecycle_hooks.clone()))
                 .build(),
         )
         .send()
