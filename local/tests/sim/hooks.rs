@@ -405,3 +405,44 @@ async fn lifecycle_hooks_are_validated() {
     let hooks = out.unwrap().service().unwrap().deployment_configuration().unwrap().lifecycle_hooks().len();
     assert_eq!(hooks, 20);
 }
+
+#[tokio::test]
+async fn hooks_at_one_stage_run_together_and_all_must_pass() {
+    let env = common::start().await;
+    let script = Script::new(vec![]);
+    env.sim.set_hook_invoker(script.invoker());
+    let hooks = vec![
+        lambda_hook(HookStage::PostTestTrafficShift),
+        pause_hook(HookStage::PostTestTrafficShift, None),
+        lambda_hook(HookStage::PreProductionTrafficShift),
+        lambda_hook(HookStage::ProductionTrafficShift),
+    ];
+    let lb = deploy_with(&env, hooks).await;
+    let sd = until_hook(&env, "POST_TEST_TRAFFIC_SHIFT", HookStatus::AwaitingAction, 600).await;
+    // The Lambda hook answered SUCCEEDED at once; the pause hook still holds the stage.
+    env.sim.advance(60);
+    let sd2 = env.service_deployment().await;
+    assert_eq!(stage(&sd2), "POST_TEST_TRAFFIC_SHIFT");
+    let statuses: Vec<_> = sd2.lifecycle_hook_details().iter().map(|h| h.status().cloned().unwrap()).collect();
+    assert_eq!(statuses, [HookStatus::Succeeded, HookStatus::AwaitingAction]);
+    assert_eq!(green_percent(&env.rule_weights(&lb.production).await, &lb.green), 0.0);
+    let pause = sd.lifecycle_hook_details().iter().find(|h| h.target_type() == Some(&Target::Pause)).unwrap();
+    env.ecs
+        .continue_service_deployment()
+        .service_deployment_arn(sd.service_deployment_arn().unwrap())
+        .hook_id(pause.hook_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let done = env.follow(3600, async |_| {}).await;
+    assert_eq!(done.status(), Some(&Status::Successful));
+    let calls = script.calls();
+    let stages: Vec<&str> = calls.iter().map(|c| c.1["lifecycleStage"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"]);
+    let green = done.target_service_revision().and_then(|r| r.arn()).unwrap();
+    let blue = done.source_service_revisions()[0].arn().unwrap();
+    // The guide's payloads: production green 0 / blue 100 before the shift, 100 / 0 at it.
+    assert_eq!(calls[1].1["executionDetails"]["productionTrafficWeights"], json!({green: 0, blue: 100}));
+    assert_eq!(calls[2].1["executionDetails"]["productionTrafficWeights"], json!({green: 100, blue: 0}));
+    assert_eq!(calls[2].1["executionDetails"]["testTrafficWeights"], json!({}));
+}
