@@ -113,14 +113,16 @@ pub(crate) fn parse_hooks(list: &[Value]) -> Result<Vec<LifecycleHook>, EcsError
     Ok(hooks)
 }
 
-/// The hook stages that gate the end of a lifecycle stage, in order. The simulator runs
-/// PRE_PRODUCTION_TRAFFIC_SHIFT hooks once, after POST_TEST_TRAFFIC_SHIFT's and before
-/// production traffic moves (the service deployment's stage enum has no such stage, so
-/// it still reports POST_TEST_TRAFFIC_SHIFT); PRODUCTION_TRAFFIC_SHIFT hooks run once,
-/// when production reached 100 %. ECS runs both "before (at) every traffic shift step"
-/// of a linear or canary deployment; the simulator does not repeat them per step.
-fn hook_stages(stage: Stage) -> &'static [&'static str] {
+/// The hook stages that gate the end of a lifecycle stage (or, `between_steps`, of a
+/// linear or canary step short of 100 %), in order. PRE_PRODUCTION_TRAFFIC_SHIFT "is
+/// invoked before every traffic shift step" and PRODUCTION_TRAFFIC_SHIFT "at every
+/// traffic shift step" (the model's DeploymentLifecycleHookStage): the first
+/// PRE_PRODUCTION_TRAFFIC_SHIFT runs after POST_TEST_TRAFFIC_SHIFT's hooks (the service
+/// deployment's stage enum has no such stage, so it still reports
+/// POST_TEST_TRAFFIC_SHIFT), the later ones after each step's PRODUCTION_TRAFFIC_SHIFT.
+fn hook_stages(stage: Stage, between_steps: bool) -> &'static [&'static str] {
     match stage {
+        Stage::ProductionTrafficShift if between_steps => &["PRODUCTION_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT"],
         Stage::ReconcileService => &["RECONCILE_SERVICE"],
         Stage::PreScaleUp => &["PRE_SCALE_UP"],
         Stage::PostScaleUp => &["POST_SCALE_UP"],
@@ -152,10 +154,10 @@ impl World {
     /// passed. Starts the hooks, invokes Lambda ones, applies timeouts, and rolls the
     /// deployment back when one failed ("All hooks at a stage … run in parallel. The
     /// deployment proceeds only when all of them complete", Pause lifecycle hooks).
-    pub(crate) fn hooks_pass(&mut self, svc: usize, i: usize) -> bool {
+    pub(crate) fn hooks_pass(&mut self, svc: usize, i: usize, between_steps: bool) -> bool {
         let now = self.now();
         let Some(shift) = self.service_deployments[i].shift.clone() else { return true };
-        for &hs in hook_stages(shift.stage) {
+        for &hs in hook_stages(shift.stage, between_steps) {
             if shift.hook_stages_done.iter().any(|d| d == hs) {
                 continue;
             }

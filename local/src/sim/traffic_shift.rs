@@ -230,8 +230,17 @@ impl World {
                     }
                     _ => (100.0, 0),
                 };
+                // This step's PRODUCTION_TRAFFIC_SHIFT hooks, then the next step's
+                // PRE_PRODUCTION_TRAFFIC_SHIFT ones, each step with new hook ids.
+                if !self.hooks_pass(svc, i, true) {
+                    return;
+                }
                 self.route_shift(i, next, shift.test_percent);
                 self.set_wait(i, if next < 100.0 { now + bake * 60_000 } else { now + 1000 });
+                if let Some(s) = self.service_deployments[i].shift.as_mut() {
+                    s.hooks.clear();
+                    s.hook_stages_done.clear();
+                }
                 return;
             }
             // CLEAN_UP ends when the scheduler completes green (blue drained).
@@ -239,7 +248,7 @@ impl World {
             _ => {}
         }
         // A hook stage ends when its hooks all passed (see `crate::sim::hooks`).
-        if !self.hooks_pass(svc, i) {
+        if !self.hooks_pass(svc, i, false) {
             return;
         }
         let stage = shift.stage.next();

@@ -72,9 +72,13 @@ fn pause_hook(stage: HookStage, timeout: Option<(i32, Action)>) -> DeploymentLif
 
 /// A settled blue/green service of v1; then an update to v2 with `hooks` attached.
 async fn deploy_with(env: &Env, hooks: Vec<DeploymentLifecycleHook>) -> Shifting {
+    deploy_with_setup(env, ShiftSetup::new(DeploymentStrategy::BlueGreen), hooks).await
+}
+
+async fn deploy_with_setup(env: &Env, setup: ShiftSetup, hooks: Vec<DeploymentLifecycleHook>) -> Shifting {
     let v1 = common::image(&env.sim, "v1", Behavior::Healthy);
     let lb = env.shifting_load_balancer().await;
-    env.shifting_service(&v1, &lb, ShiftSetup::new(DeploymentStrategy::BlueGreen)).await;
+    env.shifting_service(&v1, &lb, setup).await;
     let first = env.follow(3600, async |_| {}).await;
     assert_eq!(first.status(), Some(&Status::Successful));
     let v2 = common::image(&env.sim, "v2", Behavior::Healthy);
@@ -445,4 +449,39 @@ async fn hooks_at_one_stage_run_together_and_all_must_pass() {
     assert_eq!(calls[1].1["executionDetails"]["productionTrafficWeights"], json!({green: 0, blue: 100}));
     assert_eq!(calls[2].1["executionDetails"]["productionTrafficWeights"], json!({green: 100, blue: 0}));
     assert_eq!(calls[2].1["executionDetails"]["testTrafficWeights"], json!({}));
+}
+
+#[tokio::test]
+async fn linear_steps_run_the_production_hooks_at_every_step() {
+    let env = common::start().await;
+    let script = Script::new(vec![]);
+    env.sim.set_hook_invoker(script.invoker());
+    let setup = ShiftSetup { linear: (50.0, 1), ..ShiftSetup::new(DeploymentStrategy::Linear) };
+    let hooks = vec![lambda_hook(HookStage::PreProductionTrafficShift), lambda_hook(HookStage::ProductionTrafficShift)];
+    deploy_with_setup(&env, setup, hooks).await;
+    let done = env.follow(3600, async |_| {}).await;
+    assert_eq!(done.status(), Some(&Status::Successful));
+    let green = done.target_service_revision().and_then(|r| r.arn()).unwrap();
+    let calls: Vec<(String, Value)> = script
+        .calls()
+        .into_iter()
+        .map(|(_, p)| {
+            (
+                p["lifecycleStage"].as_str().unwrap().to_string(),
+                p["executionDetails"]["productionTrafficWeights"][green].clone(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("PRE_PRODUCTION_TRAFFIC_SHIFT", 0),
+        ("PRODUCTION_TRAFFIC_SHIFT", 50),
+        ("PRE_PRODUCTION_TRAFFIC_SHIFT", 50),
+        ("PRODUCTION_TRAFFIC_SHIFT", 100),
+    ];
+    let expected: Vec<(String, Value)> = expected.iter().map(|(s, w)| (s.to_string(), json!(w))).collect();
+    assert_eq!(calls, expected);
+    // A new hook id at every step.
+    let ids: std::collections::BTreeSet<String> =
+        hook_events(&env).iter().map(|e| e["detail"]["hookId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 4);
 }
