@@ -98,7 +98,9 @@ impl Sim {
     }
 
     /// Gives the simulator the way to invoke Lambda hooks; without one they fail (and the
-    /// deployment rolls back).
+    /// deployment rolls back). Invocations are made when the call into the world that
+    /// asked for them returns: after all the steps of an [`Sim::advance`], so a test
+    /// wanting an answer in the next second steps one second at a time.
     pub fn set_hook_invoker(&self, invoker: HookInvoker) {
         *self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner()) = Some(invoker);
         self.with(|w| w.hook_invoker = true);
