@@ -105,6 +105,9 @@ pub async fn up(args: UpArgs) -> Result<(), CommandError> {
         "  moto (DynamoDB, Step Functions, EventBridge, SNS, SQS) behind it; ECS + ELBv2 simulated; Lambda Invoke runs the project's steps"
     );
     println!("  functions: {}", cloud.host.names().join(", "));
+    for u in cloud.function_urls() {
+        println!("  function URL {} ({}): {}", u.logical_id, u.auth_type.as_str(), u.url);
+    }
     println!("  created:   {}", serde_json::to_string(&cloud.created).unwrap_or_default());
     println!();
     println!("Point the AWS CLI or an SDK at it:");

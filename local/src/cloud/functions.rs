@@ -4,7 +4,7 @@
 //! with `errorType`/`errorMessage`), so the state machine's Retry and Catch
 //! behave as they do in AWS.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,37 @@ use serde_json::{Value, json};
 use super::template::{Template, TemplateError};
 
 type Reply = Result<Value, LambdaError>;
-type Invoke = Arc<dyn Fn(Value) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+type Invoke = Handler;
+
+/// What a hosted function runs: the event in, Lambda's answer out.
+pub type Handler = Arc<dyn Fn(Value) -> Pin<Box<dyn Future<Output = Result<Value, LambdaError>> + Send>> + Send + Sync>;
+
+/// A [`Handler`] from an async closure.
+pub fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, LambdaError>> + Send + 'static,
+{
+    Arc::new(move |event| Box::pin(f(event)))
+}
+
+/// Handlers that run in place of the steps, by the binary the template names
+/// (for tests: a function the project does not ship, or a stand-in).
+#[derive(Clone, Default)]
+pub struct Handlers(BTreeMap<String, Handler>);
+
+impl Handlers {
+    /// `binary` runs `handler` instead of its step.
+    pub fn insert(&mut self, binary: &str, handler: Handler) {
+        self.0.insert(binary.to_owned(), handler);
+    }
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 /// An error as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -205,13 +235,27 @@ impl FunctionHost {
     /// With `forward_to` (a `cargo lambda watch` endpoint), invocations go to
     /// the real `bootstrap` binaries there instead of the in-process steps.
     pub fn from_template(t: &Template, config: &SdkConfig, forward_to: Option<&str>) -> Result<Self, HostError> {
+        Self::hosting(t, config, forward_to, &Handlers::default())
+    }
+
+    /// As [`Self::from_template`], with the binaries `handlers` names running
+    /// their handler instead (neither a step nor forwarded).
+    pub fn hosting(
+        t: &Template,
+        config: &SdkConfig,
+        forward_to: Option<&str>,
+        handlers: &Handlers,
+    ) -> Result<Self, HostError> {
         let mut functions = HashMap::new();
         for (id, _) in t.of_type("AWS::Serverless::Function") {
             let binary = t.function_binary(id)?;
             let environment = t.function_environment(id)?;
-            let invoke = match forward_to {
-                Some(url) => forwarder(url, &binary),
-                None => step_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?,
+            let invoke = match (handlers.0.get(&binary), forward_to) {
+                (Some(handler), _) => handler.clone(),
+                (None, Some(url)) => forwarder(url, &binary),
+                (None, None) => {
+                    step_for(&binary, config, &environment).map_err(|e| HostError::Function(id.clone(), e))?
+                }
             };
             let name = t.physical_name(id)?;
             let on_failure_queue = t.function_failure_queue(id)?;

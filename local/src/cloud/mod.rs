@@ -5,7 +5,9 @@
 pub mod cbor;
 pub mod cli;
 pub mod demo;
+pub mod function_url;
 pub mod functions;
+pub mod iam;
 pub mod moto;
 pub mod registry;
 pub mod router;
@@ -16,6 +18,7 @@ pub mod setup;
 pub mod template;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,11 +30,11 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::sim::{self, Behavior, Sim, SimConfig};
-use functions::{Function, FunctionHost, HostError, LambdaError};
+use functions::{Function, FunctionHost, Handlers, HostError, LambdaError};
 use moto::{Moto, MotoError};
 use rules::Rule;
 use setup::{Created, SetupError};
-use template::{Stack, Template, TemplateError};
+use template::{FunctionUrl, Stack, Template, TemplateError};
 
 /// How to start the local cloud.
 #[derive(Debug, Clone)]
@@ -50,6 +53,10 @@ pub struct CloudConfig {
     /// Send Lambda invocations to this `cargo lambda watch` endpoint (the real
     /// `bootstrap` binaries) instead of the in-process steps.
     pub forward_functions: Option<String>,
+    /// The template to run; `None`: `repo/template.yaml`.
+    pub template: Option<PathBuf>,
+    /// Binaries that run these handlers instead of their steps (tests).
+    pub handlers: Handlers,
 }
 
 impl CloudConfig {
@@ -63,6 +70,8 @@ impl CloudConfig {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             forward_functions: None,
+            template: None,
+            handlers: Handlers::default(),
         }
     }
 }
@@ -164,6 +173,8 @@ pub struct Cloud {
     sqs: aws_sdk_sqs::Client,
     /// moto's ECR, through the router: where pushed images are.
     ecr: aws_sdk_ecr::Client,
+    /// The template's function URLs, served under `/lambda-url/`.
+    function_urls: Vec<FunctionUrl>,
 }
 
 /// The running processes and tasks; dropping it stops them all.
@@ -228,14 +239,18 @@ impl Cloud {
     /// creates the template's resources.
     pub async fn start(cfg: CloudConfig) -> Result<Running, CloudError> {
         let stack = Stack { name: cfg.stack_name.clone(), region: cfg.region.clone(), account: cfg.account.clone() };
-        let template = Template::load(&cfg.repo.join("template.yaml"), stack.clone(), &cfg.parameters)?;
-        let rules = rules::from_template(&template)?;
-        let schedules = schedules::from_template(&template)?;
+        let path = cfg.template.clone().unwrap_or_else(|| cfg.repo.join("template.yaml"));
+        let mut template = Template::load(&path, stack.clone(), &cfg.parameters)?;
 
         let listener =
             tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await.map_err(|e| CloudError::Bind(cfg.port, e))?;
         let port = listener.local_addr().map_err(|e| CloudError::Bind(cfg.port, e))?.port();
         let endpoint = format!("http://127.0.0.1:{port}");
+        // Function URLs are the router's: known only once it has its port.
+        template.endpoint.clone_from(&endpoint);
+        let rules = rules::from_template(&template)?;
+        let schedules = schedules::from_template(&template)?;
+        let function_urls = template.function_urls()?;
         let moto = Moto::start(&moto::moto_binary(&cfg.repo), port).await?;
 
         let sim = Sim::new(SimConfig {
@@ -245,7 +260,7 @@ impl Cloud {
             ..SimConfig::default()
         });
         let sdk = sdk_config(&endpoint, &cfg.region).await;
-        let host = FunctionHost::from_template(&template, &sdk, cfg.forward_functions.as_deref())?;
+        let host = FunctionHost::hosting(&template, &sdk, cfg.forward_functions.as_deref(), &cfg.handlers)?;
         let created = setup::create_all(&template, &moto.endpoint).await?;
         let cloud = Arc::new(Cloud {
             sim: sim.clone(),
@@ -262,6 +277,7 @@ impl Cloud {
             seq: AtomicU64::new(0),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
+            function_urls,
         });
 
         // ECS events from the simulator flow through the same rules as AWS's would.
@@ -274,7 +290,8 @@ impl Cloud {
         // ECS invokes a service's Lambda lifecycle hooks: here, the hosted functions.
         sim.set_hook_invoker(hook_invoker(Arc::downgrade(&cloud)));
         let server = tokio::spawn({
-            let app = router::router(cloud.clone());
+            // With the peer's address: a function URL event's `sourceIp`.
+            let app = router::router(cloud.clone()).into_make_service_with_connect_info::<SocketAddr>();
             async move {
                 if let Err(e) = axum::serve(listener, app).await {
                     tracing::error!(error = %e, "router stopped");

@@ -1,17 +1,20 @@
 //! One endpoint for everything: ECS and ELBv2 calls go to the simulator,
-//! Lambda Invoke to the function host, EventBridge PutEvents through the
-//! template's rules (and on to moto), the rest to moto.
+//! Lambda Invoke to the function host, function URLs (`/lambda-url/…`) to
+//! their functions, EventBridge PutEvents through the template's rules (and on
+//! to moto), the rest to moto.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use super::function_url::{self, UrlRequest};
 use super::functions::error_body;
 use super::{Cloud, PushRequest, cbor};
 use crate::sim::api;
@@ -24,10 +27,18 @@ async fn dispatch(
     State(cloud): State<Arc<Cloud>>,
     method: Method,
     uri: Uri,
+    version: Version,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path();
+    if path.starts_with(function_url::PATH_PREFIX) {
+        let source_ip = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "127.0.0.1".to_owned(), |ConnectInfo(peer)| peer.ip().to_string());
+        return function_url::serve(&cloud, UrlRequest { method, uri, version, headers, body, source_ip }).await;
+    }
     if path.starts_with("/_sim/") || path == "/_sim" {
         let req = http::Request::builder().method(method).uri(uri.clone()).body(Body::from(body));
         return match req {

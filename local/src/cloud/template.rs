@@ -5,6 +5,11 @@
 //! Intrinsics are resolved as CloudFormation would, for the ones the template
 //! uses (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Split`, `Fn::Select`,
 //! `Fn::If` with `Fn::Equals`/`Fn::Not`); anything else is an error naming it.
+//!
+//! Function URLs (`FunctionUrlConfig`, which SAM turns into an `AWS::Lambda::Url`
+//! named `<Function>Url`, or an `AWS::Lambda::Url` of the template's own) are the
+//! local cloud's: `!GetAtt <Function>Url.FunctionUrl` is
+//! `<endpoint>/lambda-url/<function name>/` (see [`FunctionUrl`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -42,11 +47,51 @@ pub struct Resource {
     pub metadata: Value,
 }
 
+/// Who may call a function URL (`AuthType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthType {
+    /// SigV4-signed requests only; the caller's IAM identity is in the event.
+    AwsIam,
+    /// Anyone.
+    None,
+}
+
+impl AuthType {
+    /// As the template spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwsIam => "AWS_IAM",
+            Self::None => "NONE",
+        }
+    }
+}
+
+/// A function URL of the template, as the local cloud serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionUrl {
+    /// The URL's logical id: SAM's `<Function>Url`, or the `AWS::Lambda::Url`'s.
+    pub logical_id: String,
+    /// The logical id of the function it invokes.
+    pub function: String,
+    /// That function's physical name, the URL's path segment.
+    pub function_name: String,
+    pub auth_type: AuthType,
+    /// `<endpoint>/lambda-url/<function name>/`, with AWS's trailing slash.
+    pub url: String,
+}
+
+/// The router's default address, until [`Template::endpoint`] is set.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4566";
+
 /// The parsed template with intrinsic resolution.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub dir: PathBuf,
     pub stack: Stack,
+    /// Where the local cloud's router listens: the base of every function URL.
+    /// [`Template::load`] assumes [`DEFAULT_ENDPOINT`]; the cloud sets the
+    /// address it bound before it resolves anything.
+    pub endpoint: String,
     pub parameters: BTreeMap<String, Value>,
     pub conditions: BTreeMap<String, Value>,
     pub resources: BTreeMap<String, Resource>,
@@ -98,7 +143,17 @@ fn to_json(y: &Yaml) -> Result<Value, TemplateError> {
 impl Template {
     pub fn load(path: &Path, stack: Stack, overrides: &BTreeMap<String, String>) -> Result<Self, TemplateError> {
         let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Read(path.to_owned(), e))?;
-        let yaml: Yaml = serde_yaml::from_str(&text)?;
+        Self::parse(&text, path.parent().unwrap_or(Path::new("")), stack, overrides)
+    }
+
+    /// A template from its text; `dir` is where its relative paths (`DefinitionUri`) start.
+    pub fn parse(
+        text: &str,
+        dir: &Path,
+        stack: Stack,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Self, TemplateError> {
+        let yaml: Yaml = serde_yaml::from_str(text)?;
         let doc = to_json(&yaml)?;
         let mut parameters = BTreeMap::new();
         for (name, p) in doc.get("Parameters").and_then(Value::as_object).into_iter().flatten() {
@@ -139,8 +194,9 @@ impl Template {
         }
         let globals_function = doc.pointer("/Globals/Function").cloned().unwrap_or_else(|| json!({}));
         Ok(Self {
-            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            dir: dir.to_owned(),
             stack,
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
             parameters,
             conditions,
             resources,
@@ -217,6 +273,9 @@ impl Template {
 
     fn get_att(&self, id: &str, att: &str) -> Result<Value, TemplateError> {
         match att {
+            "FunctionUrl" => Ok(json!(self.function_url(id)?.url)),
+            // `AWS::Lambda::Url`'s other attribute: the function it invokes.
+            "FunctionArn" => self.arn(&self.function_url(id)?.function).map(Value::String),
             "Arn" => Ok(json!(self.arn(id)?)),
             "Name" | "QueueName" | "TopicName" => Ok(json!(self.physical_name(id)?)),
             other => Err(invalid(format!("Fn::GetAtt {id}.{other} is not supported locally"))),
@@ -405,6 +464,61 @@ impl Template {
             .ok_or_else(|| invalid(format!("function {id} has no Metadata.BuildProperties.Binary")))
     }
 
+    /// Every function URL: one per function with `FunctionUrlConfig` (SAM's
+    /// `<Function>Url`) and one per `AWS::Lambda::Url`. An `AuthType` other than
+    /// `AWS_IAM` or `NONE`, or an `InvokeMode` other than `BUFFERED`, is an error.
+    pub fn function_urls(&self) -> Result<Vec<FunctionUrl>, TemplateError> {
+        let mut urls = Vec::new();
+        for (id, r) in self.of_type("AWS::Serverless::Function") {
+            if let Some(config) = r.properties.get("FunctionUrlConfig") {
+                urls.push(self.url_of(&format!("{id}Url"), id, config)?);
+            }
+        }
+        for (id, r) in self.of_type("AWS::Lambda::Url") {
+            let target = self.resolve_str(r.properties.get("TargetFunctionArn").unwrap_or(&Value::Null))?;
+            let name = target.split_once(":function:").map_or(target.as_str(), |(_, rest)| rest);
+            let name = name.split(':').next().unwrap_or(name);
+            let function = self
+                .of_type("AWS::Serverless::Function")
+                .map(|(f, _)| f)
+                .find(|f| self.physical_name(f).is_ok_and(|n| n == name))
+                .ok_or_else(|| invalid(format!("{id}: TargetFunctionArn {target} is no function of the template")))?;
+            urls.push(self.url_of(id, function, &r.properties)?);
+        }
+        Ok(urls)
+    }
+
+    /// The function URL whose logical id is `id`.
+    pub fn function_url(&self, id: &str) -> Result<FunctionUrl, TemplateError> {
+        self.function_urls()?.into_iter().find(|u| u.logical_id == id).ok_or_else(|| {
+            invalid(format!(
+                "Fn::GetAtt {id}.FunctionUrl: no function URL {id} (a function with FunctionUrlConfig has <Function>Url)"
+            ))
+        })
+    }
+
+    fn url_of(&self, id: &str, function: &str, config: &Value) -> Result<FunctionUrl, TemplateError> {
+        let auth = config.get("AuthType").ok_or_else(|| invalid(format!("{id}: no AuthType")))?;
+        let auth_type = match self.resolve_str(auth)?.as_str() {
+            "AWS_IAM" => AuthType::AwsIam,
+            "NONE" => AuthType::None,
+            other => return Err(invalid(format!("{id}: AuthType {other:?} is neither AWS_IAM nor NONE"))),
+        };
+        if let Some(mode) = config.get("InvokeMode").map(|m| self.resolve_str(m)).transpose()?
+            && mode != "BUFFERED"
+        {
+            return Err(invalid(format!("{id}: InvokeMode {mode} is not served locally (only BUFFERED)")));
+        }
+        let function_name = self.physical_name(function)?;
+        Ok(FunctionUrl {
+            logical_id: id.to_owned(),
+            function: function.to_owned(),
+            url: format!("{}/lambda-url/{function_name}/", self.endpoint.trim_end_matches('/')),
+            function_name,
+            auth_type,
+        })
+    }
+
     /// The state machine definition with its `DefinitionSubstitutions` applied.
     pub fn state_machine_definition(&self, id: &str) -> Result<String, TemplateError> {
         let r = self.resource(id)?;
@@ -439,19 +553,20 @@ mod tests {
     #[test]
     fn every_function_has_its_binary_and_resolvable_environment() {
         let t = template();
-        let functions: Vec<_> = t.of_type("AWS::Serverless::Function").map(|(id, _)| id.clone()).collect();
-        assert_eq!(functions.len(), 12, "{functions:?}");
-        for id in functions {
-            let binary = t.function_binary(&id).unwrap();
-            assert!(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../functions/src/bin")
-                    .join(format!("{binary}.rs"))
-                    .exists(),
-                "{binary}"
-            );
-            t.function_environment(&id).unwrap();
+        let mut binaries = Vec::new();
+        for (id, _) in t.of_type("AWS::Serverless::Function") {
+            binaries.push(t.function_binary(id).unwrap());
+            t.function_environment(id).unwrap();
         }
+        binaries.sort();
+        // One function per binary the functions crate builds, and no other.
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
+        let mut built: Vec<String> = std::fs::read_dir(bin)
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".rs").map(str::to_owned))
+            .collect();
+        built.sort();
+        assert_eq!(binaries, built);
         let undelivered = t.physical_name("UndeliveredEventsQueue").unwrap();
         assert_eq!(t.function_failure_queue("OnImagePushFunction").unwrap(), Some(undelivered.clone()));
         assert_eq!(t.function_failure_queue("OnEcsEventFunction").unwrap(), Some(undelivered));
@@ -475,5 +590,68 @@ mod tests {
         let stack = Stack { name: "s".into(), region: "r".into(), account: "a".into() };
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
         assert!(Template::load(&path, stack, &BTreeMap::from([("Nope".into(), "1".into())])).is_err());
+    }
+
+    const URLS: &str = r#"
+Resources:
+  ApproveFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: approve}}
+    Properties:
+      FunctionUrlConfig:
+        AuthType: AWS_IAM
+  OpenFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: open}}
+    Properties:
+      FunctionName: open-one
+  OpenUrl:
+    Type: AWS::Lambda::Url
+    Properties:
+      AuthType: NONE
+      TargetFunctionArn: !GetAtt OpenFunction.Arn
+  CallerFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: caller}}
+    Properties:
+      Environment:
+        Variables:
+          APPROVAL_URL: !GetAtt ApproveFunctionUrl.FunctionUrl
+          APPROVAL_ARN: !GetAtt ApproveFunctionUrl.FunctionArn
+          OPEN_URL: !Sub "${OpenUrl.FunctionUrl}?x=1"
+"#;
+
+    fn parse(text: &str) -> Result<Template, TemplateError> {
+        let stack = Stack { name: "s".into(), region: "us-east-1".into(), account: "123456789012".into() };
+        let mut t = Template::parse(text, Path::new("."), stack, &BTreeMap::new())?;
+        t.endpoint = "http://127.0.0.1:7000".into();
+        Ok(t)
+    }
+
+    #[test]
+    fn function_urls_are_the_local_clouds() {
+        let t = parse(URLS).unwrap();
+        let env = t.function_environment("CallerFunction").unwrap();
+        assert_eq!(env["APPROVAL_URL"], "http://127.0.0.1:7000/lambda-url/s-ApproveFunction/");
+        assert_eq!(env["APPROVAL_ARN"], "arn:aws:lambda:us-east-1:123456789012:function:s-ApproveFunction");
+        assert_eq!(env["OPEN_URL"], "http://127.0.0.1:7000/lambda-url/open-one/?x=1");
+        let urls = t.function_urls().unwrap();
+        let auth: Vec<_> = urls.iter().map(|u| (u.logical_id.as_str(), u.function.as_str(), u.auth_type)).collect();
+        assert_eq!(
+            auth,
+            [("ApproveFunctionUrl", "ApproveFunction", AuthType::AwsIam), ("OpenUrl", "OpenFunction", AuthType::None)]
+        );
+    }
+
+    #[test]
+    fn unknown_function_urls_and_auth_types_are_errors_naming_them() {
+        let t = parse(&URLS.replace("ApproveFunctionUrl.FunctionUrl", "NopeFunctionUrl.FunctionUrl")).unwrap();
+        let err = t.function_environment("CallerFunction").unwrap_err().to_string();
+        assert!(err.contains("Fn::GetAtt NopeFunctionUrl.FunctionUrl"), "{err}");
+        let t = parse(&URLS.replace("AuthType: AWS_IAM", "AuthType: COGNITO")).unwrap();
+        let err = t.function_urls().unwrap_err().to_string();
+        assert!(err.contains("ApproveFunctionUrl: AuthType \"COGNITO\""), "{err}");
+        let t = parse(&URLS.replace("AuthType: NONE", "AuthType: NONE\n      InvokeMode: RESPONSE_STREAM")).unwrap();
+        assert!(t.function_urls().unwrap_err().to_string().contains("OpenUrl: InvokeMode RESPONSE_STREAM"));
     }
 }
