@@ -22,7 +22,7 @@ VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FOR
 
 DIGEST = "sha256:" + "3f" * 32
 IMAGE = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web@{DIGEST}"
-TERMINAL = {"SUCCEEDED", "NOOP", "ROLLED_BACK", "FAILED", "SUPERSEDED"}
+TERMINAL = {"SUCCEEDED", "NOOP", "ROLLED_BACK", "FAILED", "SUPERSEDED", "REJECTED"}
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/943f017f100becff"
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/prod/0b69d5c0d655f3bc"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
@@ -30,6 +30,15 @@ TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:{}"
 # What the run knows by the time it reaches each status.
 EXTRA_BY_STATUS = {
     "PENDING": {},
+    "AWAITING_APPROVAL": {
+        "approval": {
+            "gate": "PIPELINE",
+            "requestedAt": "2025-11-24T15:29:03.117Z",
+            "expiresAt": "2025-11-25T15:29:03.117Z",
+            "onTimeout": "REJECT",
+            "endpoint": {"url": "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/", "region": "us-east-1"},
+        }
+    },
     "QUEUED": {},
     "REGISTERING": {"previousTaskDefinition": TD.format(41)},
     "UPDATING": {"previousTaskDefinition": TD.format(41), "newTaskDefinition": TD.format(42)},
@@ -73,13 +82,27 @@ EXTRA_BY_STATUS = {
         "failureReason": "rollout failed: circuit breaker; rollback failed: service is DRAINING",
     },
     "SUPERSEDED": {"supersededBy": "d-aaaaaaaaaaaaaaaaaaaaaaaa"},
+    "REJECTED": {
+        "failureReason": "rejected by arn:aws:iam::123456789012:user/alice: freeze",
+        "approval": {
+            "gate": "ECS_PAUSE_HOOK",
+            "requestedAt": "2025-11-24T15:29:03.117Z",
+            "onTimeout": "REJECT",
+            "hookId": "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw",
+            "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+            "outcome": "REJECTED",
+            "decidedBy": "arn:aws:iam::123456789012:user/alice",
+            "decidedAt": "2025-11-24T15:31:03.117Z",
+            "reason": "freeze",
+        },
+    },
 }
 
 
 def event(status: str, /, **detail_changes) -> dict:
     """A whole EventBridge event as a rule target receives it."""
     detail = {
-        "schemaVersion": "1",
+        "schemaVersion": "2",
         "deploymentId": "d-0123456789abcdef01234567",
         "status": status,
         "terminal": status in TERMINAL,
@@ -155,7 +178,13 @@ BAD = {
     "healthyCount not an integer": event(
         "SUCCEEDED", targetHealth=[{"targetGroupArn": TG, "desiredCount": 1, "healthyCount": 0.5, "targets": []}]
     ),
-    "schemaVersion other than 1": event("SUCCEEDED", schemaVersion="2"),
+    "schemaVersion other than 2": event("SUCCEEDED", schemaVersion="1"),
+    "approval decided by no ARN": event(
+        "REJECTED", approval={**EXTRA_BY_STATUS["REJECTED"]["approval"], "decidedBy": "alice"}
+    ),
+    "approval with an unknown gate": event(
+        "AWAITING_APPROVAL", approval={**EXTRA_BY_STATUS["AWAITING_APPROVAL"]["approval"], "gate": "SLACK"}
+    ),
     "other source": {**event("SUCCEEDED"), "source": "aws.ecs"},
     "other detail-type": {**event("SUCCEEDED"), "detail-type": "ECS Deployment State Change"},
     "missing detail": without(event("SUCCEEDED"), "detail"),
@@ -224,7 +253,7 @@ def test_status_enum_is_the_rust_status_set():
     as_str = re.search(r"fn as_str\(self\).*?\{(.*?)\n    \}", source, re.S)
     assert as_str, "DeploymentStatus::as_str not found"
     rust = set(re.findall(r'=> "([A-Z_]+)"', as_str.group(1)))
-    assert len(rust) == 11
+    assert len(rust) == 13
     assert set(SCHEMA["$defs"]["detail"]["properties"]["status"]["enum"]) == rust
     terminal = re.search(r"fn is_terminal\(self\).*?matches!\(self, ([^)]*)\)", source, re.S)
     assert terminal, "DeploymentStatus::is_terminal not found"
@@ -238,3 +267,12 @@ def test_source_and_detail_type_are_the_rust_constants():
     assert f'EVENT_SOURCE: &str = "{SCHEMA["properties"]["source"]["const"]}"' in source
     assert f'EVENT_DETAIL_TYPE: &str = "{SCHEMA["properties"]["detail-type"]["const"]}"' in source
     assert f'SCHEMA_VERSION: &str = "{SCHEMA["$defs"]["detail"]["properties"]["schemaVersion"]["const"]}"' in source
+
+
+def test_approval_has_exactly_the_fields_of_the_rust_type():
+    fields = rust_struct_fields(DOMAIN / "approval.rs", "Approval")
+    definition = SCHEMA["$defs"]["approval"]
+    assert set(definition["properties"]) == set(fields)
+    assert set(definition["required"]) == required_by_rust(fields)
+    endpoint = rust_struct_fields(DOMAIN / "approval.rs", "ApprovalEndpoint")
+    assert set(definition["properties"]["endpoint"]["properties"]) == set(endpoint)

@@ -146,7 +146,10 @@ CONTRACT = {
     },
     "CheckRolloutFunction": {
         "binary": "check-rollout",
-        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "POLL_INTERVAL_SECONDS"},
+        "env": {
+            "DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "POLL_INTERVAL_SECONDS", "APPROVAL_URL",
+            "STACK_REGION",
+        },
         "actions": {
             "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", 
             "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "dynamodb:GetItem",
@@ -182,9 +185,29 @@ CONTRACT = {
         },
         "timeout": 60,
     },
+    "RequestApprovalFunction": {
+        "binary": "request-approval",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "APPROVAL_URL", "STACK_REGION"},
+        "actions": {
+            "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "ecs:DescribeServices",
+            "events:PutEvents", "sns:Publish", "states:SendTaskSuccess",
+        },
+        "timeout": 30,
+    },
+    "DecideApprovalFunction": {
+        "binary": "decide-approval",
+        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
+        "actions": {
+            "dynamodb:GetItem", "dynamodb:UpdateItem", "ecs:DescribeServiceDeployments",
+            "ecs:ContinueServiceDeployment", "events:PutEvents", "sns:Publish", "states:SendTaskSuccess",
+        },
+        "timeout": 30,
+    },
     "OnEcsEventFunction": {
         "binary": "on-ecs-event",
-        "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
+        "env": {
+            "DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "APPROVAL_URL", "STACK_REGION",
+        },
         "actions": {
             "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
             "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", 
@@ -209,6 +232,7 @@ ENV_VALUES = {
     "COALESCE_SECONDS": {"Ref": "CoalesceSeconds"},
     "STACK_ACCOUNT_ID": {"Ref": "AWS::AccountId"},
     "STACK_REGION": {"Ref": "AWS::Region"},
+    "APPROVAL_URL": {"Fn::GetAtt": ["DecideApprovalFunctionUrl", "FunctionUrl"]},
 }
 
 # Actions whose Resource may be "*": they support no useful resource-level scoping.
@@ -225,6 +249,7 @@ UNSCOPABLE = {
 CLUSTER_SCOPED = {
     "ecs:DescribeServices", "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:ListServiceDeployments",
     "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", "ecs:StopServiceDeployment",
+    "ecs:ContinueServiceDeployment",
 }
 
 PATTERNS = {
@@ -252,6 +277,10 @@ PATTERNS = {
             "stopCode": ["TaskFailedToStart", "EssentialContainerExited"],
         },
     },
+    ("OnEcsEventFunction", "HookStateChanged"): {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Hook State Change"],
+    },
     ("OnEcsEventFunction", "TargetAlarmRaised"): {
         "source": ["aws.cloudwatch"],
         "detail-type": ["CloudWatch Alarm State Change"],
@@ -277,6 +306,8 @@ def sam_generated() -> set[str]:
     for fn, resource in resources_of("AWS::Serverless::Function").items():
         ids.add(fn + "Role")
         ids |= {fn + event for event in resource["Properties"].get("Events", {})}
+        if "FunctionUrlConfig" in resource["Properties"]:
+            ids.add(fn + "Url")
     ids |= {sm + "Role" for sm in resources_of("AWS::Serverless::StateMachine")}
     return ids
 
@@ -827,3 +858,19 @@ def test_the_demo_build_and_the_test_build_resolve_the_same_features():
     demo = resolved_features("-p", "autodeploy-local", "--edges", "normal,build")
     test = resolved_features("--workspace")
     assert demo == test, f"only in the demo build: {sorted(demo - test)}; only in the test build: {sorted(test - demo)}"
+
+
+def test_the_approval_url_needs_iam_and_only_approvers_may_call_it():
+    """The entry point records the caller's IAM identity: its URL must be AWS_IAM,
+    and the policy handed to approvers grants calling that URL and nothing else."""
+    fn = RESOURCES["DecideApprovalFunction"]["Properties"]
+    assert fn["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
+    policy = RESOURCES["ApproverPolicy"]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunctionUrl"
+    assert statement["Resource"] == {"Fn::GetAtt": ["DecideApprovalFunction", "Arn"]}
+    assert statement["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["ApprovalUrl"]["Value"] == {"Fn::GetAtt": ["DecideApprovalFunctionUrl", "FunctionUrl"]}
+    assert outputs["ApproverPolicyArn"]["Value"] == {"Ref": "ApproverPolicy"}

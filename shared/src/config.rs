@@ -103,6 +103,8 @@ pub const DEFAULT_ROLLOUT_TIMEOUT: i64 = 1800;
 pub const DEFAULT_ROLLBACK_TIMEOUT: i64 = 1800;
 pub const DEFAULT_POLL_INTERVAL: i64 = 60;
 pub const COALESCE_SECONDS: &str = "COALESCE_SECONDS";
+/// The approval entry point's function URL (empty: the stack has none).
+pub const APPROVAL_URL: &str = "APPROVAL_URL";
 pub const DEFAULT_COALESCE_SECONDS: i64 = 5;
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub enum DeployError {
     /// The waiter found a verdict already recorded: go and check instead of waiting.
     #[error("a verdict for {0} is already recorded")]
     VerdictReady(DeploymentId),
+    /// A decision on an approval that does not apply: the deployment does not
+    /// wait for one, was decided otherwise already, or its request expired.
+    #[error("approval refused: {0}")]
+    ApprovalRefused(String),
     /// ECS refused the service update (bad parameters, service inactive, ...).
     #[error("ECS rejected the update: {0}")]
     UpdateRejected(String),
@@ -99,6 +103,7 @@ mod tests {
                 wanted: DeploymentStatus::Queued,
             },
             DeployError::VerdictReady(id),
+            DeployError::ApprovalRefused(String::new()),
             DeployError::UpdateRejected(String::new()),
             DeployError::Retryable(String::new()),
             DeployError::Aws(String::new()),

@@ -120,6 +120,15 @@ struct EcsDeploymentDetail {
     deployment_id: String,
 }
 
+/// `ECS Hook State Change`: a lifecycle hook of a service deployment moved.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EcsHookDetail {
+    event_name: String,
+    service_arn: String,
+    service_deployment_arn: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EcsServiceActionDetail {
@@ -203,6 +212,14 @@ pub fn parse_ecs_event(payload: Value) -> Result<Option<EcsSignal>, DeployError>
             let d: EcsServiceActionDetail =
                 serde_json::from_value(event.detail.clone()).map_err(DeployError::malformed)?;
             Ok(Some(EcsSignal::Service { service_arn: first_resource()?, event_name: d.event_name }))
+        }
+        ("aws.ecs", "ECS Hook State Change") => {
+            let d: EcsHookDetail = serde_json::from_value(event.detail).map_err(DeployError::malformed)?;
+            Ok(Some(EcsSignal::Hook {
+                service_arn: d.service_arn,
+                service_deployment_arn: d.service_deployment_arn,
+                event_name: d.event_name,
+            }))
         }
         ("aws.ecs", "ECS Task State Change") => {
             let d: EcsTaskDetail = serde_json::from_value(event.detail).map_err(DeployError::malformed)?;

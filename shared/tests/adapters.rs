@@ -297,6 +297,7 @@ fn deployment() -> Deployment {
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
             alarms: &[],
+            approval: None,
             found_by: Default::default(),
             pushed_at: None,
             image_pushed_at: None,

@@ -63,6 +63,7 @@ async fn waiting(ecs_id: &str) -> MemoryCloud {
             tag_rule: &TagRule::Exact { pattern: "v2".into() },
             containers: &[],
             alarms: &[],
+            approval: None,
             found_by: Default::default(),
             pushed_at: None,
             image_pushed_at: None,

@@ -135,6 +135,7 @@ async fn the_longest_tag_ecr_allows_is_accepted() {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();
@@ -196,6 +197,7 @@ async fn a_push_to_another_registry_is_refused_unless_the_target_lists_it() {
             registries: vec!["999999999999.dkr.ecr.us-west-2.amazonaws.com".into()],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();

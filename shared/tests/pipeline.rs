@@ -74,6 +74,7 @@ async fn world(rule: TagRule) -> World {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();
@@ -284,6 +285,7 @@ async fn same_image_again_is_a_noop() {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();
@@ -657,6 +659,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();
@@ -672,6 +675,7 @@ async fn one_push_fans_out_to_every_matching_service() {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();

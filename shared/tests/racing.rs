@@ -36,6 +36,7 @@ async fn world(services: &[&str]) -> World {
                 registries: vec![],
                 reconcile: true,
                 alarms: vec![],
+                approval: None,
             })
             .await
             .unwrap();
@@ -225,6 +226,7 @@ async fn semver_rules_order_by_version_not_by_arrival() {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .unwrap();

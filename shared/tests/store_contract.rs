@@ -37,6 +37,7 @@ fn record(service: &str, n: u8, at: DateTime<Utc>) -> Deployment {
             tag_rule: &TagRule::Glob { pattern: "v*".into() },
             containers: &["app".to_owned()],
             alarms: &[],
+            approval: None,
             found_by: Default::default(),
             pushed_at: Some(at),
             image_pushed_at: None,
@@ -76,6 +77,8 @@ fn progress(stage: &str, weight: f64) -> RolloutProgress {
         test_traffic_weight: None,
         bake_time_minutes: None,
         updated_at: None,
+        paused: None,
+        hooks: Vec::new(),
     }
 }
 
@@ -334,6 +337,7 @@ async fn targets_contract(targets: &impl DeployTargets) {
         registries: vec![],
         reconcile: true,
         alarms: vec![],
+        approval: None,
     };
     targets.put(&t).await.unwrap();
     targets.put(&DeployTarget { repository: "api".into(), ..t.clone() }).await.unwrap();

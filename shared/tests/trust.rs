@@ -31,6 +31,7 @@ fn target(id: &str, service: &str, rule: TagRule) -> DeployTarget {
         registries: vec![],
         reconcile: true,
         alarms: vec![],
+        approval: None,
     }
 }
 

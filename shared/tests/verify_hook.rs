@@ -71,6 +71,7 @@ async fn rollout() -> Rollout {
             tag_rule: &TagRule::Glob { pattern: "v*".into() },
             containers: &[],
             alarms: &[],
+            approval: None,
             found_by: Default::default(),
             pushed_at: None,
             image_pushed_at: None,

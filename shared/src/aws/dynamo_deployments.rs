@@ -21,7 +21,8 @@ use crate::DeployError;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict, iso,
+    Approval, Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict,
+    iso,
 };
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
@@ -186,7 +187,7 @@ impl DeploymentStore for DynamoDeployments {
             (":entry".into(), av(&vec![entry])?),
         ];
         let p = &t.patch;
-        let fields: [(&str, Option<AttributeValue>); 9] = [
+        let fields: [(&str, Option<AttributeValue>); 10] = [
             ("previousTaskDefinition", p.previous_task_definition.as_ref().map(s)),
             ("newTaskDefinition", p.new_task_definition.as_ref().map(s)),
             ("ecsDeploymentId", p.ecs_deployment_id.as_ref().map(s)),
@@ -196,12 +197,13 @@ impl DeploymentStore for DynamoDeployments {
             ("supersededBy", p.superseded_by.as_ref().map(|id| s(id.as_str()))),
             ("serviceDeploymentArn", p.service_deployment_arn.as_ref().map(s)),
             ("strategy", p.strategy.as_ref().map(|v| s(v.to_string()))),
+            ("approval", p.approval.as_ref().map(av).transpose()?),
         ];
         for (i, (name, value)) in fields.into_iter().enumerate() {
             if let Some(value) = value {
                 sets.push(format!("#f{i} = :f{i}"));
                 values.push((format!(":f{i}"), value));
-                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5", "#f6", "#f7", "#f8"][i], name));
+                names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5", "#f6", "#f7", "#f8", "#f9"][i], name));
             }
         }
         match &p.watch {
@@ -217,6 +219,14 @@ impl DeploymentStore for DynamoDeployments {
             }
             None => {}
         }
+        // Only the deadline of the watch there is: never a watch of its own.
+        let mut watch_exists = "";
+        if let (Some(deadline), None) = (p.watch_deadline, &p.watch) {
+            sets.push("#watch.#deadline = :deadline".into());
+            values.push((":deadline".into(), s(iso::format(&deadline))));
+            names.extend([("#watch", "watch"), ("#deadline", "deadline")]);
+            watch_exists = " AND attribute_exists(#watch)";
+        }
         let mut condition = Vec::new();
         for (i, st) in from.iter().enumerate() {
             condition.push(format!(":from{i}"));
@@ -229,7 +239,7 @@ impl DeploymentStore for DynamoDeployments {
         let mut req = self
             .update(id)
             .update_expression(expr)
-            .condition_expression(format!("#status IN ({})", condition.join(", ")));
+            .condition_expression(format!("#status IN ({}){watch_exists}", condition.join(", ")));
         for (k, v) in names {
             req = req.expression_attribute_names(k, v);
         }
@@ -403,15 +413,40 @@ impl DeploymentStore for DynamoDeployments {
         }
     }
 
+    async fn record_approval(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        approval: &Approval,
+    ) -> Result<Option<Deployment>> {
+        let sent = self
+            .update(id)
+            .update_expression("SET #approval = :approval")
+            .condition_expression("#status = :status AND attribute_not_exists(#approval.#outcome)")
+            .expression_attribute_names("#approval", "approval")
+            .expression_attribute_names("#outcome", "outcome")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":approval", av(approval)?)
+            .expression_attribute_values(":status", s(status.as_str()))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(classify("UpdateItem approval", e)),
+        }
+    }
+
     async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
         let sent = self
             .update(id)
             .update_expression("SET #token = :token")
-            .condition_expression("#status = :queued")
+            .condition_expression("#status IN (:queued, :held)")
             .expression_attribute_names("#token", "queueToken")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":token", s(token))
             .expression_attribute_values(":queued", s(DeploymentStatus::Queued.as_str()))
+            .expression_attribute_values(":held", s(DeploymentStatus::AwaitingApproval.as_str()))
             .send()
             .await;
         match sent {

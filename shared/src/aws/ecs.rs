@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{DesiredStatus, Service, TaskDefinitionField};
+use aws_sdk_ecs::types::{DeploymentLifecycleHookTargetType, DesiredStatus, Service, TaskDefinitionField};
 
 use aws_sdk_ecs::operation::update_service::UpdateServiceError;
 
@@ -12,7 +12,8 @@ use super::errors::classify;
 use super::task_definition_json::{CaptureBody, ReplaceBody, register_body};
 use crate::DeployError;
 use crate::domain::{
-    ContainerImage, EcsDeploymentView, ServiceDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView, aws_state,
+    ContainerImage, EcsDeploymentView, HookAction, ServiceDeploymentView, ServiceSnapshot, TaskDefinitionView,
+    TaskView, aws_state,
 };
 use crate::error::Result;
 use crate::ports::{Ecs, StopOutcome};
@@ -120,6 +121,14 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
         alternate_target_group_arns,
         strategy: s.deployment_configuration().and_then(|c| c.strategy()).map(|st| aws_state(st.as_str())),
         current_service_deployment: s.current_service_deployment().map(str::to_owned),
+        pause_hook_stages: s
+            .deployment_configuration()
+            .map(|c| c.lifecycle_hooks())
+            .unwrap_or_default()
+            .iter()
+            .filter(|h| h.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause))
+            .flat_map(|h| h.lifecycle_stages().iter().map(|st| aws_state(st.as_str())))
+            .collect(),
     }
 }
 
@@ -212,6 +221,10 @@ impl Ecs for EcsClient {
 
     async fn roll_back_service_deployment(&self, arn: &str) -> Result<StopOutcome> {
         self.stop_for_rollback(arn).await
+    }
+
+    async fn continue_service_deployment(&self, arn: &str, hook_id: &str, action: &HookAction) -> Result<()> {
+        self.continue_deployment(arn, hook_id, action).await
     }
 
     async fn service_tasks(&self, cluster: &str, service: &str) -> Result<Vec<TaskView>> {

@@ -2,13 +2,18 @@
 //! where production traffic ends up, and ECS's own rollback.
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_sdk_ecs::operation::continue_service_deployment::ContinueServiceDeploymentError;
 use aws_sdk_ecs::operation::stop_service_deployment::StopServiceDeploymentError;
-use aws_sdk_ecs::types::{ServiceDeployment, ServiceRevisionSummary, StopServiceDeploymentStopType};
+use aws_sdk_ecs::types::{
+    DeploymentLifecycleHookAction, ServiceDeployment, ServiceRevisionSummary, StopServiceDeploymentStopType,
+};
 
 use super::ecs::EcsClient;
 use super::errors::classify;
 use crate::DeployError;
-use crate::domain::{RevisionSummary, ServiceDeploymentView, aws_state, targets_revision};
+use crate::domain::{
+    HookAction, LifecycleHookDetail, RevisionSummary, ServiceDeploymentView, aws_state, targets_revision,
+};
 use crate::error::Result;
 use crate::ports::StopOutcome;
 
@@ -51,8 +56,24 @@ fn view(sd: &ServiceDeployment) -> ServiceDeploymentView {
         sources: sd.source_service_revisions().iter().map(revision).collect(),
         rollback_reason: sd.rollback().and_then(|r| r.reason()).map(str::to_owned),
         rollback_revision_arn: sd.rollback().and_then(|r| r.service_revision_arn()).map(str::to_owned),
-        updated_at: sd.updated_at().and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+        updated_at: sd.updated_at().and_then(time),
+        hooks: sd
+            .lifecycle_hook_details()
+            .iter()
+            .map(|h| LifecycleHookDetail {
+                hook_id: h.hook_id().unwrap_or_default().to_owned(),
+                target_type: aws_state(h.target_type().map_or("", |t| t.as_str())),
+                target_arn: h.target_arn().map(str::to_owned),
+                status: aws_state(h.status().map_or("", |s| s.as_str())),
+                expires_at: h.expires_at().and_then(time),
+                timeout_action: h.timeout_action().map(|a| aws_state(a.as_str())),
+            })
+            .collect(),
     }
+}
+
+fn time(t: &aws_sdk_ecs::primitives::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 impl EcsClient {
@@ -126,6 +147,32 @@ impl EcsClient {
             }
         }
         Ok(groups)
+    }
+
+    /// ContinueServiceDeployment at PAUSE hook `hook_id`. A refusal (the
+    /// hook no longer awaits action, the deployment is gone) is
+    /// `UpdateRejected`: the caller looks at the deployment to tell a
+    /// repeated call from a late one.
+    pub(super) async fn continue_deployment(&self, arn: &str, hook_id: &str, action: &HookAction) -> Result<()> {
+        let sent = self
+            .client()
+            .continue_service_deployment()
+            .service_deployment_arn(arn)
+            .hook_id(hook_id)
+            .action(DeploymentLifecycleHookAction::from(action.to_string().as_str()))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(
+                    ContinueServiceDeploymentError::InvalidParameterException(_)
+                    | ContinueServiceDeploymentError::ClientException(_)
+                    | ContinueServiceDeploymentError::ServiceDeploymentNotFoundException(_),
+                ) => Err(DeployError::UpdateRejected(classify("ContinueServiceDeployment", e).to_string())),
+                _ => Err(classify("ContinueServiceDeployment", e)),
+            },
+        }
     }
 
     pub(super) async fn stop_for_rollback(&self, arn: &str) -> Result<StopOutcome> {

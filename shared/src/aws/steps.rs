@@ -62,6 +62,10 @@ pub type OnEcsEvent = steps::OnEcsEvent<
 pub type VerifyHook =
     steps::VerifyHook<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, AwsNotifier, SystemClock>;
 
+pub type RequestApproval =
+    steps::RequestApproval<DynamoDeployments, DynamoLocks, SfnCallbacks, EcsClient, AwsNotifier, SystemClock>;
+pub type DecideApproval = steps::DecideApproval<DynamoDeployments, EcsClient, SfnCallbacks, AwsNotifier, SystemClock>;
+
 /// What `on-image-push` and `reconcile` launch deployments with.
 type Launcher = steps::Launcher<DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock, DynamoDecisions>;
 
@@ -164,6 +168,7 @@ impl FromVars for CheckRollout {
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             lease: lease(config::poll_interval(vars)?),
+            approval_endpoint: wiring::approval_endpoint(vars)?,
         })
     }
 }
@@ -202,6 +207,7 @@ impl FromVars for OnEcsEvent {
             callbacks: wiring::callbacks(config),
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
+            approval_endpoint: wiring::approval_endpoint(vars)?,
         })
     }
 }
@@ -213,6 +219,32 @@ impl FromVars for VerifyHook {
             ecs: wiring::ecs(config),
             elb: wiring::elb(config),
             alarms: wiring::alarms(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+        })
+    }
+}
+
+impl FromVars for RequestApproval {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
+            ecs: wiring::ecs(config),
+            notifier: wiring::notifier(config, vars)?,
+            clock: SystemClock,
+            endpoint: wiring::approval_endpoint(vars)?,
+        })
+    }
+}
+
+impl FromVars for DecideApproval {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        Ok(Self {
+            store: wiring::deployments(config, vars)?,
+            ecs: wiring::ecs(config),
+            callbacks: wiring::callbacks(config),
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })

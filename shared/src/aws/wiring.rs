@@ -10,9 +10,10 @@ use super::{
 };
 use crate::DeployError;
 use crate::config::{
-    DECISIONS_TABLE, DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, ProcessEnv, STACK_ACCOUNT_ID,
-    STACK_REGION, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,
+    APPROVAL_URL, DECISIONS_TABLE, DEPLOYMENTS_TABLE, EVENT_BUS_NAME, NOTIFICATION_TOPIC_ARN, ProcessEnv,
+    STACK_ACCOUNT_ID, STACK_REGION, STATE_MACHINE_ARN, TARGETS_TABLE, Vars, required,
 };
+use crate::domain::ApprovalEndpoint;
 
 /// A function's dependencies, built once per process from the SDK
 /// configuration and the function's variables.
@@ -59,6 +60,19 @@ pub fn notifier(config: &SdkConfig, vars: &impl Vars) -> Result<AwsNotifier, Dep
         required(vars, EVENT_BUS_NAME)?,
         required(vars, NOTIFICATION_TOPIC_ARN)?,
     ))
+}
+
+/// Where people decide approvals: the `decide-approval` function URL and the
+/// region to sign for. `None` when the stack gives an empty URL.
+pub fn approval_endpoint(vars: &impl Vars) -> Result<Option<ApprovalEndpoint>, DeployError> {
+    let url = required(vars, APPROVAL_URL)?;
+    if url.is_empty() {
+        return Ok(None);
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(DeployError::InvalidInput(format!("{APPROVAL_URL} {url:?} is not a URL")));
+    }
+    Ok(Some(ApprovalEndpoint { url, region: required(vars, STACK_REGION)? }))
 }
 
 pub fn executions(config: &SdkConfig, vars: &impl Vars) -> Result<SfnExecutions, DeployError> {

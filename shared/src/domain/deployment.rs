@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    DecisionSource, DeploymentStatus, DeploymentStrategy, ImageDigest, RolloutProgress, ServiceRef, ServiceSnapshot,
-    TagRule, TargetGroupHealth, Verdict,
+    Approval, ApprovalGate, ApprovalPolicy, DecisionSource, DeploymentStatus, DeploymentStrategy, ImageDigest,
+    RolloutProgress, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict,
 };
 use crate::DeployError;
 
@@ -191,6 +191,13 @@ pub struct Deployment {
     /// fail the rollout when they are in ALARM: the target's, when it was pushed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<String>,
+    /// The target's approval rule when it was pushed: present, the pipeline
+    /// holds the deployment for a person (unless ECS does, at a PAUSE hook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// The latest request for approval, by either gate, and its decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
     pub status: DeploymentStatus,
     #[serde(with = "iso")]
     pub created_at: DateTime<Utc>,
@@ -251,6 +258,7 @@ pub struct NewDeployment<'a> {
     pub tag_rule: &'a TagRule,
     pub containers: &'a [String],
     pub alarms: &'a [String],
+    pub approval: Option<&'a ApprovalPolicy>,
     pub found_by: DecisionSource,
     pub pushed_at: Option<DateTime<Utc>>,
     pub image_pushed_at: Option<DateTime<Utc>>,
@@ -281,6 +289,8 @@ impl Deployment {
             found_by: req.found_by,
             containers: req.containers.to_vec(),
             alarms: req.alarms.to_vec(),
+            approval_policy: req.approval.cloned(),
+            approval: None,
             status: DeploymentStatus::Pending,
             created_at: now,
             updated_at: now,
@@ -305,6 +315,30 @@ impl Deployment {
 
     pub fn service_ref(&self) -> Result<ServiceRef, DeployError> {
         ServiceRef::new(&self.cluster, &self.service)
+    }
+
+    /// Whether the record holds the service's lock: its status says so, or
+    /// ECS holds its rollout at a PAUSE hook.
+    pub fn holds_service(&self) -> bool {
+        self.status.holds_service() || self.is_paused_by_ecs()
+    }
+
+    /// AWAITING_APPROVAL at an ECS PAUSE hook, mid-rollout.
+    pub fn is_paused_by_ecs(&self) -> bool {
+        self.status == DeploymentStatus::AwaitingApproval
+            && self.approval.as_ref().is_some_and(|a| a.gate == ApprovalGate::EcsPauseHook)
+    }
+
+    /// Whether it waits without having touched the service (pending, queued,
+    /// or held for approval before the rollout): a newer push supersedes it.
+    pub fn waits_before_rollout(&self) -> bool {
+        matches!(self.status, DeploymentStatus::Pending | DeploymentStatus::Queued) || self.is_held_before_rollout()
+    }
+
+    /// AWAITING_APPROVAL before it took the service (the pipeline's gate):
+    /// like a queued push, a newer one supersedes it.
+    pub fn is_held_before_rollout(&self) -> bool {
+        self.status == DeploymentStatus::AwaitingApproval && !self.is_paused_by_ecs()
     }
 
     /// Whether this push is newer than `other` (same service): for `semver`
@@ -357,6 +391,10 @@ pub struct RecordPatch {
     pub target_health: Option<Vec<TargetGroupHealth>>,
     pub failure_reason: Option<String>,
     pub superseded_by: Option<DeploymentId>,
+    pub approval: Option<Approval>,
+    /// A new deadline for the active watch (the time ECS held the rollout
+    /// for a decision does not count against it).
+    pub watch_deadline: Option<DateTime<Utc>>,
 }
 
 impl RecordPatch {
@@ -390,6 +428,12 @@ impl RecordPatch {
         }
         if let Some(v) = &self.superseded_by {
             d.superseded_by = Some(v.clone());
+        }
+        if let Some(v) = &self.approval {
+            d.approval = Some(v.clone());
+        }
+        if let (Some(v), Some(w)) = (self.watch_deadline, d.watch.as_mut()) {
+            w.deadline = v;
         }
     }
 }
@@ -490,6 +534,7 @@ mod tests {
                 tag_rule: &TagRule::Exact { pattern: "v2".into() },
                 containers: &[],
                 alarms: &[],
+                approval: None,
                 found_by: Default::default(),
                 pushed_at: None,
                 image_pushed_at: None,

@@ -3,11 +3,13 @@
 //! decide how a rollout went. No AWS SDK and no Lambda runtime in here.
 
 mod alarm;
+mod approval;
 mod aws_states;
 mod decision;
 mod deployment;
 mod hook;
 mod image;
+mod lifecycle_hook;
 mod notification;
 mod registry_image;
 mod revision;
@@ -18,6 +20,10 @@ mod tag_rule;
 mod target;
 
 pub use alarm::AlarmView;
+pub use approval::{
+    Approval, ApprovalEndpoint, ApprovalGate, ApprovalOutcome, ApprovalPolicy, DEFAULT_APPROVAL_MINUTES, Decision,
+    DecisionPlan, MAX_APPROVAL_MINUTES, MAX_REASON_CHARS, OnTimeout, after_decision, plan_decision,
+};
 pub use aws_states::{
     AlarmStateValue, EcrActionResult, EcrActionType, EcsDeploymentStatus, RolloutState, ServiceStatus,
     TargetHealthReason, TargetHealthState, TaskStatus, aws_state,
@@ -31,6 +37,7 @@ pub use hook::{
     HookInvocation, HookStage, HookStatus, MAX_SOAK_SECONDS, decide,
 };
 pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
+pub use lifecycle_hook::{HookAction, HookRunStatus, HookTargetType, LifecycleHookDetail, PausedAt, paused_at};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
 pub use registry_image::{RegistryImage, believed_push_time, newest_matching};
 pub use revision::{

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DecisionSource, Deployment, DeploymentId, DeploymentStatus, DeploymentStrategy, LifecycleStage, TargetGroupHealth,
+    Approval, ApprovalGate, DecisionSource, Deployment, DeploymentId, DeploymentStatus, DeploymentStrategy,
+    LifecycleStage, TargetGroupHealth,
 };
 
 pub const EVENT_SOURCE: &str = "ecs-autodeploy";
 pub const EVENT_DETAIL_TYPE: &str = "Deployment State Change";
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The `detail` of a `Deployment State Change` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct DeploymentStateChange {
     pub superseded_by: Option<DeploymentId>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub target_health: Vec<TargetGroupHealth>,
+    /// The latest request for approval and, once made, its decision.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub approval: Option<Approval>,
     #[serde(with = "super::iso")]
     pub at: DateTime<Utc>,
 }
@@ -89,9 +93,54 @@ impl DeploymentStateChange {
             failure_reason: d.failure_reason.clone(),
             superseded_by: d.superseded_by.clone(),
             target_health: d.target_health.clone(),
+            approval: d.approval.clone(),
             at: last.map_or(d.updated_at, |e| e.at),
         }
     }
+}
+
+/// What waits, since when, until when, and exactly how to decide.
+fn approval_request(d: &Deployment, a: &Approval) -> String {
+    let held = match a.gate {
+        ApprovalGate::Pipeline => "by the pipeline, before anything changes on the service".to_owned(),
+        ApprovalGate::EcsPauseHook => format!(
+            "by ECS at its PAUSE hook {} ({})",
+            a.hook_id.as_deref().unwrap_or("?"),
+            a.lifecycle_stage.as_ref().map_or_else(|| "its current stage".to_owned(), ToString::to_string)
+        ),
+    };
+    let then = match (a.gate, a.on_timeout) {
+        (ApprovalGate::Pipeline, super::OnTimeout::Reject) => "it is not deployed",
+        (ApprovalGate::Pipeline, super::OnTimeout::Approve) => "it is deployed",
+        (ApprovalGate::EcsPauseHook, super::OnTimeout::Reject) => "ECS rolls it back",
+        (ApprovalGate::EcsPauseHook, super::OnTimeout::Approve) => "ECS goes on with it",
+    };
+    let until = a.expires_at.map_or_else(|| "ECS's hook timeout".to_owned(), |e| super::iso::format(&e));
+    let mut text = format!(
+        "\nWaiting for approval since {since},\n  held {held}.\nUntil {until}; then {then}.\n",
+        since = super::iso::format(&a.requested_at),
+    );
+    match &a.endpoint {
+        Some(e) => {
+            let call = |decision: &str| {
+                format!(
+                    "  curl --aws-sigv4 \"aws:amz:{region}:lambda\" --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\" \\\n    \
+                     -H \"x-amz-security-token: $AWS_SESSION_TOKEN\" -H \"content-type: application/json\" \\\n    \
+                     -d '{{\"deploymentId\":\"{id}\",\"decision\":\"{decision}\",\"reason\":\"...\"}}' \\\n    {url}\n",
+                    region = e.region,
+                    id = d.deployment_id,
+                    url = e.url,
+                )
+            };
+            text.push_str("\nTo approve, as an IAM identity allowed lambda:InvokeFunctionUrl on the approval URL:\n");
+            text.push_str(&call("APPROVE"));
+            text.push_str("To reject:\n");
+            text.push_str(&call("REJECT"));
+            text.push_str("(\"reason\" is optional; without a session token, leave out the x-amz-security-token header.)\n");
+        }
+        None => text.push_str("\nThe stack has no approval URL configured: decide in the ECS console or with ContinueServiceDeployment.\n"),
+    }
+    text
 }
 
 /// An SNS message for people.
@@ -111,6 +160,8 @@ impl HumanMessage {
             DeploymentStatus::RolledBack => "ROLLED BACK on",
             DeploymentStatus::Failed => "FAILED on",
             DeploymentStatus::Superseded => "superseded on",
+            DeploymentStatus::Rejected => "REJECTED for",
+            DeploymentStatus::AwaitingApproval => "waits for APPROVAL on",
             _ => "in progress on",
         };
         let mut subject = format!("[ecs-autodeploy] {what} {verb} {}/{}", d.cluster, d.service);
@@ -139,6 +190,9 @@ impl HumanMessage {
         }
         if let Some(reason) = &d.failure_reason {
             body.push_str(&format!("\nReason: {reason}\n"));
+        }
+        if let Some(a) = d.approval.as_ref().filter(|_| d.status == DeploymentStatus::AwaitingApproval) {
+            body.push_str(&approval_request(d, a));
         }
         body.push_str("\nTimeline:\n");
         for e in &d.timeline {

@@ -44,6 +44,9 @@ pub struct ServiceSnapshot {
     pub strategy: Option<DeploymentStrategy>,
     /// `currentServiceDeployment`: the ARN of ECS's latest service deployment.
     pub current_service_deployment: Option<String>,
+    /// The stages at which `deploymentConfiguration.lifecycleHooks` has a
+    /// PAUSE hook: ECS itself holds every deployment there for a person.
+    pub pause_hook_stages: Vec<super::LifecycleStage>,
 }
 
 impl ServiceSnapshot {

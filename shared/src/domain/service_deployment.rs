@@ -110,9 +110,19 @@ pub struct ServiceDeploymentView {
     /// `rollback.serviceRevisionArn`: the revision ECS goes back to.
     pub rollback_revision_arn: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// `lifecycleHookDetails`: the hooks of the current stage and where they stand.
+    pub hooks: Vec<super::LifecycleHookDetail>,
 }
 
 impl ServiceDeploymentView {
+    /// The PAUSE hook ECS holds this deployment at, waiting for a person.
+    pub fn paused_at(&self) -> Option<super::PausedAt> {
+        if !self.status.is_running() {
+            return None;
+        }
+        super::paused_at(&self.hooks, self.lifecycle_stage.as_ref())
+    }
+
     /// `…/service-deployment/cluster/service/NCWGC2ZR-taawPAYrIaU5` → `NCWGC2ZR-taawPAYrIaU5`.
     pub fn short_id(&self) -> &str {
         short_arn(&self.arn)
@@ -164,6 +174,12 @@ pub struct RolloutProgress {
     /// never overwrites a newer one.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "super::deployment::iso_opt")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// The PAUSE hook ECS holds the deployment at, waiting for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<super::PausedAt>,
+    /// The hooks of the current stage, as ECS reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<super::LifecycleHookDetail>,
 }
 
 impl RolloutProgress {
@@ -177,7 +193,14 @@ impl RolloutProgress {
             test_traffic_weight: target.and_then(|t| t.test_traffic_weight),
             bake_time_minutes: sd.bake_time_minutes,
             updated_at: sd.updated_at,
+            paused: sd.paused_at(),
+            hooks: sd.hooks.clone(),
         }
+    }
+
+    /// How hook `hook_id` ended, when ECS reports it.
+    pub fn hook_status(&self, hook_id: &str) -> Option<&super::HookRunStatus> {
+        self.hooks.iter().find(|h| h.hook_id == hook_id).map(|h| &h.status)
     }
 
     /// Whether ECS reports stages or traffic weights (blue/green, linear,
@@ -257,7 +280,18 @@ pub fn evaluate_service_deployment(
         .primary()
         .filter(|p| &p.id != ours)
         .map_or_else(String::new, |p| format!("; PRIMARY is {} ({})", p.id, short_arn(&p.task_definition)));
+    // While ECS holds the deployment at a PAUSE hook, a person (or the hook's
+    // own timeout) decides: the rollout's deadline waits with it.
+    let paused = progress.paused.clone();
     let waiting = |what: String| {
+        if let Some(p) = &paused {
+            let until = p.expires_at.map_or_else(String::new, |e| format!(" until {}", super::iso::format(&e)));
+            return verdict(
+                Outcome::InProgress,
+                format!("{what}; waiting for approval at PAUSE hook {}{until}", p.hook_id),
+                Vec::new(),
+            );
+        }
         if now >= watch.deadline {
             verdict(
                 Outcome::Failed,
@@ -388,6 +422,7 @@ mod tests {
             rollback_reason: None,
             rollback_revision_arn: None,
             updated_at: None,
+            hooks: Vec::new(),
         }
     }
 

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeploymentStatus {
     Pending,
+    /// Held until a person decides: by the pipeline before anything changes
+    /// on the service, or by ECS at a PAUSE lifecycle hook mid-rollout.
+    AwaitingApproval,
     /// Waiting for the service: another deployment of it is in flight.
     Queued,
     Registering,
@@ -19,17 +22,33 @@ pub enum DeploymentStatus {
     RolledBack,
     Failed,
     Superseded,
+    /// Not deployed: a person rejected it, or its approval timed out.
+    Rejected,
 }
 
 use DeploymentStatus::*;
 
 impl DeploymentStatus {
-    pub const ALL: [DeploymentStatus; 11] =
-        [Pending, Queued, Registering, Updating, Waiting, RollingBack, Succeeded, Noop, RolledBack, Failed, Superseded];
+    pub const ALL: [DeploymentStatus; 13] = [
+        Pending,
+        AwaitingApproval,
+        Queued,
+        Registering,
+        Updating,
+        Waiting,
+        RollingBack,
+        Succeeded,
+        Noop,
+        RolledBack,
+        Failed,
+        Superseded,
+        Rejected,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Pending => "PENDING",
+            AwaitingApproval => "AWAITING_APPROVAL",
             Queued => "QUEUED",
             Registering => "REGISTERING",
             Updating => "UPDATING",
@@ -40,6 +59,7 @@ impl DeploymentStatus {
             RolledBack => "ROLLED_BACK",
             Failed => "FAILED",
             Superseded => "SUPERSEDED",
+            Rejected => "REJECTED",
         }
     }
 
@@ -48,10 +68,12 @@ impl DeploymentStatus {
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(self, Succeeded | Noop | RolledBack | Failed | Superseded)
+        matches!(self, Succeeded | Noop | RolledBack | Failed | Superseded | Rejected)
     }
 
-    /// Holding the service's lock: registering, updating, waiting, rolling back.
+    /// Holding the service's lock: registering, updating, waiting, rolling
+    /// back. (A record AWAITING_APPROVAL at ECS's PAUSE hook holds it too: see
+    /// [`crate::domain::Deployment::holds_service`].)
     pub fn holds_service(self) -> bool {
         matches!(self, Registering | Updating | Waiting | RollingBack)
     }
@@ -61,16 +83,21 @@ impl DeploymentStatus {
     pub fn allowed_from(self) -> &'static [DeploymentStatus] {
         match self {
             Pending => &[],
-            Queued => &[Pending],
-            Registering => &[Pending, Queued],
+            // Held by the pipeline before it takes the service, or by ECS
+            // at a PAUSE hook while the rollout is watched.
+            AwaitingApproval => &[Pending, Waiting],
+            Queued => &[Pending, AwaitingApproval],
+            Registering => &[Pending, Queued, AwaitingApproval],
             Updating => &[Registering],
-            Waiting => &[Updating],
-            RollingBack => &[Waiting, Updating],
+            // Back from ECS's pause once it was decided (or timed out).
+            Waiting => &[Updating, AwaitingApproval],
+            RollingBack => &[Waiting, Updating, AwaitingApproval],
             Succeeded => &[Waiting],
             Noop => &[Registering],
             RolledBack => &[RollingBack],
-            Failed => &[Pending, Queued, Registering, Updating, Waiting, RollingBack],
-            Superseded => &[Pending, Queued, Registering],
+            Failed => &[Pending, AwaitingApproval, Queued, Registering, Updating, Waiting, RollingBack],
+            Superseded => &[Pending, AwaitingApproval, Queued, Registering],
+            Rejected => &[AwaitingApproval],
         }
     }
 
@@ -99,19 +126,24 @@ mod tests {
     }
 
     #[test]
-    fn no_move_goes_backwards() {
-        // Order of progress; every allowed move goes strictly forward in it.
+    fn no_move_goes_backwards_but_ecs_pausing_a_rollout() {
+        // Order of progress; every allowed move goes strictly forward in it,
+        // except the one round trip of a rollout ECS holds at a PAUSE hook.
         let rank = |s: DeploymentStatus| match s {
             Pending => 0,
-            Queued => 1,
-            Registering => 2,
-            Updating => 3,
-            Waiting => 4,
-            RollingBack => 5,
-            _ => 6,
+            AwaitingApproval => 1,
+            Queued => 2,
+            Registering => 3,
+            Updating => 4,
+            Waiting => 5,
+            RollingBack => 6,
+            _ => 7,
         };
         for from in DeploymentStatus::ALL {
             for to in DeploymentStatus::ALL {
+                if (from, to) == (Waiting, AwaitingApproval) {
+                    continue;
+                }
                 if from.can_move_to(to) {
                     assert!(rank(to) > rank(from), "{from} -> {to}");
                 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::TagRule;
+use super::{ApprovalPolicy, TagRule};
 use crate::DeployError;
 
 /// A cluster + service pair, validated: names only, no whitespace.
@@ -69,6 +69,10 @@ pub struct DeployTarget {
     /// ALARM, besides any alarm on the service's target groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<String>,
+    /// Every deployment of the target waits for a person to approve it
+    /// (`{"timeoutMinutes": 1440, "onTimeout": "REJECT"}` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalPolicy>,
 }
 
 fn enabled_default() -> bool {
@@ -91,6 +95,9 @@ impl DeployTarget {
             return Err(DeployError::InvalidInput("a deploy target needs repository and targetId".into()));
         }
         self.service_ref()?;
+        if let Some(a) = &self.approval {
+            a.validate()?;
+        }
         self.tag_rule.validate()
     }
 }

@@ -5,14 +5,14 @@ use super::{
     FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryLocks, MemoryRegistry, MemoryStore, MemoryTargetHealth,
     MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
-use crate::domain::{HookAnswer, HookInvocation, Verdict};
+use crate::domain::{ApprovalEndpoint, HookAnswer, HookInvocation, Verdict};
 use crate::events::EcrEvent;
 use crate::steps::{
-    AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput, AwaitServiceOutput, CheckInput,
-    CheckRollout, ClaimOutput, ClaimService, DeploymentInput, EcsEvent, Launcher, OnEcsEvent, OnImagePush,
-    OutcomeInput, OutcomeOutput, PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput,
-    RegisterRevision, RollBack, RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput,
-    UpdateService, VerifyHook,
+    ApprovalCall, ApprovalRequestInput, AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput,
+    AwaitServiceOutput, CheckInput, CheckRollout, ClaimOutput, ClaimService, DecideApproval, DeploymentInput, EcsEvent,
+    GateOutput, Launcher, OnEcsEvent, OnImagePush, OutcomeInput, OutcomeOutput, PushReport, Reconcile, ReconcileInput,
+    ReconcileReport, RecordOutcome, RegisterOutput, RegisterRevision, RequestApproval, RollBack, RollBackInput,
+    RollBackOutput, Settings, SignalReport, Step, UpdateOutput, UpdateService, VerifyHook,
 };
 
 /// The twins share one store, one ECS and one clock, so steps built from the
@@ -41,6 +41,12 @@ pub struct MemoryCloud {
 pub const MEMORY_REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 pub const MEMORY_ACCOUNT: &str = "123456789012";
 pub const MEMORY_REGION: &str = "us-east-1";
+/// The approval URL the twins' steps announce.
+pub const MEMORY_APPROVAL_URL: &str = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/";
+
+fn memory_endpoint() -> ApprovalEndpoint {
+    ApprovalEndpoint { url: MEMORY_APPROVAL_URL.to_owned(), region: MEMORY_REGION.to_owned() }
+}
 
 impl Default for MemoryCloud {
     fn default() -> Self {
@@ -146,6 +152,7 @@ impl MemoryCloud {
             notifier: &self.notifier,
             clock: &self.clock,
             lease: self.settings.lease(),
+            approval_endpoint: Some(memory_endpoint()),
         }
     }
 
@@ -175,6 +182,32 @@ impl MemoryCloud {
             ecs: &self.ecs,
             elb: &self.elb,
             alarms: &self.alarms,
+            callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            approval_endpoint: Some(memory_endpoint()),
+        }
+    }
+
+    pub fn request_approval(&self) -> impl Step<Input = ApprovalRequestInput, Output = GateOutput> + '_ {
+        RequestApproval {
+            store: &self.store,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            ecs: &self.ecs,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            endpoint: Some(memory_endpoint()),
+        }
+    }
+
+    pub fn decide_approval(
+        &self,
+    ) -> impl Step<Input = ApprovalCall, Output = aws_lambda_events::lambda_function_urls::LambdaFunctionUrlResponse> + '_
+    {
+        DecideApproval {
+            store: &self.store,
+            ecs: &self.ecs,
             callbacks: &self.callbacks,
             notifier: &self.notifier,
             clock: &self.clock,

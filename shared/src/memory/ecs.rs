@@ -3,9 +3,9 @@ use std::sync::Mutex;
 
 use crate::DeployError;
 use crate::domain::{
-    ContainerImage, DeploymentStrategy, EcsDeploymentStatus, EcsDeploymentView, RevisionSummary, RolloutState,
-    ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot, ServiceStatus, TaskDefinitionView, TaskStatus,
-    TaskView,
+    ContainerImage, DeploymentStrategy, EcsDeploymentStatus, EcsDeploymentView, HookAction, HookRunStatus,
+    LifecycleStage, RevisionSummary, RolloutState, ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot,
+    ServiceStatus, TaskDefinitionView, TaskStatus, TaskView,
 };
 use crate::error::Result;
 use crate::ports::{Ecs, StopOutcome};
@@ -25,6 +25,7 @@ struct State {
     failing_finds: u32,
     production_target_groups: Option<Vec<String>>,
     rollbacks_requested: Vec<String>,
+    continues: Vec<(String, String, HookAction)>,
 }
 
 /// A scriptable ECS: the tests drive deployments to the outcome they need.
@@ -76,6 +77,7 @@ impl State {
             rollback_reason: None,
             rollback_revision_arn: None,
             updated_at: None,
+            hooks: Vec::new(),
         };
         self.service_deployments.push(TwinServiceDeployment {
             service: svc_key,
@@ -141,6 +143,7 @@ impl FakeEcs {
                 alternate_target_group_arns: Vec::new(),
                 strategy: Some(DeploymentStrategy::Rolling),
                 current_service_deployment: None,
+                pause_hook_stages: Vec::new(),
             },
         );
         s.open_service_deployment(cluster, service, &id, &td);
@@ -188,6 +191,19 @@ impl FakeEcs {
     /// Where production traffic ends up (default: the service's target groups).
     pub fn set_production_target_groups(&self, groups: &[&str]) {
         super::lock(&self.0).production_target_groups = Some(groups.iter().map(|g| (*g).to_owned()).collect());
+    }
+
+    /// Makes the service's deployment configuration hold every deployment at
+    /// a PAUSE hook at `stage`.
+    pub fn set_pause_hook(&self, cluster: &str, service: &str, stage: LifecycleStage) {
+        if let Some(svc) = super::lock(&self.0).services.get_mut(&key(cluster, service)) {
+            svc.pause_hook_stages.push(stage);
+        }
+    }
+
+    /// ContinueServiceDeployment calls: (service deployment, hook, action), in order.
+    pub fn continues(&self) -> Vec<(String, String, HookAction)> {
+        super::lock(&self.0).continues.clone()
     }
 
     /// Service deployments StopServiceDeployment ROLLBACK was called on, in order.
@@ -447,6 +463,41 @@ impl Ecs for FakeEcs {
         let id = Self::deploy(&mut s, &cluster, &service, &td);
         s.service_deployments[index].rollback_deployment = Some(id);
         Ok(StopOutcome::RollingBack)
+    }
+
+    /// As ECS: only a PAUSE hook awaiting action can be continued; CONTINUE
+    /// ends the hook SUCCEEDED, ROLLBACK ends it FAILED and rolls back.
+    async fn continue_service_deployment(&self, arn: &str, hook_id: &str, action: &HookAction) -> Result<()> {
+        let mut s = super::lock(&self.0);
+        s.continues.push((arn.to_owned(), hook_id.to_owned(), action.clone()));
+        let index = s
+            .service_deployments
+            .iter()
+            .position(|sd| sd.view.arn == arn)
+            .ok_or_else(|| DeployError::UpdateRejected(format!("ServiceDeploymentNotFoundException: {arn}")))?;
+        let hook = s.service_deployments[index]
+            .view
+            .hooks
+            .iter_mut()
+            .find(|h| h.hook_id == hook_id && h.awaits_action())
+            .ok_or_else(|| {
+                DeployError::UpdateRejected(format!("InvalidParameterException: hook {hook_id} is not awaiting action"))
+            })?;
+        if *action == HookAction::Continue {
+            hook.status = HookRunStatus::Succeeded;
+            return Ok(());
+        }
+        hook.status = HookRunStatus::Failed;
+        let Some(td) = s.begin_rollback(index, "rolled back by ContinueServiceDeployment") else {
+            return Ok(());
+        };
+        let (cluster, service) = s.service_deployments[index]
+            .service
+            .split_once('/')
+            .map_or_else(|| (String::new(), String::new()), |(c, sv)| (c.to_owned(), sv.to_owned()));
+        let id = Self::deploy(&mut s, &cluster, &service, &td);
+        s.service_deployments[index].rollback_deployment = Some(id);
+        Ok(())
     }
 
     async fn service_tasks(&self, _cluster: &str, _service: &str) -> Result<Vec<TaskView>> {

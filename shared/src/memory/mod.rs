@@ -18,7 +18,7 @@ mod targets;
 pub use alarms::MemoryAlarms;
 pub use callbacks::RecordingCallbacks;
 pub use clock::ManualClock;
-pub use cloud::{MEMORY_ACCOUNT, MEMORY_REGION, MEMORY_REGISTRY, MemoryCloud};
+pub use cloud::{MEMORY_ACCOUNT, MEMORY_APPROVAL_URL, MEMORY_REGION, MEMORY_REGISTRY, MemoryCloud};
 pub use decisions::MemoryDecisions;
 pub use ecs::FakeEcs;
 pub use executions::RecordingExecutions;

@@ -5,7 +5,7 @@ use crate::DeployError;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict,
+    Approval, Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict,
 };
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
@@ -42,7 +42,9 @@ impl DeploymentStore for MemoryStore {
         if d.status == t.to {
             return Ok(TransitionOutcome::AlreadyThere(d.clone()));
         }
-        if !d.status.can_move_to(t.to) {
+        // As the table's condition: a deadline only for a watch that is there.
+        let no_watch = t.patch.watch_deadline.is_some() && t.patch.watch.is_none() && d.watch.is_none();
+        if !d.status.can_move_to(t.to) || no_watch {
             return Err(DeployError::StaleTransition { id: id.clone(), current: d.status, wanted: t.to });
         }
         d.apply(t);
@@ -132,10 +134,23 @@ impl DeploymentStore for MemoryStore {
         Ok(Some(d.clone()))
     }
 
+    async fn record_approval(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        approval: &Approval,
+    ) -> Result<Option<Deployment>> {
+        let mut map = super::lock(&self.0);
+        let undecided = |d: &&mut Deployment| d.approval.as_ref().is_none_or(|a| a.outcome.is_none());
+        let Some(d) = map.get_mut(id).filter(|d| d.status == status).filter(undecided) else { return Ok(None) };
+        d.approval = Some(approval.clone());
+        Ok(Some(d.clone()))
+    }
+
     async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
-        if d.status != DeploymentStatus::Queued {
+        if !matches!(d.status, DeploymentStatus::Queued | DeploymentStatus::AwaitingApproval) {
             return Err(DeployError::VerdictReady(id.clone()));
         }
         d.queue_token = Some(token.to_owned());

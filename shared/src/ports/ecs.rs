@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use crate::domain::{ServiceDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
+use crate::domain::{HookAction, ServiceDeploymentView, ServiceSnapshot, TaskDefinitionView, TaskView};
 use crate::error::Result;
 
 /// The ECS control plane.
@@ -58,6 +58,16 @@ pub trait Ecs: Send + Sync {
     /// blue/green deployment). `Finished` when the deployment is over and can
     /// no longer be rolled back.
     fn roll_back_service_deployment(&self, arn: &str) -> impl Future<Output = Result<StopOutcome>> + Send;
+
+    /// ContinueServiceDeployment: ends the wait at PAUSE hook `hook_id` with
+    /// CONTINUE or ROLLBACK. `UpdateRejected` when ECS refuses (the hook no
+    /// longer awaits action).
+    fn continue_service_deployment(
+        &self,
+        arn: &str,
+        hook_id: &str,
+        action: &HookAction,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// The service's tasks that are meant to run (desired status RUNNING).
     fn service_tasks(&self, cluster: &str, service: &str) -> impl Future<Output = Result<Vec<TaskView>>> + Send;

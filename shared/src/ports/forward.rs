@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{
-    AlarmView, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HumanMessage,
-    ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress, ServiceDeploymentView, ServiceSnapshot,
-    TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
+    AlarmView, Approval, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HookAction,
+    HumanMessage, ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress, ServiceDeploymentView,
+    ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;
 
@@ -73,6 +73,9 @@ macro_rules! forward {
             fn record_progress(&self, id: &DeploymentId, status: DeploymentStatus, phase: Phase, ecs_deployment_id: &str, progress: &RolloutProgress, at: DateTime<Utc>) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().record_progress(id, status, phase, ecs_deployment_id, progress, at)
             }
+            fn record_approval(&self, id: &DeploymentId, status: DeploymentStatus, approval: &Approval) -> impl Future<Output = Result<Option<Deployment>>> + Send {
+                self.deref().record_approval(id, status, approval)
+            }
             fn note(&self, id: &DeploymentId, status: DeploymentStatus, at: DateTime<Utc>, detail: &str) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().note(id, status, at, detail)
             }
@@ -120,6 +123,9 @@ macro_rules! forward {
             }
             fn roll_back_service_deployment(&self, arn: &str) -> impl Future<Output = Result<StopOutcome>> + Send {
                 self.deref().roll_back_service_deployment(arn)
+            }
+            fn continue_service_deployment(&self, arn: &str, hook_id: &str, action: &HookAction) -> impl Future<Output = Result<()>> + Send {
+                self.deref().continue_service_deployment(arn, hook_id, action)
             }
             fn service_tasks(&self, cluster: &str, service: &str) -> impl Future<Output = Result<Vec<TaskView>>> + Send {
                 self.deref().service_tasks(cluster, service)

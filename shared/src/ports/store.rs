@@ -2,7 +2,9 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, Transition, Verdict};
+use crate::domain::{
+    Approval, Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, Transition, Verdict,
+};
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,8 +97,20 @@ pub trait DeploymentStore: Send + Sync {
         detail: &str,
     ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
-    /// Stores the task token of a run waiting for the service, if the record is
-    /// still QUEUED; `VerdictReady` when it is not (the run should claim again).
+    /// Writes the decision of the record's approval request while the record
+    /// is in `status` and no decision is recorded yet; the record after, or
+    /// `None` (moved on, or decided already). No timeline entry: the move
+    /// the decision brings writes it.
+    fn record_approval(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        approval: &Approval,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+
+    /// Stores the task token of a run waiting for the service or for approval,
+    /// if the record is still QUEUED or AWAITING_APPROVAL; `VerdictReady` when
+    /// it is not (the run should claim again).
     fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send;
 
     /// Records with an active watch (WAITING or ROLLING_BACK): few at any time.

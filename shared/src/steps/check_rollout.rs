@@ -33,6 +33,8 @@ pub struct CheckRollout<S, E, H, A, L, N, C> {
     /// Announces each stage or traffic change it sees.
     pub notifier: N,
     pub clock: C,
+    /// Where a person decides when ECS holds the rollout at a PAUSE hook.
+    pub approval_endpoint: Option<crate::domain::ApprovalEndpoint>,
     /// How far each pass extends the service lease (see [`lease`](super::lease)).
     pub lease: Duration,
 }
@@ -69,9 +71,14 @@ where
         let verdict = Observer { ecs: &self.ecs, elb: &self.elb, alarms: &self.alarms, clock: &self.clock }
             .observe(&d, &watch)
             .await?;
-        ProgressLog { store: &self.store, notifier: &self.notifier, clock: &self.clock }
-            .note(&d, &watch, &verdict)
-            .await?;
+        ProgressLog {
+            store: &self.store,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            endpoint: self.approval_endpoint.as_ref(),
+        }
+        .note(&d, &watch, &verdict)
+        .await?;
         if verdict.is_final() {
             // The first verdict recorded wins (an event may have decided meanwhile).
             let stored = self.store.record_verdict(id, &verdict).await?;

@@ -3,15 +3,16 @@
 //! A run may roll out only while it holds the service's lock (a conditional
 //! write with a lease). A push that finds the service busy waits QUEUED; a
 //! push that is older than one queued, in flight or serving never deploys and
-//! ends SUPERSEDED with a pointer to the newer one. Queued runs that are
-//! superseded are resumed at once so they end instead of waiting.
+//! ends SUPERSEDED with a pointer to the newer one. Queued runs (and runs held
+//! for approval before the rollout) that are superseded are resumed at once
+//! so they end instead of waiting.
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{DeploymentInput, Recorder, Step, lease, load};
-use crate::domain::{Deployment, DeploymentStatus, RecordPatch};
+use super::{DeploymentInput, NewestWins, Recorder, Step, lease, load};
+use crate::DeployError;
+use crate::domain::{DeploymentStatus, RecordPatch};
 use crate::error::Result;
 use crate::ports::{Claim, Clock, DeploymentStore, Notifier, ServiceLocks, TaskCallbacks};
 
@@ -70,30 +71,23 @@ where
             // A repeated step: the lock is ours already.
             return Ok(out(ClaimOutcome::Granted, d.status));
         }
+        if d.status == DeploymentStatus::AwaitingApproval {
+            // Only a decision moves it on (to QUEUED, or to an end).
+            return Err(DeployError::InvalidInput(format!("deployment {id} is waiting for approval")));
+        }
         let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
+        let rule = NewestWins {
+            store: &self.store,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+        };
 
-        // Never move the service backwards: something newer is serving, in flight or queued.
-        let lock = self.locks.state(&d.service_key).await?;
-        let siblings: Vec<Deployment> = self
-            .store
-            .history(&d.service_key, 100)
-            .await?
-            .into_iter()
-            .filter(|s| s.deployment_id != d.deployment_id)
-            .collect();
-        let serving = lock.serving.as_ref().and_then(|s| siblings.iter().find(|x| x.deployment_id == s.deployment_id));
-        let newer = serving.filter(|s| s.is_newer_than(&d)).or_else(|| {
-            siblings.iter().filter(|s| !s.status.is_terminal() && s.is_newer_than(&d)).max_by(|a, b| order(a, b))
-        });
-        if let Some(n) = newer {
-            let why = if n.status.is_terminal() {
-                "is serving"
-            } else if n.status.holds_service() {
-                "is rolling out"
-            } else {
-                "is waiting"
-            };
-            let d = self.supersede(&recorder, &d, n, why).await?;
+        // Never move the service backwards: something newer is serving, in flight or waiting.
+        let siblings = rule.siblings(&d).await?;
+        if let Some((n, why)) = rule.newer(&d, &siblings).await? {
+            let d = rule.supersede(&d, n, why).await?;
             return Ok(out(ClaimOutcome::Closed, d.status));
         }
 
@@ -105,12 +99,9 @@ where
             Claim::Busy { owner, .. } => Some(owner),
             Claim::Acquired { previous_owner } => previous_owner.as_ref(),
         };
-        let waiting = siblings
-            .iter()
-            .filter(|s| matches!(s.status, DeploymentStatus::Pending | DeploymentStatus::Queued))
-            .filter(|s| Some(&s.deployment_id) != holder);
+        let waiting = siblings.iter().filter(|s| s.waits_before_rollout()).filter(|s| Some(&s.deployment_id) != holder);
         for older in waiting {
-            self.supersede(&recorder, older, &d, "is newer").await?;
+            rule.supersede(older, &d, "is newer").await?;
         }
         match claim {
             Claim::Acquired { previous_owner } => {
@@ -144,40 +135,4 @@ where
             }
         }
     }
-}
-
-impl<S, L, K, N, C> ClaimService<S, L, K, N, C>
-where
-    S: DeploymentStore,
-    L: ServiceLocks,
-    K: TaskCallbacks,
-    N: Notifier,
-    C: Clock,
-{
-    /// Ends `old` as SUPERSEDED by `by`, and wakes its run if it is waiting.
-    async fn supersede(
-        &self,
-        recorder: &Recorder<'_, S, N, C>,
-        old: &Deployment,
-        by: &Deployment,
-        why: &str,
-    ) -> Result<Deployment> {
-        let what = by.tag.as_deref().map_or_else(|| by.digest.to_string(), |t| format!("{}:{t}", by.repository));
-        let detail = format!("superseded by {} ({what}), which {why}", by.deployment_id);
-        let patch = RecordPatch { superseded_by: Some(by.deployment_id.clone()), ..Default::default() };
-        let d = match recorder.move_to(&old.deployment_id, DeploymentStatus::Superseded, detail, patch).await {
-            Ok(d) => d,
-            // It moved on meanwhile (it may have been granted the service); leave it.
-            Err(crate::DeployError::StaleTransition { .. }) => return load(&self.store, &old.deployment_id).await,
-            Err(e) => return Err(e),
-        };
-        if let Some(token) = &d.queue_token {
-            self.callbacks.succeed(token, &json!({ "woken": "SUPERSEDED" })).await?;
-        }
-        Ok(d)
-    }
-}
-
-fn order(a: &Deployment, b: &Deployment) -> std::cmp::Ordering {
-    if a.is_newer_than(b) { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Less }
 }

@@ -92,6 +92,7 @@ where
                 tag_rule: &target.tag_rule,
                 containers: &target.containers,
                 alarms: &target.alarms,
+                approval: target.approval.as_ref(),
                 found_by: push.source,
                 pushed_at: Some(push.pushed_at),
                 image_pushed_at: push.image_pushed_at,

@@ -18,6 +18,9 @@ pub enum EcsSignal {
     Deployment { service_arn: String, deployment_id: String, event_name: String },
     /// `ECS Service Action`.
     Service { service_arn: String, event_name: String },
+    /// `ECS Hook State Change`: a lifecycle hook started, waits for action
+    /// (a PAUSE hook), succeeded, failed or timed out.
+    Hook { service_arn: String, service_deployment_arn: String, event_name: String },
     /// `ECS Task State Change` of a service's task (`group` = `service:<name>`).
     Task { cluster_arn: String, service: String, started_by: Option<String>, last_status: TaskStatus },
     /// `CloudWatch Alarm State Change` to ALARM, with the target groups it says
@@ -41,6 +44,11 @@ fn concerns(signal: &EcsSignal, d: &Deployment, w: &Watch) -> bool {
             deployment_id == &w.ecs_deployment_id || service_arn == &w.service_arn
         }
         EcsSignal::Service { service_arn, .. } => service_arn == &w.service_arn,
+        EcsSignal::Hook { service_arn, service_deployment_arn, .. } => {
+            w.service_deployment_arn.as_ref() == Some(service_deployment_arn)
+                || d.service_deployment_arn.as_ref() == Some(service_deployment_arn)
+                || service_arn == &w.service_arn
+        }
         EcsSignal::Task { cluster_arn, service, .. } => {
             service == &d.service && (cluster_arn == &d.cluster || cluster_arn.ends_with(&format!("/{}", d.cluster)))
         }
@@ -83,6 +91,8 @@ pub struct OnEcsEvent<S, E, H, A, K, N, C> {
     /// Announces each stage or traffic change it sees.
     pub notifier: N,
     pub clock: C,
+    /// Where a person decides when ECS holds the rollout at a PAUSE hook.
+    pub approval_endpoint: Option<crate::domain::ApprovalEndpoint>,
 }
 
 impl<S, E, H, A, K, N, C> Step for OnEcsEvent<S, E, H, A, K, N, C>
@@ -153,9 +163,14 @@ where
         {
             tracing::warn!(alarm = %alarm_name, "alarm event not confirmed by CloudWatch: the rollout goes on");
         }
-        ProgressLog { store: &self.store, notifier: &self.notifier, clock: &self.clock }
-            .note(d, watch, &verdict)
-            .await?;
+        ProgressLog {
+            store: &self.store,
+            notifier: &self.notifier,
+            clock: &self.clock,
+            endpoint: self.approval_endpoint.as_ref(),
+        }
+        .note(d, watch, &verdict)
+        .await?;
         if !verdict.is_final() {
             tracing::debug!(reason = %verdict.reason, "still in progress");
             return Ok(false);

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Notifier, TransitionOutcome};
 
 /// Moves a record and announces the move: an EventBridge event for every
-/// status, an SNS message as well for terminal ones.
+/// status, an SNS message as well for terminal ones and approval requests.
 pub struct Recorder<'a, S, N, C> {
     pub store: &'a S,
     pub notifier: &'a N,
@@ -36,7 +36,9 @@ impl<S: DeploymentStore, N: Notifier, C: Clock> Recorder<'_, S, N, C> {
 
     pub async fn announce(&self, record: &Deployment) -> Result<()> {
         let change = DeploymentStateChange::of(record);
-        let human = record.status.is_terminal().then(|| HumanMessage::of(record));
+        // People hear of ends, and of every wait that needs them.
+        let human = (record.status.is_terminal() || record.status == DeploymentStatus::AwaitingApproval)
+            .then(|| HumanMessage::of(record));
         self.notifier.publish(&change, human.as_ref()).await
     }
 }

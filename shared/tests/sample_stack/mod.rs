@@ -35,6 +35,7 @@ pub async fn sample_cloud() -> MemoryCloud {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval: None,
         })
         .await
         .expect("the in-memory targets table takes a valid target");

@@ -1,0 +1,298 @@
+//! The approval entry point: a person approves or rejects a deployment that
+//! waits AWAITING_APPROVAL, through a Lambda function URL with AuthType
+//! AWS_IAM. Lambda verifies the caller's SigV4 signature and puts the
+//! caller's identity in `requestContext.authorizer.iam`: that identity, and
+//! nothing the body says, is recorded as who decided.
+//!
+//! `POST` a JSON body `{"deploymentId": "d-…", "decision": "APPROVE" |
+//! "REJECT", "reason": "…"}`. For the pipeline's own gate the decision moves
+//! the record and resumes its run; for ECS's PAUSE hook it calls
+//! ContinueServiceDeployment (CONTINUE or ROLLBACK) first. A repeated call
+//! with the same decision by the same caller answers as the first did.
+
+use aws_lambda_events::http::{HeaderMap, HeaderValue};
+use aws_lambda_events::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Recorder, Step, StepInput, load};
+use crate::DeployError;
+use crate::domain::{
+    Approval, ApprovalGate, ApprovalOutcome, Decision, DecisionPlan, Deployment, DeploymentId, DeploymentStatus,
+    HookAction, RecordPatch, after_decision, plan_decision,
+};
+use crate::error::Result;
+use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, TaskCallbacks};
+
+/// The function URL's request, as Lambda delivers it (payload format 2.0).
+#[derive(Debug, Clone)]
+pub struct ApprovalCall(pub LambdaFunctionUrlRequest);
+
+impl StepInput for ApprovalCall {
+    fn parse(payload: Value) -> Result<Self> {
+        crate::events::from_object(payload, "a function URL request").map(Self)
+    }
+
+    /// The body names the deployment; it is read (and checked) by the step.
+    fn deployment_id(&self) -> Option<&DeploymentId> {
+        None
+    }
+}
+
+/// The body of a decision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DecisionBody {
+    deployment_id: DeploymentId,
+    decision: Decision,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Decides approvals for the people allowed to call its URL.
+pub struct DecideApproval<S, E, K, N, C> {
+    pub store: S,
+    pub ecs: E,
+    pub callbacks: K,
+    pub notifier: N,
+    pub clock: C,
+}
+
+impl<S, E, K, N, C> Step for DecideApproval<S, E, K, N, C>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
+    const NAME: &'static str = "decide-approval";
+    type Input = ApprovalCall;
+    type Output = LambdaFunctionUrlResponse;
+
+    /// Every refusal is an HTTP answer with the reason; only failures worth
+    /// another try (AWS errors) are function errors, which the URL reports
+    /// as 502 and the caller retries.
+    async fn run(&self, call: ApprovalCall) -> Result<LambdaFunctionUrlResponse> {
+        let request = call.0;
+        // Lambda checked the signature; without an identity the URL is not
+        // AWS_IAM and nobody can be recorded as the decider.
+        let Some(who) = caller(&request) else {
+            return Ok(respond(403, &json!({ "message": "the approval URL requires AWS_IAM authentication" })));
+        };
+        let method = request.request_context.http.method.as_deref().unwrap_or_default();
+        if !method.eq_ignore_ascii_case("POST") {
+            return Ok(respond(405, &json!({ "message": "POST a decision: {\"deploymentId\", \"decision\"}" })));
+        }
+        let body = match decision_body(&request) {
+            Ok(b) => b,
+            Err(e) => return Ok(refusal(&e)),
+        };
+        let span = tracing::Span::current();
+        span.record("deployment", tracing::field::display(&body.deployment_id));
+        match self.decide(&body, &who).await {
+            Ok(d) => {
+                tracing::info!(by = %who, decision = %body.decision, status = %d.status, "approval decided");
+                Ok(respond(
+                    200,
+                    &json!({ "deploymentId": d.deployment_id, "status": d.status, "approval": d.approval }),
+                ))
+            }
+            Err(e) if is_refusal(&e) => {
+                tracing::info!(by = %who, error = %e, "approval refused");
+                Ok(refusal(&e))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl<S, E, K, N, C> DecideApproval<S, E, K, N, C>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
+    async fn decide(&self, body: &DecisionBody, who: &str) -> Result<Deployment> {
+        let d = load(&self.store, &body.deployment_id).await?;
+        let now = self.clock.now();
+        let outcome = ApprovalOutcome::from(body.decision);
+        let decided = match plan_decision(&d, outcome, Some(who), body.reason.as_deref(), now)? {
+            // A repeated call: finish what the first one may have left.
+            DecisionPlan::AlreadyDecided(a) if d.status == DeploymentStatus::AwaitingApproval => a,
+            DecisionPlan::AlreadyDecided(_) => return Ok(d),
+            DecisionPlan::Decide(a) => {
+                // The decision first, so that whoever sees ECS go on next
+                // (an event, the poll) knows who decided.
+                if self.store.record_approval(&d.deployment_id, d.status, &a).await?.is_none() {
+                    return Err(DeployError::ApprovalRefused(format!(
+                        "deployment {} was decided or moved on meanwhile",
+                        d.deployment_id
+                    )));
+                }
+                a
+            }
+        };
+        if decided.gate == ApprovalGate::EcsPauseHook {
+            self.continue_ecs(&d, &decided).await?;
+        }
+        let (to, detail) = after_decision(&decided);
+        let patch = RecordPatch {
+            failure_reason: (outcome == ApprovalOutcome::Rejected)
+                .then(|| format!("rejected {}", decided.decided_how())),
+            watch_deadline: (decided.gate == ApprovalGate::EcsPauseHook)
+                .then(|| resumed_deadline(&d, &decided, now))
+                .flatten(),
+            approval: Some(decided),
+            ..Default::default()
+        };
+        let after = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
+            .move_to(&d.deployment_id, to, detail, patch)
+            .await?;
+        // The pipeline's gate: resume the run (it claims the service, or
+        // ends). Without a token yet, its wait step finds the record moved.
+        if after.approval.as_ref().is_some_and(|a| a.gate == ApprovalGate::Pipeline)
+            && let Some(token) = &after.queue_token
+        {
+            self.callbacks.succeed(token, &json!({ "woken": outcome })).await?;
+        }
+        Ok(after)
+    }
+
+    /// ContinueServiceDeployment at the hook ECS waits at. A refusal after
+    /// the hook stopped waiting (a repeated call whose record write was
+    /// lost, or a decision made in the console meanwhile) is not an error:
+    /// the record catches up with ECS.
+    async fn continue_ecs(&self, d: &Deployment, a: &Approval) -> Result<()> {
+        let arn = d
+            .service_deployment_arn
+            .clone()
+            .or_else(|| d.watch.as_ref().and_then(|w| w.service_deployment_arn.clone()))
+            .ok_or_else(|| {
+                DeployError::ApprovalRefused(format!("{} has no ECS service deployment", d.deployment_id))
+            })?;
+        let hook = a.hook_id.as_deref().unwrap_or_default();
+        let action = match a.outcome {
+            Some(ApprovalOutcome::Approved) => HookAction::Continue,
+            _ => HookAction::Rollback,
+        };
+        match self.ecs.continue_service_deployment(&arn, hook, &action).await {
+            Ok(()) => Ok(()),
+            Err(DeployError::UpdateRejected(why)) => {
+                let still_waiting = self
+                    .ecs
+                    .describe_service_deployment(&arn)
+                    .await?
+                    .and_then(|sd| sd.paused_at())
+                    .is_some_and(|p| p.hook_id == hook);
+                if still_waiting {
+                    Err(DeployError::ApprovalRefused(format!("ECS refused to {action} at hook {hook}: {why}")))
+                } else {
+                    tracing::warn!(hook, %why, "hook no longer waits; recording the decision");
+                    Ok(())
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The rollout's deadline once ECS goes on: the time it was held does not count.
+fn resumed_deadline(d: &Deployment, a: &Approval, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let w = d.watch.as_ref()?;
+    Some(w.deadline + (now - a.requested_at).max(chrono::Duration::zero()))
+}
+
+/// The caller's IAM identity, from what Lambda verified.
+fn caller(r: &LambdaFunctionUrlRequest) -> Option<String> {
+    let iam = r.request_context.authorizer.as_ref()?.iam.as_ref()?;
+    iam.user_arn.clone().filter(|arn| arn.starts_with("arn:"))
+}
+
+fn decision_body(r: &LambdaFunctionUrlRequest) -> Result<DecisionBody> {
+    let raw = r.body.as_deref().unwrap_or_default();
+    let text = if r.is_base64_encoded {
+        let bytes = aws_smithy_types::base64::decode(raw).map_err(|e| DeployError::malformed(format!("body: {e}")))?;
+        String::from_utf8(bytes).map_err(|e| DeployError::malformed(format!("body: {e}")))?
+    } else {
+        raw.to_owned()
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        DeployError::malformed(format!(
+            "body must be {{\"deploymentId\": \"d-…\", \"decision\": \"APPROVE\"|\"REJECT\", \"reason\": \"…\"}}: {e}"
+        ))
+    })
+}
+
+/// Errors that are the caller's to fix, answered with a status code.
+fn is_refusal(e: &DeployError) -> bool {
+    matches!(
+        e,
+        DeployError::MalformedEvent(_)
+            | DeployError::InvalidInput(_)
+            | DeployError::DeploymentNotFound(_)
+            | DeployError::ApprovalRefused(_)
+            | DeployError::StaleTransition { .. }
+    )
+}
+
+fn refusal(e: &DeployError) -> LambdaFunctionUrlResponse {
+    let status = match e {
+        DeployError::DeploymentNotFound(_) => 404,
+        DeployError::ApprovalRefused(_) | DeployError::StaleTransition { .. } => 409,
+        _ => 400,
+    };
+    respond(status, &json!({ "errorType": e.error_type(), "message": e.to_string() }))
+}
+
+fn respond(status: i64, body: &Value) -> LambdaFunctionUrlResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let mut r = LambdaFunctionUrlResponse::default();
+    r.status_code = status;
+    r.headers = headers;
+    r.body = Some(body.to_string());
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_map_to_status_codes() {
+        let id = DeploymentId::parse("d-000000000000000000000001").unwrap();
+        assert_eq!(refusal(&DeployError::DeploymentNotFound(id)).status_code, 404);
+        assert_eq!(refusal(&DeployError::ApprovalRefused("x".into())).status_code, 409);
+        assert_eq!(refusal(&DeployError::malformed("x")).status_code, 400);
+        assert!(!is_refusal(&DeployError::Retryable("throttled".into())));
+        let r = respond(200, &json!({"a": 1}));
+        assert_eq!(r.headers["content-type"], "application/json");
+        let wire = serde_json::to_value(&r).unwrap();
+        assert_eq!(wire["statusCode"], 200);
+        assert_eq!(wire["body"], "{\"a\":1}");
+    }
+
+    #[test]
+    fn the_body_is_checked() {
+        let mut r = LambdaFunctionUrlRequest::default();
+        r.body = Some(r#"{"deploymentId":"d-000000000000000000000001","decision":"APPROVE"}"#.into());
+        assert_eq!(decision_body(&r).unwrap().decision, Decision::Approve);
+        r.body = Some(aws_smithy_types::base64::encode(r.body.take().unwrap()));
+        r.is_base64_encoded = true;
+        assert!(decision_body(&r).is_ok(), "base64 bodies are decoded");
+        r.is_base64_encoded = false;
+        for bad in [
+            r#"{"deploymentId":"d-1","decision":"APPROVE"}"#,
+            r#"{"deploymentId":"d-000000000000000000000001","decision":"MAYBE"}"#,
+            r#"{"deploymentId":"d-000000000000000000000001","decision":"APPROVE","by":"arn:aws:iam::1:user/x"}"#,
+            "not json",
+        ] {
+            r.body = Some(bad.into());
+            assert_eq!(decision_body(&r).unwrap_err().error_type(), "MalformedEvent", "{bad}");
+        }
+    }
+}
