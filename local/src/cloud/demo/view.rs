@@ -53,8 +53,9 @@ impl Style {
             DeploymentStatus::RollingBack | DeploymentStatus::RolledBack | DeploymentStatus::Superseded => {
                 self.warn(&padded)
             }
-            DeploymentStatus::Failed => self.bad(&padded),
+            DeploymentStatus::Failed | DeploymentStatus::Rejected => self.bad(&padded),
             DeploymentStatus::Pending
+            | DeploymentStatus::AwaitingApproval
             | DeploymentStatus::Queued
             | DeploymentStatus::Registering
             | DeploymentStatus::Updating
