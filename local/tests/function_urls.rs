@@ -169,3 +169,31 @@ async fn the_functions_answer_comes_back_by_lambdas_rules() {
     assert_eq!(send(Method::GET, &nope, &[], "").await.status(), StatusCode::NOT_FOUND);
     running.stop().await;
 }
+
+/// The stack's own approval URL: `decide-approval` reads the event this cloud
+/// makes (Lambda's types) and the caller moto knows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stacks_approval_url_reaches_decide_approval_as_the_signed_caller() {
+    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    cfg.port = 0;
+    let running = tokio::time::timeout(Duration::from_secs(60), Cloud::start(cfg)).await.expect("start in time");
+    let running = running.expect("local cloud starts");
+    let cloud = running.cloud.clone();
+    let url = cloud.function_url("DecideApprovalFunctionUrl").expect("the stack's approval URL");
+    let request = cloud.host.by_logical_id("RequestApprovalFunction").unwrap();
+    assert_eq!(request.environment["APPROVAL_URL"], url, "the URL the stack hands out is the one served");
+
+    let decision = json!({"deploymentId": "d-000000000000000000000001", "decision": "APPROVE"});
+    let unsigned = send(Method::POST, &url, &[("content-type", "application/json")], &decision.to_string()).await;
+    assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
+
+    let approver = cloud.iam_user("release-manager").await.unwrap();
+    let region = &cloud.stack.region;
+    // The step got a POST with a body and a caller: it looked the deployment up.
+    let (status, answer) = call_function_url(&url, Method::POST, &decision, &approver, region).await.unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert_eq!(answer["errorType"], "DeploymentNotFound", "{answer}");
+    let (status, _) = call_function_url(&url, Method::GET, &Value::Null, &approver, region).await.unwrap();
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    running.stop().await;
+}
