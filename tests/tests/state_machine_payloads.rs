@@ -115,6 +115,14 @@ async fn park<S: Step>(step: S, name: &str, state: &Value) {
 }
 
 async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
+    started_with(world, None).await
+}
+
+/// A push of a target with `approval` (or none) and its run's input.
+async fn started_with(
+    world: &MemoryCloud,
+    approval: Option<autodeploy_shared::domain::ApprovalPolicy>,
+) -> (DeploymentId, Value) {
     world
         .targets
         .put(&DeployTarget {
@@ -128,6 +136,7 @@ async fn started(world: &MemoryCloud) -> (DeploymentId, Value) {
             registries: vec![],
             reconcile: true,
             alarms: vec![],
+            approval,
         })
         .await
         .unwrap();
@@ -256,7 +265,7 @@ fn every_lambda_task_names_a_substituted_function_and_retries_retryable() {
             .collect();
         assert!(retries.contains(&"Retryable"), "{name} does not retry Retryable");
     }
-    assert_eq!(functions.len(), 8, "{functions:?}");
+    assert_eq!(functions.len(), 9, "{functions:?}");
 }
 
 #[tokio::test]
@@ -275,6 +284,32 @@ async fn a_queued_run_waits_with_its_token_and_claims_again() {
     assert_eq!(p["taskToken"], json!("token-123"));
     park(w.await_service(), "Wait for the service", &state).await;
     assert_eq!(w.store.all()[0].queue_token.as_deref(), Some("token-123"));
+}
+
+#[tokio::test]
+async fn the_approval_states_pass_the_request_its_wait_and_its_timeout() {
+    // No approval required: the gate lets it pass.
+    let w = MemoryCloud::default();
+    let (_, mut state) = started(&w).await;
+    run(w.request_approval(), "Ask for approval", &mut state).await;
+    assert_eq!(state["approval"]["outcome"], json!("PASS"));
+
+    // Required: held, with the wait's timeout from the gate's answer.
+    let w = MemoryCloud::default();
+    let policy = autodeploy_shared::domain::ApprovalPolicy { timeout_minutes: 1, ..Default::default() };
+    let (id, mut state) = started_with(&w, Some(policy)).await;
+    run(w.request_approval(), "Ask for approval", &mut state).await;
+    assert_eq!(state["approval"]["outcome"], json!("AWAITING"));
+    assert_eq!(task("Wait for approval")["TimeoutSecondsPath"], json!("$.approval.timeoutSeconds"));
+    assert_eq!(path(&state, "$.approval.timeoutSeconds"), &json!(60));
+    park(w.await_service(), "Wait for approval", &state).await;
+    assert_eq!(w.store.all()[0].queue_token.as_deref(), Some("token-123"));
+    // The timeout closes it as the policy says (REJECT: not deployed).
+    w.clock.advance(Duration::minutes(1));
+    assert_eq!(payload("Close the approval", &state)["expired"], json!(true));
+    run(w.request_approval(), "Close the approval", &mut state).await;
+    assert_eq!(state["approval"]["outcome"], json!("CLOSED"));
+    assert_eq!(w.store.get(&id).await.unwrap().unwrap().status, autodeploy_shared::domain::DeploymentStatus::Rejected);
 }
 
 /// Every error a Retry or Catch names is one a function can report: a name

@@ -37,6 +37,8 @@ pub struct ServiceSpec {
     /// `deploymentConfiguration.lifecycleHooks` of the service (none by default), e.g. the
     /// stack's `verify-hook` at POST_TEST_TRAFFIC_SHIFT.
     pub lifecycle_hooks: Vec<aws_sdk_ecs::types::DeploymentLifecycleHook>,
+    /// The deploy target's `approval` as stored (`{"timeoutMinutes": 60}`); none by default.
+    pub approval: Option<serde_json::Value>,
 }
 
 impl ServiceSpec {
@@ -53,6 +55,7 @@ impl ServiceSpec {
             target_id: "demo-web".into(),
             strategy: SeedStrategy::Rolling,
             lifecycle_hooks: Vec::new(),
+            approval: None,
         }
     }
 }
@@ -157,15 +160,7 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
                 )
                 .build(),
         )
-        .deployment_configuration(
-            spec.strategy
-                .configure(DeploymentConfiguration::builder())
-                .minimum_healthy_percent(spec.min_healthy_percent)
-                .maximum_percent(spec.max_percent)
-                .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
-                .set_lifecycle_hooks((!spec.lifecycle_hooks.is_empty()).then(|| spec.lifecycle_hooks.clone()))
-                .build(),
-        )
+        .deployment_configuration(deployment_configuration(spec, false))
         .send()
         .await
         .map_err(CallError::of("CreateService"))?;
@@ -177,7 +172,13 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
 
     let targets_table = cloud.template.physical_name("TargetsTable")?;
     let rule = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&spec.tag_rule).map_err(SeedError::TagRule)?;
-    dynamodb
+    let approval = spec
+        .approval
+        .as_ref()
+        .map(serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value)
+        .transpose()
+        .map_err(SeedError::TagRule)?;
+    let mut target = dynamodb
         .put_item()
         .table_name(targets_table)
         .item("repository", AttributeValue::S(spec.repository.clone()))
@@ -185,11 +186,11 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
         .item("cluster", AttributeValue::S(spec.cluster.clone()))
         .item("service", AttributeValue::S(spec.service.clone()))
         .item("tagRule", rule)
-        .item("enabled", AttributeValue::Bool(true))
-        .send()
-        .await
-        .map_err(CallError::of("PutItem"))
-        .map_err(SeedError::DeployTarget)?;
+        .item("enabled", AttributeValue::Bool(true));
+    if let Some(approval) = approval {
+        target = target.item("approval", approval);
+    }
+    target.send().await.map_err(CallError::of("PutItem")).map_err(SeedError::DeployTarget)?;
 
     // Wait (in simulated time) for the first deployment to settle.
     let settled = wait_for(cloud, 600, || async {
@@ -202,7 +203,30 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
     })
     .await;
     settled.ok_or_else(|| SeedError::NotSteady { cluster: spec.cluster.clone(), service: spec.service.clone() })?;
+    // Hooks are attached once the first deployment settled: a PAUSE hook
+    // would otherwise hold the seeding itself for a person. Changing only the
+    // deployment configuration starts no deployment.
+    if !spec.lifecycle_hooks.is_empty() {
+        ecs.update_service()
+            .cluster(&spec.cluster)
+            .service(&spec.service)
+            .deployment_configuration(deployment_configuration(spec, true))
+            .send()
+            .await
+            .map_err(CallError::of("UpdateService"))?;
+    }
     Ok(Seeded { target_group_arn: tg_arn, traffic, task_definition_arn: td_arn, service_arn })
+}
+
+/// The service's deployment configuration, with its lifecycle hooks or without.
+fn deployment_configuration(spec: &ServiceSpec, hooks: bool) -> DeploymentConfiguration {
+    spec.strategy
+        .configure(DeploymentConfiguration::builder())
+        .minimum_healthy_percent(spec.min_healthy_percent)
+        .maximum_percent(spec.max_percent)
+        .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
+        .set_lifecycle_hooks((hooks && !spec.lifecycle_hooks.is_empty()).then(|| spec.lifecycle_hooks.clone()))
+        .build()
 }
 
 /// An `ip` target group named `name` that checks `/health` every 5 s and
