@@ -130,7 +130,11 @@ impl World {
     }
 
     async fn park(&self, id: &DeploymentId, token: &str) {
-        let input = AwaitServiceInput { deployment_id: id.clone(), task_token: token.into() };
+        let input = AwaitServiceInput {
+            deployment_id: id.clone(),
+            task_token: token.into(),
+            waiting_in: DeploymentStatus::AwaitingApproval,
+        };
         self.await_service().run(input).await.unwrap();
     }
 
@@ -235,6 +239,24 @@ async fn a_rejected_deployment_is_not_deployed_and_says_who_and_why() {
     assert!(w.ecs.updates().is_empty());
     let message = w.notifier.messages().pop().unwrap();
     assert!(message.subject.contains("REJECTED for demo/web"), "{}", message.subject);
+}
+
+#[tokio::test]
+async fn a_decision_before_the_run_parks_its_token_is_not_missed() {
+    let w = world(Some(ApprovalPolicy::default())).await;
+    let id = w.push("v2", &digest(2)).await;
+    w.ask(&id).await;
+    let (status, _) = w.decide(Some(ALICE), &decision(&id, "APPROVE")).await;
+    assert_eq!(status, 200);
+    // QUEUED now, but the run waits for approval: it must go on, not park.
+    let input = AwaitServiceInput {
+        deployment_id: id.clone(),
+        task_token: "late".into(),
+        waiting_in: DeploymentStatus::AwaitingApproval,
+    };
+    let err = w.await_service().run(input).await.unwrap_err();
+    assert_eq!(err.error_type(), "VerdictReady");
+    assert_eq!(w.record(&id).await.queue_token, None);
 }
 
 #[tokio::test]

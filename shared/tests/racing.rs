@@ -135,12 +135,26 @@ async fn a_push_while_busy_queues_and_the_newest_queued_runs_next() {
     let b = w.push(2).await.remove(0);
     assert_eq!(w.claim(&b).await, ClaimOutcome::Queued);
     assert_eq!(w.status(&b).await, DeploymentStatus::Queued);
-    w.await_service().run(AwaitServiceInput { deployment_id: b.clone(), task_token: "token-b".into() }).await.unwrap();
+    w.await_service()
+        .run(AwaitServiceInput {
+            deployment_id: b.clone(),
+            task_token: "token-b".into(),
+            waiting_in: DeploymentStatus::Queued,
+        })
+        .await
+        .unwrap();
 
     // A newer push supersedes the queued one and wakes its run so it can end.
     let c = w.push(3).await.remove(0);
     assert_eq!(w.claim(&c).await, ClaimOutcome::Queued);
-    w.await_service().run(AwaitServiceInput { deployment_id: c.clone(), task_token: "token-c".into() }).await.unwrap();
+    w.await_service()
+        .run(AwaitServiceInput {
+            deployment_id: c.clone(),
+            task_token: "token-c".into(),
+            waiting_in: DeploymentStatus::Queued,
+        })
+        .await
+        .unwrap();
     assert_eq!(w.status(&b).await, DeploymentStatus::Superseded);
     assert_eq!(w.callbacks.sent()[0].0, "token-b");
     assert_eq!(w.claim(&b).await, ClaimOutcome::Closed, "its run ends");
@@ -152,7 +166,14 @@ async fn a_push_while_busy_queues_and_the_newest_queued_runs_next() {
     // A queued run that is woken late (its token spent) finds VerdictReady and claims again.
     // Once it moves on (registering), a late wait step is told to claim instead of waiting.
     w.finish(&c, DeploymentStatus::Succeeded).await;
-    let err = w.await_service().run(AwaitServiceInput { deployment_id: c.clone(), task_token: "late".into() }).await;
+    let err = w
+        .await_service()
+        .run(AwaitServiceInput {
+            deployment_id: c.clone(),
+            task_token: "late".into(),
+            waiting_in: DeploymentStatus::Queued,
+        })
+        .await;
     assert_eq!(err.unwrap_err().error_type(), "VerdictReady");
 }
 

@@ -200,3 +200,62 @@ async fn ours_is_looked_for_on_the_next_pages_too() {
     assert_eq!((sd.arn.as_str(), sd.status), (SD_OURS, ServiceDeploymentStatus::InProgress));
     assert_eq!((first.num_calls(), second.num_calls(), describe.num_calls()), (1, 1, 1));
 }
+
+#[tokio::test]
+async fn continue_names_the_hook_and_the_action_and_a_refusal_is_typed() {
+    use autodeploy_shared::domain::{HookAction, HookRunStatus, HookTargetType};
+    use aws_sdk_ecs::operation::continue_service_deployment::{
+        ContinueServiceDeploymentError, ContinueServiceDeploymentOutput,
+    };
+    use aws_sdk_ecs::types::{
+        DeploymentLifecycleHookAction, DeploymentLifecycleHookDetail, DeploymentLifecycleHookStatus,
+        DeploymentLifecycleHookTargetType,
+    };
+    let hook = "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw";
+    let ok = mock!(aws_sdk_ecs::Client::continue_service_deployment)
+        .match_requests(move |r| {
+            r.service_deployment_arn() == Some(SD_OURS)
+                && r.hook_id() == Some(hook)
+                && r.action() == Some(&DeploymentLifecycleHookAction::Rollback)
+        })
+        .then_output(|| ContinueServiceDeploymentOutput::builder().build());
+    let refused = mock!(aws_sdk_ecs::Client::continue_service_deployment).then_error(|| {
+        ContinueServiceDeploymentError::InvalidParameterException(
+            aws_sdk_ecs::types::error::InvalidParameterException::builder().message("hook is not waiting").build(),
+        )
+    });
+    let describe = mock!(aws_sdk_ecs::Client::describe_service_deployments).then_output(move || {
+        DescribeServiceDeploymentsOutput::builder()
+            .service_deployments(
+                ServiceDeployment::builder()
+                    .service_deployment_arn(SD_OURS)
+                    .status(SdkStatus::InProgress)
+                    .lifecycle_stage(ServiceDeploymentLifecycleStage::PostTestTrafficShift)
+                    .lifecycle_hook_details(
+                        DeploymentLifecycleHookDetail::builder()
+                            .hook_id(hook)
+                            .target_type(DeploymentLifecycleHookTargetType::Pause)
+                            .status(DeploymentLifecycleHookStatus::AwaitingAction)
+                            .expires_at(aws_smithy_types::DateTime::from_secs(1_796_119_200))
+                            .timeout_action(DeploymentLifecycleHookAction::Rollback)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let ecs = EcsClient::new(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&ok, &refused, &describe]));
+    ecs.continue_service_deployment(SD_OURS, hook, &HookAction::Rollback).await.unwrap();
+    let err = ecs.continue_service_deployment(SD_OURS, hook, &HookAction::Rollback).await.unwrap_err();
+    assert_eq!(err.error_type(), "UpdateRejected", "{err}");
+    assert_eq!((ok.num_calls(), refused.num_calls()), (1, 1));
+    // The hook details are read: ECS waits at the PAUSE hook until it expires.
+    let sd = ecs.describe_service_deployment(SD_OURS).await.unwrap().unwrap();
+    let h = &sd.hooks[0];
+    assert_eq!((&h.target_type, &h.status), (&HookTargetType::Pause, &HookRunStatus::AwaitingAction));
+    assert_eq!(h.timeout_action, Some(HookAction::Rollback));
+    let paused = sd.paused_at().unwrap();
+    assert_eq!(paused.hook_id, hook);
+    assert_eq!(paused.lifecycle_stage, Some(LifecycleStage::PostTestTrafficShift));
+    assert_eq!(paused.expires_at.map(|t| t.timestamp()), Some(1_796_119_200));
+}

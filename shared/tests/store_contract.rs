@@ -318,11 +318,31 @@ async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore)
     // Queue tokens only while QUEUED.
     let q = record("queued", 3, t0());
     store.create(&q).await.unwrap();
-    assert_eq!(store.store_queue_token(&q.deployment_id, "tok").await.unwrap_err().error_type(), "VerdictReady");
+    assert_eq!(
+        store.store_queue_token(&q.deployment_id, "tok", DeploymentStatus::Queued).await.unwrap_err().error_type(),
+        "VerdictReady"
+    );
     store.transition(&q.deployment_id, &step(DeploymentStatus::Queued, 1, RecordPatch::default())).await.unwrap();
-    assert_eq!(store.store_queue_token(&q.deployment_id, "tok").await.unwrap().queue_token.as_deref(), Some("tok"));
+    assert_eq!(
+        store
+            .store_queue_token(&q.deployment_id, "tok", DeploymentStatus::Queued)
+            .await
+            .unwrap()
+            .queue_token
+            .as_deref(),
+        Some("tok")
+    );
+    let held = store.store_queue_token(&q.deployment_id, "tok", DeploymentStatus::AwaitingApproval).await;
+    assert_eq!(
+        held.unwrap_err().error_type(),
+        "VerdictReady",
+        "a run waiting for approval never parks on a queued record"
+    );
     let missing = record("nope", 9, t0()).deployment_id;
-    assert_eq!(store.store_queue_token(&missing, "tok").await.unwrap_err().error_type(), "DeploymentNotFound");
+    assert_eq!(
+        store.store_queue_token(&missing, "tok", DeploymentStatus::Queued).await.unwrap_err().error_type(),
+        "DeploymentNotFound"
+    );
 }
 
 async fn targets_contract(targets: &impl DeployTargets) {

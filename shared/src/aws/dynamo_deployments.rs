@@ -437,16 +437,20 @@ impl DeploymentStore for DynamoDeployments {
         }
     }
 
-    async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
+    async fn store_queue_token(
+        &self,
+        id: &DeploymentId,
+        token: &str,
+        waiting_in: DeploymentStatus,
+    ) -> Result<Deployment> {
         let sent = self
             .update(id)
             .update_expression("SET #token = :token")
-            .condition_expression("#status IN (:queued, :held)")
+            .condition_expression("#status = :waiting")
             .expression_attribute_names("#token", "queueToken")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":token", s(token))
-            .expression_attribute_values(":queued", s(DeploymentStatus::Queued.as_str()))
-            .expression_attribute_values(":held", s(DeploymentStatus::AwaitingApproval.as_str()))
+            .expression_attribute_values(":waiting", s(waiting_in.as_str()))
             .send()
             .await;
         match sent {

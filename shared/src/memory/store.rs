@@ -147,10 +147,15 @@ impl DeploymentStore for MemoryStore {
         Ok(Some(d.clone()))
     }
 
-    async fn store_queue_token(&self, id: &DeploymentId, token: &str) -> Result<Deployment> {
+    async fn store_queue_token(
+        &self,
+        id: &DeploymentId,
+        token: &str,
+        waiting_in: DeploymentStatus,
+    ) -> Result<Deployment> {
         let mut map = super::lock(&self.0);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
-        if !matches!(d.status, DeploymentStatus::Queued | DeploymentStatus::AwaitingApproval) {
+        if d.status != waiting_in {
             return Err(DeployError::VerdictReady(id.clone()));
         }
         d.queue_token = Some(token.to_owned());

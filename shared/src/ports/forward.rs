@@ -79,8 +79,8 @@ macro_rules! forward {
             fn note(&self, id: &DeploymentId, status: DeploymentStatus, at: DateTime<Utc>, detail: &str) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().note(id, status, at, detail)
             }
-            fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send {
-                self.deref().store_queue_token(id, token)
+            fn store_queue_token(&self, id: &DeploymentId, token: &str, waiting_in: DeploymentStatus) -> impl Future<Output = Result<Deployment>> + Send {
+                self.deref().store_queue_token(id, token, waiting_in)
             }
             fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
                 self.deref().active_watches()

@@ -108,10 +108,15 @@ pub trait DeploymentStore: Send + Sync {
         approval: &Approval,
     ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
-    /// Stores the task token of a run waiting for the service or for approval,
-    /// if the record is still QUEUED or AWAITING_APPROVAL; `VerdictReady` when
-    /// it is not (the run should claim again).
-    fn store_queue_token(&self, id: &DeploymentId, token: &str) -> impl Future<Output = Result<Deployment>> + Send;
+    /// Stores the task token of a run waiting in `waiting_in` (QUEUED for the
+    /// service, AWAITING_APPROVAL for a decision) if the record is still
+    /// there; `VerdictReady` when it is not (the run should claim again).
+    fn store_queue_token(
+        &self,
+        id: &DeploymentId,
+        token: &str,
+        waiting_in: DeploymentStatus,
+    ) -> impl Future<Output = Result<Deployment>> + Send;
 
     /// Records with an active watch (WAITING or ROLLING_BACK): few at any time.
     fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send;

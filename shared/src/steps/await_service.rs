@@ -1,11 +1,12 @@
-//! Step "Wait for the service": a queued run parks its task token until the
-//! deployment in flight finishes (or the poll runs out and it claims again).
+//! Steps "Wait for the service" and "Wait for approval": a queued run parks
+//! its task token until the deployment in flight finishes (or the poll runs
+//! out and it claims again); a held one until it is decided (or times out).
 
 use serde::{Deserialize, Serialize};
 
 use super::{ForDeployment, Step};
 use crate::DeployError;
-use crate::domain::DeploymentId;
+use crate::domain::{DeploymentId, DeploymentStatus};
 use crate::error::Result;
 use crate::ports::DeploymentStore;
 
@@ -14,6 +15,15 @@ use crate::ports::DeploymentStore;
 pub struct AwaitServiceInput {
     pub deployment_id: DeploymentId,
     pub task_token: String,
+    /// What the run waits for: the service (QUEUED, the default) or a
+    /// decision (AWAITING_APPROVAL). A record that has left that status
+    /// (approved meanwhile, say) is not parked on: the run goes on at once.
+    #[serde(default = "queued")]
+    pub waiting_in: DeploymentStatus,
+}
+
+fn queued() -> DeploymentStatus {
+    DeploymentStatus::Queued
 }
 
 impl ForDeployment for AwaitServiceInput {
@@ -42,7 +52,10 @@ impl<S: DeploymentStore> Step for AwaitService<S> {
         if input.task_token.is_empty() {
             return Err(DeployError::InvalidInput("taskToken is empty".into()));
         }
-        self.store.store_queue_token(&input.deployment_id, &input.task_token).await?;
+        if !matches!(input.waiting_in, DeploymentStatus::Queued | DeploymentStatus::AwaitingApproval) {
+            return Err(DeployError::InvalidInput(format!("a run does not wait in {}", input.waiting_in)));
+        }
+        self.store.store_queue_token(&input.deployment_id, &input.task_token, input.waiting_in).await?;
         Ok(AwaitServiceOutput { queued: true })
     }
 }
