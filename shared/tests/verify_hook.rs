@@ -172,6 +172,49 @@ async fn unhealthy_green_fails_the_hook() {
 }
 
 #[tokio::test]
+async fn the_http_check_fails_a_revision_that_answers_errors_through_the_test_listener() {
+    use autodeploy_shared::ports::ProbeOutcome;
+    let r = rollout().await;
+    r.green("healthy");
+    let url = "http://internal-web-123.us-east-1.elb.amazonaws.com:8080/";
+    let details = json!({"autodeploy": {"http": {"url": url, "requests": 4}}});
+    // Healthy for the load balancer, broken for users.
+    let mut answers = vec![ProbeOutcome::Status(200), ProbeOutcome::Status(500)];
+    answers.push(ProbeOutcome::NoAnswer("connection reset".into()));
+    r.cloud.http.answer(url, answers);
+    let a = r.invoke(r.payload("POST_TEST_TRAFFIC_SHIFT", Some(details.clone()))).await;
+    assert_eq!(a.hook_status, HookStatus::Failed);
+    assert_eq!(
+        a.reason,
+        format!(
+            "GET {url}: 3 of 4 requests failed (HTTP 500, no answer: connection reset, no answer: connection reset)"
+        )
+    );
+    assert_eq!(r.cloud.http.requests().len(), 4);
+    // A good build answers 200 every time.
+    let good = "http://internal-web-123.us-east-1.elb.amazonaws.com:8080/ok";
+    r.cloud.http.answer(good, vec![ProbeOutcome::Status(200)]);
+    let details = json!({"autodeploy": {"http": {"url": good, "requests": 3}}});
+    let a = r.invoke(r.payload("POST_TEST_TRAFFIC_SHIFT", Some(details))).await;
+    assert_eq!(a.hook_status, HookStatus::Succeeded, "{}", a.reason);
+    assert!(a.reason.ends_with(&format!("GET {good} 3/3 as expected")), "{}", a.reason);
+    // Unhealthy targets fail the hook first: no request is made for nothing.
+    r.green("unhealthy");
+    let before = r.cloud.http.requests().len();
+    let a = r.invoke(r.payload("POST_TEST_TRAFFIC_SHIFT", Some(details_of(good)))).await;
+    assert_eq!(a.hook_status, HookStatus::Failed);
+    assert_eq!(r.cloud.http.requests().len(), before);
+    // A URL that is not one fails the hook as misconfigured.
+    let a = r.invoke(r.payload("POST_TEST_TRAFFIC_SHIFT", Some(details_of("file:///etc/passwd")))).await;
+    assert_eq!(a.hook_status, HookStatus::Failed);
+    assert!(a.reason.contains("misconfigured"), "{}", a.reason);
+}
+
+fn details_of(url: &str) -> Value {
+    json!({"autodeploy": {"http": {"url": url}}})
+}
+
+#[tokio::test]
 async fn a_soak_holds_until_it_ends_and_an_alarm_during_it_fails() {
     let r = rollout().await;
     r.green("healthy");

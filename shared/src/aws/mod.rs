@@ -12,6 +12,7 @@ mod ecs_service_deployments;
 mod elb;
 mod errors;
 mod executions;
+mod http_probe;
 mod notifier;
 pub mod steps;
 pub mod task_definition_json;
@@ -29,6 +30,7 @@ pub use ecr::EcrImages;
 pub use ecs::EcsClient;
 pub use elb::ElbTargetHealth;
 pub use executions::SfnExecutions;
+pub use http_probe::ReqwestProbe;
 pub use notifier::AwsNotifier;
 pub use wiring::FromVars;
 

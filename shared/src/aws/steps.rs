@@ -7,7 +7,7 @@ use super::SfnExecutions;
 use super::wiring::{self, FromVars};
 use super::{
     AwsNotifier, CloudWatchAlarms, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages,
-    EcsClient, ElbTargetHealth, SfnCallbacks,
+    EcsClient, ElbTargetHealth, ReqwestProbe, SfnCallbacks,
 };
 use crate::DeployError;
 use crate::config::{self, Vars};
@@ -59,8 +59,15 @@ pub type OnEcsEvent = steps::OnEcsEvent<
     SystemClock,
 >;
 
-pub type VerifyHook =
-    steps::VerifyHook<DynamoDeployments, EcsClient, ElbTargetHealth, CloudWatchAlarms, AwsNotifier, SystemClock>;
+pub type VerifyHook = steps::VerifyHook<
+    DynamoDeployments,
+    EcsClient,
+    ElbTargetHealth,
+    CloudWatchAlarms,
+    ReqwestProbe,
+    AwsNotifier,
+    SystemClock,
+>;
 
 pub type RequestApproval =
     steps::RequestApproval<DynamoDeployments, DynamoLocks, SfnCallbacks, EcsClient, AwsNotifier, SystemClock>;
@@ -219,6 +226,7 @@ impl FromVars for VerifyHook {
             ecs: wiring::ecs(config),
             elb: wiring::elb(config),
             alarms: wiring::alarms(config),
+            http: ReqwestProbe::new()?,
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
         })

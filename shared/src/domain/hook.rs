@@ -111,6 +111,80 @@ pub struct HookChecks {
     /// When the soak began (set by the hook's own IN_PROGRESS answers).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "super::deployment::iso_opt")]
     pub soak_started_at: Option<DateTime<Utc>>,
+    /// GETs of a URL that must answer as expected: typically the test
+    /// listener, which reaches the new revision before production does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpCheck>,
+}
+
+/// `hookDetails.autodeploy.http`: `{"url": "http://internal-web:8080/", "requests": 10}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpCheck {
+    /// `http://` or `https://`, no credentials in it.
+    pub url: String,
+    /// The status every request must get; by default any 2xx.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    /// How many requests (1 to 100): a listener that spreads requests over
+    /// several tasks (or a weighted canary) is sampled, not asked once.
+    #[serde(default = "default_requests")]
+    pub requests: u32,
+    /// Per request, 1 to 10 seconds.
+    #[serde(default = "default_http_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_requests() -> u32 {
+    10
+}
+
+fn default_http_timeout() -> u64 {
+    5
+}
+
+impl HttpCheck {
+    fn validate(&self) -> Result<(), String> {
+        let at = format!("hookDetails.{HOOK_DETAILS_KEY}.http");
+        let rest = self
+            .url
+            .strip_prefix("https://")
+            .or_else(|| self.url.strip_prefix("http://"))
+            .ok_or_else(|| format!("{at}.url must be an http:// or https:// URL"))?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.is_empty() || authority.contains('@') || self.url.chars().any(char::is_whitespace) {
+            return Err(format!("{at}.url must name a host, without credentials or spaces"));
+        }
+        if !(1..=100).contains(&self.requests) {
+            return Err(format!("{at}.requests must be 1 to 100"));
+        }
+        if !(1..=10).contains(&self.timeout_seconds) {
+            return Err(format!("{at}.timeoutSeconds must be 1 to 10"));
+        }
+        if self.expect_status.is_some_and(|s| !(100..=599).contains(&s)) {
+            return Err(format!("{at}.expectStatus must be an HTTP status"));
+        }
+        Ok(())
+    }
+
+    /// Whether `status` is what the check expects.
+    pub fn accepts(&self, status: u16) -> bool {
+        match self.expect_status {
+            Some(wanted) => status == wanted,
+            None => (200..300).contains(&status),
+        }
+    }
+}
+
+/// What the HTTP check got: how many of its requests answered as expected,
+/// and the first few that did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpFinding {
+    pub url: String,
+    pub requests: u32,
+    pub passed: u32,
+    /// e.g. `HTTP 500`, `no answer: connection refused`; at most five.
+    pub failures: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -119,7 +193,7 @@ fn yes() -> bool {
 
 impl Default for HookChecks {
     fn default() -> Self {
-        Self { target_health: true, alarms: Vec::new(), soak_seconds: 0, soak_started_at: None }
+        Self { target_health: true, alarms: Vec::new(), soak_seconds: 0, soak_started_at: None, http: None }
     }
 }
 
@@ -134,6 +208,9 @@ impl HookChecks {
             serde_json::from_value(ours.clone()).map_err(|e| format!("hookDetails.{HOOK_DETAILS_KEY}: {e}"))?;
         if !(0..=MAX_SOAK_SECONDS).contains(&checks.soak_seconds) {
             return Err(format!("hookDetails.{HOOK_DETAILS_KEY}.soakSeconds must be 0 to {MAX_SOAK_SECONDS}"));
+        }
+        if let Some(http) = &checks.http {
+            http.validate()?;
         }
         Ok(checks)
     }
@@ -175,6 +252,8 @@ pub struct HookFindings {
     /// Empty when no target group is to be checked.
     pub groups: Vec<GroupCheck>,
     pub firing: Vec<AlarmView>,
+    /// The HTTP check's result, when the hook makes one.
+    pub http: Option<HttpFinding>,
 }
 
 /// Decides the answer: a firing alarm or (outside a soak's start) unhealthy
@@ -204,7 +283,21 @@ pub fn decide(checks: &HookChecks, findings: &HookFindings, now: DateTime<Utc>) 
             format!("the new revision is not healthy: {}", unhealthy.join(", ")),
         );
     }
-    let passed = if findings.groups.is_empty() {
+    if let Some(h) = findings.http.as_ref().filter(|h| h.passed < h.requests) {
+        return answer(
+            HookStatus::Failed,
+            None,
+            None,
+            format!(
+                "GET {}: {} of {} requests failed ({})",
+                h.url,
+                h.requests - h.passed,
+                h.requests,
+                h.failures.join(", ")
+            ),
+        );
+    }
+    let mut passed = if findings.groups.is_empty() {
         "no alarm in ALARM".to_owned()
     } else {
         let groups: Vec<String> = findings
@@ -214,6 +307,9 @@ pub fn decide(checks: &HookChecks, findings: &HookFindings, now: DateTime<Utc>) 
             .collect();
         format!("healthy ({}), no alarm in ALARM", groups.join(", "))
     };
+    if let Some(h) = &findings.http {
+        passed.push_str(&format!(", GET {} {}/{} as expected", h.url, h.passed, h.requests));
+    }
     if checks.soak_seconds == 0 {
         return answer(HookStatus::Succeeded, None, None, passed);
     }
@@ -254,6 +350,7 @@ mod tests {
         HookFindings {
             groups: vec![GroupCheck { target_group_arn: GREEN.into(), healthy: n, wanted: 4 }],
             firing: vec![],
+            http: None,
         }
     }
 
@@ -346,5 +443,39 @@ mod tests {
         // A start in the future (a forged or skewed state) restarts the soak now.
         let skewed = HookChecks { soak_started_at: Some(at(1000)), ..checks };
         assert_eq!(decide(&skewed, &healthy(4), at(100)).call_back_delay, Some(30));
+    }
+
+    #[test]
+    fn the_http_check_is_read_checked_and_decides() {
+        let details = serde_json::json!({"autodeploy": {"http": {"url": "http://internal-web:8080/ready"}}});
+        let checks = HookChecks::from_details(Some(&details)).unwrap();
+        let http = checks.http.clone().unwrap();
+        assert_eq!((http.requests, http.timeout_seconds, http.expect_status), (10, 5, None));
+        assert!(http.accepts(204) && !http.accepts(302) && !http.accepts(500));
+        assert!(HttpCheck { expect_status: Some(302), ..http.clone() }.accepts(302));
+        for bad in [
+            serde_json::json!({"url": "ftp://x/"}),
+            serde_json::json!({"url": "http://user:pw@x/"}),
+            serde_json::json!({"url": "http:///path"}),
+            serde_json::json!({"url": "http://x/", "requests": 0}),
+            serde_json::json!({"url": "http://x/", "timeoutSeconds": 60}),
+            serde_json::json!({"url": "http://x/", "expectStatus": 42}),
+            serde_json::json!({"url": "http://x/", "method": "POST"}),
+        ] {
+            let details = serde_json::json!({"autodeploy": {"http": bad}});
+            assert!(HookChecks::from_details(Some(&details)).is_err(), "{details}");
+        }
+        let finding = |passed| HttpFinding {
+            url: http.url.clone(),
+            requests: 10,
+            passed,
+            failures: if passed < 10 { vec!["HTTP 500".into()] } else { vec![] },
+        };
+        let failed = decide(&checks, &HookFindings { http: Some(finding(7)), ..healthy(4) }, at(0));
+        assert_eq!(failed.hook_status, HookStatus::Failed);
+        assert_eq!(failed.reason, "GET http://internal-web:8080/ready: 3 of 10 requests failed (HTTP 500)");
+        let ok = decide(&checks, &HookFindings { http: Some(finding(10)), ..healthy(4) }, at(0));
+        assert_eq!(ok.hook_status, HookStatus::Succeeded);
+        assert!(ok.reason.ends_with("GET http://internal-web:8080/ready 10/10 as expected"), "{}", ok.reason);
     }
 }

@@ -2,8 +2,8 @@
 //! the whole pipeline without AWS, as the tests drive it.
 
 use super::{
-    FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryLocks, MemoryRegistry, MemoryStore, MemoryTargetHealth,
-    MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
+    FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryHttp, MemoryLocks, MemoryRegistry, MemoryStore,
+    MemoryTargetHealth, MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
 use crate::domain::{ApprovalEndpoint, HookAnswer, HookInvocation, Verdict};
 use crate::events::EcrEvent;
@@ -29,6 +29,8 @@ pub struct MemoryCloud {
     pub ecs: FakeEcs,
     pub elb: MemoryTargetHealth,
     pub alarms: MemoryAlarms,
+    /// What the verification hook's HTTP check gets.
+    pub http: MemoryHttp,
     pub callbacks: RecordingCallbacks,
     pub locks: MemoryLocks,
     pub clock: ManualClock,
@@ -60,6 +62,7 @@ impl Default for MemoryCloud {
             ecs: FakeEcs::default(),
             elb: MemoryTargetHealth::default(),
             alarms: MemoryAlarms::default(),
+            http: MemoryHttp::default(),
             callbacks: RecordingCallbacks::default(),
             locks: MemoryLocks::default(),
             clock: ManualClock::default(),
@@ -220,6 +223,7 @@ impl MemoryCloud {
             ecs: &self.ecs,
             elb: &self.elb,
             alarms: &self.alarms,
+            http: &self.http,
             notifier: &self.notifier,
             clock: &self.clock,
         }

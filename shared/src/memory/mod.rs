@@ -8,6 +8,7 @@ mod cloud;
 mod decisions;
 mod ecs;
 mod executions;
+mod http_probe;
 mod locks;
 mod notifier;
 mod registry;
@@ -22,6 +23,7 @@ pub use cloud::{MEMORY_ACCOUNT, MEMORY_APPROVAL_URL, MEMORY_REGION, MEMORY_REGIS
 pub use decisions::MemoryDecisions;
 pub use ecs::FakeEcs;
 pub use executions::RecordingExecutions;
+pub use http_probe::MemoryHttp;
 pub use locks::MemoryLocks;
 pub use notifier::RecordingNotifier;
 pub use registry::MemoryRegistry;

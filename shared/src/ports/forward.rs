@@ -165,6 +165,12 @@ macro_rules! forward {
             }
         }
 
+        impl<T: HttpProbe> HttpProbe for $ptr {
+            fn get(&self, url: &str, timeout: std::time::Duration) -> impl Future<Output = Result<ProbeOutcome>> + Send {
+                self.deref().get(url, timeout)
+            }
+        }
+
         impl<T: Clock> Clock for $ptr {
             fn now(&self) -> DateTime<Utc> {
                 self.deref().now()

@@ -1,6 +1,7 @@
 //! `verify-hook`: the lifecycle hook the stack ships. ECS invokes it at the
 //! stages a service attaches it to; it checks the new revision (its tasks
-//! healthy where they are registered, no alarm in ALARM, for a soak period)
+//! healthy where they are registered, no alarm in ALARM, optionally a URL
+//! answering as expected, for a soak period)
 //! and answers SUCCEEDED, FAILED or IN_PROGRESS. Each answer is written to the
 //! deployment's timeline and announced, when the deployment is the stack's.
 
@@ -9,12 +10,12 @@ use serde_json::Value;
 use super::{Recorder, Step, StepInput};
 use crate::DeployError;
 use crate::domain::{
-    Deployment, DeploymentId, GroupCheck, HookAnswer, HookChecks, HookFindings, HookInvocation, HookStatus,
-    ServiceDeploymentView, TargetHealthState, TaskStatus, decide, short_arn, short_tg,
+    Deployment, DeploymentId, GroupCheck, HookAnswer, HookChecks, HookFindings, HookInvocation, HookStatus, HttpCheck,
+    HttpFinding, ServiceDeploymentView, TargetHealthState, TaskStatus, decide, short_arn, short_tg,
 };
 use crate::error::Result;
 use crate::events::from_object;
-use crate::ports::{Alarms, Clock, DeploymentStore, Ecs, Notifier, TargetHealth};
+use crate::ports::{Alarms, Clock, DeploymentStore, Ecs, HttpProbe, Notifier, ProbeOutcome, TargetHealth};
 
 impl StepInput for HookInvocation {
     fn parse(payload: Value) -> Result<Self> {
@@ -28,11 +29,13 @@ impl StepInput for HookInvocation {
 }
 
 /// Verifies a new revision for ECS at a lifecycle stage.
-pub struct VerifyHook<S, E, H, A, N, C> {
+pub struct VerifyHook<S, E, H, A, P, N, C> {
     pub store: S,
     pub ecs: E,
     pub elb: H,
     pub alarms: A,
+    /// The HTTP check's requests.
+    pub http: P,
     pub notifier: N,
     pub clock: C,
 }
@@ -48,12 +51,13 @@ fn cluster_and_service(service_arn: &str) -> Option<(&str, &str)> {
     (!cluster.is_empty() && !service.is_empty() && !service.contains('/')).then_some((cluster, service))
 }
 
-impl<S, E, H, A, N, C> Step for VerifyHook<S, E, H, A, N, C>
+impl<S, E, H, A, P, N, C> Step for VerifyHook<S, E, H, A, P, N, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
     A: Alarms,
+    P: HttpProbe,
     N: Notifier,
     C: Clock,
 {
@@ -86,12 +90,13 @@ where
     }
 }
 
-impl<S, E, H, A, N, C> VerifyHook<S, E, H, A, N, C>
+impl<S, E, H, A, P, N, C> VerifyHook<S, E, H, A, P, N, C>
 where
     S: DeploymentStore,
     E: Ecs,
     H: TargetHealth,
     A: Alarms,
+    P: HttpProbe,
     N: Notifier,
     C: Clock,
 {
@@ -157,7 +162,7 @@ where
         // wait began, where the stack deploys; one firing already would stop
         // every fix of what it is about.
         let started = record.and_then(|d| d.watch.as_ref()).and_then(|w| w.started_at);
-        let firing = self
+        let firing: Vec<_> = self
             .alarms
             .firing(&names, &target_groups)
             .await?
@@ -167,7 +172,34 @@ where
                 _ => true,
             })
             .collect();
-        Ok(decide(&checks, &HookFindings { groups, firing }, self.clock.now()))
+        // Only once everything else passed: a failing alarm or group says
+        // more than the requests would, and they are not made for nothing.
+        let unhealthy = groups.iter().any(|g| g.healthy < g.wanted);
+        let http = match &checks.http {
+            Some(check) if firing.is_empty() && !unhealthy => Some(self.http_check(check).await?),
+            _ => None,
+        };
+        Ok(decide(&checks, &HookFindings { groups, firing, http }, self.clock.now()))
+    }
+
+    /// `check.requests` GETs, one after the other.
+    async fn http_check(&self, check: &HttpCheck) -> Result<HttpFinding> {
+        let timeout = std::time::Duration::from_secs(check.timeout_seconds);
+        let mut finding =
+            HttpFinding { url: check.url.clone(), requests: check.requests, passed: 0, failures: Vec::new() };
+        for _ in 0..check.requests {
+            let failure = match self.http.get(&check.url, timeout).await? {
+                ProbeOutcome::Status(s) if check.accepts(s) => None,
+                ProbeOutcome::Status(s) => Some(format!("HTTP {s}")),
+                ProbeOutcome::NoAnswer(why) => Some(format!("no answer: {why}")),
+            };
+            match failure {
+                None => finding.passed += 1,
+                Some(f) if finding.failures.len() < 5 => finding.failures.push(f),
+                Some(_) => {}
+            }
+        }
+        Ok(finding)
     }
 
     /// The new revision's running tasks, healthy in each target group they are
