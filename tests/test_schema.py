@@ -46,6 +46,12 @@ EXTRA_BY_STATUS = {
         "previousTaskDefinition": TD.format(41),
         "newTaskDefinition": TD.format(42),
         "ecsDeploymentId": "ecs-svc/1234567890123456789",
+        "hookVerdict": {
+            "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+            "hookStatus": "IN_PROGRESS",
+            "reason": "healthy (targetgroup/web-green/abc 4/4), no alarm in ALARM; soaking, 270 s of 300 s left",
+            "at": "2025-11-24T15:29:03.117Z",
+        },
     },
     "ROLLING_BACK": {
         "previousTaskDefinition": TD.format(41),
@@ -182,6 +188,9 @@ BAD = {
     "approval decided by no ARN": event(
         "REJECTED", approval={**EXTRA_BY_STATUS["REJECTED"]["approval"], "decidedBy": "alice"}
     ),
+    "hook verdict with an unknown status": event(
+        "WAITING", hookVerdict={**EXTRA_BY_STATUS["WAITING"]["hookVerdict"], "hookStatus": "MAYBE"}
+    ),
     "approval with an unknown gate": event(
         "AWAITING_APPROVAL", approval={**EXTRA_BY_STATUS["AWAITING_APPROVAL"]["approval"], "gate": "SLACK"}
     ),
@@ -276,3 +285,10 @@ def test_approval_has_exactly_the_fields_of_the_rust_type():
     assert set(definition["required"]) == required_by_rust(fields)
     endpoint = rust_struct_fields(DOMAIN / "approval.rs", "ApprovalEndpoint")
     assert set(definition["properties"]["endpoint"]["properties"]) == set(endpoint)
+
+
+def test_hook_verdict_has_exactly_the_fields_of_the_rust_type():
+    fields = rust_struct_fields(DOMAIN / "hook.rs", "HookVerdict")
+    definition = SCHEMA["$defs"]["hookVerdict"]
+    assert set(definition["properties"]) == set(fields)
+    assert set(definition["required"]) == required_by_rust(fields)

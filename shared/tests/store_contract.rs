@@ -257,6 +257,8 @@ async fn contract(store: &impl DeploymentStore) {
         );
     }
 
+    approvals_contract(store).await;
+
     // missing records
     let missing = record("nope", 9, t0()).deployment_id;
     assert!(store.get(&missing).await.unwrap().is_none());
@@ -276,6 +278,65 @@ async fn contract(store: &impl DeploymentStore) {
     assert_eq!(store.history("demo/web", 2).await.unwrap().len(), 2);
     let recent = store.recent(2).await.unwrap();
     assert_eq!(recent.iter().map(|d| d.service.as_str()).collect::<Vec<_>>(), ["web", "api"]);
+}
+
+/// A held record's decision is written once; ECS's pause and its end move the
+/// record WAITING → AWAITING_APPROVAL → WAITING, the deadline moved with a
+/// watch that is there; hook answers are kept and logged.
+async fn approvals_contract(store: &impl DeploymentStore) {
+    use DeploymentStatus::*;
+    use autodeploy_shared::domain::{
+        Approval, ApprovalOutcome, ApprovalPolicy, HookStatus, HookVerdict, PausedAt, aws_state as state,
+    };
+    // The pipeline's gate: PENDING → AWAITING_APPROVAL; the decision once.
+    let held = record("held", 20, t0());
+    store.create(&held).await.unwrap();
+    let id = held.deployment_id.clone();
+    let request = Approval::pipeline(&ApprovalPolicy::default(), None, t0());
+    let patch = RecordPatch { approval: Some(request.clone()), ..Default::default() };
+    store.transition(&id, &step(AwaitingApproval, 1, patch)).await.unwrap();
+    let alice = request.clone().decided(ApprovalOutcome::Approved, Some("arn:aws:iam::1:user/alice"), None, t0());
+    let bob = request.clone().decided(ApprovalOutcome::Rejected, Some("arn:aws:iam::1:user/bob"), None, t0());
+    assert!(store.record_approval(&id, Queued, &alice).await.unwrap().is_none(), "not in that status");
+    let after = store.record_approval(&id, AwaitingApproval, &alice).await.unwrap().unwrap();
+    assert_eq!(after.approval.as_ref(), Some(&alice));
+    assert!(store.record_approval(&id, AwaitingApproval, &bob).await.unwrap().is_none(), "decided once");
+    assert_eq!(store.get(&id).await.unwrap().unwrap().approval, Some(alice));
+    // A deadline needs a watch: none here, so the move is refused.
+    let no_watch = RecordPatch { watch_deadline: Some(t0()), ..Default::default() };
+    assert_eq!(store.transition(&id, &step(Queued, 2, no_watch)).await.unwrap_err().error_type(), "StaleTransition");
+    store.transition(&id, &step(Queued, 2, RecordPatch::default())).await.unwrap();
+
+    // ECS's PAUSE hook mid-rollout: WAITING → AWAITING_APPROVAL → WAITING.
+    let paused = record("paused", 21, t0());
+    store.create(&paused).await.unwrap();
+    let id = paused.deployment_id.clone();
+    for to in [Registering, Updating] {
+        store.transition(&id, &step(to, 1, RecordPatch::default())).await.unwrap();
+    }
+    let w = watch("ecs-svc/9");
+    let deadline = w.deadline;
+    store.transition(&id, &step(Waiting, 2, RecordPatch { watch: Some(Some(w)), ..Default::default() })).await.unwrap();
+    let at = PausedAt { hook_id: "h".into(), lifecycle_stage: None, expires_at: None, timeout_action: None };
+    let patch = RecordPatch { approval: Some(Approval::ecs_pause(&at, None, t0())), ..Default::default() };
+    store.transition(&id, &step(AwaitingApproval, 3, patch)).await.unwrap();
+    let later = deadline + Duration::hours(2);
+    let patch = RecordPatch { watch_deadline: Some(later), ..Default::default() };
+    let back = store.transition(&id, &step(Waiting, 4, patch)).await.unwrap().into_record();
+    let kept = back.watch.unwrap();
+    assert_eq!((kept.deadline, kept.ecs_deployment_id.as_str()), (later, "ecs-svc/9"), "only the deadline moved");
+
+    // Hook answers: the latest on the record, each in the timeline.
+    let verdict = HookVerdict {
+        lifecycle_stage: state("POST_TEST_TRAFFIC_SHIFT"),
+        hook_status: HookStatus::InProgress,
+        reason: "soaking".into(),
+        at: t0() + Duration::minutes(5),
+    };
+    assert!(store.record_hook_verdict(&id, RollingBack, &verdict).await.unwrap().is_none());
+    let d = store.record_hook_verdict(&id, Waiting, &verdict).await.unwrap().unwrap();
+    assert_eq!(d.hook_verdict.as_ref(), Some(&verdict));
+    assert_eq!(d.timeline.last().unwrap().detail, "hook at POST_TEST_TRAFFIC_SHIFT: IN_PROGRESS (soaking)");
 }
 
 async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore) {

@@ -152,9 +152,17 @@ async fn healthy_green_passes_and_the_answer_is_in_the_timeline_and_on_the_bus()
     assert_eq!(wire["hookStatus"], "SUCCEEDED");
     let last = r.timeline().await.pop().unwrap();
     assert!(last.starts_with("hook at POST_TEST_TRAFFIC_SHIFT: SUCCEEDED"), "{last}");
+    // The answer is kept on the record, and the bus event carries it.
+    let kept = r.cloud.store.get(&r.id).await.unwrap().unwrap().hook_verdict.unwrap();
+    assert_eq!(
+        (kept.lifecycle_stage.to_string(), kept.hook_status),
+        ("POST_TEST_TRAFFIC_SHIFT".into(), HookStatus::Succeeded)
+    );
+    assert_eq!(kept.line(), last);
     let events = r.cloud.notifier.events.lock().unwrap().clone();
     assert_eq!(events.last().unwrap().detail, last);
     assert_eq!(events.last().unwrap().status, DeploymentStatus::Waiting);
+    assert_eq!(events.last().unwrap().hook_verdict.as_ref(), Some(&kept));
 }
 
 #[tokio::test]

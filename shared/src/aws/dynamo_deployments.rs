@@ -21,8 +21,8 @@ use crate::DeployError;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Approval, Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict,
-    iso,
+    Approval, Deployment, DeploymentId, DeploymentStatus, HookVerdict, Phase, RolloutProgress, TimelineEntry,
+    Transition, Verdict, iso,
 };
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
@@ -410,6 +410,37 @@ impl DeploymentStore for DynamoDeployments {
             Ok(out) => Ok(Some(parse(out.attributes.unwrap_or_default())?)),
             Err(e) if is_condition_failure(&e) => Ok(None),
             Err(e) => Err(classify("UpdateItem note", e)),
+        }
+    }
+
+    async fn record_hook_verdict(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        verdict: &HookVerdict,
+    ) -> Result<Option<Deployment>> {
+        let entry = TimelineEntry { state: status, at: verdict.at, detail: verdict.line() };
+        let sent = self
+            .update(id)
+            .update_expression(
+                "SET #updatedAt = :at, #hook = :hook, #timeline = list_append(if_not_exists(#timeline, :empty), :entry)",
+            )
+            .condition_expression("#status = :status")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#hook", "hookVerdict")
+            .expression_attribute_names("#timeline", "timeline")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":at", s(iso::format(&verdict.at)))
+            .expression_attribute_values(":hook", av(verdict)?)
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(":entry", av(&vec![entry])?)
+            .expression_attribute_values(":status", s(status.as_str()))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(classify("UpdateItem hook verdict", e)),
         }
     }
 

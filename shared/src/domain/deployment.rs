@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Approval, ApprovalGate, ApprovalPolicy, DecisionSource, DeploymentStatus, DeploymentStrategy, ImageDigest,
-    RolloutProgress, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict,
+    Approval, ApprovalGate, ApprovalPolicy, DecisionSource, DeploymentStatus, DeploymentStrategy, HookVerdict,
+    ImageDigest, RolloutProgress, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict,
 };
 use crate::DeployError;
 
@@ -228,6 +228,9 @@ pub struct Deployment {
     /// Where ECS's service deployment stood when last looked at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<RolloutProgress>,
+    /// The latest answer of the stack's verification hook on the rollout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_verdict: Option<HookVerdict>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch: Option<Watch>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -303,6 +306,7 @@ impl Deployment {
             service_deployment_arn: None,
             strategy: None,
             progress: None,
+            hook_verdict: None,
             watch: None,
             target_health: Vec::new(),
             failure_reason: None,

@@ -238,6 +238,25 @@ pub struct HookAnswer {
     pub reason: String,
 }
 
+/// A hook's answer as the deployment keeps it: the latest one is on the
+/// record and on the bus event that announces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookVerdict {
+    pub lifecycle_stage: HookStage,
+    pub hook_status: HookStatus,
+    pub reason: String,
+    #[serde(with = "super::iso")]
+    pub at: DateTime<Utc>,
+}
+
+impl HookVerdict {
+    /// The timeline line: `hook at POST_TEST_TRAFFIC_SHIFT: FAILED (why)`.
+    pub fn line(&self) -> String {
+        format!("hook at {}: {} ({})", self.lifecycle_stage, self.hook_status, self.reason)
+    }
+}
+
 /// One target group as the hook saw it: the new revision's healthy tasks in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupCheck {

@@ -34,7 +34,7 @@ pub use deployment::{
 };
 pub use hook::{
     DEFAULT_CALL_BACK_SECONDS, GroupCheck, HOOK_DETAILS_KEY, HookAnswer, HookChecks, HookExecution, HookFindings,
-    HookInvocation, HookStage, HookStatus, HttpCheck, HttpFinding, MAX_SOAK_SECONDS, decide,
+    HookInvocation, HookStage, HookStatus, HookVerdict, HttpCheck, HttpFinding, MAX_SOAK_SECONDS, decide,
 };
 pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
 pub use lifecycle_hook::{HookAction, HookRunStatus, HookTargetType, LifecycleHookDetail, PausedAt, paused_at};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Approval, ApprovalGate, DecisionSource, Deployment, DeploymentId, DeploymentStatus, DeploymentStrategy,
-    LifecycleStage, TargetGroupHealth,
+    HookVerdict, LifecycleStage, TargetGroupHealth,
 };
 
 pub const EVENT_SOURCE: &str = "ecs-autodeploy";
@@ -62,6 +62,9 @@ pub struct DeploymentStateChange {
     /// The latest request for approval and, once made, its decision.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub approval: Option<Approval>,
+    /// The latest answer of the stack's verification hook.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hook_verdict: Option<HookVerdict>,
     #[serde(with = "super::iso")]
     pub at: DateTime<Utc>,
 }
@@ -94,6 +97,7 @@ impl DeploymentStateChange {
             superseded_by: d.superseded_by.clone(),
             target_health: d.target_health.clone(),
             approval: d.approval.clone(),
+            hook_verdict: d.hook_verdict.clone(),
             at: last.map_or(d.updated_at, |e| e.at),
         }
     }

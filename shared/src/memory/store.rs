@@ -5,7 +5,8 @@ use crate::DeployError;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Approval, Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, TimelineEntry, Transition, Verdict,
+    Approval, Deployment, DeploymentId, DeploymentStatus, HookVerdict, Phase, RolloutProgress, TimelineEntry,
+    Transition, Verdict,
 };
 use crate::error::Result;
 use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
@@ -131,6 +132,20 @@ impl DeploymentStore for MemoryStore {
         let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
         d.updated_at = at;
         d.timeline.push(TimelineEntry { state: status, at, detail: detail.to_owned() });
+        Ok(Some(d.clone()))
+    }
+
+    async fn record_hook_verdict(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        verdict: &HookVerdict,
+    ) -> Result<Option<Deployment>> {
+        let mut map = super::lock(&self.0);
+        let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
+        d.updated_at = verdict.at;
+        d.timeline.push(TimelineEntry { state: status, at: verdict.at, detail: verdict.line() });
+        d.hook_verdict = Some(verdict.clone());
         Ok(Some(d.clone()))
     }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::domain::{
     AlarmView, Approval, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HookAction,
-    HumanMessage, ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress, ServiceDeploymentView,
+    HookVerdict, HumanMessage, ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress, ServiceDeploymentView,
     ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;
@@ -72,6 +72,9 @@ macro_rules! forward {
             }
             fn record_progress(&self, id: &DeploymentId, status: DeploymentStatus, phase: Phase, ecs_deployment_id: &str, progress: &RolloutProgress, at: DateTime<Utc>) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().record_progress(id, status, phase, ecs_deployment_id, progress, at)
+            }
+            fn record_hook_verdict(&self, id: &DeploymentId, status: DeploymentStatus, verdict: &HookVerdict) -> impl Future<Output = Result<Option<Deployment>>> + Send {
+                self.deref().record_hook_verdict(id, status, verdict)
             }
             fn record_approval(&self, id: &DeploymentId, status: DeploymentStatus, approval: &Approval) -> impl Future<Output = Result<Option<Deployment>>> + Send {
                 self.deref().record_approval(id, status, approval)

@@ -3,7 +3,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Approval, Deployment, DeploymentId, DeploymentStatus, Phase, RolloutProgress, Transition, Verdict,
+    Approval, Deployment, DeploymentId, DeploymentStatus, HookVerdict, Phase, RolloutProgress, Transition, Verdict,
 };
 use crate::error::Result;
 
@@ -95,6 +95,16 @@ pub trait DeploymentStore: Send + Sync {
         status: DeploymentStatus,
         at: DateTime<Utc>,
         detail: &str,
+    ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
+
+    /// Keeps the verification hook's answer on the record (the latest one)
+    /// and as a timeline entry in `status`, the record's status; `None` when
+    /// the record is no longer in `status`.
+    fn record_hook_verdict(
+        &self,
+        id: &DeploymentId,
+        status: DeploymentStatus,
+        verdict: &HookVerdict,
     ) -> impl Future<Output = Result<Option<Deployment>>> + Send;
 
     /// Writes the decision of the record's approval request while the record

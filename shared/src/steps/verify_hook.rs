@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::{Recorder, Step, StepInput};
 use crate::DeployError;
 use crate::domain::{
-    Deployment, DeploymentId, GroupCheck, HookAnswer, HookChecks, HookFindings, HookInvocation, HookStatus, HttpCheck,
-    HttpFinding, ServiceDeploymentView, TargetHealthState, TaskStatus, decide, short_arn, short_tg,
+    Deployment, DeploymentId, GroupCheck, HookAnswer, HookChecks, HookFindings, HookInvocation, HookStatus,
+    HookVerdict, HttpCheck, HttpFinding, ServiceDeploymentView, TargetHealthState, TaskStatus, decide, short_arn,
+    short_tg,
 };
 use crate::error::Result;
 use crate::events::from_object;
@@ -76,8 +77,13 @@ where
             "hook answered"
         );
         if let Some(d) = record {
-            let line = format!("hook at {}: {} ({})", hook.lifecycle_stage, answer.hook_status, answer.reason);
-            if let Some(after) = self.store.note(&d.deployment_id, d.status, self.clock.now(), &line).await? {
+            let verdict = HookVerdict {
+                lifecycle_stage: hook.lifecycle_stage.clone(),
+                hook_status: answer.hook_status,
+                reason: answer.reason.clone(),
+                at: self.clock.now(),
+            };
+            if let Some(after) = self.store.record_hook_verdict(&d.deployment_id, d.status, &verdict).await? {
                 // The answer matters more than its announcement: a failed
                 // announcement is logged, and ECS still gets the answer.
                 let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
