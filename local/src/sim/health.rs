@@ -106,7 +106,8 @@ fn probe(task: Option<&Task>, port: i64, now: SimTime, rng: &mut Rng) -> Result<
     let answering = task.last_status == TaskStatus::Running || task.last_status == TaskStatus::Deactivating;
     match task.behavior_for_port(port) {
         _ if !answering => Err(timeout()),
-        Some(Behavior::Healthy) => Ok(()),
+        // `errors` answers its health check path and fails everything else (see requests.rs).
+        Some(Behavior::Healthy | Behavior::Errors) => Ok(()),
         Some(Behavior::Unhealthy) => Err(code(500)),
         Some(Behavior::Slow(s)) => match task.started_at {
             Some(t) if now >= t + s as i64 * 1000 => Ok(()),

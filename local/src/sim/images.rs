@@ -25,12 +25,15 @@ pub enum Behavior {
     Slow(u64),
     /// Each health check fails independently with this probability (seeded RNG).
     Flaky(f64),
+    /// Runs and its health check path answers 200, so the load balancer marks it healthy,
+    /// but every other request answers HTTP 500: a bad build whose health check lies.
+    Errors,
 }
 
 /// Why a behaviour or image reference was rejected.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ImageError {
-    #[error("unknown behaviour '{0}' (expected healthy, crash, unhealthy, slow:<seconds> or flaky:<p>)")]
+    #[error("unknown behaviour '{0}' (expected healthy, crash, unhealthy, errors, slow:<seconds> or flaky:<p>)")]
     BadBehavior(String),
     #[error("invalid image reference '{0}'")]
     BadReference(String),
@@ -48,6 +51,7 @@ impl FromStr for Behavior {
                 "healthy" => Ok(Self::Healthy),
                 "crash" => Ok(Self::Crash),
                 "unhealthy" => Ok(Self::Unhealthy),
+                "errors" => Ok(Self::Errors),
                 _ => Err(bad()),
             },
             Some(("slow", n)) => match n.parse::<u64>() {
@@ -71,6 +75,7 @@ impl fmt::Display for Behavior {
             Self::Unhealthy => f.write_str("unhealthy"),
             Self::Slow(s) => write!(f, "slow:{s}"),
             Self::Flaky(p) => write!(f, "flaky:{p}"),
+            Self::Errors => f.write_str("errors"),
         }
     }
 }
@@ -187,10 +192,10 @@ mod tests {
 
     #[test]
     fn behaviours_parse_and_print() {
-        for s in ["healthy", "crash", "unhealthy", "slow:30", "flaky:0.25"] {
+        for s in ["healthy", "crash", "unhealthy", "errors", "slow:30", "flaky:0.25"] {
             assert_eq!(s.parse::<Behavior>().map(|b| b.to_string()), Ok(s.to_string()));
         }
-        for s in ["", "slow", "slow:x", "slow:99999999999999999", "flaky:2", "boom"] {
+        for s in ["", "slow", "slow:x", "slow:99999999999999999", "flaky:2", "boom", "errors:1"] {
             assert!(s.parse::<Behavior>().is_err(), "{s}");
         }
     }

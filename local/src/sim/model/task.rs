@@ -137,14 +137,19 @@ impl Task {
         self.eni.as_ref().map(|e| e.ip.as_str())
     }
 
-    /// Behaviour of the container answering load balancer health checks on `port`.
-    pub fn behavior_for_port(&self, port: i64) -> Option<Behavior> {
+    /// The container answering the load balancer on `port`: the one registered on it, or
+    /// the first essential one.
+    pub fn container_for_port(&self, port: i64) -> Option<&Container> {
         let name = self.targets.iter().find(|t| t.port == port).map(|t| t.container_name.as_str());
-        let c = match name {
+        match name {
             Some(n) => self.containers.iter().find(|c| c.name == n),
             None => self.containers.iter().find(|c| c.essential),
-        };
-        c.and_then(|c| c.behavior)
+        }
+    }
+
+    /// Behaviour of the container answering load balancer health checks on `port`.
+    pub fn behavior_for_port(&self, port: i64) -> Option<Behavior> {
+        self.container_for_port(port).and_then(|c| c.behavior)
     }
 
     /// Task `healthStatus`: UNHEALTHY if any checked container is, HEALTHY once every checked
@@ -191,10 +196,11 @@ impl Task {
     }
 }
 
-/// Whether a container with `behavior` answers health checks at `now` (ignoring `flaky`).
+/// Whether a container with `behavior` answers health checks at `now` (ignoring `flaky`;
+/// an `errors` build passes its own health check, as it does the load balancer's).
 pub fn container_passes(behavior: Option<Behavior>, started_at: Option<SimTime>, now: SimTime) -> bool {
     match behavior {
-        Some(Behavior::Healthy) | Some(Behavior::Flaky(_)) => true,
+        Some(Behavior::Healthy | Behavior::Flaky(_) | Behavior::Errors) => true,
         Some(Behavior::Slow(s)) => started_at.is_some_and(|t| now >= t + s as i64 * 1000),
         Some(Behavior::Unhealthy) | Some(Behavior::Crash) | None => false,
     }
