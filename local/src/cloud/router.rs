@@ -1,7 +1,8 @@
 //! One endpoint for everything: ECS and ELBv2 calls go to the simulator,
 //! Lambda Invoke to the function host, function URLs (`/lambda-url/…`) to
-//! their functions, EventBridge PutEvents through the template's rules (and on
-//! to moto), the rest to moto.
+//! their functions, requests to the simulated load balancers' listeners
+//! (`/elb/<name>/<port>/…`) to the simulator, EventBridge PutEvents through the
+//! template's rules (and on to moto), the rest to moto.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,9 +19,21 @@ use super::function_url::{self, UrlRequest};
 use super::functions::error_body;
 use super::{Cloud, PushRequest, cbor};
 use crate::sim::api;
+use crate::sim::requests::PATH_PREFIX as ELB_PREFIX;
 
 pub fn router(cloud: Arc<Cloud>) -> Router {
     Router::new().fallback(dispatch).with_state(cloud)
+}
+
+impl Cloud {
+    /// `<endpoint>/elb/<name>/<port>`: the local URL of the listener on `port` of a
+    /// simulated load balancer named by name or ARN (what its DNS name and port are on
+    /// AWS); append the request path. `None` when there is no such load balancer; a port
+    /// without a listener is answered 503 (see `local/README.md`).
+    pub fn load_balancer_url(&self, name_or_arn: &str, port: u16) -> Option<String> {
+        let path = self.sim.load_balancer_path(name_or_arn, i64::from(port))?;
+        Some(format!("{}{path}", self.endpoint))
+    }
 }
 
 async fn dispatch(
@@ -38,6 +51,9 @@ async fn dispatch(
             .get::<ConnectInfo<SocketAddr>>()
             .map_or_else(|| "127.0.0.1".to_owned(), |ConnectInfo(peer)| peer.ip().to_string());
         return function_url::serve(&cloud, UrlRequest { method, uri, version, headers, body, source_ip }).await;
+    }
+    if path.starts_with(ELB_PREFIX) {
+        return api::traffic::serve(&cloud.sim, &method, &uri, &headers);
     }
     if path.starts_with("/_sim/") || path == "/_sim" {
         let req = http::Request::builder().method(method).uri(uri.clone()).body(Body::from(body));

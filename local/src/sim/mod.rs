@@ -9,6 +9,7 @@ pub mod events;
 pub mod images;
 pub mod model;
 pub mod render;
+pub mod requests;
 pub mod rng;
 pub mod routing;
 pub mod series;
@@ -38,6 +39,7 @@ pub use config::SimConfig;
 pub use events::EventSink;
 pub use images::{Behavior, ImageError};
 pub use lifecycle::StopCause;
+pub use requests::{ElbFault, LbRequest, LbResponse, Routed};
 pub use series::Sample;
 pub use world::World;
 
@@ -196,6 +198,19 @@ impl Sim {
         behavior: Behavior,
     ) -> Result<Vec<String>, ImageError> {
         self.with(|w| w.images.register(image, digest, behavior))
+    }
+
+    /// Serves one HTTP request to the listener on `port` of a load balancer (name or ARN)
+    /// the way ELBv2 routes it (see [`requests`]). The clock does not move; nothing is
+    /// recorded or emitted.
+    pub fn lb_request(&self, load_balancer: &str, port: i64, req: &LbRequest) -> LbResponse {
+        self.lock().lb_request(load_balancer, port, req)
+    }
+
+    /// `/elb/<name>/<port>`, the path of a listener on the simulator's endpoint (see
+    /// [`World::load_balancer_path`]).
+    pub fn load_balancer_path(&self, load_balancer: &str, port: i64) -> Option<String> {
+        self.read(|w| w.load_balancer_path(load_balancer, port))
     }
 
     /// Adds an event sink; it receives every event emitted from now on.

@@ -16,6 +16,7 @@ use crate::sim::model::{
     Cluster, Listener, LoadBalancer, Rule, Service, ServiceDeployment, ServiceRevision, ServiceStatus, TargetGroup,
     Task, TaskDef, TaskStatus,
 };
+use crate::sim::requests::Balancing;
 use crate::sim::rng::Rng;
 use crate::sim::series::Series;
 
@@ -52,6 +53,8 @@ pub struct World {
     pub(crate) hook_calls: Vec<crate::sim::model::HookCall>,
     /// Whether the [`crate::sim::Sim`] has a hook invoker; without one Lambda hooks fail.
     pub(crate) hook_invoker: bool,
+    /// Where the next requests to the load balancers go (see [`crate::sim::requests`]).
+    pub(crate) balancing: Balancing,
     next_ip: u32,
 }
 
@@ -79,6 +82,7 @@ impl World {
             outbox: Vec::new(),
             hook_calls: Vec::new(),
             hook_invoker: false,
+            balancing: Balancing::default(),
             next_ip: 0,
         }
     }

@@ -18,3 +18,4 @@ mod service_deployments;
 mod shapes;
 mod strategies;
 mod taskdef;
+mod traffic;

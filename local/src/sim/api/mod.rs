@@ -1,18 +1,20 @@
-//! HTTP front end: ECS (awsJson1_1) and ELBv2 (awsQuery) on `POST /`, and the control
-//! API under `/_sim/`. [`router`] can be mounted by a larger local cloud; [`try_handle`]
-//! lets a router that also serves other AWS services pass ECS/ELB requests through.
+//! HTTP front end: ECS (awsJson1_1) and ELBv2 (awsQuery) on `POST /`, the control API
+//! under `/_sim/`, and requests to the load balancers' listeners under `/elb/`
+//! ([`traffic`]). [`router`] can be mounted by a larger local cloud; [`try_handle`] lets a
+//! router that also serves other AWS services pass ECS/ELB requests through.
 
 pub mod control;
 pub mod ecs;
 pub mod elb;
 pub mod error;
+pub mod traffic;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{any, post};
 
 use crate::sim::Sim;
 use error::{EcsError, ElbError};
@@ -20,9 +22,17 @@ use error::{EcsError, ElbError};
 /// The ELBv2 API version that marks an awsQuery request as ELBv2.
 pub const ELB_VERSION: &str = "2015-12-01";
 
-/// Routes: `POST /` (ECS and ELBv2) and `/_sim/*` (control API).
+/// Routes: `POST /` (ECS and ELBv2), `/_sim/*` (control API) and `/elb/*` (listeners).
 pub fn router(sim: Sim) -> Router {
-    Router::new().route("/", post(aws)).nest("/_sim", control::routes()).with_state(sim)
+    Router::new()
+        .route("/", post(aws))
+        .nest("/_sim", control::routes())
+        .route("/elb/{*rest}", any(listener))
+        .with_state(sim)
+}
+
+async fn listener(State(sim): State<Sim>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    traffic::serve(&sim, &method, &uri, &headers)
 }
 
 /// Serves [`router`] on `listener` and drives the clock in real-time mode.

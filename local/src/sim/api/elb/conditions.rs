@@ -1,5 +1,5 @@
-//! Rule conditions on the wire: `Conditions.member.N.…` in, `<Conditions>` out.
-//! The simulator routes no traffic, so conditions are validated and echoed, never matched.
+//! Rule conditions on the wire: `Conditions.member.N.…` in, `<Conditions>` out. Requests
+//! to the listeners match them (`crate::sim::requests`).
 
 use super::params::Params;
 use super::xml::Xml;
