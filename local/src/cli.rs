@@ -15,6 +15,8 @@ ENDPOINT
   ECS (awsJson1_1, X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>) and ELBv2
   (awsQuery, Action=...&Version=2015-12-01) are both served on POST /:
     AWS_ENDPOINT_URL=http://127.0.0.1:<port> aws ecs list-clusters
+  Requests to a load balancer's listener (its rules, weights, healthy targets):
+    curl http://127.0.0.1:<port>/elb/<load balancer name>/<listener port>/<path>
 
 CONTROL API (JSON)
   GET  /_sim/health                    ok
@@ -36,6 +38,7 @@ IMAGE BEHAVIOURS
   unhealthy        runs, fails every load balancer health check (HTTP 500)
   slow:<seconds>   health checks fail until <seconds> after RUNNING
   flaky:<p>        each health check fails with probability p (seeded)
+  errors           passes every health check, answers 500 to every other request
   Images not in the catalogue fail with CannotPullContainerError (stopCode
   TaskFailedToStart) unless --unknown-images is given.";
 

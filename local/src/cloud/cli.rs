@@ -166,7 +166,7 @@ async fn wait_for_shutdown() {
 pub struct PushArgs {
     /// The image, `repository:tag`.
     pub image: String,
-    /// How the simulator runs it: healthy, crash, unhealthy, slow:<seconds>, flaky:<p>.
+    /// How the simulator runs it: healthy, crash, unhealthy, slow:<seconds>, flaky:<p>, errors.
     #[arg(long, default_value = "healthy")]
     pub behavior: String,
     /// The build the image is made from (default: the tag). The same build
