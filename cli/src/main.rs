@@ -1,0 +1,104 @@
+//! `autodeploy`: the operator's command line for an ecs-autodeploy stack.
+//! It reads the stack's own records (DynamoDB), and decides approvals through
+//! the stack's approval URL as the caller's IAM identity.
+
+mod commands;
+mod error;
+mod exit;
+mod output;
+mod signed;
+mod stack;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Format;
+
+/// Operate an ecs-autodeploy stack: what its deployments did, and decide the
+/// ones that wait for approval.
+#[derive(Debug, Parser)]
+#[command(name = "autodeploy", version, about, after_help = exit::HELP)]
+struct Cli {
+    /// The stack's CloudFormation name: its outputs say where everything is.
+    #[arg(long, global = true, env = "AUTODEPLOY_STACK")]
+    stack: Option<String>,
+    /// `text` for people, `json` for programs (a stable shape per command).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    output: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One deployment: its status, image, revisions, reason and whole timeline.
+    Show { deployment: String },
+    /// A service's deployments, newest first.
+    History {
+        /// `CLUSTER/SERVICE`.
+        service: String,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+    },
+    /// Follow a deployment until it ends; the exit status says how.
+    Watch {
+        deployment: String,
+        /// Give up after this long (the exit status then says so).
+        #[arg(long, default_value_t = 3600)]
+        timeout_seconds: u64,
+    },
+    /// Approve a deployment that waits for approval.
+    Approve {
+        deployment: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reject a deployment that waits for approval.
+    Reject {
+        deployment: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("autodeploy: {e}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let stack = stack::find(&config, cli.stack.as_deref()).await?;
+    let out = output::Output::new(cli.output);
+    match cli.command {
+        Command::Show { deployment } => commands::show(&stack, &out, &deployment).await,
+        Command::History { service, limit } => commands::history(&stack, &out, &service, limit.into()).await,
+        Command::Watch { deployment, timeout_seconds } => {
+            commands::watch(&stack, &out, &deployment, std::time::Duration::from_secs(timeout_seconds)).await
+        }
+        Command::Approve { deployment, reason } => {
+            commands::decide(&config, &stack, &out, &deployment, "APPROVE", reason.as_deref()).await
+        }
+        Command::Reject { deployment, reason } => {
+            commands::decide(&config, &stack, &out, &deployment, "REJECT", reason.as_deref()).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

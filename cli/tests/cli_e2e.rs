@@ -1,0 +1,134 @@
+//! `autodeploy` end to end against the local cloud, as an operator runs it:
+//! nothing but AWS_ENDPOINT_URL, a region and an IAM user's keys. A held
+//! rolling deployment is approved (watch exits 0) and the next one rejected
+//! (watch exits 6); show, history and their JSON; errors a person can act on.
+
+// A failed unwrap here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};
+use autodeploy_local::cloud::{Cloud, CloudConfig, Running};
+use aws_credential_types::Credentials;
+use serde_json::{Value, json};
+
+async fn cloud() -> Running {
+    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    cfg.port = 0;
+    cfg.speed = 5.0;
+    cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
+    cfg.parameters.insert("CoalesceSeconds".into(), "1".into());
+    tokio::time::timeout(Duration::from_secs(60), Cloud::start(cfg)).await.expect("start in time").expect("starts")
+}
+
+/// Runs `autodeploy args…` as `who` against the local cloud (off the async
+/// workers: the cloud keeps running meanwhile).
+async fn autodeploy(cloud: &Cloud, who: &Credentials, env: &[(&str, String)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_autodeploy"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &cloud.endpoint)
+        .env("AWS_REGION", &cloud.stack.region)
+        .env("AWS_ACCESS_KEY_ID", who.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", who.secret_access_key())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().expect("autodeploy runs")).await.unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_approves_one_release_and_rejects_the_next() {
+    let running = cloud().await;
+    let cloud = running.cloud.clone();
+    let spec = ServiceSpec { approval: Some(json!({"timeoutMinutes": 60})), ..ServiceSpec::demo() };
+    seed_service(&cloud, &spec).await.expect("seeding");
+    let alice = cloud.iam_user("alice").await.unwrap();
+    let stack = [
+        ("AUTODEPLOY_DEPLOYMENTS_TABLE", cloud.template.physical_name("DeploymentsTable").unwrap()),
+        ("AUTODEPLOY_APPROVAL_URL", cloud.function_url("DecideApprovalFunction").unwrap()),
+    ];
+
+    // Nothing says where the stack is: the error says where it looked.
+    let lost = autodeploy(&cloud, &alice, &[], &["history", "demo/web"]).await;
+    assert_eq!(lost.status.code(), Some(1));
+    assert!(stderr(&lost).contains("AUTODEPLOY_STACK"), "{}", stderr(&lost));
+
+    cloud.push("web:v2", "healthy").await.unwrap();
+    let held = wait_for(&cloud, 600, || async {
+        let o = autodeploy(&cloud, &alice, &stack, &["history", "demo/web", "--output", "json"]).await;
+        let rows = json_of(&o);
+        rows.as_array()?.iter().find(|r| r["tag"] == "v2" && r["status"] == "AWAITING_APPROVAL").cloned()
+    })
+    .await
+    .expect("v2 waits for approval");
+    let v2 = held["deploymentId"].as_str().unwrap().to_owned();
+
+    let shown = autodeploy(&cloud, &alice, &stack, &["show", &v2]).await;
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let text = stdout(&shown);
+    assert!(text.starts_with(&format!("{v2}  AWAITING_APPROVAL")), "{text}");
+    assert!(text.contains("approval  waiting since"), "{text}");
+
+    let approved = autodeploy(&cloud, &alice, &stack, &["approve", &v2, "--reason", "looks good"]).await;
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    assert_eq!(stdout(&approved).trim(), format!("{v2} approved: it is QUEUED"));
+    let watched = autodeploy(&cloud, &alice, &stack, &["watch", &v2]).await;
+    assert_eq!(watched.status.code(), Some(0), "{}{}", stdout(&watched), stderr(&watched));
+    assert!(stdout(&watched).contains("SUCCEEDED"), "{}", stdout(&watched));
+    let record = json_of(&autodeploy(&cloud, &alice, &stack, &["show", &v2, "--output", "json"]).await);
+    assert_eq!(record["status"], "SUCCEEDED");
+    let alice_arn = format!("arn:aws:iam::{}:user/alice", cloud.stack.account);
+    assert_eq!(record["approval"]["decidedBy"], alice_arn.as_str());
+    assert_eq!(record["approval"]["reason"], "looks good");
+
+    cloud.push("web:v3", "healthy").await.unwrap();
+    let v3 = wait_for(&cloud, 600, || async {
+        let rows = json_of(&autodeploy(&cloud, &alice, &stack, &["history", "demo/web", "--output", "json"]).await);
+        rows.as_array()?
+            .iter()
+            .find(|r| r["tag"] == "v3" && r["status"] == "AWAITING_APPROVAL")
+            .map(|r| r["deploymentId"].as_str().unwrap().to_owned())
+    })
+    .await
+    .expect("v3 waits for approval");
+    let rejected = autodeploy(&cloud, &alice, &stack, &["reject", &v3, "--reason", "freeze"]).await;
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+    let watched = autodeploy(&cloud, &alice, &stack, &["watch", &v3, "--output", "json"]).await;
+    assert_eq!(watched.status.code(), Some(6), "REJECTED: {}", stderr(&watched));
+    assert_eq!(json_of(&watched)["status"], "REJECTED");
+    // Deciding again, otherwise: refused, with the reason.
+    let again = autodeploy(&cloud, &alice, &stack, &["approve", &v3]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("REJECTED"), "{}", stderr(&again));
+
+    let history = autodeploy(&cloud, &alice, &stack, &["history", "demo/web"]).await;
+    let text = stdout(&history);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("DEPLOYMENT"), "{text}");
+    assert!(lines[1].starts_with(&v3) && lines[1].contains("REJECTED") && lines[1].ends_with("web:v3"), "{text}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 100), "fits a terminal: {text}");
+    let missing = autodeploy(&cloud, &alice, &stack, &["show", "d-000000000000000000000000"]).await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("not found"), "{}", stderr(&missing));
+    let bad = autodeploy(&cloud, &alice, &stack, &["show", "nope"]).await;
+    assert!(stderr(&bad).contains("is not a deployment id"), "{}", stderr(&bad));
+    running.stop().await;
+}
