@@ -879,3 +879,13 @@ def test_the_approval_url_needs_iam_and_only_approvers_may_call_it():
     outputs = TEMPLATE["Outputs"]
     assert outputs["ApprovalUrl"]["Value"] == {"Fn::GetAtt": ["DecideApprovalFunctionUrl", "FunctionUrl"]}
     assert outputs["ApproverPolicyArn"]["Value"] == {"Ref": "ApproverPolicy"}
+
+
+def test_the_operators_read_only_policy_reads_and_changes_nothing():
+    policy = RESOURCES["OperatorReadOnlyPolicy"]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"cloudformation:DescribeStacks", "dynamodb:GetItem", "dynamodb:Query"}
+    assert all(s["Effect"] == "Allow" and s["Resource"] != "*" for s in statements)
+    assert TEMPLATE["Outputs"]["OperatorReadOnlyPolicyArn"]["Value"] == {"Ref": "OperatorReadOnlyPolicy"}
