@@ -100,14 +100,14 @@ pub(super) async fn serve(cloud: &Cloud, req: UrlRequest) -> Response {
 /// The credential scope of a SigV4-signed request, from its `Authorization`
 /// header or its presigned query (`X-Amz-Credential`).
 #[derive(Debug, PartialEq, Eq)]
-struct Scope {
-    access_key: String,
-    region: String,
-    service: String,
+pub(super) struct Scope {
+    pub(super) access_key: String,
+    pub(super) region: String,
+    pub(super) service: String,
 }
 
 impl Scope {
-    fn of(headers: &HeaderMap, query: Option<&str>) -> Option<Self> {
+    pub(super) fn of(headers: &HeaderMap, query: Option<&str>) -> Option<Self> {
         if let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
             let fields = auth.strip_prefix("AWS4-HMAC-SHA256 ")?;
             let field =

@@ -4,6 +4,7 @@
 
 pub mod cbor;
 pub mod cli;
+pub mod cloudformation;
 pub mod demo;
 pub mod function_url;
 pub mod functions;
@@ -175,6 +176,8 @@ pub struct Cloud {
     ecr: aws_sdk_ecr::Client,
     /// The template's function URLs, served under `/lambda-url/`.
     function_urls: Vec<FunctionUrl>,
+    /// The stack as the router's CloudFormation answers for it.
+    described: cloudformation::StackDescription,
 }
 
 /// The running processes and tasks; dropping it stops them all.
@@ -251,6 +254,7 @@ impl Cloud {
         let rules = rules::from_template(&template)?;
         let schedules = schedules::from_template(&template)?;
         let function_urls = template.function_urls()?;
+        let described = cloudformation::StackDescription::of(&template, chrono::Utc::now())?;
         let moto = Moto::start(&moto::moto_binary(&cfg.repo), port).await?;
 
         let sim = Sim::new(SimConfig {
@@ -278,6 +282,7 @@ impl Cloud {
             sqs: aws_sdk_sqs::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
             function_urls,
+            described,
         });
 
         // ECS events from the simulator flow through the same rules as AWS's would.

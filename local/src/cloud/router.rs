@@ -2,7 +2,9 @@
 //! Lambda Invoke to the function host, function URLs (`/lambda-url/…`) to
 //! their functions, requests to the simulated load balancers' listeners
 //! (`/elb/<name>/<port>/…`) to the simulator, EventBridge PutEvents through the
-//! template's rules (and on to moto), the rest to moto.
+//! template's rules (and on to moto), CloudFormation (signed for
+//! `cloudformation`, or `Version=2010-05-15`) to the local stack's description
+//! ([`cloudformation`]), the rest to moto.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use super::cloudformation;
 use super::function_url::{self, UrlRequest};
 use super::functions::error_body;
 use super::{Cloud, PushRequest, cbor};
@@ -72,6 +75,10 @@ async fn dispatch(
         let name = percent_decode(name);
         let kind = headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()).unwrap_or("RequestResponse");
         return invoke(&cloud, &name, kind, &body).await;
+    }
+    // Before the simulator's ELBv2, which takes any `Action=` without a `Version`.
+    if cloudformation::is_cloudformation(&headers, uri.query(), &body) {
+        return cloudformation::serve(&cloud, &headers, uri.query(), &body);
     }
     if let Some(r) = api::try_handle(&cloud.sim, &headers, uri.query(), &body) {
         return r;

@@ -10,8 +10,11 @@
 //! named `<Function>Url`, or an `AWS::Lambda::Url` of the template's own) are the
 //! local cloud's: `!GetAtt <Function>Url.FunctionUrl` is
 //! `<endpoint>/lambda-url/<function name>/` (see [`FunctionUrl`]).
+//!
+//! The template's `Outputs` resolve the same way ([`Template::outputs`]): what
+//! the local cloud's CloudFormation answers for its stack.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -37,6 +40,17 @@ pub struct Stack {
     pub name: String,
     pub region: String,
     pub account: String,
+}
+
+impl Stack {
+    /// The stack's ARN, `AWS::StackId`:
+    /// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>`, the
+    /// uuid derived from the three, so the same on every start.
+    pub fn id(&self) -> String {
+        let Self { name, region, account } = self;
+        let id = super::uuid_of(&format!("cloudformation/{account}/{region}/{name}"));
+        format!("arn:aws:cloudformation:{region}:{account}:stack/{name}/{id}")
+    }
 }
 
 /// A resource as the template declares it (properties still unresolved).
@@ -80,6 +94,16 @@ pub struct FunctionUrl {
     pub url: String,
 }
 
+/// An output of the template, resolved: what `DescribeStacks` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackOutput {
+    pub key: String,
+    pub value: String,
+    pub description: Option<String>,
+    /// `Export.Name`, when the output is exported.
+    pub export_name: Option<String>,
+}
+
 /// The router's default address, until [`Template::endpoint`] is set.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4566";
 
@@ -93,9 +117,15 @@ pub struct Template {
     /// address it bound before it resolves anything.
     pub endpoint: String,
     pub parameters: BTreeMap<String, Value>,
+    /// Parameters declared `NoEcho`: CloudFormation reports them masked.
+    pub no_echo: BTreeSet<String>,
+    /// The template's `Description`.
+    pub description: Option<String>,
     pub conditions: BTreeMap<String, Value>,
     pub resources: BTreeMap<String, Resource>,
     pub globals_function: Value,
+    /// `Outputs`, unresolved (see [`Template::outputs`]).
+    pub outputs: Map<String, Value>,
 }
 
 /// YAML (with CloudFormation's short-form tags) → JSON in long form.
@@ -156,7 +186,11 @@ impl Template {
         let yaml: Yaml = serde_yaml::from_str(text)?;
         let doc = to_json(&yaml)?;
         let mut parameters = BTreeMap::new();
+        let mut no_echo = BTreeSet::new();
         for (name, p) in doc.get("Parameters").and_then(Value::as_object).into_iter().flatten() {
+            if matches!(p.get("NoEcho"), Some(Value::Bool(true))) || p.get("NoEcho") == Some(&json!("true")) {
+                no_echo.insert(name.clone());
+            }
             let kind = p.get("Type").and_then(Value::as_str).unwrap_or("String");
             let raw = match overrides.get(name) {
                 Some(v) => Value::String(v.clone()),
@@ -193,14 +227,18 @@ impl Template {
             );
         }
         let globals_function = doc.pointer("/Globals/Function").cloned().unwrap_or_else(|| json!({}));
+        let outputs = doc.get("Outputs").and_then(Value::as_object).cloned().unwrap_or_default();
         Ok(Self {
             dir: dir.to_owned(),
             stack,
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             parameters,
+            no_echo,
+            description: doc.get("Description").and_then(Value::as_str).map(str::to_owned),
             conditions,
             resources,
             globals_function,
+            outputs,
         })
     }
 
@@ -225,6 +263,8 @@ impl Template {
             "AWS::Serverless::Function" => "FunctionName",
             "AWS::Serverless::StateMachine" => "Name",
             "AWS::Logs::LogGroup" => "LogGroupName",
+            "AWS::IAM::Role" => "RoleName",
+            "AWS::IAM::ManagedPolicy" => "ManagedPolicyName",
             _ => "",
         };
         match r.properties.get(prop) {
@@ -236,7 +276,13 @@ impl Template {
     fn arn(&self, id: &str) -> Result<String, TemplateError> {
         let Stack { region, account, .. } = &self.stack;
         let name = self.physical_name(id)?;
-        Ok(match self.resource(id)?.kind.as_str() {
+        let r = self.resource(id)?;
+        // IAM names sit under a path, `/` unless the template sets one.
+        let iam_path = || match r.properties.get("Path") {
+            Some(p) => self.resolve_str(p),
+            None => Ok("/".to_owned()),
+        };
+        Ok(match r.kind.as_str() {
             "AWS::DynamoDB::Table" => format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
             "AWS::Events::EventBus" => format!("arn:aws:events:{region}:{account}:event-bus/{name}"),
             "AWS::SNS::Topic" => format!("arn:aws:sns:{region}:{account}:{name}"),
@@ -244,6 +290,8 @@ impl Template {
             "AWS::Serverless::Function" => format!("arn:aws:lambda:{region}:{account}:function:{name}"),
             "AWS::Serverless::StateMachine" => format!("arn:aws:states:{region}:{account}:stateMachine:{name}"),
             "AWS::Logs::LogGroup" => format!("arn:aws:logs:{region}:{account}:log-group:{name}:*"),
+            "AWS::IAM::Role" => format!("arn:aws:iam::{account}:role{}{name}", iam_path()?),
+            "AWS::IAM::ManagedPolicy" => format!("arn:aws:iam::{account}:policy{}{name}", iam_path()?),
             other => format!("arn:aws:local:{region}:{account}:{other}/{name}"),
         })
     }
@@ -258,6 +306,8 @@ impl Template {
             "AWS::Region" => return Ok(json!(region)),
             "AWS::AccountId" => return Ok(json!(account)),
             "AWS::StackName" => return Ok(json!(name)),
+            "AWS::StackId" => return Ok(json!(self.stack.id())),
+            "AWS::NotificationARNs" => return Ok(json!([])),
             "AWS::Partition" => return Ok(json!("aws")),
             "AWS::URLSuffix" => return Ok(json!("amazonaws.com")),
             "AWS::NoValue" => return Ok(Value::Null),
@@ -265,7 +315,7 @@ impl Template {
         }
         let r = self.resource(id)?;
         Ok(match r.kind.as_str() {
-            "AWS::SNS::Topic" | "AWS::Serverless::StateMachine" => json!(self.arn(id)?),
+            "AWS::SNS::Topic" | "AWS::Serverless::StateMachine" | "AWS::IAM::ManagedPolicy" => json!(self.arn(id)?),
             "AWS::SQS::Queue" => json!(format!("http://sqs.{region}.localhost/{account}/{}", self.physical_name(id)?)),
             _ => json!(self.physical_name(id)?),
         })
@@ -517,6 +567,53 @@ impl Template {
             function_name,
             auth_type,
         })
+    }
+
+    /// The template's outputs, resolved, in the template's order; an output
+    /// whose `Condition` is false is left out, as CloudFormation leaves it out.
+    /// A value that does not resolve to a string is an error naming the output.
+    pub fn outputs(&self) -> Result<Vec<StackOutput>, TemplateError> {
+        let mut out = Vec::new();
+        for (key, o) in &self.outputs {
+            if let Some(c) = o.get("Condition").and_then(Value::as_str)
+                && !self.condition(c)?
+            {
+                continue;
+            }
+            let named = |e: TemplateError| invalid(format!("Outputs.{key}: {e}"));
+            let value = self.resolve_str(o.get("Value").unwrap_or(&Value::Null)).map_err(named)?;
+            let text = |v: Option<&Value>| v.map(|v| self.resolve_str(v)).transpose().map_err(named);
+            out.push(StackOutput {
+                key: key.clone(),
+                value,
+                description: text(o.get("Description"))?,
+                export_name: text(o.pointer("/Export/Name"))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The parameters as CloudFormation reports a stack's: their values as
+    /// resolved (overrides, else defaults), lists comma-joined, `NoEcho` ones
+    /// as `****`.
+    pub fn parameter_values(&self) -> Vec<(String, String)> {
+        self.parameters
+            .iter()
+            .map(|(name, v)| {
+                let value = match v {
+                    _ if self.no_echo.contains(name) => "****".to_owned(),
+                    Value::String(s) => s.clone(),
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (name.clone(), value)
+            })
+            .collect()
     }
 
     /// The state machine definition with its `DefinitionSubstitutions` applied.
