@@ -61,15 +61,20 @@ async fn an_operator_approves_one_release_and_rejects_the_next() {
     let spec = ServiceSpec { approval: Some(json!({"timeoutMinutes": 60})), ..ServiceSpec::demo() };
     seed_service(&cloud, &spec).await.expect("seeding");
     let alice = cloud.iam_user("alice").await.unwrap();
-    let stack = [
-        ("AUTODEPLOY_DEPLOYMENTS_TABLE", cloud.template.physical_name("DeploymentsTable").unwrap()),
-        ("AUTODEPLOY_APPROVAL_URL", cloud.function_url("DecideApprovalFunction").unwrap()),
-    ];
+    // Found by its CloudFormation outputs, as a deployed stack is.
+    let stack = [("AUTODEPLOY_STACK", cloud.stack.name.clone())];
 
     // Nothing says where the stack is: the error says where it looked.
     let lost = autodeploy(&cloud, &alice, &[], &["history", "demo/web"]).await;
     assert_eq!(lost.status.code(), Some(1));
     assert!(stderr(&lost).contains("AUTODEPLOY_STACK"), "{}", stderr(&lost));
+    let wrong = autodeploy(&cloud, &alice, &[], &["--stack", "nope", "history", "demo/web"]).await;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("stack nope: no such stack"), "{}", stderr(&wrong));
+    // A stack that is not a CloudFormation one: its table named directly.
+    let table = [("AUTODEPLOY_DEPLOYMENTS_TABLE", cloud.template.physical_name("DeploymentsTable").unwrap())];
+    let direct = autodeploy(&cloud, &alice, &table, &["history", "demo/web"]).await;
+    assert!(direct.status.success(), "{}", stderr(&direct));
 
     cloud.push("web:v2", "healthy").await.unwrap();
     let held = wait_for(&cloud, 600, || async {
