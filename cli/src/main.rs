@@ -48,6 +48,13 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         timeout_seconds: u64,
     },
+    /// Why a push did or did not deploy: what was decided about it, per deploy target.
+    Why {
+        /// `REPOSITORY`, `REPOSITORY:TAG` or `REPOSITORY@sha256:…`.
+        image: String,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+    },
     /// Approve a deployment that waits for approval.
     Approve {
         deployment: String,
@@ -84,6 +91,7 @@ async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
         Command::Watch { deployment, timeout_seconds } => {
             commands::watch(&stack, &out, &deployment, std::time::Duration::from_secs(timeout_seconds)).await
         }
+        Command::Why { image, limit } => commands::why(&stack, &out, &image, limit.into()).await,
         Command::Approve { deployment, reason } => {
             commands::decide(&config, &stack, &out, &deployment, "APPROVE", reason.as_deref()).await
         }

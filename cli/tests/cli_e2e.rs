@@ -130,6 +130,21 @@ async fn an_operator_approves_one_release_and_rejects_the_next() {
     assert!(lines[0].starts_with("DEPLOYMENT"), "{text}");
     assert!(lines[1].starts_with(&v3) && lines[1].contains("REJECTED") && lines[1].ends_with("web:v3"), "{text}");
     assert!(lines.iter().all(|l| l.chars().count() <= 100), "fits a terminal: {text}");
+    // Why each push did or did not deploy, with where its deployment stands.
+    let why = json_of(&autodeploy(&cloud, &alice, &stack, &["why", "web:v2", "--output", "json"]).await);
+    let started = why.as_array().unwrap().iter().find(|d| d["outcome"] == "STARTED").expect("v2 was started");
+    assert_eq!(
+        (started["deploymentId"].as_str(), started["deploymentStatus"].as_str()),
+        (Some(v2.as_str()), Some("SUCCEEDED"))
+    );
+    let text = stdout(&autodeploy(&cloud, &alice, &stack, &["why", "web:v3"]).await);
+    assert!(
+        text.contains("web:v3 → demo-web: STARTED (event)") && text.contains(&format!("deployment {v3} is REJECTED")),
+        "{text}"
+    );
+    let none = autodeploy(&cloud, &alice, &stack, &["why", "web:never-pushed"]).await;
+    assert!(none.status.success() && stdout(&none).starts_with("nothing was decided about web:never-pushed"));
+
     let missing = autodeploy(&cloud, &alice, &stack, &["show", "d-000000000000000000000000"]).await;
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("not found"), "{}", stderr(&missing));

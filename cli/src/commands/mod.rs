@@ -5,11 +5,13 @@ mod decide;
 mod history;
 mod show;
 mod watch;
+mod why;
 
 pub use decide::decide;
 pub use history::history;
 pub use show::show;
 pub use watch::watch;
+pub use why::why;
 
 use autodeploy_shared::domain::{Deployment, DeploymentId};
 use autodeploy_shared::ports::DeploymentStore;
