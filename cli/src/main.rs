@@ -67,6 +67,8 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Shell completions on stdout, e.g. `autodeploy completions bash > ~/.local/share/bash-completion/completions/autodeploy`.
+    Completions { shell: clap_complete::Shell },
 }
 
 #[tokio::main]
@@ -82,6 +84,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
+    // Needs no stack and no AWS.
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut <Cli as clap::CommandFactory>::command(),
+            "autodeploy",
+            &mut std::io::stdout(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let stack = stack::find(&config, cli.stack.as_deref()).await?;
     let out = output::Output::new(cli.output);
@@ -98,6 +110,7 @@ async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
         Command::Reject { deployment, reason } => {
             commands::decide(&config, &stack, &out, &deployment, "REJECT", reason.as_deref()).await
         }
+        Command::Completions { .. } => Ok(ExitCode::SUCCESS),
     }
 }
 
