@@ -46,7 +46,7 @@ impl Output {
             DeploymentStatus::Succeeded | DeploymentStatus::Noop => "32",
             DeploymentStatus::Failed | DeploymentStatus::Rejected => "31",
             DeploymentStatus::RolledBack | DeploymentStatus::Superseded | DeploymentStatus::RollingBack => "33",
-            DeploymentStatus::AwaitingApproval => "35",
+            DeploymentStatus::AwaitingApproval | DeploymentStatus::Held => "35",
             _ => "36",
         };
         format!("\u{1b}[{code}m{text}\u{1b}[0m")

@@ -9,13 +9,15 @@ mod support;
 
 use autodeploy_shared::aws::{DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets};
 use autodeploy_shared::domain::{
-    DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentStatus, ImageDigest, NewDeployment, Outcome,
-    Phase, PushDecision, RecordPatch, RolloutProgress, ServiceRef, TagRule, TargetGroupHealth, Transition, Verdict,
-    Watch, aws_state,
+    DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentStatus, Freeze, ImageDigest, NewDeployment,
+    Outcome, Phase, PushDecision, RecordPatch, RolloutProgress, ServiceRef, TagRule, TargetGroupHealth, Transition,
+    Verdict, Watch, aws_state,
 };
 use autodeploy_shared::memory::{MemoryDecisions, MemoryLocks, MemoryStore, MemoryTargets};
 use autodeploy_shared::ports::{
-    Claim, CreateOutcome, DeployTargets, DeploymentStore, PushDecisions, ServiceLocks, Serving, TransitionOutcome,
+    Claim, CreateOutcome, DeployTargets, DeploymentStore,
+    FreezeRule::{Pass, Respect},
+    PushDecisions, ServiceLocks, Serving, TransitionOutcome,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -344,24 +346,24 @@ async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore)
     let b = record("locked", 2, t0()).deployment_id;
     let at = |s: i64| t0() + Duration::seconds(s);
     assert_eq!(
-        locks.acquire("demo/locked", &a, at(0), at(30)).await.unwrap(),
+        locks.acquire("demo/locked", &a, at(0), at(30), Respect).await.unwrap(),
         Claim::Acquired { previous_owner: None }
     );
     assert_eq!(
-        locks.acquire("demo/locked", &a, at(1), at(31)).await.unwrap(),
+        locks.acquire("demo/locked", &a, at(1), at(31), Respect).await.unwrap(),
         Claim::Acquired { previous_owner: None },
         "re-entrant"
     );
     assert_eq!(
-        locks.acquire("demo/locked", &b, at(2), at(32)).await.unwrap(),
+        locks.acquire("demo/locked", &b, at(2), at(32), Respect).await.unwrap(),
         Claim::Busy { owner: a.clone(), lease_until: at(31) }
     );
     assert!(locks.renew("demo/locked", &a, at(60)).await.unwrap());
     assert!(!locks.renew("demo/locked", &b, at(60)).await.unwrap(), "only the holder renews");
-    assert!(matches!(locks.acquire("demo/locked", &b, at(59), at(90)).await.unwrap(), Claim::Busy { .. }));
+    assert!(matches!(locks.acquire("demo/locked", &b, at(59), at(90), Respect).await.unwrap(), Claim::Busy { .. }));
     // An expired lease is taken over, and the taker learns whose it was.
     assert_eq!(
-        locks.acquire("demo/locked", &b, at(61), at(90)).await.unwrap(),
+        locks.acquire("demo/locked", &b, at(61), at(90), Respect).await.unwrap(),
         Claim::Acquired { previous_owner: Some(a.clone()) }
     );
     locks.release("demo/locked", &a, None).await.unwrap();
@@ -371,9 +373,38 @@ async fn locks_contract(locks: &impl ServiceLocks, store: &impl DeploymentStore)
     assert_eq!((state.owner, state.serving), (None, Some(Serving { deployment_id: b.clone() })));
     assert!(locks.state("demo/other").await.unwrap().owner.is_none());
     assert_eq!(
-        locks.acquire("demo/other", &a, at(0), at(30)).await.unwrap(),
+        locks.acquire("demo/other", &a, at(0), at(30), Respect).await.unwrap(),
         Claim::Acquired { previous_owner: None },
         "per service"
+    );
+
+    // A freeze stops new claims, not the holder; a forced claim passes it.
+    let f = Freeze::new("incident 7", "arn:aws:iam::123456789012:user/ops", at(100)).unwrap();
+    assert_eq!(locks.freeze("demo/other", &f).await.unwrap(), f);
+    let later = Freeze::new("another", "arn:aws:iam::123456789012:user/other", at(101)).unwrap();
+    assert_eq!(locks.freeze("demo/other", &later).await.unwrap(), f, "a second freeze keeps the first");
+    assert_eq!(locks.state("demo/other").await.unwrap().frozen.as_ref(), Some(&f));
+    assert_eq!(
+        locks.acquire("demo/other", &a, at(102), at(130), Respect).await.unwrap(),
+        Claim::Acquired { previous_owner: None },
+        "the holder keeps the service it holds"
+    );
+    assert_eq!(locks.acquire("demo/other", &b, at(140), at(170), Respect).await.unwrap(), Claim::Frozen(f.clone()));
+    assert_eq!(
+        locks.acquire("demo/other", &b, at(140), at(170), Pass).await.unwrap(),
+        Claim::Acquired { previous_owner: Some(a.clone()) },
+        "a rollback or a forced deploy passes a freeze"
+    );
+    locks.release("demo/other", &b, None).await.unwrap();
+    assert_eq!(locks.state("demo/other").await.unwrap().frozen.as_ref(), Some(&f), "a release keeps the freeze");
+    assert_eq!(locks.acquire("demo/other", &a, at(200), at(230), Respect).await.unwrap(), Claim::Frozen(f.clone()));
+    assert_eq!(locks.unfreeze("demo/other").await.unwrap(), Some(f.clone()));
+    assert_eq!(locks.unfreeze("demo/other").await.unwrap(), None, "unfreezing twice changes nothing");
+    assert_eq!(locks.unfreeze("demo/never").await.unwrap(), None);
+    assert!(locks.state("demo/never").await.unwrap().frozen.is_none());
+    assert_eq!(
+        locks.acquire("demo/other", &a, at(201), at(230), Respect).await.unwrap(),
+        Claim::Acquired { previous_owner: None }
     );
 
     // Queue tokens only while QUEUED.

@@ -15,7 +15,7 @@ use autodeploy_shared::domain::{
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::MemoryCloud;
-use autodeploy_shared::ports::{DeployTargets, DeploymentStore, ServiceLocks};
+use autodeploy_shared::ports::{DeployTargets, DeploymentStore, FreezeRule, ServiceLocks};
 use autodeploy_shared::steps::{ImagePush, Step, handle};
 use chrono::Duration;
 use serde_json::{Map, Value, json};
@@ -275,7 +275,7 @@ async fn a_queued_run_waits_with_its_token_and_claims_again() {
     // Another deployment holds the service.
     let other = DeploymentId::parse("d-000000000000000000000001").unwrap();
     let now = autodeploy_shared::ports::Clock::now(&w.clock);
-    w.locks.acquire("demo/web", &other, now, now + Duration::minutes(5)).await.unwrap();
+    w.locks.acquire("demo/web", &other, now, now + Duration::minutes(5), FreezeRule::Respect).await.unwrap();
     let mut state = input;
     run(w.claim_service(), "Take the service", &mut state).await;
     assert_eq!(state["claim"]["outcome"], json!("QUEUED"));

@@ -1,6 +1,7 @@
 //! Service locks, kept in the deployments table under `deploymentId =
 //! lock#<cluster>/<service>` (no GSI key attributes, so no index sees them).
-//! `leaseUntil` is epoch milliseconds.
+//! `leaseUntil` is epoch milliseconds. A freeze is the map `frozen` on the
+//! same item, so that a claim's conditional write sees it.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -8,9 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::errors::classify;
 use crate::DeployError;
-use crate::domain::DeploymentId;
+use crate::domain::{DeploymentId, Freeze};
 use crate::error::Result;
-use crate::ports::{Claim, ServiceLockState, ServiceLocks, Serving};
+use crate::ports::{Claim, FreezeRule, ServiceLockState, ServiceLocks, Serving};
 
 #[derive(Debug, Clone)]
 pub struct DynamoLocks {
@@ -49,7 +50,17 @@ fn parse_state(item: Option<&std::collections::HashMap<String, AttributeValue>>)
             .and_then(|n| n.parse::<i64>().ok())
             .and_then(DateTime::from_timestamp_millis),
         serving: id("servingDeploymentId")?.map(|deployment_id| Serving { deployment_id }),
+        frozen: frozen(item)?,
     })
+}
+
+fn frozen(item: &std::collections::HashMap<String, AttributeValue>) -> Result<Option<Freeze>> {
+    item.get("frozen")
+        .map(|v| {
+            serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(v.clone())
+                .map_err(|e| DeployError::Aws(format!("service lock item, frozen: {e}")))
+        })
+        .transpose()
 }
 
 impl ServiceLocks for DynamoLocks {
@@ -59,14 +70,23 @@ impl ServiceLocks for DynamoLocks {
         owner: &DeploymentId,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        rule: FreezeRule,
     ) -> Result<Claim> {
-        let sent = self
+        let mut req = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("deploymentId", Self::key(service_key))
-            .update_expression("SET #owner = :me, #lease = :until")
-            .condition_expression("attribute_not_exists(#owner) OR #owner = :me OR #lease < :now")
+            .update_expression("SET #owner = :me, #lease = :until");
+        req = match rule {
+            FreezeRule::Pass => req.condition_expression("attribute_not_exists(#owner) OR #owner = :me OR #lease < :now"),
+            FreezeRule::Respect => req
+                .condition_expression(
+                    "#owner = :me OR ((attribute_not_exists(#owner) OR #lease < :now) AND attribute_not_exists(#frozen))",
+                )
+                .expression_attribute_names("#frozen", "frozen"),
+        };
+        let sent = req
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_names("#lease", "leaseUntil")
             .expression_attribute_values(":me", AttributeValue::S(owner.to_string()))
@@ -82,6 +102,9 @@ impl ServiceLocks for DynamoLocks {
             }
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 let state = self.state(service_key).await?;
+                if let (Some(f), FreezeRule::Respect) = (state.frozen, rule) {
+                    return Ok(Claim::Frozen(f));
+                }
                 match (state.owner, state.lease_until) {
                     (Some(owner), Some(lease_until)) => Ok(Claim::Busy { owner, lease_until }),
                     // Released between the two calls: the caller tries again.
@@ -134,6 +157,44 @@ impl ServiceLocks for DynamoLocks {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(classify("UpdateItem release lock", e)),
+        }
+    }
+
+    async fn freeze(&self, service_key: &str, freeze: &Freeze) -> Result<Freeze> {
+        let value = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(freeze)
+            .map_err(|e| DeployError::InvalidInput(format!("freeze of {service_key}: {e}")))?;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("deploymentId", Self::key(service_key))
+            .update_expression("SET #frozen = if_not_exists(#frozen, :f)")
+            .expression_attribute_names("#frozen", "frozen")
+            .expression_attribute_values(":f", value)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| classify("UpdateItem freeze", e))?;
+        let item = out.attributes.unwrap_or_default();
+        frozen(&item)?.ok_or_else(|| DeployError::Aws(format!("freeze of {service_key} was not kept")))
+    }
+
+    async fn unfreeze(&self, service_key: &str) -> Result<Option<Freeze>> {
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("deploymentId", Self::key(service_key))
+            .update_expression("REMOVE #frozen")
+            .condition_expression("attribute_exists(#frozen)")
+            .expression_attribute_names("#frozen", "frozen")
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => frozen(&out.attributes.unwrap_or_default()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(classify("UpdateItem unfreeze", e)),
         }
     }
 

@@ -26,7 +26,8 @@ pub enum DecisionOutcome {
     NothingNew,
 }
 
-/// Who decided: the push event, or the reconciler reading ECR.
+/// Who decided: the push event, the reconciler reading ECR, or a person
+/// (a manual deploy or rollback).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -34,6 +35,7 @@ pub enum DecisionSource {
     #[default]
     Event,
     Reconciler,
+    Operator,
 }
 
 /// One decision. Its key is (repository, [`PushDecision::key`]): a retried

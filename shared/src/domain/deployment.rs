@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Approval, ApprovalGate, ApprovalPolicy, DecisionSource, DeploymentStatus, DeploymentStrategy, HookVerdict,
-    ImageDigest, RolloutProgress, ServiceRef, ServiceSnapshot, TagRule, TargetGroupHealth, Verdict,
+    ImageDigest, OperatorRequest, RequestKind, RolloutProgress, ServiceRef, ServiceSnapshot, TagRule,
+    TargetGroupHealth, Verdict,
 };
 use crate::DeployError;
 
@@ -30,6 +31,11 @@ impl DeploymentId {
             Some(tag) => format!("{}|{digest}|{tag}", service.key()),
             None => format!("{}|{digest}", service.key()),
         };
+        Self::derive_from_seed(&seed)
+    }
+
+    /// The id of whatever `seed` names uniquely (a push, or a person's request).
+    pub(crate) fn derive_from_seed(seed: &str) -> Self {
         let hash = Sha256::digest(seed.as_bytes());
         Self(format!("d-{}", &hex::encode(hash)[..24]))
     }
@@ -195,6 +201,9 @@ pub struct Deployment {
     /// holds the deployment for a person (unless ECS does, at a PAUSE hook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<ApprovalPolicy>,
+    /// Who asked for it, when a person did rather than a push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<OperatorRequest>,
     /// The latest request for approval, by either gate, and its decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
@@ -293,6 +302,7 @@ impl Deployment {
             containers: req.containers.to_vec(),
             alarms: req.alarms.to_vec(),
             approval_policy: req.approval.cloned(),
+            request: None,
             approval: None,
             status: DeploymentStatus::Pending,
             created_at: now,
@@ -317,6 +327,42 @@ impl Deployment {
         }
     }
 
+    /// The deployment a person asked for with `request` (validated): its id
+    /// from the request's token, its time the request's, so that newest-wins
+    /// puts it after every push before it and before every push after it.
+    pub fn requested(req: NewDeployment<'_>, request: OperatorRequest, now: DateTime<Utc>) -> Self {
+        let mut d = Self::new(NewDeployment { pushed_at: Some(now), image_pushed_at: None, ..req }, now);
+        d.deployment_id = request.deployment_id(req.service);
+        d.found_by = DecisionSource::Operator;
+        let what = d.tag.as_deref().map_or_else(
+            || format!("{}@{}", d.repository, d.digest),
+            |t| format!("{}:{t} ({})", d.repository, d.digest),
+        );
+        let mut detail = match (&request.kind, &request.task_definition) {
+            (RequestKind::Rollback, Some(td)) => {
+                format!("rollback to {} ({what}) requested by {}", short_revision(td), request.by)
+            }
+            _ => format!("deploy of {what} requested by {}", request.by),
+        };
+        if let Some(to) = &request.rollback_to {
+            detail.push_str(&format!(", the revision of {to}"));
+        }
+        if request.force {
+            detail.push_str(", forced through a freeze");
+        }
+        if let Some(reason) = &request.reason {
+            detail.push_str(&format!(": {reason}"));
+        }
+        d.timeline = vec![TimelineEntry { state: DeploymentStatus::Pending, at: now, detail }];
+        d.request = Some(request);
+        d
+    }
+
+    /// Whether a freeze of the service holds this deployment back.
+    pub fn passes_freeze(&self) -> bool {
+        self.request.as_ref().is_some_and(OperatorRequest::passes_freeze)
+    }
+
     pub fn service_ref(&self) -> Result<ServiceRef, DeployError> {
         ServiceRef::new(&self.cluster, &self.service)
     }
@@ -334,9 +380,11 @@ impl Deployment {
     }
 
     /// Whether it waits without having touched the service (pending, queued,
-    /// or held for approval before the rollout): a newer push supersedes it.
+    /// held by a freeze, or held for approval before the rollout): a newer
+    /// push supersedes it.
     pub fn waits_before_rollout(&self) -> bool {
-        matches!(self.status, DeploymentStatus::Pending | DeploymentStatus::Queued) || self.is_held_before_rollout()
+        matches!(self.status, DeploymentStatus::Pending | DeploymentStatus::Queued | DeploymentStatus::Held)
+            || self.is_held_before_rollout()
     }
 
     /// AWAITING_APPROVAL before it took the service (the pipeline's gate):
@@ -351,7 +399,11 @@ impl Deployment {
     /// is total. When a record was written never decides.
     pub fn is_newer_than(&self, other: &Deployment) -> bool {
         use super::tag_rule::parse_semver;
+        // A person's request is ordered by when it was made: rolling back
+        // to a lower version is what it is for.
         if matches!(self.tag_rule, TagRule::Semver { .. })
+            && self.request.is_none()
+            && other.request.is_none()
             && let (Some(a), Some(b)) =
                 (self.tag.as_deref().and_then(parse_semver), other.tag.as_deref().and_then(parse_semver))
             && a != b
@@ -440,6 +492,11 @@ impl RecordPatch {
             w.deadline = v;
         }
     }
+}
+
+/// `arn:...:task-definition/web:8` → `web:8`.
+pub fn short_revision(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// Timestamps as fixed-width ISO 8601 with milliseconds, so they sort as strings

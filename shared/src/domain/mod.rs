@@ -7,10 +7,12 @@ mod approval;
 mod aws_states;
 mod decision;
 mod deployment;
+mod freeze;
 mod hook;
 mod image;
 mod lifecycle_hook;
 mod notification;
+mod operator_request;
 mod registry_image;
 mod revision;
 mod rollout;
@@ -31,7 +33,9 @@ pub use aws_states::{
 pub use decision::{DecisionOutcome, DecisionSource, PushDecision};
 pub use deployment::{
     Deployment, DeploymentId, NewDeployment, Phase, RETENTION_DAYS, RecordPatch, TimelineEntry, Transition, Watch, iso,
+    short_revision,
 };
+pub use freeze::{Freeze, MAX_FREEZE_REASON_CHARS};
 pub use hook::{
     DEFAULT_CALL_BACK_SECONDS, GroupCheck, HOOK_DETAILS_KEY, HookAnswer, HookChecks, HookExecution, HookFindings,
     HookInvocation, HookStage, HookStatus, HookVerdict, HttpCheck, HttpFinding, MAX_SOAK_SECONDS, decide,
@@ -39,6 +43,7 @@ pub use hook::{
 pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
 pub use lifecycle_hook::{HookAction, HookRunStatus, HookTargetType, LifecycleHookDetail, PausedAt, paused_at};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
+pub use operator_request::{MAX_REQUEST_REASON_CHARS, OperatorRequest, RequestKind, validate_token};
 pub use registry_image::{RegistryImage, believed_push_time, newest_matching};
 pub use revision::{
     ContainerImage, DEPLOYMENT_TAG_KEY, ECS_TAG_VALUE_MAX, IMAGE_TAG_KEY, ImagePlan, TaskDefinitionView,

@@ -166,6 +166,7 @@ impl HumanMessage {
             DeploymentStatus::Superseded => "superseded on",
             DeploymentStatus::Rejected => "REJECTED for",
             DeploymentStatus::AwaitingApproval => "waits for APPROVAL on",
+            DeploymentStatus::Held => "held by a freeze of",
             _ => "in progress on",
         };
         let mut subject = format!("[ecs-autodeploy] {what} {verb} {}/{}", d.cluster, d.service);

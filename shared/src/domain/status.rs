@@ -13,6 +13,8 @@ pub enum DeploymentStatus {
     AwaitingApproval,
     /// Waiting for the service: another deployment of it is in flight.
     Queued,
+    /// Waiting for the service to be unfrozen: a person froze its rollouts.
+    Held,
     Registering,
     Updating,
     Waiting,
@@ -29,10 +31,11 @@ pub enum DeploymentStatus {
 use DeploymentStatus::*;
 
 impl DeploymentStatus {
-    pub const ALL: [DeploymentStatus; 13] = [
+    pub const ALL: [DeploymentStatus; 14] = [
         Pending,
         AwaitingApproval,
         Queued,
+        Held,
         Registering,
         Updating,
         Waiting,
@@ -50,6 +53,7 @@ impl DeploymentStatus {
             Pending => "PENDING",
             AwaitingApproval => "AWAITING_APPROVAL",
             Queued => "QUEUED",
+            Held => "HELD",
             Registering => "REGISTERING",
             Updating => "UPDATING",
             Waiting => "WAITING",
@@ -86,8 +90,11 @@ impl DeploymentStatus {
             // Held by the pipeline before it takes the service, or by ECS
             // at a PAUSE hook while the rollout is watched.
             AwaitingApproval => &[Pending, Waiting],
-            Queued => &[Pending, AwaitingApproval],
-            Registering => &[Pending, Queued, AwaitingApproval],
+            // Unfrozen while another deployment holds the service.
+            Queued => &[Pending, AwaitingApproval, Held],
+            // The service is frozen (found on a claim, first or after a wait).
+            Held => &[Pending, Queued],
+            Registering => &[Pending, Queued, AwaitingApproval, Held],
             Updating => &[Registering],
             // Back from ECS's pause once it was decided (or timed out).
             Waiting => &[Updating, AwaitingApproval],
@@ -95,8 +102,8 @@ impl DeploymentStatus {
             Succeeded => &[Waiting],
             Noop => &[Registering],
             RolledBack => &[RollingBack],
-            Failed => &[Pending, AwaitingApproval, Queued, Registering, Updating, Waiting, RollingBack],
-            Superseded => &[Pending, AwaitingApproval, Queued, Registering],
+            Failed => &[Pending, AwaitingApproval, Queued, Held, Registering, Updating, Waiting, RollingBack],
+            Superseded => &[Pending, AwaitingApproval, Queued, Held, Registering],
             Rejected => &[AwaitingApproval],
         }
     }
@@ -126,13 +133,14 @@ mod tests {
     }
 
     #[test]
-    fn no_move_goes_backwards_but_ecs_pausing_a_rollout() {
+    fn no_move_goes_backwards_but_ecs_pausing_a_rollout_and_a_freeze() {
         // Order of progress; every allowed move goes strictly forward in it,
-        // except the one round trip of a rollout ECS holds at a PAUSE hook.
+        // except the round trip of a rollout ECS holds at a PAUSE hook, and
+        // a waiting push going from the queue to a freeze and back.
         let rank = |s: DeploymentStatus| match s {
             Pending => 0,
             AwaitingApproval => 1,
-            Queued => 2,
+            Queued | Held => 2,
             Registering => 3,
             Updating => 4,
             Waiting => 5,
@@ -141,7 +149,7 @@ mod tests {
         };
         for from in DeploymentStatus::ALL {
             for to in DeploymentStatus::ALL {
-                if (from, to) == (Waiting, AwaitingApproval) {
+                if matches!((from, to), (Waiting, AwaitingApproval) | (Queued, Held) | (Held, Queued)) {
                     continue;
                 }
                 if from.can_move_to(to) {

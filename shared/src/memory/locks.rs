@@ -3,9 +3,9 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::DeploymentId;
+use crate::domain::{DeploymentId, Freeze};
 use crate::error::Result;
-use crate::ports::{Claim, ServiceLockState, ServiceLocks, Serving};
+use crate::ports::{Claim, FreezeRule, ServiceLockState, ServiceLocks, Serving};
 
 /// Service locks in a map, with the adapter's conditional semantics.
 #[derive(Debug, Default)]
@@ -18,9 +18,16 @@ impl ServiceLocks for MemoryLocks {
         owner: &DeploymentId,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        rule: FreezeRule,
     ) -> Result<Claim> {
         let mut map = super::lock(&self.0);
         let s = map.entry(key.to_owned()).or_default();
+        if let Some(f) = &s.frozen
+            && rule == FreezeRule::Respect
+            && s.owner.as_ref() != Some(owner)
+        {
+            return Ok(Claim::Frozen(f.clone()));
+        }
         match (&s.owner, s.lease_until) {
             (Some(o), Some(lease)) if o != owner && lease >= now => {
                 Ok(Claim::Busy { owner: o.clone(), lease_until: lease })
@@ -55,6 +62,16 @@ impl ServiceLocks for MemoryLocks {
             }
         }
         Ok(())
+    }
+
+    async fn freeze(&self, key: &str, freeze: &Freeze) -> Result<Freeze> {
+        let mut map = super::lock(&self.0);
+        let s = map.entry(key.to_owned()).or_default();
+        Ok(s.frozen.get_or_insert_with(|| freeze.clone()).clone())
+    }
+
+    async fn unfreeze(&self, key: &str) -> Result<Option<Freeze>> {
+        Ok(super::lock(&self.0).get_mut(key).and_then(|s| s.frozen.take()))
     }
 
     async fn state(&self, key: &str) -> Result<ServiceLockState> {

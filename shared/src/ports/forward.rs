@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::domain::{
-    AlarmView, Approval, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HookAction,
-    HookVerdict, HumanMessage, ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress, ServiceDeploymentView,
-    ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
+    AlarmView, Approval, DeployTarget, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, Freeze,
+    HookAction, HookVerdict, HumanMessage, ImageDigest, Phase, PushDecision, RegistryImage, RolloutProgress,
+    ServiceDeploymentView, ServiceSnapshot, TargetView, TaskDefinitionView, TaskView, Transition, Verdict,
 };
 use crate::error::Result;
 
@@ -154,8 +154,14 @@ macro_rules! forward {
         }
 
         impl<T: ServiceLocks> ServiceLocks for $ptr {
-            fn acquire(&self, service_key: &str, owner: &DeploymentId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> impl Future<Output = Result<Claim>> + Send {
-                self.deref().acquire(service_key, owner, now, lease_until)
+            fn acquire(&self, service_key: &str, owner: &DeploymentId, now: DateTime<Utc>, lease_until: DateTime<Utc>, rule: FreezeRule) -> impl Future<Output = Result<Claim>> + Send {
+                self.deref().acquire(service_key, owner, now, lease_until, rule)
+            }
+            fn freeze(&self, service_key: &str, freeze: &Freeze) -> impl Future<Output = Result<Freeze>> + Send {
+                self.deref().freeze(service_key, freeze)
+            }
+            fn unfreeze(&self, service_key: &str) -> impl Future<Output = Result<Option<Freeze>>> + Send {
+                self.deref().unfreeze(service_key)
             }
             fn renew(&self, service_key: &str, owner: &DeploymentId, lease_until: DateTime<Utc>) -> impl Future<Output = Result<bool>> + Send {
                 self.deref().renew(service_key, owner, lease_until)

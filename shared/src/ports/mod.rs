@@ -25,7 +25,7 @@ pub use decisions::PushDecisions;
 pub use ecs::{Ecs, StopOutcome};
 pub use executions::{Executions, StartOutcome};
 pub use http_probe::{HttpProbe, ProbeOutcome};
-pub use locks::{Claim, ServiceLockState, ServiceLocks, Serving};
+pub use locks::{Claim, FreezeRule, ServiceLockState, ServiceLocks, Serving};
 pub use notifier::Notifier;
 pub use registry::ImageRegistry;
 pub use store::{CreateOutcome, DeploymentStore, TransitionOutcome};

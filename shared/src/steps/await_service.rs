@@ -15,8 +15,8 @@ use crate::ports::DeploymentStore;
 pub struct AwaitServiceInput {
     pub deployment_id: DeploymentId,
     pub task_token: String,
-    /// What the run waits for: the service (QUEUED, the default) or a
-    /// decision (AWAITING_APPROVAL). A record that has left that status
+    /// What the run waits for: the service (QUEUED, the default), the end
+    /// of a freeze (HELD) or a decision (AWAITING_APPROVAL). A record that has left that status
     /// (approved meanwhile, say) is not parked on: the run goes on at once.
     #[serde(default = "queued")]
     pub waiting_in: DeploymentStatus,
@@ -52,7 +52,10 @@ impl<S: DeploymentStore> Step for AwaitService<S> {
         if input.task_token.is_empty() {
             return Err(DeployError::InvalidInput("taskToken is empty".into()));
         }
-        if !matches!(input.waiting_in, DeploymentStatus::Queued | DeploymentStatus::AwaitingApproval) {
+        if !matches!(
+            input.waiting_in,
+            DeploymentStatus::Queued | DeploymentStatus::Held | DeploymentStatus::AwaitingApproval
+        ) {
             return Err(DeployError::InvalidInput(format!("a run does not wait in {}", input.waiting_in)));
         }
         self.store.store_queue_token(&input.deployment_id, &input.task_token, input.waiting_in).await?;

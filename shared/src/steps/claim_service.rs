@@ -5,7 +5,8 @@
 //! push that is older than one queued, in flight or serving never deploys and
 //! ends SUPERSEDED with a pointer to the newer one. Queued runs (and runs held
 //! for approval before the rollout) that are superseded are resumed at once
-//! so they end instead of waiting.
+//! so they end instead of waiting. While a person has frozen the service, a
+//! push waits HELD (a rollback or a forced manual deploy passes).
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -14,14 +15,15 @@ use super::{DeploymentInput, NewestWins, Recorder, Step, lease, load};
 use crate::DeployError;
 use crate::domain::{DeploymentStatus, RecordPatch};
 use crate::error::Result;
-use crate::ports::{Claim, Clock, DeploymentStore, Notifier, ServiceLocks, TaskCallbacks};
+use crate::ports::{Claim, Clock, DeploymentStore, FreezeRule, Notifier, ServiceLocks, TaskCallbacks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ClaimOutcome {
     /// The run holds the service: go on and register the revision.
     Granted,
-    /// Another rollout is in flight: wait to be woken (or poll).
+    /// Another rollout is in flight, or the service is frozen (status
+    /// HELD): wait to be woken (or poll).
     Queued,
     /// Nothing to do: the record is terminal (superseded, failed, …).
     Closed,
@@ -92,12 +94,14 @@ where
         }
 
         let now = self.clock.now();
-        let claim = self.locks.acquire(&d.service_key, id, now, now + lease(self.poll_interval)).await?;
+        let freeze = if d.passes_freeze() { FreezeRule::Pass } else { FreezeRule::Respect };
+        let claim = self.locks.acquire(&d.service_key, id, now, now + lease(self.poll_interval), freeze).await?;
         // Older pushes still waiting for the service will never deploy now (the
         // holder itself may still be PENDING between its claim and its first step).
         let holder = match &claim {
             Claim::Busy { owner, .. } => Some(owner),
             Claim::Acquired { previous_owner } => previous_owner.as_ref(),
+            Claim::Frozen(_) => None,
         };
         let waiting = siblings.iter().filter(|s| s.waits_before_rollout()).filter(|s| Some(&s.deployment_id) != holder);
         for older in waiting {
@@ -119,7 +123,7 @@ where
                 Ok(out(ClaimOutcome::Granted, d.status))
             }
             Claim::Busy { owner, .. } => {
-                let d = if d.status == DeploymentStatus::Pending {
+                let d = if matches!(d.status, DeploymentStatus::Pending | DeploymentStatus::Held) {
                     recorder
                         .move_to(
                             id,
@@ -130,6 +134,15 @@ where
                         .await?
                 } else {
                     d
+                };
+                Ok(out(ClaimOutcome::Queued, d.status))
+            }
+            Claim::Frozen(freeze) => {
+                let d = if d.status == DeploymentStatus::Held {
+                    d
+                } else {
+                    let line = freeze.held_line(&d.service_key);
+                    recorder.move_to(id, DeploymentStatus::Held, line, RecordPatch::default()).await?
                 };
                 Ok(out(ClaimOutcome::Queued, d.status))
             }

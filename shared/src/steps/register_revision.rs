@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::{DeploymentInput, Recorder, ServiceQueue, Step, load};
 use crate::DeployError;
 use crate::domain::{
-    DEPLOYMENT_TAG_KEY, DeploymentStatus, IMAGE_TAG_KEY, ImagePlan, ImageRef, RecordPatch, fits_ecs_tag_value,
-    plan_image_update,
+    DEPLOYMENT_TAG_KEY, Deployment, DeploymentStatus, IMAGE_TAG_KEY, ImagePlan, ImageRef, RecordPatch,
+    fits_ecs_tag_value, plan_image_update,
 };
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, ServiceLocks, TaskCallbacks};
@@ -58,18 +58,11 @@ where
     async fn run(&self, input: DeploymentInput) -> Result<RegisterOutput> {
         let id = &input.deployment_id;
         let d = load(&self.store, id).await?;
-        let closed = |d: &crate::domain::Deployment| RegisterOutput {
-            outcome: if d.status == DeploymentStatus::Updating {
-                RegisterOutcome::Registered
-            } else {
-                RegisterOutcome::Closed
-            },
-            status: d.status,
-            previous_task_definition: d.previous_task_definition.clone(),
-            new_task_definition: d.new_task_definition.clone(),
-        };
         match d.status {
-            DeploymentStatus::Pending | DeploymentStatus::Queued | DeploymentStatus::Registering => {}
+            DeploymentStatus::Pending
+            | DeploymentStatus::Queued
+            | DeploymentStatus::Held
+            | DeploymentStatus::Registering => {}
             // A repeated step after the revision was registered: report what was done.
             DeploymentStatus::Updating => return Ok(closed(&d)),
             s if s.is_terminal() => {
@@ -97,6 +90,9 @@ where
 
         let service = self.ecs.describe_service(&d.cluster, &d.service).await?;
         let current = self.ecs.describe_task_definition(&service.task_definition).await?;
+        if let Some(revision) = d.request.as_ref().and_then(|r| r.task_definition.clone()) {
+            return self.run_again(&d, &current.arn, &revision, &recorder, &queue).await;
+        }
         let image = ImageRef::parse(&d.image)
             .and_then(|r| r.registry)
             .ok_or_else(|| DeployError::InvalidInput(format!("deployment image {:?} has no registry", d.image)))?;
@@ -117,7 +113,8 @@ where
             }
             ImagePlan::Update { images, running_tag } => {
                 let tag = d.tag.as_deref().unwrap_or_default();
-                if !d.tag_rule.allows_over(tag, running_tag.as_deref()) {
+                // A person may deploy any version; only pushes move forward.
+                if d.request.is_none() && !d.tag_rule.allows_over(tag, running_tag.as_deref()) {
                     let running = running_tag.unwrap_or_default();
                     let d = recorder
                         .move_to(
@@ -166,6 +163,64 @@ where
             )
             .await?;
         Ok(closed(&d))
+    }
+}
+
+impl<S, E, L, K, N, C> RegisterRevision<S, E, L, K, N, C>
+where
+    S: DeploymentStore,
+    E: Ecs,
+    L: ServiceLocks,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
+    /// A rollback: the service is pointed at `revision` as it is, once ECS
+    /// confirms it is a revision of the service's own family.
+    async fn run_again(
+        &self,
+        d: &Deployment,
+        current: &str,
+        revision: &str,
+        recorder: &Recorder<'_, S, N, C>,
+        queue: &ServiceQueue<'_, S, L, K>,
+    ) -> Result<RegisterOutput> {
+        let id = &d.deployment_id;
+        let target = self.ecs.describe_task_definition(revision).await?;
+        let family = |arn: &str| short_td(arn).rsplit_once(':').map(|(f, _)| f.to_owned());
+        if family(&target.arn) != family(current) {
+            return Err(DeployError::InvalidInput(format!(
+                "{} is not a revision of {}'s task definition family ({})",
+                short_td(&target.arn),
+                d.service_key,
+                short_td(current)
+            )));
+        }
+        let patch = RecordPatch { previous_task_definition: Some(current.to_owned()), ..Default::default() };
+        let d = if target.arn == current {
+            let line = format!("{} runs {} already", d.service_key, short_td(current));
+            let d = recorder.move_to(id, DeploymentStatus::Noop, line, patch).await?;
+            queue.release(&d).await?;
+            d
+        } else {
+            let line = format!("running {} again in place of {}", short_td(&target.arn), short_td(current));
+            let patch = RecordPatch { new_task_definition: Some(target.arn.clone()), ..patch };
+            recorder.move_to(id, DeploymentStatus::Updating, line, patch).await?
+        };
+        Ok(closed(&d))
+    }
+}
+
+fn closed(d: &Deployment) -> RegisterOutput {
+    RegisterOutput {
+        outcome: if d.status == DeploymentStatus::Updating {
+            RegisterOutcome::Registered
+        } else {
+            RegisterOutcome::Closed
+        },
+        status: d.status,
+        previous_task_definition: d.previous_task_definition.clone(),
+        new_task_definition: d.new_task_definition.clone(),
     }
 }
 

@@ -57,6 +57,7 @@ impl Style {
             DeploymentStatus::Pending
             | DeploymentStatus::AwaitingApproval
             | DeploymentStatus::Queued
+            | DeploymentStatus::Held
             | DeploymentStatus::Registering
             | DeploymentStatus::Updating
             | DeploymentStatus::Waiting => padded,
