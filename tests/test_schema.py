@@ -40,6 +40,15 @@ EXTRA_BY_STATUS = {
         }
     },
     "QUEUED": {},
+    "HELD": {
+        "foundBy": "operator",
+        "request": {
+            "kind": "DEPLOY",
+            "by": "arn:aws:iam::123456789012:user/alice",
+            "token": "5f0c2a9e4b7d41c8a3e6",
+            "reason": "hotfix for the checkout",
+        },
+    },
     "REGISTERING": {"previousTaskDefinition": TD.format(41)},
     "UPDATING": {"previousTaskDefinition": TD.format(41), "newTaskDefinition": TD.format(42)},
     "WAITING": {
@@ -108,7 +117,7 @@ EXTRA_BY_STATUS = {
 def event(status: str, /, **detail_changes) -> dict:
     """A whole EventBridge event as a rule target receives it."""
     detail = {
-        "schemaVersion": "2",
+        "schemaVersion": "3",
         "deploymentId": "d-0123456789abcdef01234567",
         "status": status,
         "terminal": status in TERMINAL,
@@ -184,7 +193,12 @@ BAD = {
     "healthyCount not an integer": event(
         "SUCCEEDED", targetHealth=[{"targetGroupArn": TG, "desiredCount": 1, "healthyCount": 0.5, "targets": []}]
     ),
-    "schemaVersion other than 2": event("SUCCEEDED", schemaVersion="1"),
+    "schemaVersion other than 3": event("SUCCEEDED", schemaVersion="2"),
+    "request without who asked": event(
+        "HELD", request={k: v for k, v in EXTRA_BY_STATUS["HELD"]["request"].items() if k != "by"}
+    ),
+    "request of an unknown kind": event("HELD", request={**EXTRA_BY_STATUS["HELD"]["request"], "kind": "SCALE"}),
+    "found by someone unknown": event("SUCCEEDED", foundBy="cron"),
     "approval decided by no ARN": event(
         "REJECTED", approval={**EXTRA_BY_STATUS["REJECTED"]["approval"], "decidedBy": "alice"}
     ),
@@ -262,7 +276,7 @@ def test_status_enum_is_the_rust_status_set():
     as_str = re.search(r"fn as_str\(self\).*?\{(.*?)\n    \}", source, re.S)
     assert as_str, "DeploymentStatus::as_str not found"
     rust = set(re.findall(r'=> "([A-Z_]+)"', as_str.group(1)))
-    assert len(rust) == 13
+    assert len(rust) == 14
     assert set(SCHEMA["$defs"]["detail"]["properties"]["status"]["enum"]) == rust
     terminal = re.search(r"fn is_terminal\(self\).*?matches!\(self, ([^)]*)\)", source, re.S)
     assert terminal, "DeploymentStatus::is_terminal not found"
@@ -285,6 +299,13 @@ def test_approval_has_exactly_the_fields_of_the_rust_type():
     assert set(definition["required"]) == required_by_rust(fields)
     endpoint = rust_struct_fields(DOMAIN / "approval.rs", "ApprovalEndpoint")
     assert set(definition["properties"]["endpoint"]["properties"]) == set(endpoint)
+
+
+def test_request_has_exactly_the_fields_of_the_rust_type():
+    fields = rust_struct_fields(DOMAIN / "operator_request.rs", "OperatorRequest")
+    definition = SCHEMA["$defs"]["request"]
+    assert set(definition["properties"]) == set(fields)
+    assert set(definition["required"]) == required_by_rust(fields)
 
 
 def test_hook_verdict_has_exactly_the_fields_of_the_rust_type():

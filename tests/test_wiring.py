@@ -203,6 +203,19 @@ CONTRACT = {
         },
         "timeout": 30,
     },
+    "OperateFunction": {
+        "binary": "operate",
+        "env": {
+            "TARGETS_TABLE", "DEPLOYMENTS_TABLE", "DECISIONS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME",
+            "NOTIFICATION_TOPIC_ARN", "COALESCE_SECONDS", "STACK_ACCOUNT_ID", "STACK_REGION",
+        },
+        "actions": {
+            "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+            "ecr:DescribeImages", "ecs:DescribeServices", "states:StartExecution", "states:SendTaskSuccess",
+            "events:PutEvents", "sns:Publish",
+        },
+        "timeout": 30,
+    },
     "OnEcsEventFunction": {
         "binary": "on-ecs-event",
         "env": {
@@ -885,7 +898,15 @@ def test_the_operators_read_only_policy_reads_and_changes_nothing():
     policy = RESOURCES["OperatorReadOnlyPolicy"]
     assert policy["Type"] == "AWS::IAM::ManagedPolicy"
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions == {"cloudformation:DescribeStacks", "dynamodb:GetItem", "dynamodb:Query"}
-    assert all(s["Effect"] == "Allow" and s["Resource"] != "*" for s in statements)
+    def actions_of(s):
+        return [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
+
+    actions = {a for s in statements for a in actions_of(s)}
+    assert actions == {
+        "cloudformation:DescribeStacks", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+        "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "elasticloadbalancing:DescribeTargetHealth",
+    }
+    # Every resource named, but for the two actions IAM cannot scope to one.
+    unscoped = {"ecs:DescribeTaskDefinition", "elasticloadbalancing:DescribeTargetHealth"}
+    assert all(s["Effect"] == "Allow" and (s["Resource"] != "*" or set(actions_of(s)) <= unscoped) for s in statements)
     assert TEMPLATE["Outputs"]["OperatorReadOnlyPolicyArn"]["Value"] == {"Ref": "OperatorReadOnlyPolicy"}

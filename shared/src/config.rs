@@ -88,6 +88,11 @@ pub fn stack_registry(vars: &impl Vars) -> Result<String, DeployError> {
     Ok(crate::domain::ImageRef::ecr_registry(&required(vars, STACK_ACCOUNT_ID)?, &required(vars, STACK_REGION)?))
 }
 
+/// The stack's own account and region (`STACK_ACCOUNT_ID`, `STACK_REGION`).
+pub fn stack_home(vars: &impl Vars) -> Result<(String, String), DeployError> {
+    Ok((required(vars, STACK_ACCOUNT_ID)?, required(vars, STACK_REGION)?))
+}
+
 pub const DEPLOYMENTS_TABLE: &str = "DEPLOYMENTS_TABLE";
 pub const DECISIONS_TABLE: &str = "DECISIONS_TABLE";
 pub const STACK_ACCOUNT_ID: &str = "STACK_ACCOUNT_ID";

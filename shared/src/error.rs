@@ -29,6 +29,10 @@ pub enum DeployError {
     /// wait for one, was decided otherwise already, or its request expired.
     #[error("approval refused: {0}")]
     ApprovalRefused(String),
+    /// A person's request (deploy, rollback, freeze) the pipeline will not
+    /// carry out: the service is frozen, no target deploys the image, …
+    #[error("request refused: {0}")]
+    RequestRefused(String),
     /// ECS refused the service update (bad parameters, service inactive, ...).
     #[error("ECS rejected the update: {0}")]
     UpdateRejected(String),
@@ -104,6 +108,7 @@ mod tests {
             },
             DeployError::VerdictReady(id),
             DeployError::ApprovalRefused(String::new()),
+            DeployError::RequestRefused(String::new()),
             DeployError::UpdateRejected(String::new()),
             DeployError::Retryable(String::new()),
             DeployError::Aws(String::new()),

@@ -71,6 +71,32 @@ async fn describe_image_asks_the_pushs_registry_and_maps_ecrs_answer() {
 }
 
 #[tokio::test]
+async fn image_tagged_asks_for_the_tag_and_maps_a_missing_one_to_none() {
+    let found = mock!(aws_sdk_ecr::Client::describe_images)
+        .match_requests(|r| {
+            r.registry_id() == Some("123456789012")
+                && r.repository_name() == Some("web")
+                && r.image_ids().first().and_then(|i| i.image_tag()) == Some("v3")
+        })
+        .then_output(|| {
+            DescribeImagesOutput::builder().image_details(detail(&digest('c'), &["v3", "latest"], 3)).build()
+        });
+    let no_image = mock!(aws_sdk_ecr::Client::describe_images).then_error(|| {
+        DescribeImagesError::ImageNotFoundException(
+            aws_sdk_ecr::types::error::ImageNotFoundException::builder().message("no").build(),
+        )
+    });
+    let ecr = EcrImages::new(
+        mock_client!(aws_sdk_ecr, RuleMode::Sequential, [&found, &no_image]),
+        "123456789012",
+        "us-east-1",
+    );
+    let image = ecr.image_tagged("123456789012", "us-east-1", "web", "v3").await.unwrap().unwrap();
+    assert_eq!(image.digest, digest('c'));
+    assert_eq!(ecr.image_tagged("123456789012", "us-east-1", "web", "v9").await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn tagged_images_reads_every_page_of_the_home_registry() {
     let first = mock!(aws_sdk_ecr::Client::describe_images)
         .match_requests(|r| {

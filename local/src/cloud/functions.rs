@@ -112,7 +112,7 @@ where
 type Build = fn(&SdkConfig, &HashMap<String, String>) -> Result<Invoke, DeployError>;
 
 /// Every deployed step, by the binary `template.yaml` names for it.
-const STEPS: [(&str, Build); 14] = [
+const STEPS: [(&str, Build); 15] = [
     (steps::OnImagePush::NAME, hosted::<steps::OnImagePush>),
     (steps::Reconcile::NAME, hosted::<steps::Reconcile>),
     (steps::ClaimService::NAME, hosted::<steps::ClaimService>),
@@ -127,6 +127,7 @@ const STEPS: [(&str, Build); 14] = [
     (steps::VerifyHook::NAME, hosted::<steps::VerifyHook>),
     (steps::RequestApproval::NAME, hosted::<steps::RequestApproval>),
     (steps::DecideApproval::NAME, hosted::<steps::DecideApproval>),
+    (steps::Operate::NAME, hosted::<steps::Operate>),
 ];
 
 /// Builds the step a binary runs, configured from `vars` only.

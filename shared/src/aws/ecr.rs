@@ -86,6 +86,34 @@ impl ImageRegistry for EcrImages {
         }
     }
 
+    async fn image_tagged(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Option<RegistryImage>> {
+        let id = ImageIdentifier::builder().image_tag(tag).build();
+        let out = self
+            .client(region)
+            .describe_images()
+            .registry_id(account)
+            .repository_name(repository)
+            .image_ids(id)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out.image_details().iter().filter_map(from_detail).find(|i| i.has_tag(tag))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_image_not_found_exception() || s.is_repository_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(classify("DescribeImages", e)),
+        }
+    }
+
     async fn tagged_images(&self, repository: &str) -> Result<Vec<RegistryImage>> {
         let mut pages = self
             .client(&self.home_region)

@@ -73,7 +73,20 @@ pub type RequestApproval =
     steps::RequestApproval<DynamoDeployments, DynamoLocks, SfnCallbacks, EcsClient, AwsNotifier, SystemClock>;
 pub type DecideApproval = steps::DecideApproval<DynamoDeployments, EcsClient, SfnCallbacks, AwsNotifier, SystemClock>;
 
-/// What `on-image-push` and `reconcile` launch deployments with.
+pub type Operate = steps::Operate<
+    DynamoTargets,
+    EcrImages,
+    EcsClient,
+    DynamoLocks,
+    SfnCallbacks,
+    DynamoDeployments,
+    SfnExecutions,
+    AwsNotifier,
+    SystemClock,
+    DynamoDecisions,
+>;
+
+/// What `on-image-push`, `reconcile` and `operate` launch deployments with.
 type Launcher = steps::Launcher<DynamoDeployments, SfnExecutions, AwsNotifier, SystemClock, DynamoDecisions>;
 
 fn launcher(config: &SdkConfig, vars: &impl Vars) -> Result<Launcher, DeployError> {
@@ -255,6 +268,22 @@ impl FromVars for DecideApproval {
             callbacks: wiring::callbacks(config),
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
+        })
+    }
+}
+
+impl FromVars for Operate {
+    fn from_vars(config: &SdkConfig, vars: &impl Vars) -> Result<Self, DeployError> {
+        let (account, region) = config::stack_home(vars)?;
+        Ok(Self {
+            targets: wiring::targets(config, vars)?,
+            images: wiring::images(config, vars)?,
+            ecs: wiring::ecs(config),
+            locks: wiring::locks(config, vars)?,
+            callbacks: wiring::callbacks(config),
+            launcher: launcher(config, vars)?,
+            account,
+            region,
         })
     }
 }

@@ -95,17 +95,23 @@ impl PushDecision {
     /// for a push (so a digest's decisions are one `begins_with` away), and
     /// `reconciler#<target>` for the reconciler's latest "nothing new", which
     /// each pass overwrites instead of adding one item per target every pass.
+    /// A person's request adds its deployment, so that deploying an image
+    /// by hand never overwrites what was decided about its push.
     pub fn key(&self) -> String {
         if self.outcome == DecisionOutcome::NothingNew {
             return format!("reconciler#{}", self.target_id.as_deref().unwrap_or_default());
         }
-        format!(
+        let key = format!(
             "{}#{}#{}#{}",
             self.digest,
             self.tag.as_deref().unwrap_or_default(),
             self.target_id.as_deref().unwrap_or_default(),
             self.outcome
-        )
+        );
+        match (self.source, &self.deployment_id) {
+            (DecisionSource::Operator, Some(id)) => format!("{key}#{id}"),
+            _ => key,
+        }
     }
 }
 
@@ -135,6 +141,17 @@ mod tests {
             now,
         );
         assert_eq!(quiet.key(), "reconciler#prod");
+        let id = DeploymentId::parse("d-000000000000000000000001").unwrap();
+        let by_hand = PushDecision::new(
+            ("web", &d, Some("v1")),
+            Some("prod"),
+            DecisionOutcome::Refused,
+            "x",
+            DecisionSource::Operator,
+            now,
+        )
+        .with_deployment(&id);
+        assert_eq!(by_hand.key(), format!("{d}#v1#prod#REFUSED#{id}"), "never the push's own decision");
         let json = serde_json::to_value(&refused).unwrap();
         assert_eq!(json["outcome"], "REFUSED");
         assert_eq!(json["source"], "event");

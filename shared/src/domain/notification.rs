@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Approval, ApprovalGate, DecisionSource, Deployment, DeploymentId, DeploymentStatus, DeploymentStrategy,
-    HookVerdict, LifecycleStage, TargetGroupHealth,
+    HookVerdict, LifecycleStage, OperatorRequest, RequestKind, TargetGroupHealth,
 };
 
 pub const EVENT_SOURCE: &str = "ecs-autodeploy";
 pub const EVENT_DETAIL_TYPE: &str = "Deployment State Change";
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// The `detail` of a `Deployment State Change` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,9 +29,13 @@ pub struct DeploymentStateChange {
     pub digest: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
-    /// How the push was found: `event` (ECR's push event) or `reconciler`
-    /// (read from ECR after the event never came).
+    /// How the deployment came about: `event` (ECR's push event),
+    /// `reconciler` (read from ECR after the event never came) or
+    /// `operator` (a person's request).
     pub found_by: DecisionSource,
+    /// Who asked, for a deployment a person asked for.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request: Option<OperatorRequest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_task_definition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +89,7 @@ impl DeploymentStateChange {
             digest: d.digest.to_string(),
             tag: d.tag.clone(),
             found_by: d.found_by,
+            request: d.request.clone(),
             previous_task_definition: d.previous_task_definition.clone(),
             new_task_definition: d.new_task_definition.clone(),
             ecs_deployment_id: d.ecs_deployment_id.clone(),
@@ -169,7 +174,12 @@ impl HumanMessage {
             DeploymentStatus::Held => "held by a freeze of",
             _ => "in progress on",
         };
-        let mut subject = format!("[ecs-autodeploy] {what} {verb} {}/{}", d.cluster, d.service);
+        let by_hand = match d.request.as_ref().map(|r| r.kind) {
+            Some(RequestKind::Rollback) => "rollback: ",
+            Some(RequestKind::Deploy) => "by hand: ",
+            None => "",
+        };
+        let mut subject = format!("[ecs-autodeploy] {by_hand}{what} {verb} {}/{}", d.cluster, d.service);
         if subject.len() > 100 {
             let mut cut = 97;
             while !subject.is_char_boundary(cut) {
@@ -187,6 +197,12 @@ impl HumanMessage {
             image = d.image,
             tag = d.tag.as_deref().unwrap_or("-"),
         );
+        if let Some(r) = &d.request {
+            body.push_str(&format!("Asked by:  {} ({})\n", r.by, r.kind));
+            if let Some(reason) = &r.reason {
+                body.push_str(&format!("Because:   {reason}\n"));
+            }
+        }
         if let Some(prev) = &d.previous_task_definition {
             body.push_str(&format!("Previous:  {prev}\n"));
         }

@@ -10,9 +10,9 @@ use crate::events::EcrEvent;
 use crate::steps::{
     ApprovalCall, ApprovalRequestInput, AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput,
     AwaitServiceOutput, CheckInput, CheckRollout, ClaimOutput, ClaimService, DecideApproval, DeploymentInput, EcsEvent,
-    GateOutput, Launcher, OnEcsEvent, OnImagePush, OutcomeInput, OutcomeOutput, PushReport, Reconcile, ReconcileInput,
-    ReconcileReport, RecordOutcome, RegisterOutput, RegisterRevision, RequestApproval, RollBack, RollBackInput,
-    RollBackOutput, Settings, SignalReport, Step, UpdateOutput, UpdateService, VerifyHook,
+    GateOutput, Launcher, OnEcsEvent, OnImagePush, Operate, OutcomeInput, OutcomeOutput, PushReport, Reconcile,
+    ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput, RegisterRevision, RequestApproval, RollBack,
+    RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput, UpdateService, UrlCall, VerifyHook,
 };
 
 /// The twins share one store, one ECS and one clock, so steps built from the
@@ -214,6 +214,22 @@ impl MemoryCloud {
             callbacks: &self.callbacks,
             notifier: &self.notifier,
             clock: &self.clock,
+        }
+    }
+
+    pub fn operate(
+        &self,
+    ) -> impl Step<Input = UrlCall, Output = aws_lambda_events::lambda_function_urls::LambdaFunctionUrlResponse> + '_
+    {
+        Operate {
+            targets: &self.targets,
+            images: &self.images,
+            ecs: &self.ecs,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            launcher: self.launcher(),
+            account: MEMORY_ACCOUNT.to_owned(),
+            region: MEMORY_REGION.to_owned(),
         }
     }
 

@@ -90,6 +90,17 @@ impl ImageRegistry for MemoryRegistry {
         Ok(all.get(&key(account, region, repository)).and_then(|r| r.iter().find(|i| &i.digest == digest)).cloned())
     }
 
+    async fn image_tagged(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Option<RegistryImage>> {
+        let all = super::lock(&self.images);
+        Ok(all.get(&key(account, region, repository)).and_then(|r| r.iter().find(|i| i.has_tag(tag))).cloned())
+    }
+
     async fn tagged_images(&self, repository: &str) -> Result<Vec<RegistryImage>> {
         let all = super::lock(&self.images);
         let key = key(&self.home.0, &self.home.1, repository);

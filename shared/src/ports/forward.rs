@@ -40,6 +40,9 @@ macro_rules! forward {
             fn describe_image(&self, account: &str, region: &str, repository: &str, digest: &ImageDigest) -> impl Future<Output = Result<Option<RegistryImage>>> + Send {
                 self.deref().describe_image(account, region, repository, digest)
             }
+            fn image_tagged(&self, account: &str, region: &str, repository: &str, tag: &str) -> impl Future<Output = Result<Option<RegistryImage>>> + Send {
+                self.deref().image_tagged(account, region, repository, tag)
+            }
             fn tagged_images(&self, repository: &str) -> impl Future<Output = Result<Vec<RegistryImage>>> + Send {
                 self.deref().tagged_images(repository)
             }

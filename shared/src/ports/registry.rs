@@ -16,6 +16,16 @@ pub trait ImageRegistry: Send + Sync {
         digest: &ImageDigest,
     ) -> impl Future<Output = Result<Option<RegistryImage>>> + Send;
 
+    /// The image `tag` names now in `repository` of the registry of
+    /// `account` in `region`; `None` when ECR has no such tag or repository.
+    fn image_tagged(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        tag: &str,
+    ) -> impl Future<Output = Result<Option<RegistryImage>>> + Send;
+
     /// Every tagged image of `repository` in the stack's own registry (empty
     /// when the repository does not exist).
     fn tagged_images(&self, repository: &str) -> impl Future<Output = Result<Vec<RegistryImage>>> + Send;

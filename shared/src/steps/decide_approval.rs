@@ -10,13 +10,13 @@
 //! ContinueServiceDeployment (CONTINUE or ROLLBACK) first. A repeated call
 //! with the same decision by the same caller answers as the first did.
 
-use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use aws_lambda_events::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Recorder, Step, StepInput, load};
+use super::function_url::{UrlCall, body, caller, is_post, is_refusal, refusal, respond};
+use super::{Recorder, Step, load};
 use crate::DeployError;
 use crate::domain::{
     Approval, ApprovalGate, ApprovalOutcome, Decision, DecisionPlan, Deployment, DeploymentId, DeploymentStatus,
@@ -25,20 +25,8 @@ use crate::domain::{
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier, TaskCallbacks};
 
-/// The function URL's request, as Lambda delivers it (payload format 2.0).
-#[derive(Debug, Clone)]
-pub struct ApprovalCall(pub LambdaFunctionUrlRequest);
-
-impl StepInput for ApprovalCall {
-    fn parse(payload: Value) -> Result<Self> {
-        crate::events::from_object(payload, "a function URL request").map(Self)
-    }
-
-    /// The body names the deployment; it is read (and checked) by the step.
-    fn deployment_id(&self) -> Option<&DeploymentId> {
-        None
-    }
-}
+/// The function URL's request.
+pub type ApprovalCall = UrlCall;
 
 /// The body of a decision.
 #[derive(Debug, Clone, Deserialize)]
@@ -71,9 +59,7 @@ where
     type Input = ApprovalCall;
     type Output = LambdaFunctionUrlResponse;
 
-    /// Every refusal is an HTTP answer with the reason; only failures worth
-    /// another try (AWS errors) are function errors, which the URL reports
-    /// as 502 and the caller retries.
+    /// Every refusal is an HTTP answer with the reason (see [`is_refusal`]).
     async fn run(&self, call: ApprovalCall) -> Result<LambdaFunctionUrlResponse> {
         let request = call.0;
         // Lambda checked the signature; without an identity the URL is not
@@ -81,8 +67,7 @@ where
         let Some(who) = caller(&request) else {
             return Ok(respond(403, &json!({ "message": "the approval URL requires AWS_IAM authentication" })));
         };
-        let method = request.request_context.http.method.as_deref().unwrap_or_default();
-        if !method.eq_ignore_ascii_case("POST") {
+        if !is_post(&request) {
             return Ok(respond(405, &json!({ "message": "POST a decision: {\"deploymentId\", \"decision\"}" })));
         }
         let body = match decision_body(&request) {
@@ -206,75 +191,13 @@ fn resumed_deadline(d: &Deployment, a: &Approval, now: DateTime<Utc>) -> Option<
     Some(w.deadline + (now - a.requested_at).max(chrono::Duration::zero()))
 }
 
-/// The caller's IAM identity, from what Lambda verified.
-fn caller(r: &LambdaFunctionUrlRequest) -> Option<String> {
-    let iam = r.request_context.authorizer.as_ref()?.iam.as_ref()?;
-    iam.user_arn.clone().filter(|arn| arn.starts_with("arn:"))
-}
-
 fn decision_body(r: &LambdaFunctionUrlRequest) -> Result<DecisionBody> {
-    let raw = r.body.as_deref().unwrap_or_default();
-    let text = if r.is_base64_encoded {
-        let bytes = aws_smithy_types::base64::decode(raw).map_err(|e| DeployError::malformed(format!("body: {e}")))?;
-        String::from_utf8(bytes).map_err(|e| DeployError::malformed(format!("body: {e}")))?
-    } else {
-        raw.to_owned()
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        DeployError::malformed(format!(
-            "body must be {{\"deploymentId\": \"d-…\", \"decision\": \"APPROVE\"|\"REJECT\", \"reason\": \"…\"}}: {e}"
-        ))
-    })
-}
-
-/// Errors that are the caller's to fix, answered with a status code.
-fn is_refusal(e: &DeployError) -> bool {
-    matches!(
-        e,
-        DeployError::MalformedEvent(_)
-            | DeployError::InvalidInput(_)
-            | DeployError::DeploymentNotFound(_)
-            | DeployError::ApprovalRefused(_)
-            | DeployError::StaleTransition { .. }
-    )
-}
-
-fn refusal(e: &DeployError) -> LambdaFunctionUrlResponse {
-    let status = match e {
-        DeployError::DeploymentNotFound(_) => 404,
-        DeployError::ApprovalRefused(_) | DeployError::StaleTransition { .. } => 409,
-        _ => 400,
-    };
-    respond(status, &json!({ "errorType": e.error_type(), "message": e.to_string() }))
-}
-
-fn respond(status: i64, body: &Value) -> LambdaFunctionUrlResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    let mut r = LambdaFunctionUrlResponse::default();
-    r.status_code = status;
-    r.headers = headers;
-    r.body = Some(body.to_string());
-    r
+    body(r, "{\"deploymentId\": \"d-…\", \"decision\": \"APPROVE\"|\"REJECT\", \"reason\": \"…\"}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_map_to_status_codes() {
-        let id = DeploymentId::parse("d-000000000000000000000001").unwrap();
-        assert_eq!(refusal(&DeployError::DeploymentNotFound(id)).status_code, 404);
-        assert_eq!(refusal(&DeployError::ApprovalRefused("x".into())).status_code, 409);
-        assert_eq!(refusal(&DeployError::malformed("x")).status_code, 400);
-        assert!(!is_refusal(&DeployError::Retryable("throttled".into())));
-        let r = respond(200, &json!({"a": 1}));
-        assert_eq!(r.headers["content-type"], "application/json");
-        let wire = serde_json::to_value(&r).unwrap();
-        assert_eq!(wire["statusCode"], 200);
-        assert_eq!(wire["body"], "{\"a\":1}");
-    }
 
     #[test]
     fn the_body_is_checked() {

@@ -9,7 +9,7 @@ use tracing::field::display;
 use super::Recorder;
 use crate::domain::{
     DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentId, DeploymentStatus, ImageDigest,
-    NewDeployment, PushDecision,
+    NewDeployment, OperatorRequest, PushDecision, ServiceRef,
 };
 use crate::error::Result;
 use crate::ports::{Clock, CreateOutcome, DeploymentStore, Executions, Notifier, PushDecisions, StartOutcome};
@@ -21,7 +21,8 @@ pub struct CheckedPush {
     /// The registry host the image is pulled from (the target allows it).
     pub registry: String,
     pub digest: ImageDigest,
-    pub tag: String,
+    /// Absent for a manual deploy by digest.
+    pub tag: Option<String>,
     /// When the push happened as the stack believes it.
     pub pushed_at: DateTime<Utc>,
     /// ECR's `imagePushedAt` of the image.
@@ -41,7 +42,7 @@ impl CheckedPush {
         now: DateTime<Utc>,
     ) -> PushDecision {
         PushDecision::new(
-            (&self.repository, &self.digest, Some(&self.tag)),
+            (&self.repository, &self.digest, self.tag.as_deref()),
             Some(&target.target_id),
             outcome,
             reason,
@@ -81,25 +82,30 @@ where
     /// starts at most once.
     pub async fn launch(&self, push: &CheckedPush, target: &DeployTarget) -> Result<(DeploymentId, bool)> {
         let service = target.service_ref()?;
-        let new = Deployment::new(
-            NewDeployment {
-                service: &service,
-                repository: &push.repository,
-                registry: &push.registry,
-                digest: &push.digest,
-                tag: Some(&push.tag),
-                target_id: &target.target_id,
-                tag_rule: &target.tag_rule,
-                containers: &target.containers,
-                alarms: &target.alarms,
-                approval: target.approval.as_ref(),
-                found_by: push.source,
-                pushed_at: Some(push.pushed_at),
-                image_pushed_at: push.image_pushed_at,
-                note: push.note.as_deref(),
-            },
-            self.clock.now(),
-        );
+        let new = Deployment::new(new_deployment(push, target, &service), self.clock.now());
+        self.start(push, target, &service, new).await
+    }
+
+    /// As [`Self::launch`], for a deployment a person asked for: its id
+    /// derives from the request's token, so a retried request starts nothing new.
+    pub async fn launch_requested(
+        &self,
+        push: &CheckedPush,
+        target: &DeployTarget,
+        request: OperatorRequest,
+    ) -> Result<(DeploymentId, bool)> {
+        let service = target.service_ref()?;
+        let new = Deployment::requested(new_deployment(push, target, &service), request, self.clock.now());
+        self.start(push, target, &service, new).await
+    }
+
+    async fn start(
+        &self,
+        push: &CheckedPush,
+        target: &DeployTarget,
+        service: &ServiceRef,
+        new: Deployment,
+    ) -> Result<(DeploymentId, bool)> {
         tracing::Span::current().record("deployment", display(&new.deployment_id));
         let record = match self.store.create(&new).await? {
             CreateOutcome::Created => {
@@ -117,7 +123,7 @@ where
             }
             CreateOutcome::Exists(existing) => *existing,
         };
-        let name = record.deployment_id.execution_name(&service);
+        let name = record.deployment_id.execution_name(service);
         // The input comes from the stored record, so a repeated start is
         // byte-identical and Step Functions treats it as the same run.
         let input = json!({
@@ -151,5 +157,25 @@ where
     pub async fn decide(&self, decision: &PushDecision) -> Result<()> {
         tracing::info!(outcome = %decision.outcome, target = decision.target_id.as_deref().unwrap_or("-"), reason = %decision.reason, "push decision");
         self.decisions.record(decision).await
+    }
+}
+
+/// What `push` asks of `target`, before it becomes a record.
+fn new_deployment<'a>(push: &'a CheckedPush, target: &'a DeployTarget, service: &'a ServiceRef) -> NewDeployment<'a> {
+    NewDeployment {
+        service,
+        repository: &push.repository,
+        registry: &push.registry,
+        digest: &push.digest,
+        tag: push.tag.as_deref(),
+        target_id: &target.target_id,
+        tag_rule: &target.tag_rule,
+        containers: &target.containers,
+        alarms: &target.alarms,
+        approval: target.approval.as_ref(),
+        found_by: push.source,
+        pushed_at: Some(push.pushed_at),
+        image_pushed_at: push.image_pushed_at,
+        note: push.note.as_deref(),
     }
 }

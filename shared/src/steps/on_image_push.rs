@@ -266,7 +266,7 @@ where
             repository: push.repository.clone(),
             registry: registry.to_owned(),
             digest: push.digest.clone(),
-            tag: tag.to_owned(),
+            tag: Some(tag.to_owned()),
             pushed_at,
             image_pushed_at: image.pushed_at,
             source: DecisionSource::Event,

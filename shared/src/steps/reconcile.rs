@@ -141,7 +141,7 @@ where
             repository: target.repository.clone(),
             registry: self.registry.clone(),
             digest: image.digest.clone(),
-            tag: tag.to_owned(),
+            tag: Some(tag.to_owned()),
             // No event: ECR's own time is the best witness there is.
             pushed_at: image.pushed_at.map_or(now, |t| t.min(now)),
             image_pushed_at: image.pushed_at,
