@@ -34,6 +34,12 @@ struct Cli {
 enum Command {
     /// One deployment: its status, image, revisions, reason and whole timeline.
     Show { deployment: String },
+    /// Per service of the deploy targets: what runs and since when, the last
+    /// outcome, what waits or is in flight, any freeze, target health.
+    Status {
+        /// Only this service: `CLUSTER/SERVICE`.
+        service: Option<String>,
+    },
     /// A service's deployments, newest first.
     History {
         /// `CLUSTER/SERVICE`.
@@ -99,6 +105,7 @@ async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
     let out = output::Output::new(cli.output);
     match cli.command {
         Command::Show { deployment } => commands::show(&stack, &out, &deployment).await,
+        Command::Status { service } => commands::status(&stack, &out, service.as_deref()).await,
         Command::History { service, limit } => commands::history(&stack, &out, &service, limit.into()).await,
         Command::Watch { deployment, timeout_seconds } => {
             commands::watch(&stack, &out, &deployment, std::time::Duration::from_secs(timeout_seconds)).await

@@ -1,15 +1,18 @@
 //! One function per command: read the stack's records or call its entry
 //! points, print, and say with the exit status how it went.
 
+pub mod close_names;
 mod decide;
 mod history;
 mod show;
+mod status;
 mod watch;
 mod why;
 
 pub use decide::decide;
 pub use history::history;
 pub use show::show;
+pub use status::status;
 pub use watch::watch;
 pub use why::why;
 
