@@ -7,95 +7,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use autodeploy_shared::domain::{
-    ApprovalGate, ApprovalOutcome, ApprovalPolicy, ContainerImage, DeployTarget, Deployment, DeploymentId,
-    DeploymentStatus, HookAction, HookRunStatus, HookTargetType, ImageDigest, LifecycleHookDetail, LifecycleStage,
-    OnTimeout, Outcome, Phase, ServiceDeploymentStatus, TagRule, TargetHealthState, TargetView, TaskDefinitionView,
+    ApprovalGate, ApprovalOutcome, ApprovalPolicy, Deployment, DeploymentId, DeploymentStatus, HookAction,
+    HookRunStatus, HookTargetType, ImageDigest, LifecycleHookDetail, LifecycleStage, OnTimeout, Outcome, Phase,
+    ServiceDeploymentStatus,
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
-use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore};
+use autodeploy_shared::ports::{Clock, DeploymentStore};
 use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::{Value, json};
 
-const REG: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
-const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/943f017f100becff";
-const TD1: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1";
-const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
-const BOB: &str = "arn:aws:sts::123456789012:assumed-role/oncall/bob";
+mod common;
 
-struct World(MemoryCloud);
-
-impl std::ops::Deref for World {
-    type Target = MemoryCloud;
-    fn deref(&self) -> &MemoryCloud {
-        &self.0
-    }
-}
-
-fn digest(n: u8) -> ImageDigest {
-    ImageDigest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
-}
-
-async fn world(approval: Option<ApprovalPolicy>) -> World {
-    let w =
-        World(MemoryCloud { settings: Settings { coalesce_seconds: 0, ..Settings::default() }, ..Default::default() });
-    let ips = w.ecs.add_service(
-        "demo",
-        "web",
-        TaskDefinitionView {
-            arn: TD1.into(),
-            family: "web".into(),
-            containers: vec![ContainerImage { name: "app".into(), image: format!("{REG}/web:1") }],
-            tags: vec![],
-        },
-        2,
-        &[TG],
-    );
-    w.elb.set(
-        TG,
-        ips.into_iter()
-            .map(|id| TargetView { id, port: Some(80), state: TargetHealthState::Healthy, ..Default::default() })
-            .collect(),
-    );
-    w.targets
-        .put(&DeployTarget {
-            repository: "web".into(),
-            target_id: "prod".into(),
-            cluster: "demo".into(),
-            service: "web".into(),
-            tag_rule: TagRule::Glob { pattern: "v*".into() },
-            containers: vec![],
-            enabled: true,
-            registries: vec![],
-            reconcile: true,
-            alarms: vec![],
-            approval,
-        })
-        .await
-        .unwrap();
-    w
-}
-
-/// A function URL request as Lambda delivers it, signed by `who` (`None`:
-/// the URL is not AWS_IAM).
-fn call(who: Option<&str>, method: &str, body: &Value) -> ApprovalCall {
-    let authorizer = who.map(|arn| {
-        json!({"iam": {"accessKey": "AKIAEXAMPLE", "accountId": "123456789012", "callerId": "AIDAEXAMPLE",
-                       "userArn": arn, "userId": "AIDAEXAMPLE", "cognitoIdentity": null, "principalOrgId": null}})
-    });
-    ApprovalCall::parse(json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc", "authorizer": authorizer,
-            "domainName": "abc.lambda-url.us-east-1.on.aws", "domainPrefix": "abc",
-            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "curl"},
-            "requestId": "r-1", "routeKey": "$default", "stage": "$default",
-            "time": "01/Dec/2026:10:00:00 +0000", "timeEpoch": 1_796_119_200_000_i64},
-        "body": body.to_string(), "isBase64Encoded": false
-    }))
-    .unwrap()
-}
+use common::*;
 
 fn decision(id: &DeploymentId, decision: &str) -> Value {
     json!({"deploymentId": id, "decision": decision})

@@ -1,0 +1,93 @@
+//! The in-memory world the step tests share: one service `demo/web` on
+//! revision `web:1` behind one healthy target group, its deploy target
+//! `web`/`prod`, and function URL requests as Lambda delivers them.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use autodeploy_shared::domain::{
+    ApprovalPolicy, ContainerImage, DeployTarget, ImageDigest, TagRule, TargetHealthState, TargetView,
+    TaskDefinitionView,
+};
+use autodeploy_shared::memory::*;
+use autodeploy_shared::ports::DeployTargets;
+use autodeploy_shared::steps::{Settings, StepInput, UrlCall};
+use serde_json::{Value, json};
+
+pub const REG: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+pub const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/943f017f100becff";
+pub const TD1: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1";
+pub const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
+pub const BOB: &str = "arn:aws:sts::123456789012:assumed-role/oncall/bob";
+
+pub struct World(pub MemoryCloud);
+
+impl std::ops::Deref for World {
+    type Target = MemoryCloud;
+    fn deref(&self) -> &MemoryCloud {
+        &self.0
+    }
+}
+
+pub fn digest(n: u8) -> ImageDigest {
+    ImageDigest::parse(&format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
+}
+
+pub async fn world(approval: Option<ApprovalPolicy>) -> World {
+    let w =
+        World(MemoryCloud { settings: Settings { coalesce_seconds: 0, ..Settings::default() }, ..Default::default() });
+    let ips = w.ecs.add_service(
+        "demo",
+        "web",
+        TaskDefinitionView {
+            arn: TD1.into(),
+            family: "web".into(),
+            containers: vec![ContainerImage { name: "app".into(), image: format!("{REG}/web:1") }],
+            tags: vec![],
+        },
+        2,
+        &[TG],
+    );
+    w.elb.set(
+        TG,
+        ips.into_iter()
+            .map(|id| TargetView { id, port: Some(80), state: TargetHealthState::Healthy, ..Default::default() })
+            .collect(),
+    );
+    w.targets
+        .put(&DeployTarget {
+            repository: "web".into(),
+            target_id: "prod".into(),
+            cluster: "demo".into(),
+            service: "web".into(),
+            tag_rule: TagRule::Glob { pattern: "v*".into() },
+            containers: vec![],
+            enabled: true,
+            registries: vec![],
+            reconcile: true,
+            alarms: vec![],
+            approval,
+        })
+        .await
+        .unwrap();
+    w
+}
+
+/// A function URL request as Lambda delivers it, signed by `who` (`None`:
+/// the URL is not AWS_IAM).
+pub fn call(who: Option<&str>, method: &str, body: &Value) -> UrlCall {
+    let authorizer = who.map(|arn| {
+        json!({"iam": {"accessKey": "AKIAEXAMPLE", "accountId": "123456789012", "callerId": "AIDAEXAMPLE",
+                       "userArn": arn, "userId": "AIDAEXAMPLE", "cognitoIdentity": null, "principalOrgId": null}})
+    });
+    UrlCall::parse(json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"accountId": "123456789012", "apiId": "abc", "authorizer": authorizer,
+            "domainName": "abc.lambda-url.us-east-1.on.aws", "domainPrefix": "abc",
+            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "curl"},
+            "requestId": "r-1", "routeKey": "$default", "stage": "$default",
+            "time": "01/Dec/2026:10:00:00 +0000", "timeEpoch": 1_796_119_200_000_i64},
+        "body": body.to_string(), "isBase64Encoded": false
+    }))
+    .unwrap()
+}
