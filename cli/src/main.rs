@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod exit;
 mod output;
+mod render;
 mod signed;
 mod stack;
 
@@ -47,8 +48,11 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
         limit: u16,
     },
-    /// Follow a deployment until it ends; the exit status says how.
+    /// Follow a deployment until it ends, live; the exit status says how.
     Watch {
+        /// A deployment id, or `CLUSTER/SERVICE`: the service's newest
+        /// deployment that has not ended (none: its latest one's exit status).
+        #[arg(value_name = "DEPLOYMENT|CLUSTER/SERVICE")]
         deployment: String,
         /// Give up after this long (the exit status then says so).
         #[arg(long, default_value_t = 3600)]

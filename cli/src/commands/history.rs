@@ -4,17 +4,15 @@ use autodeploy_shared::domain::ServiceRef;
 use autodeploy_shared::ports::DeploymentStore;
 use serde_json::json;
 
-use super::{denied, took, what, when};
+use super::denied;
 use crate::error::CliError;
 use crate::output::Output;
+use crate::render;
 use crate::stack::Stack;
 
 /// `autodeploy history CLUSTER/SERVICE`: newest first.
 pub async fn history(stack: &Stack, out: &Output, service: &str, limit: usize) -> Result<ExitCode, CliError> {
-    let (cluster, name) = service
-        .split_once('/')
-        .ok_or_else(|| CliError::Invalid(format!("{service:?}: name the service as CLUSTER/SERVICE")))?;
-    let key = ServiceRef::new(cluster, name).map_err(CliError::from)?.key();
+    let key = service_key(service)?;
     let deployments = stack
         .deployments
         .history(&key, limit)
@@ -41,22 +39,14 @@ pub async fn history(stack: &Stack, out: &Output, service: &str, limit: usize) -
         out.document(&rows);
         return Ok(ExitCode::SUCCESS);
     }
-    if deployments.is_empty() {
-        println!("no deployments of {key}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("{:<26}  {:<17}  {:<19}  {:>9}  IMAGE", "DEPLOYMENT", "STATUS", "STARTED", "TOOK");
-    for d in &deployments {
-        let status = out.status(d.status);
-        // Padding counts the colour codes too: pad the plain text, then colour.
-        let pad = " ".repeat(17usize.saturating_sub(d.status.as_str().len()));
-        println!(
-            "{:<26}  {status}{pad}  {:<19}  {:>9}  {}",
-            d.deployment_id.as_str(),
-            when(&d.created_at),
-            took(&d.created_at, &d.updated_at),
-            what(d)
-        );
-    }
+    print!("{}", render::history(&key, &deployments, &out.style()));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `CLUSTER/SERVICE` → the service's key, checked.
+pub(super) fn service_key(service: &str) -> Result<String, CliError> {
+    let (cluster, name) = service
+        .split_once('/')
+        .ok_or_else(|| CliError::Invalid(format!("{service:?}: name the service as CLUSTER/SERVICE")))?;
+    Ok(ServiceRef::new(cluster, name).map_err(CliError::from)?.key())
 }

@@ -47,12 +47,12 @@ fn denied(e: autodeploy_shared::DeployError, action: &'static str, resource: &st
 }
 
 /// `2026-12-01T10:00:00.123Z` → `2026-12-01 10:00:00`.
-fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `42 s`, `3 min 5 s`, `2 h 4 min`.
-fn took(from: &chrono::DateTime<chrono::Utc>, to: &chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn took(from: &chrono::DateTime<chrono::Utc>, to: &chrono::DateTime<chrono::Utc>) -> String {
     let s = (*to - *from).num_seconds().max(0);
     match s {
         0..60 => format!("{s} s"),
@@ -62,6 +62,6 @@ fn took(from: &chrono::DateTime<chrono::Utc>, to: &chrono::DateTime<chrono::Utc>
 }
 
 /// `web:v2`, or the digest when the push had no tag.
-fn what(d: &Deployment) -> String {
+pub(crate) fn what(d: &Deployment) -> String {
     d.tag.as_deref().map_or_else(|| d.digest.to_string(), |t| format!("{}:{t}", d.repository))
 }

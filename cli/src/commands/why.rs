@@ -4,9 +4,10 @@ use autodeploy_shared::domain::{DeploymentStatus, ImageDigest};
 use autodeploy_shared::ports::{DeploymentStore, PushDecisions};
 use serde_json::json;
 
-use super::{denied, when};
+use super::denied;
 use crate::error::CliError;
 use crate::output::Output;
+use crate::render;
 use crate::stack::Stack;
 
 /// `autodeploy why REPO[:TAG|@DIGEST]`: the trigger's decisions about the
@@ -23,7 +24,7 @@ pub async fn why(stack: &Stack, out: &Output, image: &str, limit: usize) -> Resu
         .await
         .map_err(|e| denied(e, "dynamodb:Query", table))?;
     let mut rows = Vec::with_capacity(found.len());
-    for d in &found {
+    for d in found {
         let now: Option<DeploymentStatus> = match &d.deployment_id {
             Some(id) => stack.deployments.get(id).await.ok().flatten().map(|r| r.status),
             None => None,
@@ -42,18 +43,7 @@ pub async fn why(stack: &Stack, out: &Output, image: &str, limit: usize) -> Resu
         out.document(&doc);
         return Ok(ExitCode::SUCCESS);
     }
-    if rows.is_empty() {
-        println!("nothing was decided about {image}: no push of it reached the stack (or its records expired)");
-        return Ok(ExitCode::SUCCESS);
-    }
-    for (d, now) in rows {
-        let what = d.tag.as_deref().map_or_else(|| d.digest.to_string(), |t| format!("{}:{t}", d.repository));
-        let target = d.target_id.as_deref().unwrap_or("-");
-        println!("{}  {what} → {target}: {} ({}) — {}", when(&d.decided_at), d.outcome, d.source, d.reason);
-        if let (Some(id), Some(status)) = (&d.deployment_id, now) {
-            println!("{:21}deployment {id} is {}", "", out.status(status));
-        }
-    }
+    print!("{}", render::why(image, &rows, &out.style()));
     Ok(ExitCode::SUCCESS)
 }
 
