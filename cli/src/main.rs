@@ -65,6 +65,11 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
         limit: u16,
     },
+    /// The deploy targets: list, add (checked against ECS first), remove, enable, disable.
+    Targets {
+        #[command(subcommand)]
+        command: commands::TargetsCommand,
+    },
     /// Approve a deployment that waits for approval.
     Approve {
         deployment: String,
@@ -115,6 +120,7 @@ async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
             commands::watch(&stack, &out, &deployment, std::time::Duration::from_secs(timeout_seconds)).await
         }
         Command::Why { image, limit } => commands::why(&stack, &out, &image, limit.into()).await,
+        Command::Targets { command } => commands::targets(&stack, &out, command).await,
         Command::Approve { deployment, reason } => {
             commands::decide(&config, &stack, &out, &deployment, "APPROVE", reason.as_deref()).await
         }

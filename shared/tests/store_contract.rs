@@ -455,8 +455,38 @@ async fn targets_contract(targets: &impl DeployTargets) {
     targets.put(&DeployTarget { repository: "api".into(), ..t.clone() }).await.unwrap();
     assert_eq!(targets.for_repository("web").await.unwrap(), vec![t.clone()]);
     assert!(targets.for_repository("none").await.unwrap().is_empty());
-    let bad = DeployTarget { tag_rule: TagRule::Semver { requirement: Some("nonsense".into()) }, ..t };
+    let bad = DeployTarget { tag_rule: TagRule::Semver { requirement: Some("nonsense".into()) }, ..t.clone() };
     assert_eq!(targets.put(&bad).await.unwrap_err().error_type(), "InvalidInput");
+
+    // create: only where no target has the key; the existing one is kept.
+    let canary =
+        DeployTarget { target_id: "canary".into(), tag_rule: TagRule::Glob { pattern: "rc-*".into() }, ..t.clone() };
+    assert!(targets.create(&canary).await.unwrap());
+    let other = DeployTarget { service: "web-canary".into(), ..canary.clone() };
+    assert!(!targets.create(&other).await.unwrap(), "a second create is refused");
+    assert_eq!(
+        targets.create(&DeployTarget { target_id: "x".into(), ..bad }).await.unwrap_err().error_type(),
+        "InvalidInput"
+    );
+    let mut web = targets.for_repository("web").await.unwrap();
+    web.sort_by(|a, b| a.target_id.cmp(&b.target_id));
+    assert_eq!(web, vec![canary.clone(), t.clone()], "the existing target is kept, nothing else written");
+
+    // set_enabled: that attribute only, on an existing target only.
+    let off = targets.set_enabled("web", "canary", false).await.unwrap().expect("exists");
+    assert_eq!(off, DeployTarget { enabled: false, ..canary.clone() });
+    assert_eq!(targets.set_enabled("web", "canary", true).await.unwrap(), Some(canary.clone()));
+    assert_eq!(targets.set_enabled("web", "nope", false).await.unwrap(), None);
+    assert_eq!(targets.set_enabled("api", "canary", false).await.unwrap(), None, "keyed by repository too");
+    assert_eq!(targets.for_repository("web").await.unwrap().len(), 2, "no row made by a refused update");
+
+    // remove: true once, then false; other repositories' targets stay.
+    assert!(targets.remove("web", "canary").await.unwrap());
+    assert!(!targets.remove("web", "canary").await.unwrap());
+    assert!(!targets.remove("web", "nope").await.unwrap());
+    assert_eq!(targets.for_repository("web").await.unwrap(), vec![t.clone()]);
+    assert_eq!(targets.for_repository("api").await.unwrap().len(), 1);
+    assert!(targets.create(&canary).await.unwrap(), "a removed target can be created again");
 }
 
 async fn decisions_contract(decisions: &impl PushDecisions) {

@@ -6,6 +6,7 @@ mod decide;
 mod history;
 mod show;
 mod status;
+mod targets;
 mod watch;
 mod why;
 
@@ -13,6 +14,7 @@ pub use decide::decide;
 pub use history::history;
 pub use show::show;
 pub use status::status;
+pub use targets::{TargetsCommand, targets};
 pub use watch::watch;
 pub use why::why;
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::errors::classify;
@@ -79,15 +79,83 @@ impl DeployTargets for DynamoTargets {
     }
 
     async fn put(&self, target: &DeployTarget) -> Result<()> {
-        target.validate()?;
-        let item = to_item(target).map_err(|e| DeployError::InvalidInput(e.to_string()))?;
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(item(target)?))
             .send()
             .await
             .map_err(|e| classify("PutItem deploy target", e))?;
         Ok(())
     }
+
+    async fn create(&self, target: &DeployTarget) -> Result<bool> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item(target)?))
+            .condition_expression("attribute_not_exists(#t)")
+            .expression_attribute_names("#t", "targetId")
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify("PutItem deploy target", e)),
+        }
+    }
+
+    async fn remove(&self, repository: &str, target_id: &str) -> Result<bool> {
+        let sent = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(repository, target_id)))
+            .condition_expression("attribute_exists(#t)")
+            .expression_attribute_names("#t", "targetId")
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify("DeleteItem deploy target", e)),
+        }
+    }
+
+    async fn set_enabled(&self, repository: &str, target_id: &str, enabled: bool) -> Result<Option<DeployTarget>> {
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(repository, target_id)))
+            .update_expression("SET #e = :e")
+            .condition_expression("attribute_exists(#t)")
+            .expression_attribute_names("#e", "enabled")
+            .expression_attribute_names("#t", "targetId")
+            .expression_attribute_values(":e", AttributeValue::Bool(enabled))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => from_item(out.attributes.unwrap_or_default())
+                .map(Some)
+                .map_err(|e| DeployError::InvalidInput(format!("deploy target {repository}/{target_id}: {e}"))),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(classify("UpdateItem deploy target", e)),
+        }
+    }
+}
+
+/// A valid target as an item (`InvalidInput` otherwise).
+fn item(target: &DeployTarget) -> Result<HashMap<String, AttributeValue>> {
+    target.validate()?;
+    to_item(target).map_err(|e| DeployError::InvalidInput(e.to_string()))
+}
+
+fn key(repository: &str, target_id: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("repository".to_owned(), AttributeValue::S(repository.to_owned())),
+        ("targetId".to_owned(), AttributeValue::S(target_id.to_owned())),
+    ])
 }

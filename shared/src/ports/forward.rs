@@ -28,6 +28,15 @@ macro_rules! forward {
             fn put(&self, target: &DeployTarget) -> impl Future<Output = Result<()>> + Send {
                 self.deref().put(target)
             }
+            fn create(&self, target: &DeployTarget) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().create(target)
+            }
+            fn remove(&self, repository: &str, target_id: &str) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().remove(repository, target_id)
+            }
+            fn set_enabled(&self, repository: &str, target_id: &str, enabled: bool) -> impl Future<Output = Result<Option<DeployTarget>>> + Send {
+                self.deref().set_enabled(repository, target_id, enabled)
+            }
         }
 
         impl<T: Alarms> Alarms for $ptr {
