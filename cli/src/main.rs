@@ -70,6 +70,48 @@ enum Command {
         #[command(subcommand)]
         command: commands::TargetsCommand,
     },
+    /// Deploy an image by hand, through the pipeline (approval, lock, queue, newest wins).
+    Deploy {
+        /// `CLUSTER/SERVICE`.
+        service: String,
+        /// `REPO:TAG` (resolved to its digest through ECR) or `REPO@sha256:…`.
+        #[arg(long)]
+        image: String,
+        /// Recorded with the deployment and shown to everyone who hears of it.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Deploy even while the service is frozen.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        request: Request,
+    },
+    /// Run an earlier successful deployment's revision again, through the pipeline.
+    Rollback {
+        /// `CLUSTER/SERVICE`.
+        service: String,
+        /// A deployment id or a revision (`web:7`, `7`); default: the newest
+        /// successful one that is not what the service runs.
+        #[arg(long, value_name = "DEPLOYMENT|REVISION")]
+        to: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        request: Request,
+    },
+    /// Hold every rollout of a service: pushes wait HELD until it is unfrozen.
+    Freeze {
+        /// `CLUSTER/SERVICE`.
+        service: String,
+        /// Why (shown on every held push).
+        #[arg(long)]
+        reason: String,
+    },
+    /// End a freeze: the newest held push deploys.
+    Unfreeze {
+        /// `CLUSTER/SERVICE`.
+        service: String,
+    },
     /// Approve a deployment that waits for approval.
     Approve {
         deployment: String,
@@ -84,6 +126,27 @@ enum Command {
     },
     /// Shell completions on stdout, e.g. `autodeploy completions bash > ~/.local/share/bash-completion/completions/autodeploy`.
     Completions { shell: clap_complete::Shell },
+}
+
+/// What `deploy` and `rollback` share: waiting, and the request's token.
+#[derive(Debug, clap::Args)]
+struct Request {
+    /// Follow the deployment until it ends; the exit status says how.
+    #[arg(long)]
+    wait: bool,
+    /// With --wait: give up after this long (exit status 7).
+    #[arg(long, default_value_t = 3600)]
+    timeout_seconds: u64,
+    /// The same token makes a repeated request the same deployment (e.g. a CI
+    /// job's run id); default: a new one.
+    #[arg(long, value_name = "16-64 of [A-Za-z0-9_-]")]
+    request_token: Option<String>,
+}
+
+impl Request {
+    fn wait(&self) -> commands::Wait {
+        commands::Wait { wait: self.wait, timeout: std::time::Duration::from_secs(self.timeout_seconds) }
+    }
 }
 
 #[tokio::main]
@@ -121,6 +184,16 @@ async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
         }
         Command::Why { image, limit } => commands::why(&stack, &out, &image, limit.into()).await,
         Command::Targets { command } => commands::targets(&stack, &out, command).await,
+        Command::Deploy { service, image, reason, force, request } => {
+            let options = (reason.as_deref(), force, request.request_token.as_deref());
+            commands::deploy(&stack, &out, &service, &image, options, request.wait()).await
+        }
+        Command::Rollback { service, to, reason, request } => {
+            let options = (reason.as_deref(), request.request_token.as_deref());
+            commands::rollback(&stack, &out, &service, to.as_deref(), options, request.wait()).await
+        }
+        Command::Freeze { service, reason } => commands::freeze(&stack, &out, &service, &reason).await,
+        Command::Unfreeze { service } => commands::unfreeze(&stack, &out, &service).await,
         Command::Approve { deployment, reason } => {
             commands::decide(&config, &stack, &out, &deployment, "APPROVE", reason.as_deref()).await
         }

@@ -4,6 +4,7 @@
 pub mod close_names;
 mod decide;
 mod history;
+mod operate;
 mod show;
 mod status;
 mod targets;
@@ -12,6 +13,7 @@ mod why;
 
 pub use decide::decide;
 pub use history::history;
+pub use operate::{Wait, deploy, freeze, rollback, unfreeze};
 pub use show::show;
 pub use status::status;
 pub use targets::{TargetsCommand, targets};

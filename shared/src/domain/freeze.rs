@@ -2,7 +2,7 @@
 //! unfrozen. Pushes meanwhile are held (status HELD) with the freeze's reason;
 //! the newest of them deploys when the service is unfrozen.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::DeployError;
@@ -35,7 +35,8 @@ impl Freeze {
         if by.is_empty() {
             return Err(DeployError::InvalidInput("a freeze needs the identity that asked for it".into()));
         }
-        Ok(Self { reason: reason.to_owned(), by: by.to_owned(), at })
+        // Kept to the millisecond, as it is stored: a freeze read back is equal to the one written.
+        Ok(Self { reason: reason.to_owned(), by: by.to_owned(), at: at.trunc_subsecs(3) })
     }
 
     /// The timeline line of a push held by this freeze.
