@@ -910,3 +910,36 @@ def test_the_operators_read_only_policy_reads_and_changes_nothing():
     unscoped = {"ecs:DescribeTaskDefinition", "elasticloadbalancing:DescribeTargetHealth"}
     assert all(s["Effect"] == "Allow" and (s["Resource"] != "*" or set(actions_of(s)) <= unscoped) for s in statements)
     assert TEMPLATE["Outputs"]["OperatorReadOnlyPolicyArn"]["Value"] == {"Ref": "OperatorReadOnlyPolicy"}
+
+
+def _grants(policy: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs a managed policy of the template allows."""
+    pairs = set()
+    for s in RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]:
+        assert s["Effect"] == "Allow"
+        actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        pairs |= {(a, json.dumps(r, sort_keys=True)) for a in actions for r in resources}
+    return pairs
+
+
+def test_the_deployer_policy_does_everything_and_only_what_the_commands_need():
+    """One policy for people who operate the stack: whatever the read-only and the
+    approver policies allow, plus the operator URL and writing the deploy targets."""
+    deployer = _grants("OperatorDeployerPolicy")
+    assert _grants("OperatorReadOnlyPolicy") <= deployer
+    assert _grants("ApproverPolicy") <= deployer
+    operate = json.dumps({"Fn::GetAtt": ["OperateFunction", "Arn"]}, sort_keys=True)
+    targets = json.dumps({"Fn::GetAtt": ["TargetsTable", "Arn"]}, sort_keys=True)
+    extra = deployer - _grants("OperatorReadOnlyPolicy") - _grants("ApproverPolicy")
+    assert extra == {
+        ("lambda:InvokeFunctionUrl", operate),
+        *{(a, targets) for a in ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]},
+    }
+    fn = RESOURCES["OperateFunction"]["Properties"]
+    assert fn["FunctionUrlConfig"] == {"AuthType": "AWS_IAM"}
+    [call] = [s for s in RESOURCES["OperatorDeployerPolicy"]["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "lambda:InvokeFunctionUrl"]
+    assert call["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["OperatorUrl"]["Value"] == {"Fn::GetAtt": ["OperateFunctionUrl", "FunctionUrl"]}
+    assert outputs["OperatorDeployerPolicyArn"]["Value"] == {"Ref": "OperatorDeployerPolicy"}
