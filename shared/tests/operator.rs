@@ -190,8 +190,17 @@ async fn a_deploy_by_hand_runs_once_and_records_who_asked() {
     // What AWS would refuse, or the pipeline cannot carry out, is refused first.
     for (body, code, says) in [
         (deploy("web:nope", "a1b2c3d4e5f6a7b8c9d0"), 409, "ECR has no web:nope"),
-        (deploy("api:v1", "a1b2c3d4e5f6a7b8c9d0"), 409, "no deploy target deploys api to demo/web"),
+        (
+            deploy("api:v1", "a1b2c3d4e5f6a7b8c9d0"),
+            409,
+            "no deploy target deploys api to demo/web: a target says which containers take the image (it has web (prod))",
+        ),
         (deploy("web", "a1b2c3d4e5f6a7b8c9d0"), 400, "name the image with a tag or a digest"),
+        (
+            json!({"action": "DEPLOY", "service": "demo/wbe", "image": "web:v2", "requestToken": TOKEN}),
+            409,
+            "no deploy target names demo/wbe (the stack's services: demo/web)",
+        ),
         (deploy("web:v1", "short"), 400, "requestToken"),
         (
             json!({"action": "DEPLOY", "service": "demo/web", "image": "web:v2", "requestToken": TOKEN, "by": ALICE}),

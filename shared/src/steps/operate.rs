@@ -363,6 +363,8 @@ where
         if let Some(t) = of_service.into_iter().next() {
             return Ok(t);
         }
+        // A service no target names at all is most likely a misspelt one.
+        self.known_service(service).await?;
         let others: Vec<String> = self
             .targets
             .all()
@@ -371,10 +373,10 @@ where
             .filter(|t| t.service_ref().is_ok_and(|s| &s == service))
             .map(|t| format!("{} ({})", t.repository, t.target_id))
             .collect();
-        let has = if others.is_empty() { "it has none".to_owned() } else { format!("it has {}", others.join(", ")) };
         Err(DeployError::RequestRefused(format!(
-            "no deploy target deploys {repository} to {}: a target says which containers take the image ({has})",
-            service.key()
+            "no deploy target deploys {repository} to {}: a target says which containers take the image (it has {})",
+            service.key(),
+            others.join(", ")
         )))
     }
 
