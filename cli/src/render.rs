@@ -8,7 +8,7 @@ use autodeploy_shared::domain::{
 };
 use chrono::{DateTime, Utc};
 
-use crate::commands::{took, what, when};
+use crate::commands::{took, trigger, what, when};
 use crate::output::{Style, columns, truncate, wrap};
 
 /// Columns of a deployment id (`d-` + 24 hex digits).
@@ -32,6 +32,8 @@ pub fn history(service_key: &str, deployments: &[Deployment], style: &Style) -> 
     }
     let status_w = deployments.iter().map(|d| d.status.as_str().len()).chain(["STATUS".len()]).max().unwrap_or(0);
     let images: Vec<String> = deployments.iter().map(what).collect();
+    // Who or what started it, when that was not its push: beside the image, or below it.
+    let triggers: Vec<Option<String>> = deployments.iter().map(trigger).collect();
     let image_w = images.iter().map(|i| columns(i)).max().unwrap_or(0);
     type Took = fn(&DateTime<Utc>, &DateTime<Utc>) -> String;
     let layouts: [(&str, Took); 3] =
@@ -61,16 +63,26 @@ pub fn history(service_key: &str, deployments: &[Deployment], style: &Style) -> 
     let mut text =
         format!("{:<ID$}  {:<status_w$}  {:<started_w$}  {:>took_w$}", "DEPLOYMENT", "STATUS", "STARTED", "TOOK");
     text.push_str(if below { "\n" } else { "  IMAGE\n" });
-    for ((d, image), (started, took)) in deployments.iter().zip(&images).zip(&chosen) {
+    for (((d, image), (started, took)), by) in deployments.iter().zip(&images).zip(&chosen).zip(&triggers) {
         let row = format!(
             "{:<ID$}  {}  {started:<started_w$}  {took:>took_w$}",
             d.deployment_id.as_str(),
             style.status_padded(d.status, status_w)
         );
-        if below {
-            text.push_str(&format!("{}\n    {}\n", row.trim_end(), truncate(image, style.room(4))));
-        } else {
-            text.push_str(&format!("{row}  {}\n", truncate(image, room)));
+        let both = by.as_ref().map(|t| format!("{image} ({t})"));
+        let fits = |text: &String| room.is_none_or(|r| columns(text) <= r);
+        match both.filter(|b| !below && fits(b)) {
+            Some(both) => text.push_str(&format!("{row}  {both}\n")),
+            None => {
+                if below {
+                    text.push_str(&format!("{}\n    {}\n", row.trim_end(), truncate(image, style.room(4))));
+                } else {
+                    text.push_str(&format!("{row}  {}\n", truncate(image, room)));
+                }
+                if let Some(t) = by {
+                    text.push_str(&format!("    {}\n", truncate(&format!("↳ {t}"), style.room(4))));
+                }
+            }
         }
     }
     text
@@ -88,6 +100,16 @@ pub fn show(d: &Deployment, style: &Style) -> String {
         ("digest", d.digest.to_string()),
         ("found by", format!("{:?}", d.found_by).to_lowercase()),
     ];
+    if let Some(r) = &d.request {
+        let forced = if r.force { ", through a freeze" } else { "" };
+        rows.push(("asked by", format!("{} ({}{forced})", r.by, r.kind)));
+        if let Some(reason) = &r.reason {
+            rows.push(("because", reason.clone()));
+        }
+        if let (Some(td), Some(of)) = (&r.task_definition, &r.rollback_to) {
+            rows.push(("back to", format!("{}, the revision of {of}", short_revision(td))));
+        }
+    }
     if let Some(td) = &d.previous_task_definition {
         rows.push(("previous", short_revision(td).to_owned()));
     }

@@ -55,12 +55,18 @@ fn json_of(o: &Output) -> Value {
 
 /// The newest deployment of demo/web with `tag` in `status`, once there is one.
 async fn deployment(cloud: &Cloud, who: &Credentials, tag: &str, status: &str) -> Value {
-    wait_for(cloud, 900, || async {
+    let found = wait_for(cloud, 900, || async {
         let rows = json_of(&autodeploy(cloud, who, &["history", "demo/web", "--output", "json"]).await);
         rows.as_array()?.iter().find(|r| r["tag"] == tag && r["status"] == status).cloned()
     })
-    .await
-    .unwrap_or_else(|| panic!("no {tag} deployment became {status}"))
+    .await;
+    match found {
+        Some(row) => row,
+        None => {
+            let history = stdout(&autodeploy(cloud, who, &["history", "demo/web"]).await);
+            panic!("no {tag} deployment became {status}:\n{history}")
+        }
+    }
 }
 
 fn id(row: &Value) -> String {

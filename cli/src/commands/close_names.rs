@@ -16,6 +16,20 @@ pub fn close_names<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -
     close.into_iter().take(MOST).map(|(_, k)| k).collect()
 }
 
+/// The error for a service `key` that none of the stack's services (`known`)
+/// is: the close names, or the services there are.
+pub fn unknown_service(key: &str, known: &[String]) -> crate::error::CliError {
+    let close = close_names(key, known.iter().map(String::as_str));
+    let hint = if known.is_empty() {
+        "it has no deploy targets".to_owned()
+    } else if close.is_empty() {
+        format!("its services: {}", known.join(", "))
+    } else {
+        format!("did you mean {}?", close.join(", "))
+    };
+    crate::error::CliError::Invalid(format!("no deploy target of the stack names {key}; {hint}"))
+}
+
 /// Levenshtein distance in characters, with a swap of two neighbours
 /// counted as one edit (`wbe` → `web`), as typing slips are.
 pub fn distance(a: &str, b: &str) -> usize {

@@ -18,6 +18,10 @@ pub async fn history(stack: &Stack, out: &Output, service: &str, limit: usize) -
         .history(&key, limit)
         .await
         .map_err(|e| denied(e, "dynamodb:Query", &format!("{}/index/ByService", stack.deployments_table)))?;
+    if deployments.is_empty() {
+        // Nothing on record: most often a mistyped name.
+        super::known_service(stack, &key).await?;
+    }
     if out.json() {
         let rows: Vec<_> = deployments
             .iter()
@@ -33,6 +37,7 @@ pub async fn history(stack: &Stack, out: &Output, service: &str, limit: usize) -
                     "updatedAt": d.updated_at,
                     "failureReason": d.failure_reason,
                     "decidedBy": d.approval.as_ref().and_then(|a| a.decided_by.clone()),
+                    "request": d.request,
                 })
             })
             .collect();

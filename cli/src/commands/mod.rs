@@ -69,3 +69,31 @@ pub(crate) fn took(from: &chrono::DateTime<chrono::Utc>, to: &chrono::DateTime<c
 pub(crate) fn what(d: &Deployment) -> String {
     d.tag.as_deref().map_or_else(|| d.digest.to_string(), |t| format!("{}:{t}", d.repository))
 }
+
+/// Who or what started it, when it was not a push event: `reconciler`,
+/// `deploy by alice`, `rollback by bob` (the last part of the caller's ARN).
+pub(crate) fn trigger(d: &Deployment) -> Option<String> {
+    use autodeploy_shared::domain::{DecisionSource, RequestKind};
+    match (&d.request, d.found_by) {
+        (Some(r), _) => {
+            let who = r.by.rsplit('/').next().unwrap_or(&r.by);
+            let kind = if r.kind == RequestKind::Rollback { "rollback" } else { "deploy" };
+            Some(format!("{kind} by {who}"))
+        }
+        (None, DecisionSource::Reconciler) => Some("reconciler".to_owned()),
+        (None, _) => None,
+    }
+}
+
+/// Whether `key` (`cluster/service`) is a service of the stack's deploy
+/// targets; an unknown one is an error with the close names. Without a
+/// targets table (a stack named by variables only) nothing can be checked.
+async fn known_service(stack: &Stack, key: &str) -> Result<(), CliError> {
+    use autodeploy_shared::ports::DeployTargets;
+    let Some((targets, table)) = &stack.targets else { return Ok(()) };
+    let all = targets.all().await.map_err(|e| denied(e, "dynamodb:Scan", table))?;
+    let mut known: Vec<String> = all.iter().filter_map(|t| t.service_ref().ok()).map(|s| s.key()).collect();
+    known.sort();
+    known.dedup();
+    if known.iter().any(|k| k == key) { Ok(()) } else { Err(close_names::unknown_service(key, &known)) }
+}

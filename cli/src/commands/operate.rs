@@ -32,6 +32,7 @@ pub async fn deploy(
     wait: Wait,
 ) -> Result<ExitCode, CliError> {
     let (reason, force, token) = options;
+    let service = &service_of(stack, service).await?;
     let mut body = json!({
         "action": "DEPLOY", "service": service, "image": image, "requestToken": token_or_new(token), "force": force,
     });
@@ -52,6 +53,7 @@ pub async fn rollback(
     wait: Wait,
 ) -> Result<ExitCode, CliError> {
     let (reason, token) = options;
+    let service = &service_of(stack, service).await?;
     let mut body = json!({ "action": "ROLLBACK", "service": service, "requestToken": token_or_new(token) });
     if let Some(to) = to {
         body["to"] = json!(to);
@@ -65,6 +67,7 @@ pub async fn rollback(
 
 /// `autodeploy freeze SERVICE --reason …`.
 pub async fn freeze(stack: &Stack, out: &Output, service: &str, reason: &str) -> Result<ExitCode, CliError> {
+    let service = &service_of(stack, service).await?;
     let answer = call(stack, &json!({ "action": "FREEZE", "service": service, "reason": reason })).await?;
     if out.json() {
         out.document(&answer);
@@ -79,6 +82,7 @@ pub async fn freeze(stack: &Stack, out: &Output, service: &str, reason: &str) ->
 
 /// `autodeploy unfreeze SERVICE`.
 pub async fn unfreeze(stack: &Stack, out: &Output, service: &str) -> Result<ExitCode, CliError> {
+    let service = &service_of(stack, service).await?;
     let answer = call(stack, &json!({ "action": "UNFREEZE", "service": service })).await?;
     if out.json() {
         out.document(&answer);
@@ -92,6 +96,14 @@ pub async fn unfreeze(stack: &Stack, out: &Output, service: &str) -> Result<Exit
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The service's key, checked against the stack's deploy targets first (a
+/// mistyped name gets the close ones, before anything is sent).
+async fn service_of(stack: &Stack, service: &str) -> Result<String, CliError> {
+    let key = super::history::service_key(service)?;
+    super::known_service(stack, &key).await?;
+    Ok(key)
 }
 
 /// The operator URL's answer to `body`; a 5xx or a dropped connection is

@@ -14,7 +14,7 @@ use autodeploy_shared::ports::{DeployTargets, DeploymentStore, Ecs, ServiceLocks
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::close_names::close_names;
+use super::close_names::unknown_service;
 use super::{denied, when};
 use crate::error::CliError;
 use crate::output::Output;
@@ -199,15 +199,7 @@ fn pick(
     if let Some(found) = services.remove(&key) {
         return Ok(BTreeMap::from([(key, found)]));
     }
-    let close = close_names(&key, services.keys().map(String::as_str));
-    let hint = if services.is_empty() {
-        "it has no deploy targets".to_owned()
-    } else if close.is_empty() {
-        format!("its services: {}", services.keys().cloned().collect::<Vec<_>>().join(", "))
-    } else {
-        format!("did you mean {}?", close.join(", "))
-    };
-    Err(CliError::Invalid(format!("no deploy target of the stack names {key}; {hint}")))
+    Err(unknown_service(&key, &services.keys().cloned().collect::<Vec<_>>()))
 }
 
 /// One service: what ECS runs and its health, its records, its lock.

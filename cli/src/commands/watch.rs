@@ -38,6 +38,14 @@ pub async fn watch(stack: &Stack, out: &Output, target: &str, timeout: Duration)
         .history(&key, RECENT)
         .await
         .map_err(|e| denied(e, "dynamodb:Query", &format!("{}/index/ByService", stack.deployments_table)))?;
+    if recent.is_empty() {
+        // Nothing to wait for and nothing to answer with: say so (a CI job
+        // that watches before its push is recorded must not pass).
+        super::known_service(stack, &key).await?;
+        return Err(CliError::Invalid(format!(
+            "no deployment of {key} on record yet: watch the one a push or `autodeploy deploy` started"
+        )));
+    }
     match in_flight(&recent) {
         Some(d) => {
             if !out.json() {

@@ -4,8 +4,9 @@
 
 use autodeploy_shared::domain::{
     Approval, ApprovalOutcome, ApprovalPolicy, DecisionOutcome, DecisionSource, Deployment, DeploymentStatus,
-    DeploymentStrategy, ImageDigest, LifecycleStage, NewDeployment, PausedAt, PushDecision, RecordPatch,
-    RolloutProgress, ServiceDeploymentStatus, ServiceRef, TagRule, TargetGroupHealth, Transition,
+    DeploymentStrategy, ImageDigest, LifecycleStage, NewDeployment, OperatorRequest, PausedAt, PushDecision,
+    RecordPatch, RequestKind, RolloutProgress, ServiceDeploymentStatus, ServiceRef, TagRule, TargetGroupHealth,
+    Transition,
 };
 use chrono::{DateTime, Utc};
 
@@ -213,6 +214,75 @@ fn superseded() -> Deployment {
         RecordPatch { superseded_by: Some(by), ..Default::default() },
     );
     d
+}
+
+/// A person's request for `demo/web`, as the operator entry point records it.
+fn requested(kind: RequestKind, tag: &str, byte: &str, seconds: i64, revision: Option<u32>) -> Deployment {
+    let service = ServiceRef::new("demo", "web").unwrap();
+    let rule = TagRule::Glob { pattern: "*".into() };
+    let request = OperatorRequest {
+        kind,
+        by: ALICE.into(),
+        token: format!("render-test-token-{seconds}"),
+        reason: Some("v3 answers slowly since 10:40; back to the last good one".into()),
+        force: false,
+        task_definition: revision.map(|r| task_definition("web", r)),
+        rollback_to: revision.map(|_| pushed("web", "web", Some("v1"), "a1", 0).deployment_id),
+    };
+    let new = NewDeployment {
+        service: &service,
+        repository: "web",
+        registry: REGISTRY,
+        digest: &digest(byte),
+        tag: Some(tag),
+        target_id: "demo-web",
+        tag_rule: &rule,
+        containers: &["app".to_owned()],
+        alarms: &[],
+        approval: None,
+        found_by: DecisionSource::Event,
+        pushed_at: None,
+        image_pushed_at: None,
+        note: None,
+    };
+    Deployment::requested(new, request, at(seconds))
+}
+
+/// A rollback to web:2 that ran: nothing registered, the service pointed at it again.
+fn rolled_back_by_hand() -> Deployment {
+    let mut d = requested(RequestKind::Rollback, "v1", "a1", 9000, Some(2));
+    go(&mut d, DeploymentStatus::Registering, 9001, "reading demo/web", RecordPatch::default());
+    go(
+        &mut d,
+        DeploymentStatus::Updating,
+        9002,
+        "running web:2 again in place of web:4",
+        RecordPatch {
+            previous_task_definition: Some(task_definition("web", 4)),
+            new_task_definition: Some(task_definition("web", 2)),
+            ..Default::default()
+        },
+    );
+    d
+}
+
+/// A push that waits while the service is frozen.
+fn held() -> Deployment {
+    let mut d = pushed("web", "web", Some("v7"), "c7", 9100);
+    let line = "held: demo/web is frozen since 2026-12-01T12:30:00.000Z by arn:aws:iam::123456789012:user/alice: \
+                incident 42: payments are down";
+    go(&mut d, DeploymentStatus::Held, 9101, line, RecordPatch::default());
+    d
+}
+
+#[test]
+fn what_a_person_asked_for_says_who_and_why() {
+    snapshot("show_rollback_by_hand", |style| super::show(&rolled_back_by_hand(), style));
+    snapshot("show_held", |style| super::show(&held(), style));
+    let rows = vec![held(), rolled_back_by_hand(), requested(RequestKind::Deploy, "v3-hotfix", "d3", 8000, None)];
+    snapshot("history_by_hand", |style| super::history("demo/web", &rows, style));
+    let text = super::history("demo/web", &rows, &Style::plain(120));
+    assert!(text.contains("web:v1 (rollback by alice)") && text.contains("web:v3-hotfix (deploy by alice)"), "{text}");
 }
 
 /// A service's history, newest first.

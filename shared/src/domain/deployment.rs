@@ -334,15 +334,16 @@ impl Deployment {
         let mut d = Self::new(NewDeployment { pushed_at: Some(now), image_pushed_at: None, ..req }, now);
         d.deployment_id = request.deployment_id(req.service);
         d.found_by = DecisionSource::Operator;
-        let what = d.tag.as_deref().map_or_else(
-            || format!("{}@{}", d.repository, d.digest),
-            |t| format!("{}:{t} ({})", d.repository, d.digest),
-        );
+        let image = d
+            .tag
+            .as_deref()
+            .map_or_else(|| format!("{}@{}", d.repository, d.digest), |t| format!("{}:{t}", d.repository));
         let mut detail = match (&request.kind, &request.task_definition) {
             (RequestKind::Rollback, Some(td)) => {
-                format!("rollback to {} ({what}) requested by {}", short_revision(td), request.by)
+                format!("rollback to {} ({image}) requested by {}", short_revision(td), request.by)
             }
-            _ => format!("deploy of {what} requested by {}", request.by),
+            _ if d.tag.is_some() => format!("deploy of {image} ({}) requested by {}", d.digest, request.by),
+            _ => format!("deploy of {image} requested by {}", request.by),
         };
         if let Some(to) = &request.rollback_to {
             detail.push_str(&format!(", the revision of {to}"));
@@ -409,6 +410,14 @@ impl Deployment {
             && a != b
         {
             return a > b;
+        }
+        // A push and a person's request in the same second: a push event's
+        // time has whole seconds (and ECR's imagePushedAt may too), so which
+        // came first cannot be known; the push wins, as what the team's own
+        // pipeline produced last.
+        let second = |d: &Deployment| d.pushed_at.unwrap_or(d.created_at).timestamp();
+        if self.request.is_some() != other.request.is_some() && second(self) == second(other) {
+            return self.request.is_none();
         }
         let key = |d: &Deployment| (d.pushed_at.unwrap_or(d.created_at), d.image_pushed_at, d.deployment_id.clone());
         key(self) > key(other)
@@ -578,6 +587,44 @@ mod tests {
         let b = a + chrono::Duration::milliseconds(5);
         assert_eq!(iso::format(&a), "2026-01-01T00:00:00.000Z");
         assert!(iso::format(&a) < iso::format(&b));
+    }
+
+    #[test]
+    fn a_push_and_a_request_in_the_same_second_order_the_push_last() {
+        let web = ServiceRef::new("demo", "web").unwrap();
+        let rule = TagRule::Glob { pattern: "*".into() };
+        let t = DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").unwrap().with_timezone(&Utc);
+        let digest = digest();
+        let new = |tag| NewDeployment {
+            service: &web,
+            repository: "web",
+            registry: "1.dkr.ecr.us-east-1.amazonaws.com",
+            digest: &digest,
+            tag: Some(tag),
+            target_id: "prod",
+            tag_rule: &rule,
+            containers: &[],
+            alarms: &[],
+            approval: None,
+            found_by: Default::default(),
+            pushed_at: Some(t),
+            image_pushed_at: Some(t),
+            note: None,
+        };
+        let request = OperatorRequest {
+            kind: RequestKind::Deploy,
+            by: "arn:aws:iam::1:user/a".into(),
+            token: "0123456789abcdef".into(),
+            reason: None,
+            force: false,
+            task_definition: None,
+            rollback_to: None,
+        };
+        let push = Deployment::new(new("v2"), t);
+        let same_second = Deployment::requested(new("v1"), request.clone(), t + chrono::Duration::milliseconds(300));
+        assert!(push.is_newer_than(&same_second) && !same_second.is_newer_than(&push));
+        let later = Deployment::requested(new("v1"), request, t + chrono::Duration::milliseconds(1300));
+        assert!(later.is_newer_than(&push) && !push.is_newer_than(&later));
     }
 
     #[test]
