@@ -4,7 +4,8 @@
 //! with `…`, sentences are wrapped under their column.
 
 use autodeploy_shared::domain::{
-    Deployment, DeploymentStatus, PushDecision, RolloutProgress, TargetGroupHealth, TimelineEntry, short_revision,
+    Deployment, DeploymentStatus, Freeze, PushDecision, RequestKind, RolloutProgress, TargetGroupHealth, TimelineEntry,
+    short_revision,
 };
 use chrono::{DateTime, Utc};
 
@@ -301,6 +302,54 @@ fn indented(head: &str, used: usize, text: &str, style: &Style) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `autodeploy freeze`: the freeze in force (`already`: it was frozen before).
+pub fn frozen(service: &str, freeze: &Freeze, already: bool, style: &Style) -> String {
+    let how = if already { "was frozen already" } else { "frozen" };
+    let mut text = format!("{service} {how} since {} UTC\n", freeze.at.format("%Y-%m-%d %H:%M:%S"));
+    text.push_str(&indented("  by   ", 7, &freeze.by, style));
+    text.push_str(&indented("  why  ", 7, &freeze.reason, style));
+    text.push_str(&indented(
+        "",
+        0,
+        "No rollout of it starts now: pushes wait HELD; the newest deploys on unfreeze.",
+        style,
+    ));
+    text
+}
+
+/// `autodeploy unfreeze`: the freeze it ended, and the held push it released.
+pub fn unfrozen(service: &str, ended: Option<&Freeze>, released: Option<&str>, style: &Style) -> String {
+    let mut text = match ended {
+        None => format!("{service} was not frozen\n"),
+        Some(f) => {
+            let mut t = format!("{service} unfrozen (frozen since {} UTC)\n", f.at.format("%Y-%m-%d %H:%M:%S"));
+            t.push_str(&indented("  by   ", 7, &f.by, style));
+            t.push_str(&indented("  why  ", 7, &f.reason, style));
+            t
+        }
+    };
+    if let Some(id) = released {
+        text.push_str(&format!("the newest held push deploys now: {id}\n  autodeploy watch {id}\n"));
+    }
+    text
+}
+
+/// `autodeploy deploy|rollback` without `--wait`: what was asked for.
+pub fn requested(d: &Deployment, fresh: bool, style: &Style) -> String {
+    let kind = match d.request.as_ref().map(|r| r.kind) {
+        Some(RequestKind::Rollback) => "rollback",
+        _ => "deploy",
+    };
+    let again = if fresh { "" } else { " (asked before: the same deployment)" };
+    let mut text = format!("{kind} of {} to {}: {}{again}\n", what(d), d.service_key, d.deployment_id);
+    if let Some(td) = d.request.as_ref().and_then(|r| r.task_definition.as_deref()) {
+        text.push_str(&indented("  revision ", 11, short_revision(td), style));
+    }
+    text.push_str(&indented("  status   ", 11, d.status.as_str(), style));
+    text.push_str(&format!("  autodeploy watch {}\n", d.deployment_id));
+    text
 }
 
 /// Erases the line the cursor is on (the status line) and returns to its start.

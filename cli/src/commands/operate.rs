@@ -11,8 +11,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::watch::follow;
+use autodeploy_shared::domain::Freeze;
+
 use crate::error::CliError;
 use crate::output::Output;
+use crate::render;
 use crate::signed;
 use crate::stack::Stack;
 
@@ -72,10 +75,8 @@ pub async fn freeze(stack: &Stack, out: &Output, service: &str, reason: &str) ->
     if out.json() {
         out.document(&answer);
     } else {
-        let f = &answer["frozen"];
-        let how = if answer["alreadyFrozen"] == true { "was frozen already" } else { "frozen" };
-        println!("{service} {how} since {} by {}: {}", text(&f["at"]), text(&f["by"]), text(&f["reason"]));
-        println!("No rollout of it starts now; pushes are held, and the newest deploys on unfreeze.");
+        let freeze: Freeze = parse(&answer["frozen"])?;
+        print!("{}", render::frozen(service, &freeze, answer["alreadyFrozen"] == true, &out.style()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -87,15 +88,15 @@ pub async fn unfreeze(stack: &Stack, out: &Output, service: &str) -> Result<Exit
     if out.json() {
         out.document(&answer);
     } else {
-        match &answer["unfrozen"] {
-            Value::Null => println!("{service} was not frozen"),
-            f => println!("{service} unfrozen (frozen since {} by {})", text(&f["at"]), text(&f["by"])),
-        }
-        if let Some(id) = answer["released"].as_str() {
-            println!("deploying the newest held push: {id} (autodeploy watch {id})");
-        }
+        let ended: Option<Freeze> = parse(&answer["unfrozen"])?;
+        print!("{}", render::unfrozen(service, ended.as_ref(), answer["released"].as_str(), &out.style()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A part of the operator URL's answer, as the type it is.
+fn parse<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, CliError> {
+    serde_json::from_value(v.clone()).map_err(|e| CliError::Aws(format!("the operator URL answered {v}: {e}")))
 }
 
 /// The service's key, checked against the stack's deploy targets first (a
@@ -126,7 +127,10 @@ async fn call(stack: &Stack, body: &Value) -> Result<Value, CliError> {
         200 | 202 => Ok(answer),
         403 => Err(CliError::AccessDenied { action: "lambda:InvokeFunctionUrl", resource: url.to_owned(), message }),
         404 if answer["errorType"] == "DeploymentNotFound" => Err(CliError::Refused(message)),
-        400 | 404 | 405 | 409 => Err(CliError::Refused(format!("refused by the pipeline: {message}"))),
+        400 | 404 | 405 | 409 => {
+            let why = message.strip_prefix("request refused: ").unwrap_or(&message);
+            Err(CliError::Refused(format!("refused by the pipeline: {why}")))
+        }
         _ => Err(CliError::Aws(format!("the operator URL answered {status}: {answer}"))),
     }
 }
@@ -138,14 +142,8 @@ async fn started(stack: &Stack, out: &Output, answer: &Value, what: &str, wait: 
         if out.json() {
             out.document(answer);
         } else {
-            let image = answer["tag"].as_str().map_or_else(|| text(&answer["image"]), |t| format!("tag {t}"));
-            let again = if answer["started"] == true { "" } else { " (sent before: the same deployment)" };
-            println!(
-                "{what} of {} ({image}) requested: {id}, {}{again}",
-                text(&answer["service"]),
-                text(&answer["status"])
-            );
-            println!("follow it with: autodeploy watch {id}");
+            let d = super::record(stack, &id).await?;
+            print!("{}", render::requested(&d, answer["started"] == true, &out.style()));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -153,10 +151,6 @@ async fn started(stack: &Stack, out: &Output, answer: &Value, what: &str, wait: 
         println!("{what} requested: {id}");
     }
     follow(stack, out, &id, wait.timeout).await
-}
-
-fn text(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 /// The caller's token, or a new one: 32 hex digits from two randomly keyed

@@ -487,3 +487,14 @@ fn a_terminal_gets_its_status_line_redrawn_then_kept() {
     assert_eq!(screen.finish(), "\n");
     assert_eq!(screen.finish(), "", "once");
 }
+
+#[test]
+fn what_the_operator_commands_answer() {
+    let freeze =
+        Freeze::new("incident 42: checkout errors since the 10:40 release, see #inc-42", ALICE, at(9000)).unwrap();
+    snapshot("frozen", |style| frozen("demo/web", &freeze, false, style));
+    snapshot("unfrozen", |style| unfrozen("demo/web", Some(&freeze), Some("d-9fcb672c956e9a47403d2f0a"), style));
+    snapshot("requested_rollback", |style| super::requested(&rolled_back_by_hand(), true, style));
+    let text = unfrozen("demo/web", None, None, &Style::plain(80));
+    assert_eq!(text, "demo/web was not frozen\n");
+}

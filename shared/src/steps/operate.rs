@@ -194,7 +194,7 @@ where
             && let Some(f) = self.locks.state(&service.key()).await?.frozen
         {
             return Err(DeployError::RequestRefused(format!(
-                "{}; deploy with force to go through the freeze",
+                "{}; a deploy with force (autodeploy deploy --force) goes through the freeze",
                 f.held_line(&service.key()).trim_start_matches("held: ")
             )));
         }
