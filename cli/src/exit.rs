@@ -12,11 +12,13 @@ pub const GAVE_UP: u8 = 7;
 
 pub const HELP: &str = "\
 EXIT STATUS
-  0   done: SUCCEEDED, or NOOP (the service already ran it); for approve/reject, decided
-  1   an error (no stack, access denied, unknown deployment, refused decision, ...)
+  0   done: SUCCEEDED, or NOOP (the service already ran it); approve, reject, freeze,
+      unfreeze, and deploy/rollback without --wait: asked and accepted
+  1   an error (no stack, access denied, unknown deployment or service, a request the
+      pipeline refused, ...)
   2   a usage error
   3   ROLLED_BACK       4   FAILED       5   SUPERSEDED       6   REJECTED (not deployed)
-  7   watch gave up (--timeout-seconds) before the deployment ended";
+  7   watch or --wait gave up (--timeout-seconds) before the deployment ended";
 
 /// The exit status of a deployment that ended in `status`.
 pub fn of(status: DeploymentStatus) -> ExitCode {
