@@ -69,6 +69,13 @@ async fn deployment(cloud: &Cloud, who: &Credentials, tag: &str, status: &str) -
     }
 }
 
+/// The keys of a JSON object, sorted: the documented shape.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    k.sort_unstable();
+    k
+}
+
 fn id(row: &Value) -> String {
     row["deploymentId"].as_str().unwrap().to_owned()
 }
@@ -114,13 +121,18 @@ async fn an_operator_freezes_deploys_rolls_back_and_races_a_push() {
     );
 
     // Unfreeze: the held push deploys.
+    let again =
+        json_of(&autodeploy(&cloud, &alice, &["freeze", "demo/web", "--reason", "x", "--output", "json"]).await);
+    assert_eq!(keys(&again), ["alreadyFrozen", "frozen", "service"], "{again}");
+    assert_eq!(again["alreadyFrozen"], true, "a second freeze keeps the first: {again}");
+    assert_eq!(keys(&again["frozen"]), ["at", "by", "reason"], "{again}");
     let unfrozen = autodeploy(&cloud, &alice, &["unfreeze", "demo/web"]).await;
     assert!(unfrozen.status.success(), "{}", stderr(&unfrozen));
-    assert!(
-        stdout(&unfrozen).contains(&format!("deploying the newest held push: {}", id(&held))),
-        "{}",
-        stdout(&unfrozen)
-    );
+    let text = stdout(&unfrozen);
+    assert!(text.contains(&format!("the newest held push deploys now: {}", id(&held))), "{text}");
+    let after = json_of(&autodeploy(&cloud, &alice, &["unfreeze", "demo/web", "--output", "json"]).await);
+    assert_eq!(keys(&after), ["released", "service", "unfrozen"], "{after}");
+    assert_eq!(after["unfrozen"], Value::Null, "unfreezing twice changes nothing: {after}");
     let watched = autodeploy(&cloud, &alice, &["watch", &id(&held), "--output", "json"]).await;
     assert_eq!(watched.status.code(), Some(0), "{}{}", stdout(&watched), stderr(&watched));
 
@@ -134,6 +146,10 @@ async fn an_operator_freezes_deploys_rolls_back_and_races_a_push() {
     assert_eq!(record["foundBy"], "operator");
     assert_eq!(record["request"]["kind"], "ROLLBACK");
     assert_eq!(record["request"]["by"], alice_arn.as_str());
+    let rows = json_of(&autodeploy(&cloud, &alice, &["history", "demo/web", "--output", "json"]).await);
+    assert_eq!(rows[0]["request"]["kind"], "ROLLBACK", "history says who asked: {}", rows[0]);
+    let text = stdout(&autodeploy(&cloud, &alice, &["history", "demo/web"]).await);
+    assert!(text.contains("rollback by alice"), "{text}");
     let v2_record = json_of(&autodeploy(&cloud, &alice, &["show", &id(&v2), "--output", "json"]).await);
     assert_eq!(record["newTaskDefinition"], v2_record["newTaskDefinition"], "v2's own revision, not a new one");
 
@@ -142,6 +158,8 @@ async fn an_operator_freezes_deploys_rolls_back_and_races_a_push() {
         ["deploy", "demo/web", "--image", "web:v4", "--request-token", "ci-run-4711-attempt", "--output", "json"];
     let first = json_of(&autodeploy(&cloud, &alice, &args).await);
     let second = json_of(&autodeploy(&cloud, &alice, &args).await);
+    assert_eq!(keys(&first), ["deploymentId", "image", "request", "service", "started", "status", "tag"], "{first}");
+    assert_eq!(keys(&first["request"]), ["by", "kind", "token"], "{first}");
     assert_eq!(first["deploymentId"], second["deploymentId"]);
     assert_eq!((first["started"].as_bool(), second["started"].as_bool()), (Some(true), Some(false)));
     // A push right after it: newest wins, the push ends up on the service.

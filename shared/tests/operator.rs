@@ -110,6 +110,7 @@ async fn a_frozen_service_holds_pushes_and_deploys_the_newest_when_unfrozen() {
     let v2 = w.push("v2", &digest(2)).await;
     let claim = w.claim(&v2).await;
     assert_eq!((claim.outcome, claim.status), (ClaimOutcome::Queued, DeploymentStatus::Held));
+    assert_eq!(claim.poll_interval_seconds, 900, "the unfreeze wakes it: a slow poll covers a lost wake-up");
     let held = w.record(&v2).await;
     let line = &held.timeline.last().unwrap().detail;
     assert!(
@@ -181,6 +182,13 @@ async fn a_deploy_by_hand_runs_once_and_records_who_asked() {
     assert_eq!((status, id_of(&again)), (200, id.clone()));
     assert_eq!(again["started"], false);
     assert_eq!(w.executions.started().len(), 2);
+    // The same token with another image is refused, as a reused client token is.
+    w.images.push("web", "v9", &digest(9), w.clock.now());
+    let (status, body) = w.operate_as(Some(BOB), &deploy("web:v9", TOKEN)).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("this requestToken was used for another request"), "{body}");
+    let rollback = json!({"action": "ROLLBACK", "service": "demo/web", "requestToken": TOKEN});
+    assert_eq!(w.operate_as(Some(BOB), &rollback).await.0, 409);
 
     // Same lock, queue and newest-wins rule: the push before it never deploys.
     assert_eq!(w.claim(&id).await.outcome, ClaimOutcome::Granted);

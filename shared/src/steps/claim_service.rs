@@ -38,6 +38,11 @@ pub struct ClaimOutput {
     pub poll_interval_seconds: i64,
 }
 
+/// How often a run held by a freeze claims again (when no unfreeze woke it):
+/// about 5 history events per look, so a year-long execution stays well under
+/// Step Functions' 25,000.
+pub const HELD_POLL_SECONDS: i64 = 15 * 60;
+
 /// Takes the service for the run, queues it, or closes it as SUPERSEDED.
 pub struct ClaimService<S, L, K, N, C> {
     pub store: S,
@@ -144,7 +149,12 @@ where
                     let line = freeze.held_line(&d.service_key);
                     recorder.move_to(id, DeploymentStatus::Held, line, RecordPatch::default()).await?
                 };
-                Ok(out(ClaimOutcome::Queued, d.status))
+                // A freeze may last days and the unfreeze wakes the run: its
+                // poll only covers a lost wake-up, so it is slower (each loop
+                // adds to the execution's history, which Step Functions caps
+                // at 25,000 events).
+                let poll = self.poll_interval.num_seconds().max(HELD_POLL_SECONDS);
+                Ok(ClaimOutput { outcome: ClaimOutcome::Queued, status: d.status, poll_interval_seconds: poll })
             }
         }
     }

@@ -186,7 +186,11 @@ where
         request.validate()?;
         // A retried request answers what the first one did.
         if let Some(d) = self.launcher.store.get(&request.deployment_id(&service)).await? {
-            return Ok(started(&d, false));
+            let same = d.request.as_ref().is_some_and(|r| r.kind == RequestKind::Deploy)
+                && d.repository == wanted.repository
+                && (wanted.tag.is_none() || d.tag == wanted.tag)
+                && wanted.digest.as_deref().is_none_or(|w| w == d.digest.as_str());
+            return if same { Ok(started(&d, false)) } else { Err(reused(&d)) };
         }
         let target = self.target_for(&service, &wanted.repository).await?;
         self.ecs.describe_service(&service.cluster, &service.service).await?;
@@ -225,7 +229,8 @@ where
         };
         request.validate()?;
         if let Some(d) = self.launcher.store.get(&request.deployment_id(&service)).await? {
-            return Ok(started(&d, false));
+            let same = d.request.as_ref().is_some_and(|r| r.kind == RequestKind::Rollback);
+            return if same { Ok(started(&d, false)) } else { Err(reused(&d)) };
         }
         let key = service.key();
         let running = self.ecs.describe_service(&service.cluster, &service.service).await?.task_definition;
@@ -452,6 +457,17 @@ fn service_ref(text: &str) -> Result<ServiceRef> {
 fn running_family(arn: &str) -> &str {
     let short = short_revision(arn);
     short.rsplit_once(':').map_or(short, |(family, _)| family)
+}
+
+/// A token sent again with another request: refused, as AWS refuses a
+/// client token reused with other parameters.
+fn reused(d: &Deployment) -> DeployError {
+    DeployError::RequestRefused(format!(
+        "this requestToken was used for another request ({}, {} of {}): send a new one",
+        d.deployment_id,
+        d.request.as_ref().map_or("a deployment".to_owned(), |r| r.kind.to_string()),
+        d.tag.as_deref().map_or_else(|| d.digest.to_string(), |t| format!("{}:{t}", d.repository)),
+    ))
 }
 
 /// The answer to a deploy or rollback: 202 when this call started it.
