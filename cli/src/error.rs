@@ -6,8 +6,8 @@ use autodeploy_shared::DeployError;
 pub enum CliError {
     #[error(
         "no stack found: looked for --stack / AUTODEPLOY_STACK (a CloudFormation stack name) and \
-         AUTODEPLOY_DEPLOYMENTS_TABLE (with AUTODEPLOY_DECISIONS_TABLE and AUTODEPLOY_APPROVAL_URL); \
-         give one of them"
+         AUTODEPLOY_DEPLOYMENTS_TABLE (with AUTODEPLOY_DECISIONS_TABLE, AUTODEPLOY_TARGETS_TABLE, \
+         AUTODEPLOY_APPROVAL_URL and AUTODEPLOY_OPERATOR_URL); give one of them"
     )]
     NoStack,
     #[error("stack {name}: {why}")]
