@@ -124,7 +124,7 @@ CONTRACT = {
         "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN"},
         "actions": {
             "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:TagResource",
-            "iam:PassRole", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents",
+            "ecs:ListTaskDefinitions", "iam:PassRole", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents",
             "sns:Publish", "states:SendTaskSuccess",
         },
         "timeout": 30,
@@ -252,6 +252,7 @@ ENV_VALUES = {
 UNSCOPABLE = {
     "ecs:DescribeTaskDefinition",
     "ecs:RegisterTaskDefinition",
+    "ecs:ListTaskDefinitions",
     "ecs:ListTasks",  # scoped by the ecs:cluster condition instead
     "elasticloadbalancing:DescribeTargetHealth",
     "states:SendTaskSuccess",  # task tokens name no resource

@@ -367,3 +367,52 @@ async fn a_rejected_event_entry_is_retryable() {
     assert_eq!(err.error_type(), "Retryable");
     assert!(err.to_string().contains("InternalFailure"));
 }
+
+/// A router's 502 without an error code, a 503 and a 429 are worth another
+/// try (the state machine's `Retryable`), whatever the body says; a 400 with
+/// a client error code is not.
+#[tokio::test]
+async fn transient_http_answers_are_retryable_whatever_their_error_code() {
+    let answers: [(u16, &str, &str); 5] = [
+        (502, "", "Retryable"),
+        (503, r#"{"__type":"SomethingNewException","message":"try later"}"#, "Retryable"),
+        (500, r#"{"__type":"ClientException","message":"internal"}"#, "Retryable"),
+        (429, r#"{"message":"slow down"}"#, "Retryable"),
+        (400, r#"{"__type":"ClientException","message":"no such cluster"}"#, "AwsError"),
+    ];
+    for (status, body, expected) in answers {
+        let answer = mock!(aws_sdk_ecs::Client::describe_services).then_http_response(move || http_error(status, body));
+        let ecs = EcsClient::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&answer]));
+        let err = ecs.describe_service("demo", "web").await.unwrap_err();
+        assert_eq!(err.error_type(), expected, "HTTP {status} {body}: {err}");
+        if body.contains("__type") {
+            assert!(err.to_string().contains(&format!("HTTP {status}")), "the status is in the message: {err}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn recent_revisions_asks_for_the_familys_newest_active_ones_only() {
+    use aws_sdk_ecs::operation::list_task_definitions::ListTaskDefinitionsOutput;
+    use aws_sdk_ecs::types::{SortOrder, TaskDefinitionStatus};
+    let listed = mock!(aws_sdk_ecs::Client::list_task_definitions)
+        .match_requests(|r| {
+            r.family_prefix() == Some("web")
+                && r.sort() == Some(&SortOrder::Desc)
+                && r.status() == Some(&TaskDefinitionStatus::Active)
+                && r.max_results() == Some(10)
+        })
+        .then_output(|| {
+            ListTaskDefinitionsOutput::builder()
+                .task_definition_arns("arn:aws:ecs:us-east-1:1:task-definition/web:9")
+                .task_definition_arns("arn:aws:ecs:us-east-1:1:task-definition/web-canary:3")
+                .task_definition_arns("arn:aws:ecs:us-east-1:1:task-definition/web:8")
+                .build()
+        });
+    let ecs = EcsClient::new(mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&listed]));
+    let arns = ecs.recent_revisions("web", 10).await.unwrap();
+    assert_eq!(
+        arns,
+        ["arn:aws:ecs:us-east-1:1:task-definition/web:9", "arn:aws:ecs:us-east-1:1:task-definition/web:8"]
+    );
+}

@@ -600,6 +600,41 @@ async fn repeated_update_step_does_not_update_twice() {
     assert_eq!(w.ecs.updates().len(), 1);
 }
 
+/// The registration's Lambda dies after RegisterTaskDefinition and before its
+/// record write; the state machine retries the step: the revision the first
+/// attempt registered is the deployment's, and no second one is registered.
+#[tokio::test]
+async fn a_registration_retried_after_it_registered_registers_nothing_twice() {
+    use autodeploy_shared::domain::{DEPLOYMENT_TAG_KEY, RecordPatch, Transition};
+    use autodeploy_shared::ports::Ecs;
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let id = w.on_push("v2", &digest(2)).await.started[0].clone();
+    assert_eq!(w.claim(&id).await.outcome, ClaimOutcome::Granted);
+    // The first attempt: REGISTERING recorded, the revision registered, then it died.
+    let first = w.record(&id).await;
+    let t = Transition {
+        to: DeploymentStatus::Registering,
+        at: w.clock.now(),
+        detail: "reading demo/web".into(),
+        patch: RecordPatch::default(),
+    };
+    w.store.transition(&id, &t).await.unwrap();
+    let image = format!("{REG}/web@{}", digest(2));
+    let images = [("app".to_owned(), image)].into_iter().collect();
+    let tags = [(DEPLOYMENT_TAG_KEY.to_owned(), id.to_string())];
+    let registered = w.ecs.register_revision(TD1, &images, &tags).await.unwrap();
+    // Someone else's revision of the family came after it.
+    w.ecs.register_revision(TD1, &Default::default(), &[]).await.unwrap();
+    assert_eq!(first.status, DeploymentStatus::Pending);
+
+    let retried = w.register(&id).await.unwrap();
+    assert_eq!(retried.outcome, RegisterOutcome::Registered);
+    assert_eq!(retried.new_task_definition.as_deref(), Some(registered.as_str()), "the first attempt's revision");
+    assert_eq!(w.ecs.recent_revisions("web", 10).await.unwrap().len(), 3, "web:1, ours and the other: none added");
+    let again = w.register(&id).await.unwrap();
+    assert_eq!(again, retried, "and once recorded, a further retry reports it");
+}
+
 #[tokio::test]
 async fn duplicate_pushes_start_one_run_and_non_matching_tags_none() {
     let w = world(TagRule::Glob { pattern: "release-*".into() }).await;

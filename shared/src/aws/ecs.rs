@@ -149,6 +149,23 @@ impl Ecs for EcsClient {
         Ok(self.describe_raw(arn).await?.0)
     }
 
+    async fn recent_revisions(&self, family: &str, limit: i32) -> Result<Vec<String>> {
+        let out = self
+            .client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .sort(aws_sdk_ecs::types::SortOrder::Desc)
+            .max_results(limit)
+            .send()
+            .await
+            .map_err(|e| classify("ListTaskDefinitions", e))?;
+        // familyPrefix matches `web` and `web-canary` alike: keep the family's own.
+        let own =
+            |arn: &&String| arn.rsplit('/').next().and_then(|r| r.rsplit_once(':')).is_some_and(|(f, _)| f == family);
+        Ok(out.task_definition_arns().iter().filter(own).cloned().collect())
+    }
+
     async fn register_revision(
         &self,
         source_arn: &str,

@@ -351,6 +351,16 @@ impl Ecs for FakeEcs {
             .ok_or_else(|| DeployError::Aws(format!("ClientException: unable to describe task definition {arn}")))
     }
 
+    async fn recent_revisions(&self, family: &str, limit: i32) -> Result<Vec<String>> {
+        let s = super::lock(&self.0);
+        let revision = |arn: &str| arn.rsplit(':').next().and_then(|r| r.parse::<u32>().ok()).unwrap_or(0);
+        let mut of: Vec<String> =
+            s.task_definitions.values().filter(|t| t.family == family).map(|t| t.arn.clone()).collect();
+        of.sort_by_key(|arn| std::cmp::Reverse(revision(arn)));
+        of.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(of)
+    }
+
     async fn register_revision(
         &self,
         source_arn: &str,

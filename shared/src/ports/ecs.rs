@@ -21,6 +21,11 @@ pub trait Ecs: Send + Sync {
         tags: &[(String, String)],
     ) -> impl Future<Output = Result<String>> + Send;
 
+    /// The newest ACTIVE revisions of `family`, newest first, at most `limit`:
+    /// where a retried registration looks for the revision its first attempt
+    /// registered before it could record it.
+    fn recent_revisions(&self, family: &str, limit: i32) -> impl Future<Output = Result<Vec<String>>> + Send;
+
     /// Points the service at `task_definition` (no forced new deployment) and
     /// returns the service as the response describes it. `UpdateRejected` for
     /// parameter errors ECS will not accept on retry.

@@ -124,6 +124,9 @@ macro_rules! forward {
             fn register_revision(&self, source_arn: &str, images: &BTreeMap<String, String>, tags: &[(String, String)]) -> impl Future<Output = Result<String>> + Send {
                 self.deref().register_revision(source_arn, images, tags)
             }
+            fn recent_revisions(&self, family: &str, limit: i32) -> impl Future<Output = Result<Vec<String>>> + Send {
+                self.deref().recent_revisions(family, limit)
+            }
             fn update_service(&self, cluster: &str, service: &str, task_definition: &str) -> impl Future<Output = Result<ServiceSnapshot>> + Send {
                 self.deref().update_service(cluster, service, task_definition)
             }

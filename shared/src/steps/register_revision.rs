@@ -31,6 +31,10 @@ pub struct RegisterOutput {
     pub new_task_definition: Option<String>,
 }
 
+/// How many of a family's newest revisions a retried registration looks
+/// through for its own (others' registrations may have come after it).
+const RECENT_REVISIONS: i32 = 10;
+
 /// Runs while holding the service (see `ClaimService`); when it closes the
 /// record (NOOP, SUPERSEDED) it releases the service itself.
 pub struct RegisterRevision<S, E, L, K, N, C> {
@@ -77,6 +81,9 @@ where
                 });
             }
         }
+        // REGISTERING already: an attempt before this one may have registered
+        // the revision and died before recording it.
+        let retried = d.status == DeploymentStatus::Registering;
         let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
         let queue = ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks };
         let d = recorder
@@ -143,7 +150,14 @@ where
             }
             None => {}
         }
-        let new_arn = self.ecs.register_revision(&current.arn, &images, &tags).await?;
+        let earlier = if retried { self.registered_before(&current.family, id).await? } else { None };
+        let new_arn = match earlier {
+            Some(arn) => {
+                tracing::info!(%arn, "the revision an earlier attempt registered is used");
+                arn
+            }
+            None => self.ecs.register_revision(&current.arn, &images, &tags).await?,
+        };
         let containers: Vec<&str> = images.keys().map(String::as_str).collect();
         let d = recorder
             .move_to(
@@ -175,6 +189,18 @@ where
     N: Notifier,
     C: Clock,
 {
+    /// The revision of `family` an earlier attempt registered for deployment
+    /// `id` (tagged with it), among the newest few: a retry registers none twice.
+    async fn registered_before(&self, family: &str, id: &crate::domain::DeploymentId) -> Result<Option<String>> {
+        for arn in self.ecs.recent_revisions(family, RECENT_REVISIONS).await? {
+            let td = self.ecs.describe_task_definition(&arn).await?;
+            if td.tag(DEPLOYMENT_TAG_KEY) == Some(id.as_str()) {
+                return Ok(Some(td.arn));
+            }
+        }
+        Ok(None)
+    }
+
     /// A rollback: the service is pointed at `revision` as it is, once ECS
     /// confirms it is a revision of the service's own family.
     async fn run_again(
