@@ -34,8 +34,19 @@ pub use http_probe::ReqwestProbe;
 pub use notifier::AwsNotifier;
 pub use wiring::FromVars;
 
+/// Attempts per AWS call, the first included: the SDK's standard retry mode
+/// retries throttling, 5xx and connection errors with exponential backoff and
+/// jitter. What is still failing after them goes back to the state machine
+/// as `Retryable` (see `errors::classify`), whose own Retry waits longer
+/// (2 s, doubling, up to 30 s, 5 attempts). Adaptive mode is not used: its
+/// client-side rate limiter learns per process, and a function lives seconds.
+pub const SDK_MAX_ATTEMPTS: u32 = 3;
+
 /// Loads the SDK configuration once per process (region, credentials,
-/// `AWS_ENDPOINT_URL` for the local cloud).
+/// `AWS_ENDPOINT_URL` for the local cloud), with every client's retry policy.
 pub async fn load_config() -> SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS))
+        .load()
+        .await
 }
