@@ -109,7 +109,7 @@ CONTRACT = {
         "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "POLL_INTERVAL_SECONDS"},
         "actions": {
             "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents", "sns:Publish",
-            "states:SendTaskSuccess",
+            "states:SendTaskSuccess", "states:DescribeExecution",
         },
         "timeout": 30,
     },

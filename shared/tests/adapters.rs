@@ -416,3 +416,37 @@ async fn recent_revisions_asks_for_the_familys_newest_active_ones_only() {
         ["arn:aws:ecs:us-east-1:1:task-definition/web:9", "arn:aws:ecs:us-east-1:1:task-definition/web:8"]
     );
 }
+
+#[tokio::test]
+async fn a_run_is_alive_only_while_step_functions_says_running() {
+    use autodeploy_shared::aws::SfnRuns;
+    use autodeploy_shared::ports::Runs;
+    use aws_sdk_sfn::operation::describe_execution::{DescribeExecutionError, DescribeExecutionOutput};
+    use aws_sdk_sfn::types::ExecutionStatus;
+    let at = aws_smithy_types::DateTime::from_secs(1_800_000_000);
+    let described = |status: ExecutionStatus| {
+        mock!(aws_sdk_sfn::Client::describe_execution)
+            .match_requests(|r| r.execution_arn() == Some("arn:aws:states:us-east-1:1:execution:deploy:web-d-1"))
+            .then_output(move || {
+                DescribeExecutionOutput::builder()
+                    .execution_arn("arn:aws:states:us-east-1:1:execution:deploy:web-d-1")
+                    .state_machine_arn("arn:aws:states:us-east-1:1:stateMachine:deploy")
+                    .status(status.clone())
+                    .start_date(at)
+                    .build()
+                    .unwrap()
+            })
+    };
+    let running = described(ExecutionStatus::Running);
+    let succeeded = described(ExecutionStatus::Succeeded);
+    let gone = mock!(aws_sdk_sfn::Client::describe_execution).then_error(|| {
+        DescribeExecutionError::ExecutionDoesNotExist(
+            aws_sdk_sfn::types::error::ExecutionDoesNotExist::builder().message("no").build(),
+        )
+    });
+    let runs = SfnRuns::new(mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&running, &succeeded, &gone]));
+    let arn = "arn:aws:states:us-east-1:1:execution:deploy:web-d-1";
+    assert!(runs.is_running(arn).await.unwrap());
+    assert!(!runs.is_running(arn).await.unwrap(), "ended");
+    assert!(!runs.is_running(arn).await.unwrap(), "unknown to Step Functions");
+}

@@ -209,6 +209,37 @@ async fn a_dead_runs_lease_expires_and_the_next_push_deploys() {
     assert!(dead.failure_reason.unwrap().contains("lease"));
 }
 
+/// A slow step (or retries with backoff) outlives the lease while its run is
+/// alive: the next push asks Step Functions, extends the holder's lease and
+/// waits, instead of recording a live run FAILED. Once the run has really
+/// stopped, the lease is taken as before.
+#[tokio::test]
+async fn a_lease_that_ran_out_under_a_live_run_is_extended_not_taken() {
+    const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:execution:deploy";
+    let w = world(&["web"]).await;
+    let a = w.push(1).await.remove(0);
+    let claim_as = |id: &DeploymentId| ClaimInput {
+        deployment_id: id.clone(),
+        execution_arn: Some(format!("{MACHINE}:web-{id}")),
+    };
+    assert_eq!(w.claim_service().run(claim_as(&a)).await.unwrap().outcome, ClaimOutcome::Granted);
+    let web = autodeploy_shared::domain::ServiceRef::new("demo", "web").unwrap();
+    w.runs.set_running(&format!("{MACHINE}:{}", a.execution_name(&web)), true);
+    let b = w.push(2).await.remove(0);
+    w.clock.advance(w.settings.lease() + Duration::seconds(5));
+    assert_eq!(w.claim_service().run(claim_as(&b)).await.unwrap().outcome, ClaimOutcome::Queued);
+    assert_eq!(w.status(&a).await, DeploymentStatus::Pending, "the live run is not recorded FAILED");
+    let lock = w.locks.state("demo/web").await.unwrap();
+    assert_eq!(lock.owner.as_ref(), Some(&a));
+    assert!(lock.lease_until.unwrap() > w.clock_now(), "its lease was extended");
+
+    // Its run stops for good: the next look takes over and says so.
+    w.runs.set_running(&format!("{MACHINE}:{}", a.execution_name(&web)), false);
+    w.clock.advance(w.settings.lease() + Duration::seconds(5));
+    assert_eq!(w.claim_service().run(claim_as(&b)).await.unwrap().outcome, ClaimOutcome::Granted);
+    assert_eq!(w.status(&a).await, DeploymentStatus::Failed);
+}
+
 #[tokio::test]
 async fn renewing_keeps_the_service() {
     let w = world(&["web"]).await;

@@ -28,7 +28,7 @@ fn asl() -> Value {
     serde_json::from_str(ASL).unwrap()
 }
 
-/// Resolves `$.a.b` / `$$.Task.Token` against the state (the subset the ASL uses).
+/// Resolves `$.a.b` / `$$.Task.Token` / `$$.Execution.Id` against the state (the subset the ASL uses).
 fn path<'a>(state: &'a Value, p: &str) -> &'a Value {
     if p == "$" {
         return state;
@@ -49,6 +49,10 @@ fn build(template: &Value, state: &Value, token: &str) -> Value {
                 match k.strip_suffix(".$") {
                     Some(name) if v == "$$.Task.Token" => {
                         out.insert(name.to_owned(), json!(token));
+                    }
+                    Some(name) if v == "$$.Execution.Id" => {
+                        let arn = "arn:aws:states:us-east-1:123456789012:execution:deploy:demo-web-run";
+                        out.insert(name.to_owned(), json!(arn));
                     }
                     Some(name) => {
                         out.insert(name.to_owned(), path(state, v.as_str().unwrap()).clone());

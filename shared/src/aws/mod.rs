@@ -14,6 +14,7 @@ mod errors;
 mod executions;
 mod http_probe;
 mod notifier;
+mod runs;
 pub mod steps;
 pub mod task_definition_json;
 pub mod wiring;
@@ -32,6 +33,7 @@ pub use elb::ElbTargetHealth;
 pub use executions::SfnExecutions;
 pub use http_probe::ReqwestProbe;
 pub use notifier::AwsNotifier;
+pub use runs::SfnRuns;
 pub use wiring::FromVars;
 
 /// Attempts per AWS call, the first included: the SDK's standard retry mode

@@ -7,7 +7,7 @@ use super::SfnExecutions;
 use super::wiring::{self, FromVars};
 use super::{
     AwsNotifier, CloudWatchAlarms, DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets, EcrImages,
-    EcsClient, ElbTargetHealth, ReqwestProbe, SfnCallbacks,
+    EcsClient, ElbTargetHealth, ReqwestProbe, SfnCallbacks, SfnRuns,
 };
 use crate::DeployError;
 use crate::config::{self, Vars};
@@ -32,7 +32,8 @@ pub type Reconcile = steps::Reconcile<
     SystemClock,
     DynamoDecisions,
 >;
-pub type ClaimService = steps::ClaimService<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
+pub type ClaimService =
+    steps::ClaimService<DynamoDeployments, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock, SfnRuns>;
 pub type AwaitService = steps::AwaitService<DynamoDeployments>;
 pub type RegisterRevision =
     steps::RegisterRevision<DynamoDeployments, EcsClient, DynamoLocks, SfnCallbacks, AwsNotifier, SystemClock>;
@@ -131,6 +132,7 @@ impl FromVars for ClaimService {
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             poll_interval: config::poll_interval(vars)?,
+            runs: SfnRuns::new(aws_sdk_sfn::Client::new(config)),
         })
     }
 }

@@ -2,17 +2,18 @@
 //! the whole pipeline without AWS, as the tests drive it.
 
 use super::{
-    FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryHttp, MemoryLocks, MemoryRegistry, MemoryStore,
-    MemoryTargetHealth, MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
+    FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryHttp, MemoryLocks, MemoryRegistry, MemoryRuns,
+    MemoryStore, MemoryTargetHealth, MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
 use crate::domain::{ApprovalEndpoint, HookAnswer, HookInvocation, Verdict};
 use crate::events::EcrEvent;
 use crate::steps::{
     ApprovalCall, ApprovalRequestInput, AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput,
-    AwaitServiceOutput, CheckInput, CheckRollout, ClaimOutput, ClaimService, DecideApproval, DeploymentInput, EcsEvent,
-    GateOutput, Launcher, OnEcsEvent, OnImagePush, Operate, OutcomeInput, OutcomeOutput, PushReport, Reconcile,
-    ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput, RegisterRevision, RequestApproval, RollBack,
-    RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput, UpdateService, UrlCall, VerifyHook,
+    AwaitServiceOutput, CheckInput, CheckRollout, ClaimInput, ClaimOutput, ClaimService, DecideApproval,
+    DeploymentInput, EcsEvent, GateOutput, Launcher, OnEcsEvent, OnImagePush, Operate, OutcomeInput, OutcomeOutput,
+    PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput, RegisterRevision,
+    RequestApproval, RollBack, RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput,
+    UpdateService, UrlCall, VerifyHook,
 };
 
 /// The twins share one store, one ECS and one clock, so steps built from the
@@ -33,6 +34,8 @@ pub struct MemoryCloud {
     pub http: MemoryHttp,
     pub callbacks: RecordingCallbacks,
     pub locks: MemoryLocks,
+    /// The executions that are still running (the others have stopped).
+    pub runs: MemoryRuns,
     pub clock: ManualClock,
     pub settings: Settings,
     /// The stack's own registry.
@@ -65,6 +68,7 @@ impl Default for MemoryCloud {
             http: MemoryHttp::default(),
             callbacks: RecordingCallbacks::default(),
             locks: MemoryLocks::default(),
+            runs: MemoryRuns::default(),
             clock: ManualClock::default(),
             settings: Settings::default(),
             registry: MEMORY_REGISTRY.into(),
@@ -105,7 +109,7 @@ impl MemoryCloud {
         }
     }
 
-    pub fn claim_service(&self) -> impl Step<Input = DeploymentInput, Output = ClaimOutput> + '_ {
+    pub fn claim_service(&self) -> impl Step<Input = ClaimInput, Output = ClaimOutput> + '_ {
         ClaimService {
             store: &self.store,
             locks: &self.locks,
@@ -113,6 +117,7 @@ impl MemoryCloud {
             notifier: &self.notifier,
             clock: &self.clock,
             poll_interval: self.settings.poll_interval,
+            runs: &self.runs,
         }
     }
 

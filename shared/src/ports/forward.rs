@@ -195,6 +195,12 @@ macro_rules! forward {
             }
         }
 
+        impl<T: Runs> Runs for $ptr {
+            fn is_running(&self, execution_arn: &str) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().is_running(execution_arn)
+            }
+        }
+
         impl<T: Clock> Clock for $ptr {
             fn now(&self) -> DateTime<Utc> {
                 self.deref().now()

@@ -11,11 +11,34 @@
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use super::{DeploymentInput, NewestWins, Recorder, Step, lease, load};
+use super::{ForDeployment, NewestWins, Recorder, Step, lease, load};
 use crate::DeployError;
-use crate::domain::{DeploymentStatus, RecordPatch};
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, RecordPatch};
 use crate::error::Result;
-use crate::ports::{Claim, Clock, DeploymentStore, FreezeRule, Notifier, ServiceLocks, TaskCallbacks};
+use crate::ports::{Claim, Clock, DeploymentStore, FreezeRule, Notifier, Runs, ServiceLocks, TaskCallbacks};
+
+/// The claim's input: the deployment, and the run's own execution (from the
+/// state machine's context, `$$.Execution.Id`): the other runs of the same
+/// state machine are named from it when one's liveness is in doubt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimInput {
+    pub deployment_id: DeploymentId,
+    #[serde(default)]
+    pub execution_arn: Option<String>,
+}
+
+impl ForDeployment for ClaimInput {
+    fn deployment_id(&self) -> &DeploymentId {
+        &self.deployment_id
+    }
+}
+
+impl From<DeploymentId> for ClaimInput {
+    fn from(deployment_id: DeploymentId) -> Self {
+        Self { deployment_id, execution_arn: None }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -44,29 +67,32 @@ pub struct ClaimOutput {
 pub const HELD_POLL_SECONDS: i64 = 15 * 60;
 
 /// Takes the service for the run, queues it, or closes it as SUPERSEDED.
-pub struct ClaimService<S, L, K, N, C> {
+pub struct ClaimService<S, L, K, N, C, R> {
     pub store: S,
     pub locks: L,
     pub callbacks: K,
     pub notifier: N,
     pub clock: C,
+    /// Asked before a lease that ran out is taken from its holder.
+    pub runs: R,
     /// How long a queued run waits before it claims again; the lease is derived from it.
     pub poll_interval: Duration,
 }
 
-impl<S, L, K, N, C> Step for ClaimService<S, L, K, N, C>
+impl<S, L, K, N, C, R> Step for ClaimService<S, L, K, N, C, R>
 where
     S: DeploymentStore,
     L: ServiceLocks,
     K: TaskCallbacks,
     N: Notifier,
     C: Clock,
+    R: Runs,
 {
     const NAME: &'static str = "claim-service";
-    type Input = DeploymentInput;
+    type Input = ClaimInput;
     type Output = ClaimOutput;
 
-    async fn run(&self, input: DeploymentInput) -> Result<ClaimOutput> {
+    async fn run(&self, input: ClaimInput) -> Result<ClaimOutput> {
         let id = &input.deployment_id;
         let out =
             |outcome, status| ClaimOutput { outcome, status, poll_interval_seconds: self.poll_interval.num_seconds() };
@@ -99,6 +125,13 @@ where
         }
 
         let now = self.clock.now();
+        // A lease that ran out under a run that is alive (a slow step, retries
+        // with backoff) is extended for it, not taken: it is not abandoned.
+        if let Some(holder) = self.live_holder(&d, &siblings, input.execution_arn.as_deref(), now).await? {
+            self.locks.renew(&d.service_key, &holder, now + lease(self.poll_interval)).await?;
+            tracing::info!(%holder, "the holder's lease ran out but its run is alive: lease extended, waiting");
+            return self.queue_behind(&recorder, &d, &holder, out).await;
+        }
         let freeze = if d.passes_freeze() { FreezeRule::Pass } else { FreezeRule::Respect };
         let claim = self.locks.acquire(&d.service_key, id, now, now + lease(self.poll_interval), freeze).await?;
         // Older pushes still waiting for the service will never deploy now (the
@@ -127,21 +160,7 @@ where
                 }
                 Ok(out(ClaimOutcome::Granted, d.status))
             }
-            Claim::Busy { owner, .. } => {
-                let d = if matches!(d.status, DeploymentStatus::Pending | DeploymentStatus::Held) {
-                    recorder
-                        .move_to(
-                            id,
-                            DeploymentStatus::Queued,
-                            format!("waiting for {owner} to finish on {}", d.service_key),
-                            RecordPatch::default(),
-                        )
-                        .await?
-                } else {
-                    d
-                };
-                Ok(out(ClaimOutcome::Queued, d.status))
-            }
+            Claim::Busy { owner, .. } => self.queue_behind(&recorder, &d, &owner, out).await,
             Claim::Frozen(freeze) => {
                 let d = if d.status == DeploymentStatus::Held {
                     d
@@ -157,5 +176,61 @@ where
                 Ok(ClaimOutput { outcome: ClaimOutcome::Queued, status: d.status, poll_interval_seconds: poll })
             }
         }
+    }
+}
+
+impl<S, L, K, N, C, R> ClaimService<S, L, K, N, C, R>
+where
+    S: DeploymentStore,
+    L: ServiceLocks,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+    R: Runs,
+{
+    /// The holder of `d`'s service whose lease ran out while its run is
+    /// still RUNNING (asked of Step Functions, by the holder's execution
+    /// name beside this run's own `execution_arn`).
+    async fn live_holder(
+        &self,
+        d: &Deployment,
+        siblings: &[Deployment],
+        execution_arn: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<DeploymentId>> {
+        let Some((machine, _)) = execution_arn.and_then(|arn| arn.rsplit_once(':')) else { return Ok(None) };
+        let lock = self.locks.state(&d.service_key).await?;
+        let (Some(owner), Some(until)) = (lock.owner, lock.lease_until) else { return Ok(None) };
+        if owner == d.deployment_id || until >= now {
+            return Ok(None);
+        }
+        let Some(holder) = siblings.iter().find(|s| s.deployment_id == owner && !s.status.is_terminal()) else {
+            return Ok(None);
+        };
+        let arn = format!("{machine}:{}", owner.execution_name(&holder.service_ref()?));
+        Ok(self.runs.is_running(&arn).await?.then_some(owner))
+    }
+
+    /// `d` waits QUEUED behind `owner`.
+    async fn queue_behind(
+        &self,
+        recorder: &Recorder<'_, S, N, C>,
+        d: &Deployment,
+        owner: &DeploymentId,
+        out: impl Fn(ClaimOutcome, DeploymentStatus) -> ClaimOutput,
+    ) -> Result<ClaimOutput> {
+        let d = if matches!(d.status, DeploymentStatus::Pending | DeploymentStatus::Held) {
+            recorder
+                .move_to(
+                    &d.deployment_id,
+                    DeploymentStatus::Queued,
+                    format!("waiting for {owner} to finish on {}", d.service_key),
+                    RecordPatch::default(),
+                )
+                .await?
+        } else {
+            d.clone()
+        };
+        Ok(out(ClaimOutcome::Queued, d.status))
     }
 }
