@@ -7,56 +7,15 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::time::Duration;
+mod common;
 
+use autodeploy_local::cloud::sdk_config;
 use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};
-use autodeploy_local::cloud::{Cloud, CloudConfig, Running, sdk_config};
 use autodeploy_shared::aws::DynamoLocks;
 use autodeploy_shared::domain::Freeze;
 use autodeploy_shared::ports::ServiceLocks;
-use aws_credential_types::Credentials;
+use common::*;
 use serde_json::Value;
-
-async fn cloud() -> Running {
-    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    cfg.port = 0;
-    cfg.speed = 5.0;
-    cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
-    cfg.parameters.insert("CoalesceSeconds".into(), "1".into());
-    tokio::time::timeout(Duration::from_secs(60), Cloud::start(cfg)).await.expect("start in time").expect("starts")
-}
-
-/// Runs `autodeploy args…` as `who` against the local cloud (off the async
-/// workers: the cloud keeps running meanwhile).
-async fn autodeploy(cloud: &Cloud, who: &Credentials, env: &[(&str, String)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_autodeploy"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", &cloud.endpoint)
-        .env("AWS_REGION", &cloud.stack.region)
-        .env("AWS_ACCESS_KEY_ID", who.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", who.secret_access_key())
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    tokio::task::spawn_blocking(move || cmd.output().expect("autodeploy runs")).await.unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_says_what_runs_how_it_went_and_what_holds_it() {

@@ -7,56 +7,28 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
+use autodeploy_local::cloud::Cloud;
 use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};
-use autodeploy_local::cloud::{Cloud, CloudConfig, Running};
 use aws_credential_types::Credentials;
+use common::*;
 use serde_json::{Value, json};
 
-async fn cloud() -> Running {
-    let mut cfg = CloudConfig::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    cfg.port = 0;
-    cfg.speed = 5.0;
-    cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
-    cfg.parameters.insert("CoalesceSeconds".into(), "1".into());
-    tokio::time::timeout(Duration::from_secs(60), Cloud::start(cfg)).await.expect("start in time").expect("starts")
-}
-
-/// `autodeploy args…` as `who`, at 80 columns; on a terminal (a pseudo-terminal
-/// of `script`) when `tty`.
+/// `autodeploy args…` as `who`, at 80 columns, the stack found by its name;
+/// on a terminal (a pseudo-terminal of `script`) when `tty`.
 fn command(cloud: &Cloud, who: &Credentials, tty: bool, args: &[&str]) -> Command {
     let bin = env!("CARGO_BIN_EXE_autodeploy");
-    let mut cmd = if tty {
-        let mut c = Command::new("script");
-        c.args(["-qec", &format!("{bin} {}", args.join(" ")), "/dev/null"]);
-        c
+    let env = [("COLUMNS", "80".to_owned()), ("AUTODEPLOY_STACK", cloud.stack.name.clone())];
+    if tty {
+        let line = format!("{bin} {}", args.join(" "));
+        common::command("script", &["-qec", &line, "/dev/null"], cloud, who, &env)
     } else {
-        let mut c = Command::new(bin);
-        c.args(args);
-        c
-    };
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("COLUMNS", "80")
-        .env("AWS_ENDPOINT_URL", &cloud.endpoint)
-        .env("AWS_REGION", &cloud.stack.region)
-        .env("AWS_ACCESS_KEY_ID", who.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", who.secret_access_key())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AUTODEPLOY_STACK", &cloud.stack.name);
-    cmd
-}
-
-/// Runs it off the async workers: the cloud keeps running meanwhile.
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+        common::command(bin, args, cloud, who, &env)
+    }
 }
 
 /// `text` without its colour codes (`ESC [ digits m`), which take no columns.
