@@ -7,13 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use autodeploy_shared::domain::{
-    ApprovalGate, ApprovalOutcome, ApprovalPolicy, Deployment, DeploymentId, DeploymentStatus, HookAction,
-    HookRunStatus, HookTargetType, ImageDigest, LifecycleHookDetail, LifecycleStage, OnTimeout, Outcome, Phase,
-    ServiceDeploymentStatus,
+    ApprovalGate, ApprovalOutcome, ApprovalPolicy, DeploymentId, DeploymentStatus, HookAction, HookRunStatus,
+    HookTargetType, LifecycleHookDetail, LifecycleStage, OnTimeout, Outcome, Phase, ServiceDeploymentStatus,
 };
-use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
-use autodeploy_shared::ports::{Clock, DeploymentStore};
+use autodeploy_shared::ports::Clock;
 use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -27,25 +25,6 @@ fn decision(id: &DeploymentId, decision: &str) -> Value {
 }
 
 impl World {
-    async fn push(&self, tag: &str, d: &ImageDigest) -> DeploymentId {
-        self.images.push("web", tag, d, self.clock.now());
-        let event = EcrEvent::Push(ImagePush {
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            repository: "web".into(),
-            digest: d.clone(),
-            tag: Some(tag.into()),
-            claimed_at: None,
-            manifest_media_type: None,
-            artifact_media_type: None,
-        });
-        self.on_image_push().run(event).await.unwrap().started[0].clone()
-    }
-
-    async fn record(&self, id: &DeploymentId) -> Deployment {
-        self.store.get(id).await.unwrap().unwrap()
-    }
-
     async fn ask(&self, id: &DeploymentId) -> GateOutput {
         self.request_approval().run(ApprovalRequestInput { deployment_id: id.clone(), expired: false }).await.unwrap()
     }

@@ -9,11 +9,10 @@
 mod common;
 
 use autodeploy_shared::domain::{
-    DecisionSource, Deployment, DeploymentId, DeploymentStatus, ImageDigest, Outcome, Phase, RequestKind, RolloutState,
-    TargetHealthState, TargetView,
+    DecisionSource, DeploymentId, DeploymentStatus, Outcome, Phase, RequestKind, RolloutState, TargetHealthState,
+    TargetView,
 };
-use autodeploy_shared::events::EcrEvent;
-use autodeploy_shared::ports::{Clock, DeploymentStore};
+use autodeploy_shared::ports::Clock;
 use autodeploy_shared::steps::*;
 use chrono::Duration;
 use common::*;
@@ -22,25 +21,6 @@ use serde_json::{Value, json};
 const TOKEN: &str = "7d1c0b7e9a4f4c2e8b1d";
 
 impl World {
-    async fn push(&self, tag: &str, d: &ImageDigest) -> DeploymentId {
-        self.images.push("web", tag, d, self.clock.now());
-        let event = EcrEvent::Push(ImagePush {
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            repository: "web".into(),
-            digest: d.clone(),
-            tag: Some(tag.into()),
-            claimed_at: None,
-            manifest_media_type: None,
-            artifact_media_type: None,
-        });
-        self.on_image_push().run(event).await.unwrap().started[0].clone()
-    }
-
-    async fn record(&self, id: &DeploymentId) -> Deployment {
-        self.store.get(id).await.unwrap().unwrap()
-    }
-
     /// The entry point's answer to `who`: status code and JSON body.
     async fn operate_as(&self, who: Option<&str>, body: &Value) -> (i64, Value) {
         let r = self.operate().run(call(who, "POST", body)).await.unwrap();

@@ -5,12 +5,13 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use autodeploy_shared::domain::{
-    ApprovalPolicy, ContainerImage, DeployTarget, ImageDigest, TagRule, TargetHealthState, TargetView,
-    TaskDefinitionView,
+    ApprovalPolicy, ContainerImage, DeployTarget, Deployment, DeploymentId, ImageDigest, TagRule, TargetHealthState,
+    TargetView, TaskDefinitionView,
 };
+use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
-use autodeploy_shared::ports::DeployTargets;
-use autodeploy_shared::steps::{Settings, StepInput, UrlCall};
+use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore};
+use autodeploy_shared::steps::{ImagePush, Settings, Step, StepInput, UrlCall};
 use serde_json::{Value, json};
 
 pub const REG: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -90,4 +91,27 @@ pub fn call(who: Option<&str>, method: &str, body: &Value) -> UrlCall {
         "body": body.to_string(), "isBase64Encoded": false
     }))
     .unwrap()
+}
+
+impl World {
+    /// `web:tag` → `digest` pushed to the stack's registry now, through
+    /// `on-image-push`: the deployment it started.
+    pub async fn push(&self, tag: &str, d: &ImageDigest) -> DeploymentId {
+        self.images.push("web", tag, d, self.clock.now());
+        let event = EcrEvent::Push(ImagePush {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            repository: "web".into(),
+            digest: d.clone(),
+            tag: Some(tag.into()),
+            claimed_at: None,
+            manifest_media_type: None,
+            artifact_media_type: None,
+        });
+        self.on_image_push().run(event).await.unwrap().started[0].clone()
+    }
+
+    pub async fn record(&self, id: &DeploymentId) -> Deployment {
+        self.store.get(id).await.unwrap().unwrap()
+    }
 }
