@@ -57,15 +57,16 @@ fn from_detail(d: &ImageDetail) -> Option<RegistryImage> {
     })
 }
 
-impl ImageRegistry for EcrImages {
-    async fn describe_image(
+impl EcrImages {
+    /// The images DescribeImages answers for one identifier (a digest or a
+    /// tag); none when ECR has no such image or repository.
+    async fn describe_one(
         &self,
         account: &str,
         region: &str,
         repository: &str,
-        digest: &ImageDigest,
-    ) -> Result<Option<RegistryImage>> {
-        let id = ImageIdentifier::builder().image_digest(digest.as_str()).build();
+        id: ImageIdentifier,
+    ) -> Result<Vec<RegistryImage>> {
         let out = self
             .client(region)
             .describe_images()
@@ -75,15 +76,29 @@ impl ImageRegistry for EcrImages {
             .send()
             .await;
         match out {
-            Ok(out) => Ok(out.image_details().iter().filter_map(from_detail).find(|i| &i.digest == digest)),
+            Ok(out) => Ok(out.image_details().iter().filter_map(from_detail).collect()),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_image_not_found_exception() || s.is_repository_not_found_exception()) =>
             {
-                Ok(None)
+                Ok(Vec::new())
             }
             Err(e) => Err(classify("DescribeImages", e)),
         }
+    }
+}
+
+impl ImageRegistry for EcrImages {
+    async fn describe_image(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        digest: &ImageDigest,
+    ) -> Result<Option<RegistryImage>> {
+        let id = ImageIdentifier::builder().image_digest(digest.as_str()).build();
+        let images = self.describe_one(account, region, repository, id).await?;
+        Ok(images.into_iter().find(|i| &i.digest == digest))
     }
 
     async fn image_tagged(
@@ -94,24 +109,8 @@ impl ImageRegistry for EcrImages {
         tag: &str,
     ) -> Result<Option<RegistryImage>> {
         let id = ImageIdentifier::builder().image_tag(tag).build();
-        let out = self
-            .client(region)
-            .describe_images()
-            .registry_id(account)
-            .repository_name(repository)
-            .image_ids(id)
-            .send()
-            .await;
-        match out {
-            Ok(out) => Ok(out.image_details().iter().filter_map(from_detail).find(|i| i.has_tag(tag))),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_image_not_found_exception() || s.is_repository_not_found_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(classify("DescribeImages", e)),
-        }
+        let images = self.describe_one(account, region, repository, id).await?;
+        Ok(images.into_iter().find(|i| i.has_tag(tag)))
     }
 
     async fn tagged_images(&self, repository: &str) -> Result<Vec<RegistryImage>> {
