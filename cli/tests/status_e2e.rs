@@ -7,7 +7,7 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use autodeploy_local::cloud::sdk_config;
 use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};

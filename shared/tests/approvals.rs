@@ -16,7 +16,7 @@ use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 use common::*;
 
@@ -33,15 +33,6 @@ impl World {
         self.request_approval().run(ApprovalRequestInput { deployment_id: id.clone(), expired: true }).await.unwrap()
     }
 
-    async fn park(&self, id: &DeploymentId, token: &str) {
-        let input = AwaitServiceInput {
-            deployment_id: id.clone(),
-            task_token: token.into(),
-            waiting_in: DeploymentStatus::AwaitingApproval,
-        };
-        self.await_service().run(input).await.unwrap();
-    }
-
     /// The entry point's answer: status code and JSON body.
     async fn decide(&self, who: Option<&str>, body: &Value) -> (i64, Value) {
         let r = self.decide_approval().run(call(who, "POST", body)).await.unwrap();
@@ -49,7 +40,7 @@ impl World {
     }
 
     /// Claim, register, update: the run watches our ECS deployment.
-    async fn roll_out(&self, id: &DeploymentId) -> String {
+    async fn start_rollout(&self, id: &DeploymentId) -> String {
         let claim = self.claim_service().run(id.clone().into()).await.unwrap();
         assert_eq!(claim.outcome, ClaimOutcome::Granted);
         self.register_revision().run(id.clone().into()).await.unwrap();
@@ -91,7 +82,7 @@ async fn a_held_deployment_changes_nothing_until_approved_and_records_who_approv
     // A repeated step asks nobody twice; the run parks its token.
     assert_eq!(w.ask(&id).await.outcome, GateOutcome::Awaiting);
     assert_eq!(w.notifier.messages().len(), 1);
-    w.park(&id, "token-approval").await;
+    w.park(&id, "token-approval", DeploymentStatus::AwaitingApproval).await;
     let err = w.claim_service().run(id.clone().into()).await.unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput", "a held deployment never takes the service");
 
@@ -114,7 +105,7 @@ async fn a_held_deployment_changes_nothing_until_approved_and_records_who_approv
 
     // The gate lets it pass; it rolls out as any other.
     assert_eq!(w.ask(&id).await.outcome, GateOutcome::Pass);
-    w.roll_out(&id).await;
+    w.start_rollout(&id).await;
     let d = w.record(&id).await;
     assert_eq!(d.status, DeploymentStatus::Waiting);
     let a = d.approval.unwrap();
@@ -127,7 +118,7 @@ async fn a_rejected_deployment_is_not_deployed_and_says_who_and_why() {
     let w = world(Some(ApprovalPolicy::default())).await;
     let id = w.push("v2", &digest(2)).await;
     w.ask(&id).await;
-    w.park(&id, "token-approval").await;
+    w.park(&id, "token-approval", DeploymentStatus::AwaitingApproval).await;
     let body = json!({"deploymentId": id, "decision": "REJECT", "reason": "freeze until Monday"});
     let (status, answer) = w.decide(Some(BOB), &body).await;
     assert_eq!(status, 200, "{answer}");
@@ -192,7 +183,7 @@ async fn nobody_deciding_ends_as_the_target_says() {
     w.clock.advance(Duration::minutes(5));
     assert_eq!(w.expire(&id).await.outcome, GateOutcome::Pass);
     assert_eq!(w.record(&id).await.status, DeploymentStatus::Queued);
-    w.roll_out(&id).await;
+    w.start_rollout(&id).await;
 }
 
 #[tokio::test]
@@ -229,7 +220,7 @@ async fn a_newer_push_supersedes_the_one_waiting_for_approval() {
     let w = world(Some(ApprovalPolicy::default())).await;
     let old = w.push("v2", &digest(2)).await;
     w.ask(&old).await;
-    w.park(&old, "token-old").await;
+    w.park(&old, "token-old", DeploymentStatus::AwaitingApproval).await;
     w.clock.advance(Duration::seconds(30));
     let new = w.push("v3", &digest(3)).await;
     assert_eq!(w.ask(&new).await.outcome, GateOutcome::Awaiting);
@@ -252,7 +243,7 @@ async fn paused_world() -> (World, DeploymentId, String) {
     let gate = w.ask(&id).await;
     assert_eq!(gate.outcome, GateOutcome::Pass, "ECS holds it itself");
     assert!(w.record(&id).await.timeline.iter().any(|e| e.detail.contains("PAUSE hook (POST_TEST_TRAFFIC_SHIFT)")));
-    let ecs_id = w.roll_out(&id).await;
+    let ecs_id = w.start_rollout(&id).await;
     let expires = w.clock.now() + Duration::hours(24);
     w.ecs.update_service_deployment(&ecs_id, |sd| {
         sd.lifecycle_stage = Some(LifecycleStage::PostTestTrafficShift);

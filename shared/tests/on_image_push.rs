@@ -3,7 +3,7 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod sample_stack;
+use crate::sample_stack;
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{DeployTarget, DeploymentStatus, ImageDigest, TagRule};

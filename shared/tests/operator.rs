@@ -6,7 +6,7 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use autodeploy_shared::domain::{
     DecisionSource, DeploymentId, DeploymentStatus, Outcome, Phase, RequestKind, RolloutState, TargetHealthState,
@@ -29,12 +29,6 @@ impl World {
 
     async fn claim(&self, id: &DeploymentId) -> ClaimOutput {
         self.claim_service().run(id.clone().into()).await.unwrap()
-    }
-
-    /// Parks the run's token, as "Wait for the service" does.
-    async fn park(&self, id: &DeploymentId, token: &str, waiting_in: DeploymentStatus) {
-        let input = AwaitServiceInput { deployment_id: id.clone(), task_token: token.into(), waiting_in };
-        self.await_service().run(input).await.unwrap();
     }
 
     /// From a granted claim to SUCCEEDED: register, update, ECS completes

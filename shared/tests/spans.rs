@@ -4,7 +4,7 @@
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod sample_stack;
+use crate::sample_stack;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -5,13 +5,13 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use autodeploy_shared::domain::{
-    ApprovalPolicy, ContainerImage, DeployTarget, Deployment, DeploymentId, ImageDigest, TagRule, TargetHealthState,
-    TargetView, TaskDefinitionView,
+    ApprovalPolicy, ContainerImage, DeployTarget, Deployment, DeploymentId, DeploymentStatus, ImageDigest, TagRule,
+    TargetHealthState, TargetView, TaskDefinitionView,
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
 use autodeploy_shared::ports::{Clock, DeployTargets, DeploymentStore};
-use autodeploy_shared::steps::{ImagePush, Settings, Step, StepInput, UrlCall};
+use autodeploy_shared::steps::{AwaitServiceInput, ImagePush, Settings, Step, StepInput, UrlCall};
 use serde_json::{Value, json};
 
 pub const REG: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -113,5 +113,11 @@ impl World {
 
     pub async fn record(&self, id: &DeploymentId) -> Deployment {
         self.store.get(id).await.unwrap().unwrap()
+    }
+
+    /// Parks the run's task token, as "Wait for approval" and "Wait for the service" do.
+    pub async fn park(&self, id: &DeploymentId, token: &str, waiting_in: DeploymentStatus) {
+        let input = AwaitServiceInput { deployment_id: id.clone(), task_token: token.into(), waiting_in };
+        self.await_service().run(input).await.unwrap();
     }
 }
