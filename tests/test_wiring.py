@@ -823,12 +823,22 @@ def test_every_task_retries_with_backoff_and_jitter():
             assert "States.ALL" not in rule["ErrorEquals"], f"{name}: retries every error"
 
 
-def test_every_lambda_task_retries_retryable_and_transient_lambda_errors():
+def test_every_lambda_task_retries_retryable_transient_lambda_errors_and_a_dead_invocation():
+    # Every step may be retried after it did its work, so an invocation that
+    # timed out (Sandbox.Timedout) or whose process died (Runtime.ExitError)
+    # is tried again rather than failing the deployment.
     tasks = [(n, s) for n, s in all_states(STATES) if is_lambda_task(s)]
     assert tasks
+    wanted = {
+        "Retryable",
+        "Lambda.ServiceException",
+        "Lambda.TooManyRequestsException",
+        "Sandbox.Timedout",
+        "Runtime.ExitError",
+    }
     for name, state in tasks:
         retried = {e for rule in state["Retry"] for e in rule["ErrorEquals"]}
-        assert {"Retryable", "Lambda.ServiceException", "Lambda.TooManyRequestsException"} <= retried, name
+        assert wanted <= retried, (name, wanted - retried)
 
 
 def test_every_lambda_task_calls_a_substituted_function():

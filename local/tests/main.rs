@@ -10,6 +10,7 @@ mod approvals_e2e;
 mod cloud_e2e;
 mod demo_cli;
 mod demo_pipe;
+mod faults_e2e;
 mod function_urls;
 mod hooks_e2e;
 mod racing_e2e;

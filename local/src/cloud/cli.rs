@@ -44,6 +44,10 @@ pub enum CommandError {
     Answer { endpoint: String, source: reqwest::Error },
     #[error("refused: {0}")]
     Refused(String),
+    #[error("cannot read {}: {source}", path.display())]
+    FaultsFile { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Faults { path: PathBuf, source: super::faults::PlanError },
 }
 
 /// `--parameter`'s value parser (clap takes any error type that converts to a boxed error).
@@ -70,16 +74,26 @@ pub struct CloudArgs {
     /// `cargo lambda watch` endpoint (e.g. http://127.0.0.1:9000).
     #[arg(long, value_name = "URL")]
     pub cargo_lambda: Option<String>,
+    /// Inject faults from the start: a JSON fault plan (see local/README.md;
+    /// replace it while running with PUT /_local/faults).
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
 }
 
 impl CloudArgs {
-    pub fn config(&self) -> CloudConfig {
+    pub fn config(&self) -> Result<CloudConfig, CommandError> {
         let mut cfg = CloudConfig::new(find_repo(self.repo.clone()));
         cfg.port = self.port;
         cfg.speed = self.speed;
         cfg.parameters = self.parameters.iter().cloned().collect::<BTreeMap<_, _>>();
         cfg.forward_functions = self.cargo_lambda.clone();
-        cfg
+        if let Some(path) = &self.faults {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| CommandError::FaultsFile { path: path.clone(), source })?;
+            cfg.faults = super::faults::FaultPlan::parse(&text)
+                .map_err(|source| CommandError::Faults { path: path.clone(), source })?;
+        }
+        Ok(cfg)
     }
 }
 
@@ -95,7 +109,7 @@ pub struct UpArgs {
 /// Starts everything in the foreground until Ctrl-C (or SIGTERM), then stops
 /// every child process.
 pub async fn up(args: UpArgs) -> Result<(), CommandError> {
-    let running = Cloud::start(args.cloud.config()).await?;
+    let running = Cloud::start(args.cloud.config()?).await?;
     let cloud = running.cloud.clone();
     if args.seed_demo {
         super::seed::seed_service(&cloud, &super::seed::ServiceSpec::demo()).await?;
@@ -109,6 +123,9 @@ pub async fn up(args: UpArgs) -> Result<(), CommandError> {
         println!("  function URL {} ({}): {}", u.logical_id, u.auth_type.as_str(), u.url);
     }
     println!("  created:   {}", serde_json::to_string(&cloud.created).unwrap_or_default());
+    if !cloud.faults.plan().is_empty() {
+        println!("  faults:    {}", serde_json::to_string(&cloud.faults.plan()).unwrap_or_default());
+    }
     println!();
     println!("Point the AWS CLI or an SDK at it:");
     println!(
@@ -128,8 +145,9 @@ pub async fn up(args: UpArgs) -> Result<(), CommandError> {
             "Functions run in `cargo lambda watch` at {url}; start it with the template's variables and this endpoint:"
         );
         println!(
-            "  AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={} cargo lambda watch --env-file {}",
+            "  AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY=test AWS_REGION={} cargo lambda watch --env-file {}",
             cloud.endpoint,
+            super::FUNCTION_ACCESS_KEY,
             cloud.stack.region,
             path.display()
         );

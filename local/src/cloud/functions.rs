@@ -2,12 +2,16 @@
 //! environment its function gets in `template.yaml`, and answers the Lambda
 //! Invoke API the way Lambda does (errors as `X-Amz-Function-Error: Unhandled`
 //! with `errorType`/`errorMessage`), so the state machine's Retry and Catch
-//! behave as they do in AWS.
+//! behave as they do in AWS. Every invocation is held to its function's
+//! template `Timeout`, as Lambda holds it, and may be failed on purpose after
+//! its work ([`super::faults`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::aws::{FromVars, SdkConfig, steps};
@@ -16,6 +20,7 @@ use autodeploy_shared::steps::{Step, handle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::faults::{Faults, FunctionFaultKind};
 use super::template::{Template, TemplateError};
 
 type Reply = Result<Value, LambdaError>;
@@ -74,7 +79,10 @@ pub struct Function {
     pub environment: HashMap<String, String>,
     /// The queue its failed asynchronous invocations go to, if the template names one.
     pub on_failure_queue: Option<String>,
+    /// The template's `Timeout`: an invocation still running then is stopped.
+    pub timeout: Duration,
     invoke: Invoke,
+    faults: Faults,
 }
 
 impl std::fmt::Debug for Function {
@@ -95,15 +103,12 @@ where
     Ok(Arc::new(move |payload| {
         let step = step.clone();
         Box::pin(async move {
-            // Run on its own task so a panic becomes an error, as the Lambda runtime reports it.
-            let joined = tokio::spawn(async move { handle(&*step, payload).await }).await;
-            match joined {
-                Ok(Ok(out)) => serde_json::to_value(out).map_err(|e| LambdaError {
+            match handle(&*step, payload).await {
+                Ok(out) => serde_json::to_value(out).map_err(|e| LambdaError {
                     error_type: "Runtime.SerializationError".into(),
                     error_message: e.to_string(),
                 }),
-                Ok(Err(e)) => Err(e.into()),
-                Err(e) => Err(LambdaError { error_type: "Runtime.Panic".into(), error_message: e.to_string() }),
+                Err(e) => Err(e.into()),
             }
         })
     }))
@@ -262,8 +267,17 @@ impl FunctionHost {
             };
             let name = t.physical_name(id)?;
             let on_failure_queue = t.function_failure_queue(id)?;
-            let function =
-                Function { logical_id: id.clone(), name: name.clone(), binary, environment, on_failure_queue, invoke };
+            let timeout = t.function_timeout(id)?;
+            let function = Function {
+                logical_id: id.clone(),
+                name: name.clone(),
+                binary,
+                environment,
+                on_failure_queue,
+                timeout,
+                invoke,
+                faults: Faults::default(),
+            };
             functions.insert(name, function);
         }
         Ok(Self { functions })
@@ -279,6 +293,13 @@ impl FunctionHost {
         self.functions.get(name)
     }
 
+    /// Every function consults `faults` from now on.
+    pub fn use_faults(&mut self, faults: &Faults) {
+        for f in self.functions.values_mut() {
+            f.faults = faults.clone();
+        }
+    }
+
     pub fn by_logical_id(&self, id: &str) -> Option<&Function> {
         self.functions.values().find(|f| f.logical_id == id)
     }
@@ -290,14 +311,68 @@ impl FunctionHost {
     }
 }
 
+/// Lambda's request ids, one per invocation.
+static INVOCATIONS: AtomicU64 = AtomicU64::new(0);
+
 impl Function {
+    /// One invocation as Lambda runs it: on its own task (a panic is an error,
+    /// as the runtime reports it), stopped at the function's `Timeout` with
+    /// Lambda's `Sandbox.Timedout` (the work it had not finished stays
+    /// unfinished), then failed on purpose if the fault plan says so.
     pub async fn invoke(&self, payload: Value) -> Reply {
-        tracing::debug!(function = %self.name, "invoke");
-        let reply = (self.invoke)(payload).await;
+        let request_id = format!("{:08x}-local", INVOCATIONS.fetch_add(1, Ordering::Relaxed));
+        tracing::debug!(function = %self.name, %request_id, "invoke");
+        let started = Instant::now();
+        let mut run = tokio::spawn((self.invoke)(payload));
+        let reply = match tokio::time::timeout(self.timeout, &mut run).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => Err(LambdaError { error_type: "Runtime.Panic".into(), error_message: e.to_string() }),
+            Err(_) => {
+                run.abort();
+                Err(self.timed_out(&request_id))
+            }
+        };
+        let reply = match reply {
+            // Only work that was done can be failed after it.
+            Ok(out) => match self.faults.on_invoke(&self.binary) {
+                None => Ok(out),
+                Some(fault) => Err(self.injected(fault, &request_id, started).await),
+            },
+            Err(e) => Err(e),
+        };
         if let Err(e) = &reply {
-            tracing::info!(function = %self.name, error_type = %e.error_type, error = %e.error_message, "function error");
+            tracing::info!(function = %self.name, %request_id, error_type = %e.error_type, error = %e.error_message, "function error");
         }
         reply
+    }
+
+    /// Lambda's answer for an invocation that ran out of time.
+    fn timed_out(&self, request_id: &str) -> LambdaError {
+        LambdaError {
+            error_type: "Sandbox.Timedout".into(),
+            error_message: format!(
+                "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                self.timeout.as_secs_f64()
+            ),
+        }
+    }
+
+    /// The error an injected fault answers with, once the work is done.
+    async fn injected(&self, fault: FunctionFaultKind, request_id: &str, started: Instant) -> LambdaError {
+        match fault {
+            FunctionFaultKind::FailAfter => LambdaError {
+                error_type: "Retryable".into(),
+                error_message: "injected fault: the work is done, its answer was lost".into(),
+            },
+            FunctionFaultKind::CrashAfter => LambdaError {
+                error_type: "Runtime.ExitError".into(),
+                error_message: format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed"),
+            },
+            FunctionFaultKind::TimeOutAfter => {
+                tokio::time::sleep(self.timeout.saturating_sub(started.elapsed())).await;
+                self.timed_out(request_id)
+            }
+        }
     }
 }
 
@@ -377,6 +452,75 @@ mod tests {
         assert_eq!(err.error_type, "MalformedEvent");
         let err = invoke(json!({"deploymentId": "d-000000000000000000000001", "taskToken": ""})).await.unwrap_err();
         assert_eq!(err.error_type, "InvalidInput");
+    }
+
+    /// A function around `invoke`, held to `timeout`, under `faults`.
+    fn function(timeout: Duration, faults: &str, invoke: Handler) -> Function {
+        Function {
+            logical_id: "TestFunction".into(),
+            name: "test".into(),
+            binary: "update-service".into(),
+            environment: HashMap::new(),
+            on_failure_queue: None,
+            timeout,
+            invoke,
+            faults: Faults::new(super::super::faults::FaultPlan::parse(faults).unwrap()),
+        }
+    }
+
+    /// A handler that counts the work it finished, after `work`.
+    fn worker(done: &Arc<AtomicU64>, work: Duration) -> Handler {
+        let done = done.clone();
+        handler(move |_| {
+            let done = done.clone();
+            async move {
+                tokio::time::sleep(work).await;
+                done.fetch_add(1, Ordering::SeqCst);
+                Ok(json!({"done": true}))
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn an_invocation_past_its_timeout_is_stopped_and_answered_as_lambda_does() {
+        let done = Arc::new(AtomicU64::new(0));
+        let f = function(Duration::from_millis(100), "{}", worker(&done, Duration::from_millis(400)));
+        let err = f.invoke(json!({})).await.unwrap_err();
+        assert_eq!(err.error_type, "Sandbox.Timedout");
+        assert!(err.error_message.ends_with("Task timed out after 0.10 seconds"), "{}", err.error_message);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(done.load(Ordering::SeqCst), 0, "the work it had not finished stays unfinished");
+        let quick = function(Duration::from_secs(1), "{}", worker(&done, Duration::ZERO));
+        assert_eq!(quick.invoke(json!({})).await.unwrap(), json!({"done": true}));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_an_error_not_a_crash() {
+        let f = function(Duration::from_secs(1), "{}", handler(|_| async { panic!("boom") }));
+        assert_eq!(f.invoke(json!({})).await.unwrap_err().error_type, "Runtime.Panic");
+    }
+
+    #[tokio::test]
+    async fn an_injected_fault_answers_an_error_after_the_work_is_done() {
+        let done = Arc::new(AtomicU64::new(0));
+        let plan = |fault: &str| {
+            format!(r#"{{"functions": [{{"function": "update-service", "fraction": 1, "fault": "{fault}"}}]}}"#)
+        };
+        let failing = function(Duration::from_secs(1), &plan("failAfter"), worker(&done, Duration::ZERO));
+        assert_eq!(failing.invoke(json!({})).await.unwrap_err().error_type, "Retryable");
+        let crashing = function(Duration::from_secs(1), &plan("crashAfter"), worker(&done, Duration::ZERO));
+        assert_eq!(crashing.invoke(json!({})).await.unwrap_err().error_type, "Runtime.ExitError");
+        let started = Instant::now();
+        let hanging = function(Duration::from_millis(200), &plan("timeOutAfter"), worker(&done, Duration::ZERO));
+        assert_eq!(hanging.invoke(json!({})).await.unwrap_err().error_type, "Sandbox.Timedout");
+        assert!(started.elapsed() >= Duration::from_millis(200), "held until its timeout");
+        assert_eq!(done.load(Ordering::SeqCst), 3, "every one of them did its work");
+        let other = function(
+            Duration::from_secs(1),
+            &plan("failAfter").replace("update-service", "roll-back"),
+            worker(&done, Duration::ZERO),
+        );
+        assert!(other.invoke(json!({})).await.is_ok(), "a fault for another function leaves this one alone");
     }
 
     #[tokio::test]

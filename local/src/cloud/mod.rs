@@ -6,6 +6,7 @@ pub mod cbor;
 pub mod cli;
 pub mod cloudformation;
 pub mod demo;
+pub mod faults;
 pub mod function_url;
 pub mod functions;
 pub mod iam;
@@ -19,7 +20,6 @@ pub mod setup;
 pub mod template;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::sim::{self, Behavior, Sim, SimConfig};
+use faults::{EventFaultKind, FaultPlan, Faults};
 use functions::{Function, FunctionHost, Handlers, HostError, LambdaError};
 use moto::{Moto, MotoError};
 use rules::Rule;
@@ -58,6 +59,8 @@ pub struct CloudConfig {
     pub template: Option<PathBuf>,
     /// Binaries that run these handlers instead of their steps (tests).
     pub handlers: Handlers,
+    /// Faults to inject from the start (changeable while running: `/_local/faults`).
+    pub faults: FaultPlan,
 }
 
 impl CloudConfig {
@@ -73,6 +76,7 @@ impl CloudConfig {
             forward_functions: None,
             template: None,
             handlers: Handlers::default(),
+            faults: FaultPlan::default(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub enum CloudError {
     Setup(#[from] SetupError),
     #[error("cannot listen on port {0}: {1}")]
     Bind(u16, std::io::Error),
+    #[error(transparent)]
+    Faults(#[from] faults::PlanError),
 }
 
 /// An AWS API call to the local cloud that failed: which operation, and the
@@ -178,6 +184,8 @@ pub struct Cloud {
     function_urls: Vec<FunctionUrl>,
     /// The stack as the router's CloudFormation answers for it.
     described: cloudformation::StackDescription,
+    /// What to inject, and what was.
+    pub faults: Faults,
 }
 
 /// The running processes and tasks; dropping it stops them all.
@@ -229,10 +237,22 @@ fn hook_invoker(cloud: std::sync::Weak<Cloud>) -> sim::HookInvoker {
 
 /// SDK configuration pointing every client at the router.
 pub async fn sdk_config(endpoint: &str, region: &str) -> autodeploy_shared::aws::SdkConfig {
+    sdk_config_as(endpoint, region, "test").await
+}
+
+/// The access key the hosted functions sign with (their role's, on AWS): how
+/// the router tells the stack's own calls, which faults may hit, from the
+/// harness's and the operator's.
+pub const FUNCTION_ACCESS_KEY: &str = "ASIALOCALFUNCTIONS01";
+/// The access key moto's state machine engine signs its Lambda invocations with.
+pub const STATE_MACHINE_ACCESS_KEY: &str = "ak";
+
+/// As [`sdk_config`], signing with `access_key` (e.g. [`FUNCTION_ACCESS_KEY`]).
+pub async fn sdk_config_as(endpoint: &str, region: &str, access_key: &str) -> autodeploy_shared::aws::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_owned()))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new("test", "test", None, None, "local-cloud"))
+        .credentials_provider(aws_credential_types::Credentials::new(access_key, "test", None, None, "local-cloud"))
         .load()
         .await
 }
@@ -263,8 +283,13 @@ impl Cloud {
             speed: cfg.speed,
             ..SimConfig::default()
         });
+        cfg.faults.check()?;
+        let faults = Faults::new(cfg.faults.clone());
         let sdk = sdk_config(&endpoint, &cfg.region).await;
-        let host = FunctionHost::hosting(&template, &sdk, cfg.forward_functions.as_deref(), &cfg.handlers)?;
+        let functions_sdk = sdk_config_as(&endpoint, &cfg.region, FUNCTION_ACCESS_KEY).await;
+        let mut host =
+            FunctionHost::hosting(&template, &functions_sdk, cfg.forward_functions.as_deref(), &cfg.handlers)?;
+        host.use_faults(&faults);
         let created = setup::create_all(&template, &moto.endpoint).await?;
         let cloud = Arc::new(Cloud {
             sim: sim.clone(),
@@ -283,6 +308,7 @@ impl Cloud {
             ecr: aws_sdk_ecr::Client::new(&sdk),
             function_urls,
             described,
+            faults,
         });
 
         // ECS events from the simulator flow through the same rules as AWS's would.
@@ -294,15 +320,7 @@ impl Cloud {
         }));
         // ECS invokes a service's Lambda lifecycle hooks: here, the hosted functions.
         sim.set_hook_invoker(hook_invoker(Arc::downgrade(&cloud)));
-        let server = tokio::spawn({
-            // With the peer's address: a function URL event's `sourceIp`.
-            let app = router::router(cloud.clone()).into_make_service_with_connect_info::<SocketAddr>();
-            async move {
-                if let Err(e) = axum::serve(listener, app).await {
-                    tracing::error!(error = %e, "router stopped");
-                }
-            }
-        });
+        let server = tokio::spawn(router::serve(listener, router::router(cloud.clone())));
         let clock = sim.start_clock();
         let mut tasks = vec![server, clock];
         tasks.extend(cloud.start_schedules());
@@ -379,26 +397,52 @@ impl Cloud {
     /// invocations" in the Lambda developer guide).
     pub fn deliver(&self, event: Value, bus: &str) {
         self.delivered.lock().unwrap_or_else(PoisonError::into_inner).push(json!({"bus": bus, "event": event}));
+        let source = event.get("source").and_then(Value::as_str).unwrap_or_default().to_owned();
         for rule in self.rules.iter().filter(|r| r.bus == bus && rules::matches(&r.pattern, &event)) {
             let Some(function) = self.host.by_logical_id(&rule.function).cloned() else {
                 tracing::error!(rule = %rule.name, "rule targets a function the host does not have");
                 continue;
             };
-            let (event, rule_name) = (event.clone(), rule.name.clone());
-            let failed = Undelivered { sqs: self.sqs.clone(), stack: self.stack.clone() };
-            tokio::spawn(async move {
-                for attempt in 1..=ASYNC_ATTEMPTS {
-                    match function.invoke(event.clone()).await {
-                        Ok(_) => return,
-                        Err(e) if attempt < ASYNC_ATTEMPTS => {
-                            tracing::info!(rule = %rule_name, error = %e.error_message, "retrying asynchronous invocation");
-                            tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
-                        }
-                        Err(e) => failed.record(&function, event.clone(), &e).await,
-                    }
+            // EventBridge delivers at least once, not always in order ("Amazon
+            // EventBridge events": "at least once"; ECS's events guide: order
+            // by `detail.version`): the fault plan may drop, repeat, delay or
+            // reorder a delivery.
+            let (copies, hold) = match self.faults.on_event(&source, &rule.name) {
+                None => (1, Duration::ZERO),
+                Some(EventFaultKind::Drop) => {
+                    tracing::info!(rule = %rule.name, %source, "injected fault: delivery dropped");
+                    continue;
                 }
-            });
+                Some(EventFaultKind::Duplicate(n)) => (n, Duration::ZERO),
+                Some(EventFaultKind::DelayMillis(ms)) => (1, Duration::from_millis(ms)),
+                Some(EventFaultKind::ReorderWithinMillis(window)) => {
+                    let n = self.seq.fetch_add(1, Ordering::Relaxed);
+                    (1, Duration::from_millis(self.faults.reorder_delay(window, n)))
+                }
+            };
+            for _ in 0..copies {
+                self.invoke_async(&function, &rule.name, event.clone(), hold);
+            }
         }
+    }
+
+    /// One asynchronous invocation of `function` for a rule, after `hold`.
+    fn invoke_async(&self, function: &Function, rule_name: &str, event: Value, hold: Duration) {
+        let (function, rule_name) = (function.clone(), rule_name.to_owned());
+        let failed = Undelivered { sqs: self.sqs.clone(), stack: self.stack.clone() };
+        tokio::spawn(async move {
+            tokio::time::sleep(hold).await;
+            for attempt in 1..=ASYNC_ATTEMPTS {
+                match function.invoke(event.clone()).await {
+                    Ok(_) => return,
+                    Err(e) if attempt < ASYNC_ATTEMPTS => {
+                        tracing::info!(rule = %rule_name, error = %e.error_message, "retrying asynchronous invocation");
+                        tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt - 1))).await;
+                    }
+                    Err(e) => failed.record(&function, event.clone(), &e).await,
+                }
+            }
+        });
     }
 
     /// Every event that went through the local EventBridge.

@@ -5,9 +5,14 @@
 //! template's rules (and on to moto), CloudFormation (signed for
 //! `cloudformation`, or `Version=2010-05-15`) to the local stack's description
 //! ([`cloudformation`]), the rest to moto.
+//!
+//! The stack's own AWS calls pass the fault plan first ([`super::faults`]):
+//! a throttle or 5xx answered in the protocol's own error shape, latency, or
+//! the connection closed before any answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -18,6 +23,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::cloudformation;
+use super::faults::{CallFaultKind, FaultPlan};
 use super::function_url::{self, UrlRequest};
 use super::functions::error_body;
 use super::{Cloud, PushRequest, cbor};
@@ -26,6 +32,169 @@ use crate::sim::requests::PATH_PREFIX as ELB_PREFIX;
 
 pub fn router(cloud: Arc<Cloud>) -> Router {
     Router::new().fallback(dispatch).with_state(cloud)
+}
+
+/// Closes the connection a request came on, before any answer: what a
+/// dropped connection looks like to the client (hyper's "connection closed
+/// before message completed", which the SDK retries as a transient error).
+#[derive(Clone)]
+struct Hangup(Arc<tokio::sync::Notify>);
+
+/// Serves `app` on `listener`, as `axum::serve` does (HTTP/1 and 2, the peer's
+/// address as [`ConnectInfo`]: a function URL event's `sourceIp`), with each
+/// connection able to be dropped by its request ([`Hangup`]).
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: try again shortly.
+                tracing::warn!(error = %e, "router accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let hangup = Hangup(Arc::new(tokio::sync::Notify::new()));
+            let signal = hangup.0.clone();
+            let service = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req.extensions_mut().insert(hangup.clone());
+                app.clone().oneshot(req.map(Body::new))
+            });
+            let builder = Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                served = conn => if let Err(e) = served {
+                    tracing::debug!(error = %e, "router connection ended");
+                },
+                // Dropping the connection closes its socket, the request unanswered.
+                () = signal.notified() => tracing::debug!(%peer, "injected fault: connection dropped"),
+            }
+        });
+    }
+}
+
+/// Which AWS call a request is, and who made it: the SigV4 scope's service
+/// and access key, and the operation (JSON protocols' `X-Amz-Target`, the
+/// query protocol's `Action`, Lambda's Invoke path, RPC v2 CBOR's path).
+#[derive(Debug, PartialEq, Eq)]
+struct Call<'a> {
+    service: &'a str,
+    operation: String,
+    access_key: &'a str,
+    protocol: Protocol,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Json,
+    Query,
+    RestJson,
+    Cbor,
+}
+
+fn call_of<'a>(headers: &'a HeaderMap, path: &str, body: &[u8]) -> Option<Call<'a>> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    // `AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, …`
+    let scope = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+    let mut parts = scope.split('/');
+    let access_key = parts.next()?;
+    let service = parts.nth(2)?;
+    let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok());
+    let (operation, protocol) = if let Some(target) = header("x-amz-target") {
+        (target.rsplit('.').next()?.to_owned(), Protocol::Json)
+    } else if path.starts_with("/2015-03-31/functions/") {
+        ("Invoke".to_owned(), Protocol::RestJson)
+    } else if let Some((_, op)) = cbor::operation(path) {
+        (op.to_owned(), Protocol::Cbor)
+    } else {
+        let action = form_urlencoded::parse(body).find(|(k, _)| k == "Action")?.1.into_owned();
+        (action, Protocol::Query)
+    };
+    Some(Call { service, operation, access_key, protocol })
+}
+
+/// The answer for an injected throttle or server error, in the protocol's
+/// and the service's own shape (the error codes of each service's model:
+/// ECS `ServerException`, DynamoDB `InternalServerError`, ELBv2's query
+/// `Throttling`, Lambda's 429 `TooManyRequestsException`).
+fn injected_error(call: &Call<'_>, fault: CallFaultKind) -> Response {
+    let (status, code, message) = match (fault, call.service) {
+        (CallFaultKind::Throttle, "lambda") => (429, "TooManyRequestsException", "Rate Exceeded."),
+        (CallFaultKind::Throttle, _) if call.protocol == Protocol::Query => (400, "Throttling", "Rate exceeded"),
+        (CallFaultKind::Throttle, _) => (400, "ThrottlingException", "Rate exceeded"),
+        (CallFaultKind::ServerError(s), "ecs") => (s, "ServerException", "injected fault: server error"),
+        (CallFaultKind::ServerError(s), "dynamodb") => (s, "InternalServerError", "injected fault: server error"),
+        (CallFaultKind::ServerError(s), "lambda") => (s, "ServiceException", "injected fault: server error"),
+        (CallFaultKind::ServerError(503), _) => (503, "ServiceUnavailable", "injected fault: service unavailable"),
+        (CallFaultKind::ServerError(s), _) => (s, "InternalFailure", "injected fault: server error"),
+        (CallFaultKind::DropConnection | CallFaultKind::LatencyMillis(_), _) => {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let builder = Response::builder().status(status).header("x-amzn-errortype", code);
+    let built = match call.protocol {
+        Protocol::Json => builder
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(Body::from(json!({"__type": code, "message": message}).to_string())),
+        Protocol::RestJson => builder
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"Type": "Service", "message": message}).to_string())),
+        Protocol::Query => {
+            let kind = if status.is_server_error() { "Receiver" } else { "Sender" };
+            builder.header("content-type", "text/xml").body(Body::from(format!(
+                "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+                 <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+            )))
+        }
+        Protocol::Cbor => match cbor::from_json(&json!({"__type": code, "message": message})) {
+            Ok(bytes) => builder
+                .header("content-type", "application/cbor")
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .body(Body::from(bytes)),
+            Err(_) => builder.body(Body::empty()),
+        },
+    };
+    built.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The fault plan's decision for one request: `Some(answer)` to answer
+/// instead of serving it. Only the stack's own calls are candidates (the
+/// hosted functions' and the state machine's); latency is served after.
+async fn apply_call_faults(
+    cloud: &Cloud,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+    extensions: &Extensions,
+) -> Option<Response> {
+    let call = call_of(headers, path, body)?;
+    if call.access_key != super::FUNCTION_ACCESS_KEY && call.access_key != super::STATE_MACHINE_ACCESS_KEY {
+        return None;
+    }
+    let fault = cloud.faults.on_call(call.service, &call.operation)?;
+    tracing::info!(service = call.service, operation = %call.operation, ?fault, "injected fault");
+    match fault {
+        CallFaultKind::LatencyMillis(ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+        CallFaultKind::DropConnection => match extensions.get::<Hangup>() {
+            Some(Hangup(signal)) => {
+                signal.notify_one();
+                // The connection task drops this request with its connection.
+                std::future::pending::<()>().await;
+                None
+            }
+            None => Some(injected_error(&call, CallFaultKind::ServerError(502))),
+        },
+        fault => Some(injected_error(&call, fault)),
+    }
 }
 
 impl Cloud {
@@ -69,7 +238,10 @@ async fn dispatch(
         };
     }
     if let Some(rest) = path.strip_prefix("/_local/") {
-        return local_api(&cloud, rest, &body).await;
+        return local_api(&cloud, &method, rest, &body).await;
+    }
+    if let Some(answer) = apply_call_faults(&cloud, &headers, path, &body, &extensions).await {
+        return answer;
     }
     if let Some(name) = path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/invocations")) {
         let name = percent_decode(name);
@@ -160,9 +332,22 @@ async fn invoke(cloud: &Arc<Cloud>, name: &str, kind: &str, body: &[u8]) -> Resp
 }
 
 /// The local cloud's own control API.
-async fn local_api(cloud: &Arc<Cloud>, rest: &str, body: &[u8]) -> Response {
+async fn local_api(cloud: &Arc<Cloud>, method: &Method, rest: &str, body: &[u8]) -> Response {
     match rest {
         "health" => (StatusCode::OK, "ok").into_response(),
+        // The fault plan in force and what it injected; PUT replaces it.
+        "faults" if method == Method::PUT => {
+            match std::str::from_utf8(body).map_err(|e| e.to_string()).and_then(|text| {
+                FaultPlan::parse(if text.trim().is_empty() { "{}" } else { text }).map_err(|e| e.to_string())
+            }) {
+                Ok(plan) => {
+                    cloud.faults.set(plan);
+                    faults_report(cloud)
+                }
+                Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+            }
+        }
+        "faults" => faults_report(cloud),
         "events" => (StatusCode::OK, Value::Array(cloud.delivered()).to_string()).into_response(),
         "push" => {
             let req: Value = match serde_json::from_slice(body) {
@@ -188,6 +373,11 @@ async fn local_api(cloud: &Arc<Cloud>, rest: &str, body: &[u8]) -> Response {
         },
         _ => (StatusCode::NOT_FOUND, format!("no /_local/{rest}")).into_response(),
     }
+}
+
+fn faults_report(cloud: &Cloud) -> Response {
+    let report = json!({"plan": cloud.faults.plan(), "injected": cloud.faults.injected()});
+    (StatusCode::OK, report.to_string()).into_response()
 }
 
 /// An RPC v2 CBOR call (CloudWatch) as the awsJson 1.0 call moto serves, and

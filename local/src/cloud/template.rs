@@ -488,6 +488,21 @@ impl Template {
         Ok(vars)
     }
 
+    /// A function's `Timeout` (its own, else Globals', else Lambda's default of
+    /// 3 s), which the function host enforces as Lambda does.
+    pub fn function_timeout(&self, id: &str) -> Result<std::time::Duration, TemplateError> {
+        let own = self.resource(id)?.properties.get("Timeout").cloned();
+        let Some(value) = own.or_else(|| self.globals_function.get("Timeout").cloned()) else {
+            return Ok(std::time::Duration::from_secs(3));
+        };
+        let seconds = self.resolve_str(&value)?;
+        // Lambda's range: 1 to 900 seconds ("Configure Lambda function timeout").
+        match seconds.parse::<u64>() {
+            Ok(s) if (1..=900).contains(&s) => Ok(std::time::Duration::from_secs(s)),
+            _ => Err(invalid(format!("function {id}: Timeout {seconds:?} is not 1 to 900 seconds"))),
+        }
+    }
+
     /// The SQS queue (by name) a function's failed asynchronous invocations go
     /// to: `EventInvokeConfig.DestinationConfig.OnFailure` of type SQS.
     pub fn function_failure_queue(&self, id: &str) -> Result<Option<String>, TemplateError> {

@@ -71,6 +71,8 @@ pub struct DemoArgs {
 pub enum DemoError {
     #[error("the local cloud did not start: {0}")]
     Start(#[from] CloudError),
+    #[error(transparent)]
+    Config(#[from] crate::cloud::cli::CommandError),
     #[error("seeding {service}: {source}")]
     Seed { service: String, source: SeedError },
     #[error("subscribing: {0}")]
@@ -93,7 +95,7 @@ pub enum DemoError {
 /// Runs the demo from the command line: exit 0 only if every outcome is as
 /// expected and healthy tasks never fell below the minimum.
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
-    let mut cfg = args.cloud.config();
+    let mut cfg = args.cloud.config()?;
     // The slow poll covers lost ECS events; 10 s keeps a lost one cheap.
     cfg.parameters.entry("PollIntervalSeconds".into()).or_insert_with(|| "10".into());
     // Long enough for the v5/v6 burst (pushed 0.3 s apart), short for a demo.
