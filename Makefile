@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help tools test style test-rust test-python lint build demo
+.PHONY: help tools test style test-rust test-python lint build demo proptest-long chaos
 
 help:
 	@echo "make demo    run the offline demo (local cloud)"
@@ -16,6 +16,8 @@ help:
 	@echo "make lint    cfn-lint, sam validate --lint, ASL validation"
 	@echo "make style   cargo fmt --check and clippy with warnings as errors"
 	@echo "make build   sam build (needs cargo-lambda; see README)"
+	@echo "make chaos   the chaos suite at full size; writes docs/reliability.md (not in make test)"
+	@echo "make proptest-long  the parsers' property tests, 100,000 cases each (not in make test)"
 
 # Project-local tools: a Python venv (moto, cfn-lint, aws-sam-cli, boto3, pytest)
 # and node_modules (asl-validator). Re-run only when the lists change.
@@ -41,6 +43,11 @@ style:
 test-rust:
 	$(CARGO) test --workspace --locked
 
+# The property tests of every parser of outside input (shared/tests/properties.rs)
+# run 256 cases each inside test-rust; this is the long mode.
+proptest-long:
+	PROPTEST_CASES=100000 $(CARGO) test -p autodeploy-shared --release --locked --test integration properties
+
 test-python: tools
 	$(CARGO) build -p autodeploy-local --locked
 	$(PY) -m pytest -q tests local/tests
@@ -50,6 +57,11 @@ lint: tools
 
 build:
 	sam build
+
+# The chaos suite at full size (make test runs it smaller): the reliability table.
+chaos: tools
+	$(CARGO) build -p autodeploy-local --locked
+	"$${CARGO_TARGET_DIR:-target}/debug/autodeploy-local" chaos --full --write docs/reliability.md
 
 demo: tools
 	$(CARGO) build -p autodeploy-local --locked

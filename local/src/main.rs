@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use autodeploy_local::cli::{self, SimArgs};
-use autodeploy_local::cloud::{cli as cloud_cli, demo};
+use autodeploy_local::cloud::{chaos, cli as cloud_cli, demo};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -26,6 +26,8 @@ enum Command {
     Reconcile(cloud_cli::ReconcileArgs),
     /// From nothing: a good deploy, a bad build rolled back, a recovery, and two racing pushes, shown live.
     Demo(demo::DemoArgs),
+    /// The chaos suite: every scenario under its fault plan, its checks, the reliability table.
+    Chaos(chaos::ChaosArgs),
 }
 
 #[tokio::main]
@@ -42,6 +44,7 @@ async fn main() -> ExitCode {
         Command::Up(args) => cloud_cli::up(args).await.map_err(Into::into),
         Command::Push(args) => cloud_cli::push(args).await.map_err(Into::into),
         Command::Reconcile(args) => cloud_cli::reconcile(args).await.map_err(Into::into),
+        Command::Chaos(args) => chaos::command(args).await.map_err(Into::into),
         Command::Demo(args) => match demo::run(args).await {
             // `demo | head`: the reader has what it wanted and nobody is left
             // to tell; the local cloud is stopped.

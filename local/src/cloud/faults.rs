@@ -21,8 +21,9 @@
 //! same decision for the same seed, so a failing run replays with its seed.
 //! Which concurrent call is the k-th depends on arrival order.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +108,12 @@ pub struct FunctionFault {
     pub function: Option<String>,
     pub fraction: f64,
     pub fault: FunctionFaultKind,
+    /// Hit an input at most once: the retry of a failed invocation (the same
+    /// input, as the state machine retries it) then goes through, so every
+    /// step can fail once after its work without a deployment running out of
+    /// retries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub once_per_input: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +211,10 @@ impl Injected {
 /// A plan in force and its tallies.
 struct Active {
     plan: FaultPlan,
+    /// Copies held for reordering so far (each draws its own hold).
+    reordered: AtomicU64,
+    /// The inputs a `oncePerInput` rule has failed, by function.
+    failed_inputs: Mutex<std::collections::HashSet<(usize, u64)>>,
     calls: Vec<Tally>,
     events: Vec<Tally>,
     functions: Vec<Tally>,
@@ -216,14 +227,24 @@ impl Active {
             calls: tallies(plan.calls.len()),
             events: tallies(plan.events.len()),
             functions: tallies(plan.functions.len()),
+            reordered: AtomicU64::new(0),
+            failed_inputs: Mutex::default(),
             plan,
         }
     }
 }
 
+/// The stack's AWS calls, by `service:Operation`: answered, and hit by a fault.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallCount {
+    pub answered: u64,
+    pub injected: u64,
+}
+
 /// The faults of a running local cloud: cheap to consult when the plan is empty.
 #[derive(Clone)]
-pub struct Faults(Arc<RwLock<Active>>);
+pub struct Faults(Arc<RwLock<Active>>, Arc<Mutex<BTreeMap<String, CallCount>>>);
 
 impl Default for Faults {
     fn default() -> Self {
@@ -260,7 +281,23 @@ fn matches(filter: Option<&String>, value: &str) -> bool {
 
 impl Faults {
     pub fn new(plan: FaultPlan) -> Self {
-        Self(Arc::new(RwLock::new(Active::new(plan))))
+        Self(Arc::new(RwLock::new(Active::new(plan))), Arc::default())
+    }
+
+    /// Counts one of the stack's calls: answered by the service, or hit.
+    pub fn count_call(&self, service: &str, operation: &str, injected: bool) {
+        let mut calls = self.1.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = calls.entry(format!("{service}:{operation}")).or_default();
+        if injected {
+            count.injected += 1;
+        } else {
+            count.answered += 1;
+        }
+    }
+
+    /// The stack's calls so far, by `service:Operation` (kept across plans).
+    pub fn calls(&self) -> BTreeMap<String, CallCount> {
+        self.1.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Replaces the plan; tallies start again.
@@ -320,28 +357,61 @@ impl Faults {
         )
     }
 
-    /// The fault for one delivery of an event from `source` to `rule`, if any.
-    pub fn on_event(&self, source: &str, rule: &str) -> Option<EventFaultKind> {
-        self.decide(
-            EVENTS,
-            |a| (&a.plan.events, &a.events),
-            |e| (matches(e.source.as_ref(), source) && matches(e.rule.as_ref(), rule)).then_some((e.fraction, e.fault)),
-        )
+    /// The faults for one delivery of an event from `source` to `rule`: every
+    /// matching rule that hits applies (copies multiply, delays add), so an
+    /// event can be delivered three times and each copy reordered.
+    pub fn on_event(&self, source: &str, rule: &str) -> Vec<EventFaultKind> {
+        let active = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let seed = active.plan.seed;
+        let mut hit = Vec::new();
+        for (i, (e, tally)) in active.plan.events.iter().zip(&active.events).enumerate() {
+            if !(matches(e.source.as_ref(), source) && matches(e.rule.as_ref(), rule)) {
+                continue;
+            }
+            let k = tally.matched.fetch_add(1, Ordering::Relaxed);
+            if draw(seed, EVENTS, i, k) < e.fraction {
+                tally.injected.fetch_add(1, Ordering::Relaxed);
+                hit.push(e.fault);
+            }
+        }
+        hit
     }
 
-    /// The fault for one invocation of the function running `binary`, if any.
-    pub fn on_invoke(&self, binary: &str) -> Option<FunctionFaultKind> {
-        self.decide(
-            FUNCTIONS,
-            |a| (&a.plan.functions, &a.functions),
-            |f| matches(f.function.as_ref(), binary).then_some((f.fraction, f.fault)),
-        )
+    /// The fault for one invocation of the function running `binary` with an
+    /// input whose hash is `input`, if any: the first rule that hits. A
+    /// `oncePerInput` rule lets an input it has failed through.
+    pub fn on_invoke(&self, binary: &str, input: u64) -> Option<FunctionFaultKind> {
+        let active = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let seed = active.plan.seed;
+        for (i, (f, tally)) in active.plan.functions.iter().zip(&active.functions).enumerate() {
+            if !matches(f.function.as_ref(), binary) {
+                continue;
+            }
+            let mut failed = active.failed_inputs.lock().unwrap_or_else(PoisonError::into_inner);
+            if f.once_per_input && failed.contains(&(i, input)) {
+                continue;
+            }
+            let k = tally.matched.fetch_add(1, Ordering::Relaxed);
+            if draw(seed, FUNCTIONS, i, k) < f.fraction {
+                tally.injected.fetch_add(1, Ordering::Relaxed);
+                if f.once_per_input {
+                    failed.insert((i, input));
+                }
+                return Some(f.fault);
+            }
+        }
+        None
     }
 
-    /// How long the `n`-th reordered copy is held, under `window` milliseconds.
-    pub fn reorder_delay(&self, window: u64, n: u64) -> u64 {
-        let seed = self.0.read().unwrap_or_else(PoisonError::into_inner).plan.seed;
-        (draw(seed, REORDER, 0, n) * window as f64) as u64
+    /// How long the next reordered copy is held, under `window` milliseconds
+    /// (0 for no window).
+    pub fn reorder_delay(&self, window: u64) -> u64 {
+        if window == 0 {
+            return 0;
+        }
+        let active = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let n = active.reordered.fetch_add(1, Ordering::Relaxed);
+        (draw(active.plan.seed, REORDER, 0, n) * window as f64) as u64
     }
 }
 
@@ -400,10 +470,10 @@ mod tests {
         assert_eq!(f.on_call("ecs", "UpdateService"), Some(CallFaultKind::Throttle));
         assert_eq!(f.on_call("ecs", "DescribeServices"), None);
         assert_eq!(f.on_call("dynamodb", "UpdateService"), None);
-        assert_eq!(f.on_event("aws.ecs", "AnyRule"), Some(EventFaultKind::Drop));
-        assert_eq!(f.on_event("aws.ecr", "AnyRule"), None);
-        assert_eq!(f.on_invoke("update-service"), Some(FunctionFaultKind::FailAfter));
-        assert_eq!(f.on_invoke("roll-back"), None);
+        assert_eq!(f.on_event("aws.ecs", "AnyRule"), vec![EventFaultKind::Drop]);
+        assert_eq!(f.on_event("aws.ecr", "AnyRule"), vec![]);
+        assert_eq!(f.on_invoke("update-service", 1), Some(FunctionFaultKind::FailAfter));
+        assert_eq!(f.on_invoke("roll-back", 1), None);
         let counts = f.injected();
         assert_eq!(counts.calls, vec![Count { matched: 1, injected: 1 }]);
         assert_eq!(counts.total(), 3);
@@ -438,9 +508,35 @@ mod tests {
     }
 
     #[test]
+    fn once_per_input_fails_each_input_once_and_lets_its_retry_through() {
+        let f = Faults::new(plan(r#"{"functions": [{"fraction": 1, "fault": "failAfter", "oncePerInput": true}]}"#));
+        assert_eq!(f.on_invoke("update-service", 1), Some(FunctionFaultKind::FailAfter));
+        assert_eq!(f.on_invoke("update-service", 1), None, "the retry of the same input");
+        assert_eq!(f.on_invoke("update-service", 2), Some(FunctionFaultKind::FailAfter), "another input");
+        assert_eq!(f.injected().functions, vec![Count { matched: 2, injected: 2 }]);
+    }
+
+    #[test]
+    fn event_faults_compose_and_calls_are_counted_by_operation() {
+        let f = Faults::new(plan(
+            r#"{"events": [{"fraction": 1, "fault": {"duplicate": 3}}, {"fraction": 1, "fault": {"reorderWithinMillis": 900}}]}"#,
+        ));
+        assert_eq!(
+            f.on_event("aws.ecs", "R"),
+            vec![EventFaultKind::Duplicate(3), EventFaultKind::ReorderWithinMillis(900)]
+        );
+        f.count_call("ecs", "UpdateService", false);
+        f.count_call("ecs", "UpdateService", true);
+        f.count_call("ecs", "UpdateService", false);
+        assert_eq!(f.calls()["ecs:UpdateService"], CallCount { answered: 2, injected: 1 });
+    }
+
+    #[test]
     fn reorder_delays_stay_inside_their_window() {
         let f = Faults::default();
-        assert!((0..1_000).all(|n| f.reorder_delay(500, n) < 500));
-        assert_ne!(f.reorder_delay(500, 1), f.reorder_delay(500, 2));
+        let holds: Vec<u64> = (0..1_000).map(|_| f.reorder_delay(500)).collect();
+        assert!(holds.iter().all(|h| *h < 500));
+        assert!(holds.windows(2).any(|w| w[0] > w[1]), "later copies are held less than earlier ones");
+        assert_eq!(f.reorder_delay(0), 0);
     }
 }

@@ -311,6 +311,19 @@ impl FunctionHost {
     }
 }
 
+/// A hash of an invocation's input: the state machine retries a step with
+/// the same one, but for the task token (a new one per attempt).
+fn input_hash(payload: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut same = payload.clone();
+    if let Some(fields) = same.as_object_mut() {
+        fields.remove("taskToken");
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    same.to_string().hash(&mut h);
+    h.finish()
+}
+
 /// Lambda's request ids, one per invocation.
 static INVOCATIONS: AtomicU64 = AtomicU64::new(0);
 
@@ -323,6 +336,7 @@ impl Function {
         let request_id = format!("{:08x}-local", INVOCATIONS.fetch_add(1, Ordering::Relaxed));
         tracing::debug!(function = %self.name, %request_id, "invoke");
         let started = Instant::now();
+        let input = input_hash(&payload);
         let mut run = tokio::spawn((self.invoke)(payload));
         let reply = match tokio::time::timeout(self.timeout, &mut run).await {
             Ok(Ok(reply)) => reply,
@@ -334,7 +348,7 @@ impl Function {
         };
         let reply = match reply {
             // Only work that was done can be failed after it.
-            Ok(out) => match self.faults.on_invoke(&self.binary) {
+            Ok(out) => match self.faults.on_invoke(&self.binary, input) {
                 None => Ok(out),
                 Some(fault) => Err(self.injected(fault, &request_id, started).await),
             },

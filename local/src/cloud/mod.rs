@@ -3,6 +3,7 @@
 //! `template.yaml`.
 
 pub mod cbor;
+pub mod chaos;
 pub mod cli;
 pub mod cloudformation;
 pub mod demo;
@@ -407,21 +408,23 @@ impl Cloud {
             // EventBridge events": "at least once"; ECS's events guide: order
             // by `detail.version`): the fault plan may drop, repeat, delay or
             // reorder a delivery.
-            let (copies, hold) = match self.faults.on_event(&source, &rule.name) {
-                None => (1, Duration::ZERO),
-                Some(EventFaultKind::Drop) => {
-                    tracing::info!(rule = %rule.name, %source, "injected fault: delivery dropped");
-                    continue;
+            let (mut copies, mut hold, mut reorder) = (1, Duration::ZERO, 0);
+            for fault in self.faults.on_event(&source, &rule.name) {
+                match fault {
+                    EventFaultKind::Drop => copies = 0,
+                    EventFaultKind::Duplicate(n) => copies *= n,
+                    EventFaultKind::DelayMillis(ms) => hold += Duration::from_millis(ms),
+                    EventFaultKind::ReorderWithinMillis(window) => reorder = reorder.max(window),
                 }
-                Some(EventFaultKind::Duplicate(n)) => (n, Duration::ZERO),
-                Some(EventFaultKind::DelayMillis(ms)) => (1, Duration::from_millis(ms)),
-                Some(EventFaultKind::ReorderWithinMillis(window)) => {
-                    let n = self.seq.fetch_add(1, Ordering::Relaxed);
-                    (1, Duration::from_millis(self.faults.reorder_delay(window, n)))
-                }
-            };
+            }
+            if copies == 0 {
+                tracing::info!(rule = %rule.name, %source, "injected fault: delivery dropped");
+                continue;
+            }
             for _ in 0..copies {
-                self.invoke_async(&function, &rule.name, event.clone(), hold);
+                // Each copy held on its own, so copies and events overtake each other.
+                let shuffle = Duration::from_millis(self.faults.reorder_delay(reorder));
+                self.invoke_async(&function, &rule.name, event.clone(), hold + shuffle);
             }
         }
     }

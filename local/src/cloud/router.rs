@@ -177,8 +177,13 @@ async fn apply_call_faults(
     if call.access_key != super::FUNCTION_ACCESS_KEY && call.access_key != super::STATE_MACHINE_ACCESS_KEY {
         return None;
     }
-    let fault = cloud.faults.on_call(call.service, &call.operation)?;
+    let Some(fault) = cloud.faults.on_call(call.service, &call.operation) else {
+        cloud.faults.count_call(call.service, &call.operation, false);
+        return None;
+    };
     tracing::info!(service = call.service, operation = %call.operation, ?fault, "injected fault");
+    let answered = matches!(fault, CallFaultKind::LatencyMillis(_));
+    cloud.faults.count_call(call.service, &call.operation, !answered);
     match fault {
         CallFaultKind::LatencyMillis(ms) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -376,7 +381,8 @@ async fn local_api(cloud: &Arc<Cloud>, method: &Method, rest: &str, body: &[u8])
 }
 
 fn faults_report(cloud: &Cloud) -> Response {
-    let report = json!({"plan": cloud.faults.plan(), "injected": cloud.faults.injected()});
+    let report =
+        json!({"plan": cloud.faults.plan(), "injected": cloud.faults.injected(), "calls": cloud.faults.calls()});
     (StatusCode::OK, report.to_string()).into_response()
 }
 
