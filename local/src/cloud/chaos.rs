@@ -85,6 +85,11 @@ fn transient(share: f64) -> Vec<CallFault> {
         .collect()
 }
 
+/// Every invocation of `function` (none: of every function) hit once by `fault`.
+fn once(function: Option<&str>, fault: FunctionFaultKind) -> FunctionFault {
+    FunctionFault { function: function.map(str::to_owned), fraction: 1.0, fault, once_per_input: true }
+}
+
 fn ecs_events(fault: EventFaultKind) -> EventFault {
     EventFault { source: Some("aws.ecs".into()), rule: None, fraction: 1.0, fault }
 }
@@ -128,16 +133,16 @@ pub fn scenarios(size: Size, seed: u64) -> Vec<Scenario> {
         ),
         base(
             "steps-fail-after-work",
-            "every function invocation fails once after its work (Retryable), then its retry goes through",
+            "every function invocation fails once after its work (Retryable); update-service first also times out, \
+             register-revision first also crashes",
             plan(
                 vec![],
                 vec![],
-                vec![FunctionFault {
-                    function: None,
-                    fraction: 1.0,
-                    fault: FunctionFaultKind::FailAfter,
-                    once_per_input: true,
-                }],
+                vec![
+                    once(Some("update-service"), FunctionFaultKind::TimeOutAfter),
+                    once(Some("register-revision"), FunctionFaultKind::CrashAfter),
+                    once(None, FunctionFaultKind::FailAfter),
+                ],
             ),
         ),
         Scenario {
