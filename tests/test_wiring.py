@@ -133,7 +133,7 @@ CONTRACT = {
         "binary": "update-service",
         "env": {"DEPLOYMENTS_TABLE", "EVENT_BUS_NAME", "NOTIFICATION_TOPIC_ARN", "ROLLOUT_TIMEOUT_SECONDS", "POLL_INTERVAL_SECONDS"},
         "actions": {
-            "ecs:UpdateService", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", "dynamodb:GetItem",
+            "ecs:UpdateService", "ecs:DescribeServices", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions", "dynamodb:GetItem",
             "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
         },
         "timeout": 30,
@@ -839,6 +839,25 @@ def test_every_lambda_task_retries_retryable_transient_lambda_errors_and_a_dead_
     for name, state in tasks:
         retried = {e for rule in state["Retry"] for e in rule["ErrorEquals"]}
         assert wanted <= retried, (name, wanted - retried)
+
+
+def test_a_run_ends_as_its_record_did_and_never_before_its_record_is_written():
+    # Recording a failure that cannot be written now is tried again a minute
+    # later (not given up: the execution would end FAILED with its record
+    # still saying PENDING); the run then ends as the record says, which may
+    # be SUCCEEDED when "Record success" wrote it and failed afterwards.
+    for name in ["Record failure", "Record rollback failure"]:
+        state = STATES[name]
+        assert state["ResultSelector"] == {"status.$": "$.Payload.status"}, name
+        [catch] = state["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"], name
+        wait = STATES[catch["Next"]]
+        assert wait["Type"] == "Wait" and wait["Next"] == name, name
+        assert state["Next"] == "Did the record fail?", name
+    choice = STATES["Did the record fail?"]
+    [failed] = choice["Choices"]
+    assert failed == {"Variable": "$.outcome.status", "StringEquals": "FAILED", "Next": "Deployment failed"}
+    assert STATES[choice["Default"]]["Type"] == "Succeed"
 
 
 def test_every_lambda_task_calls_a_substituted_function():

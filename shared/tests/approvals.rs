@@ -79,9 +79,11 @@ async fn a_held_deployment_changes_nothing_until_approved_and_records_who_approv
     }
     assert_eq!(w.notifier.statuses().last().map(String::as_str), Some("AWAITING_APPROVAL"));
 
-    // A repeated step asks nobody twice; the run parks its token.
+    // A repeated step changes nothing, and asks again: its first attempt may
+    // have died before asking (at least once); the run parks its token.
     assert_eq!(w.ask(&id).await.outcome, GateOutcome::Awaiting);
-    assert_eq!(w.notifier.messages().len(), 1);
+    assert_eq!(w.notifier.messages().len(), 2);
+    assert_eq!(w.record(&id).await.timeline.len(), 2, "PENDING and AWAITING_APPROVAL, once each");
     w.park(&id, "token-approval", DeploymentStatus::AwaitingApproval).await;
     let err = w.claim_service().run(id.clone().into()).await.unwrap_err();
     assert_eq!(err.error_type(), "InvalidInput", "a held deployment never takes the service");

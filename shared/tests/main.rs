@@ -12,6 +12,7 @@ mod support;
 
 mod adapters;
 mod approvals;
+mod crash_safety;
 mod ecr_and_alarm_adapters;
 mod ecs_clone;
 mod http_probe_adapter;

@@ -247,6 +247,8 @@ async fn error_paths_carry_the_step_error_into_rollback_and_failure() {
     let out = run(w.record_outcome(), "Record failure", &mut state).await;
     let reason = out["failureReason"].as_str().unwrap();
     assert_eq!(reason, "rollout: Lambda.Unknown: boom; rollback: States.Timeout");
+    // What "Did the record fail?" reads: the run ends FAILED as its record did.
+    assert_eq!(state["outcome"]["status"], json!("FAILED"));
 }
 
 #[test]

@@ -511,7 +511,7 @@ pub fn short_revision(arn: &str) -> &str {
 /// Timestamps as fixed-width ISO 8601 with milliseconds, so they sort as strings
 /// (they are range keys of the history indexes).
 pub mod iso {
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Datelike, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn format(t: &DateTime<Utc>) -> String {
@@ -523,8 +523,20 @@ pub mod iso {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let s = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+        parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+
+    /// RFC 3339, but only times [`format`] writes back as it reads them: an
+    /// offset moves `0000-01-01T00:00:00+01:00` to the year -1 in UTC (and
+    /// `9999-12-31T23:59:59-01:00` to 10000), which would be written
+    /// `-0001-…`: not RFC 3339, so a record holding it could not be read again
+    /// (and would not sort as a string).
+    pub(crate) fn parse(s: &str) -> Result<DateTime<Utc>, String> {
+        let t = DateTime::parse_from_rfc3339(s).map_err(|e| e.to_string())?.with_timezone(&Utc);
+        if !(0..=9999).contains(&t.year()) {
+            return Err("a time outside the years 0000 to 9999 in UTC".to_owned());
+        }
+        Ok(t)
     }
 }
 
@@ -540,9 +552,7 @@ pub mod iso_opt {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom))
-            .transpose()
+        Option::<String>::deserialize(d)?.map(|s| super::iso::parse(&s).map_err(serde::de::Error::custom)).transpose()
     }
 }
 

@@ -118,8 +118,12 @@ where
         };
 
         // Never move the service backwards: something newer is serving, in flight or waiting.
+        // Unless the lock is ours already: an attempt before this one was
+        // granted the service and died before answering; a push that came
+        // since queued behind it, and the retry answers as that attempt did.
         let siblings = rule.siblings(&d).await?;
-        if let Some((n, why)) = rule.newer(&d, &siblings).await? {
+        let granted_before = self.locks.state(&d.service_key).await?.owner.as_ref() == Some(id);
+        if !granted_before && let Some((n, why)) = rule.newer(&d, &siblings).await? {
             let d = rule.supersede(&d, n, why).await?;
             return Ok(out(ClaimOutcome::Closed, d.status));
         }
@@ -141,7 +145,12 @@ where
             Claim::Acquired { previous_owner } => previous_owner.as_ref(),
             Claim::Frozen(_) => None,
         };
-        let waiting = siblings.iter().filter(|s| s.waits_before_rollout()).filter(|s| Some(&s.deployment_id) != holder);
+        // (Only older ones: a newer one may have queued behind this run's
+        // first attempt, and it deploys after this one.)
+        let waiting = siblings
+            .iter()
+            .filter(|s| s.waits_before_rollout() && !s.is_newer_than(&d))
+            .filter(|s| Some(&s.deployment_id) != holder);
         for older in waiting {
             rule.supersede(older, &d, "is newer").await?;
         }
@@ -163,6 +172,7 @@ where
             Claim::Busy { owner, .. } => self.queue_behind(&recorder, &d, &owner, out).await,
             Claim::Frozen(freeze) => {
                 let d = if d.status == DeploymentStatus::Held {
+                    announce_unparked(&recorder, &d).await?;
                     d
                 } else {
                     let line = freeze.held_line(&d.service_key);
@@ -229,8 +239,20 @@ where
                 )
                 .await?
         } else {
+            announce_unparked(recorder, d).await?;
             d.clone()
         };
         Ok(out(ClaimOutcome::Queued, d.status))
     }
+}
+
+/// A record that waits (QUEUED, HELD) but whose run has not parked its token
+/// yet was moved there by an attempt of this claim that died before its
+/// answer, maybe before its announcement too: announce it again. A run that
+/// claims again after a wait has parked its token, and is not announced anew.
+async fn announce_unparked<S: DeploymentStore, N: Notifier, C: Clock>(
+    recorder: &Recorder<'_, S, N, C>,
+    d: &Deployment,
+) -> Result<()> {
+    if d.queue_token.is_none() { recorder.announce(d).await } else { Ok(()) }
 }

@@ -105,9 +105,17 @@ where
         let d = load(&self.store, &body.deployment_id).await?;
         let now = self.clock.now();
         let outcome = ApprovalOutcome::from(body.decision);
-        let decided = match plan_decision(&d, outcome, Some(who), body.reason.as_deref(), now)? {
+        let (decided, repeated) = match plan_decision(&d, outcome, Some(who), body.reason.as_deref(), now)? {
             // A repeated call: finish what the first one may have left.
-            DecisionPlan::AlreadyDecided(a) if d.status == DeploymentStatus::AwaitingApproval => a,
+            DecisionPlan::AlreadyDecided(a) if d.status == DeploymentStatus::AwaitingApproval => (a, true),
+            // The record moved as the decision says: the first call may have
+            // died before announcing it or resuming the run (which would then
+            // wait until its approval timed out).
+            DecisionPlan::AlreadyDecided(a) if after_decision(&a).0 == d.status => {
+                Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(&d).await?;
+                self.resume(&d, outcome).await?;
+                return Ok(d);
+            }
             DecisionPlan::AlreadyDecided(_) => return Ok(d),
             DecisionPlan::Decide(a) => {
                 // The decision first, so that whoever sees ECS go on next
@@ -118,11 +126,11 @@ where
                         d.deployment_id
                     )));
                 }
-                a
+                (a, false)
             }
         };
         if decided.gate == ApprovalGate::EcsPauseHook {
-            self.continue_ecs(&d, &decided).await?;
+            self.continue_ecs(&d, &decided, repeated).await?;
         }
         let (to, detail) = after_decision(&decided);
         let patch = RecordPatch {
@@ -137,21 +145,28 @@ where
         let after = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
             .move_to(&d.deployment_id, to, detail, patch)
             .await?;
-        // The pipeline's gate: resume the run (it claims the service, or
-        // ends). Without a token yet, its wait step finds the record moved.
+        self.resume(&after, outcome).await?;
+        Ok(after)
+    }
+
+    /// The pipeline's gate: resume the run (it claims the service, or ends).
+    /// Without a token yet, its wait step finds the record moved; a token
+    /// used already is refused by Step Functions and changes nothing.
+    async fn resume(&self, after: &Deployment, outcome: ApprovalOutcome) -> Result<()> {
         if after.approval.as_ref().is_some_and(|a| a.gate == ApprovalGate::Pipeline)
             && let Some(token) = &after.queue_token
         {
             self.callbacks.succeed(token, &json!({ "woken": outcome })).await?;
         }
-        Ok(after)
+        Ok(())
     }
 
     /// ContinueServiceDeployment at the hook ECS waits at. A refusal after
     /// the hook stopped waiting (a repeated call whose record write was
     /// lost, or a decision made in the console meanwhile) is not an error:
-    /// the record catches up with ECS.
-    async fn continue_ecs(&self, d: &Deployment, a: &Approval) -> Result<()> {
+    /// the record catches up with ECS. A `repeated` call asks ECS only if the
+    /// hook still waits: the first call may have answered it already.
+    async fn continue_ecs(&self, d: &Deployment, a: &Approval, repeated: bool) -> Result<()> {
         let arn = d
             .service_deployment_arn
             .clone()
@@ -164,16 +179,14 @@ where
             Some(ApprovalOutcome::Approved) => HookAction::Continue,
             _ => HookAction::Rollback,
         };
+        if repeated && !self.hook_waits(&arn, hook).await? {
+            tracing::info!(hook, "the hook no longer waits: the first call answered it; recording the decision");
+            return Ok(());
+        }
         match self.ecs.continue_service_deployment(&arn, hook, &action).await {
             Ok(()) => Ok(()),
             Err(DeployError::UpdateRejected(why)) => {
-                let still_waiting = self
-                    .ecs
-                    .describe_service_deployment(&arn)
-                    .await?
-                    .and_then(|sd| sd.paused_at())
-                    .is_some_and(|p| p.hook_id == hook);
-                if still_waiting {
+                if self.hook_waits(&arn, hook).await? {
                     Err(DeployError::ApprovalRefused(format!("ECS refused to {action} at hook {hook}: {why}")))
                 } else {
                     tracing::warn!(hook, %why, "hook no longer waits; recording the decision");
@@ -182,6 +195,12 @@ where
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether ECS's service deployment `arn` still waits at PAUSE hook `hook`.
+    async fn hook_waits(&self, arn: &str, hook: &str) -> Result<bool> {
+        let sd = self.ecs.describe_service_deployment(arn).await?;
+        Ok(sd.and_then(|sd| sd.paused_at()).is_some_and(|p| p.hook_id == hook))
     }
 }
 

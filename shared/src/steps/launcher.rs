@@ -107,10 +107,10 @@ where
         new: Deployment,
     ) -> Result<(DeploymentId, bool)> {
         tracing::Span::current().record("deployment", display(&new.deployment_id));
-        let record = match self.store.create(&new).await? {
+        let (record, created) = match self.store.create(&new).await? {
             CreateOutcome::Created => {
                 Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(&new).await?;
-                new
+                (new, true)
             }
             CreateOutcome::Exists(existing) if existing.status != DeploymentStatus::Pending => {
                 tracing::info!(status = %existing.status, "duplicate push: deployment exists");
@@ -121,8 +121,36 @@ where
                 self.decisions.record(&decision).await?;
                 return Ok((existing.deployment_id, false));
             }
-            CreateOutcome::Exists(existing) => *existing,
+            CreateOutcome::Exists(existing) => (*existing, false),
         };
+        let started = if created { self.start_run(&record, service).await? } else { self.resume(&record).await? };
+        // A PENDING record whose run was running already is a duplicate too.
+        let decision = if started {
+            let why = format!("deploying {} to {}", record.image, record.service_key);
+            push.decision(target, DecisionOutcome::Started, why, record.created_at)
+        } else {
+            let why = format!("{} exists already ({}), its run is under way", record.deployment_id, record.status);
+            push.decision(target, DecisionOutcome::Duplicate, why, self.clock.now())
+        };
+        self.decisions.record(&decision.with_deployment(&record.deployment_id)).await?;
+        Ok((record.deployment_id, started))
+    }
+
+    /// Starts the run of `record`, still PENDING, in case the call that wrote
+    /// it died before StartExecution; `true` when this call started it. The
+    /// record is then announced again: that call may have died before
+    /// announcing it too. (Started already, nothing is announced: the call
+    /// that started it had announced it first.)
+    async fn resume(&self, record: &Deployment) -> Result<bool> {
+        let started = self.start_run(record, &record.service_ref()?).await?;
+        if started {
+            Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(record).await?;
+        }
+        Ok(started)
+    }
+
+    /// StartExecution for `record`, named after it; `true` when this call started it.
+    async fn start_run(&self, record: &Deployment, service: &ServiceRef) -> Result<bool> {
         let name = record.deployment_id.execution_name(service);
         // The input comes from the stored record, so a repeated start is
         // byte-identical and Step Functions treats it as the same run.
@@ -134,23 +162,34 @@ where
             "tag": record.tag,
             "coalesceSeconds": self.coalesce_seconds,
         });
-        let started = match self.executions.start(&name, &input).await? {
+        Ok(match self.executions.start(&name, &input).await? {
             StartOutcome::Started { execution_arn } => {
                 tracing::info!(%execution_arn, "run started");
                 true
             }
             StartOutcome::AlreadyStarted => false,
-        };
-        // A PENDING record whose run was running already is a duplicate too.
-        let decision = if started {
+        })
+    }
+
+    /// [`Self::resume`] for a record whose push is not at hand (a person's
+    /// request sent again): the decision that this call started its run is
+    /// the record's own, as the first call would have recorded it.
+    pub async fn resume_recorded(&self, record: &Deployment) -> Result<bool> {
+        let started = self.resume(record).await?;
+        if started {
             let why = format!("deploying {} to {}", record.image, record.service_key);
-            push.decision(target, DecisionOutcome::Started, why, record.created_at)
-        } else {
-            let why = format!("{} exists already ({}), its run is under way", record.deployment_id, record.status);
-            push.decision(target, DecisionOutcome::Duplicate, why, self.clock.now())
-        };
-        self.decisions.record(&decision.with_deployment(&record.deployment_id)).await?;
-        Ok((record.deployment_id, started))
+            let push = (record.repository.as_str(), &record.digest, record.tag.as_deref());
+            let decision = PushDecision::new(
+                push,
+                Some(&record.target_id),
+                DecisionOutcome::Started,
+                why,
+                record.found_by,
+                record.created_at,
+            );
+            self.decisions.record(&decision.with_deployment(&record.deployment_id)).await?;
+        }
+        Ok(started)
     }
 
     /// Records a decision that starts nothing.

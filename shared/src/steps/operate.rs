@@ -190,7 +190,7 @@ where
                 && d.repository == wanted.repository
                 && (wanted.tag.is_none() || d.tag == wanted.tag)
                 && wanted.digest.as_deref().is_none_or(|w| w == d.digest.as_str());
-            return if same { Ok(started(&d, false)) } else { Err(reused(&d)) };
+            return if same { self.again(&d).await } else { Err(reused(&d)) };
         }
         let target = self.target_for(&service, &wanted.repository).await?;
         self.ecs.describe_service(&service.cluster, &service.service).await?;
@@ -230,7 +230,7 @@ where
         request.validate()?;
         if let Some(d) = self.launcher.store.get(&request.deployment_id(&service)).await? {
             let same = d.request.as_ref().is_some_and(|r| r.kind == RequestKind::Rollback);
-            return if same { Ok(started(&d, false)) } else { Err(reused(&d)) };
+            return if same { self.again(&d).await } else { Err(reused(&d)) };
         }
         let key = service.key();
         let running = self.ecs.describe_service(&service.cluster, &service.service).await?.task_definition;
@@ -431,6 +431,15 @@ where
             return Err(DeployError::RequestRefused(format!("{repo}@{}: {why}", found.digest)));
         }
         Ok(found)
+    }
+
+    /// The same request again: the first call wrote the record, and may have
+    /// died before its run started (a 502 the caller retries): a record still
+    /// PENDING gets its run started, as the first call would have.
+    async fn again(&self, d: &Deployment) -> Result<(i64, Value)> {
+        let fresh = d.status == DeploymentStatus::Pending && self.launcher.resume_recorded(d).await?;
+        tracing::info!(deployment = %d.deployment_id, fresh, "request sent again");
+        Ok(started(d, fresh))
     }
 
     async fn launch(

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ForDeployment, Recorder, ServiceQueue, Step, load};
 use crate::DeployError;
-use crate::domain::{DeploymentId, DeploymentStatus, Outcome, RecordPatch, Verdict};
+use crate::domain::{Deployment, DeploymentId, DeploymentStatus, Outcome, RecordPatch, Verdict};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Notifier, ServiceLocks, TaskCallbacks};
 
@@ -86,6 +86,9 @@ where
     async fn run(&self, input: OutcomeInput) -> Result<OutcomeOutput> {
         let id = &input.deployment_id;
         let d = load(&self.store, id).await?;
+        if input.outcome == FinalOutcome::Failed && d.status.is_terminal() && d.status != DeploymentStatus::Failed {
+            return self.ended_otherwise(d).await;
+        }
         let verdict_reason = input.verdict.as_ref().map(|v| v.reason.clone());
         let health =
             input.verdict.as_ref().filter(|v| v.outcome == Outcome::Succeeded).map(|v| v.target_health.clone());
@@ -145,6 +148,35 @@ where
             .await?;
         ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks }.release(&d).await?;
         Ok(OutcomeOutput { deployment_id: id.clone(), status: d.status, failure_reason: d.failure_reason })
+    }
+}
+
+impl<S, L, K, N, C> RecordOutcome<S, L, K, N, C>
+where
+    S: DeploymentStore,
+    L: ServiceLocks,
+    K: TaskCallbacks,
+    N: Notifier,
+    C: Clock,
+{
+    /// "Record failure" reached a record that ended otherwise: a "Record
+    /// success" (or "rolled back", NOOP, ...) whose write went through and
+    /// whose announcement or release then failed. The record stands (it never
+    /// moves backwards) and the answer says what it is, so the run can end as
+    /// the record did; what its step left undone is tried once more, and
+    /// only logged if it fails again: the lease runs out on a lock not
+    /// released, and a queued run polls.
+    async fn ended_otherwise(&self, d: Deployment) -> Result<OutcomeOutput> {
+        tracing::info!(status = %d.status, "the deployment ended otherwise: not recording it FAILED");
+        let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
+        if let Err(e) = recorder.announce(&d).await {
+            tracing::warn!(error = %e, "could not announce the outcome again");
+        }
+        let queue = ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks };
+        if let Err(e) = queue.release(&d).await {
+            tracing::warn!(error = %e, "could not free the service again");
+        }
+        Ok(OutcomeOutput { deployment_id: d.deployment_id, status: d.status, failure_reason: d.failure_reason })
     }
 }
 

@@ -62,13 +62,27 @@ where
     async fn run(&self, input: DeploymentInput) -> Result<RegisterOutput> {
         let id = &input.deployment_id;
         let d = load(&self.store, id).await?;
+        let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
+        let queue = ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks };
         match d.status {
             DeploymentStatus::Pending
             | DeploymentStatus::Queued
             | DeploymentStatus::Held
             | DeploymentStatus::Registering => {}
-            // A repeated step after the revision was registered: report what was done.
-            DeploymentStatus::Updating => return Ok(closed(&d)),
+            // A repeated step after the revision was registered: report what
+            // was done, and announce it again (the attempt that wrote it may
+            // have died before it could).
+            DeploymentStatus::Updating => {
+                recorder.announce(&d).await?;
+                return Ok(closed(&d));
+            }
+            // A repeated step after it closed the record itself: that attempt
+            // may have died before announcing it or freeing the service.
+            DeploymentStatus::Noop | DeploymentStatus::Superseded => {
+                recorder.announce(&d).await?;
+                queue.release(&d).await?;
+                return Ok(closed(&d));
+            }
             s if s.is_terminal() => {
                 tracing::info!(status = %s, "deployment closed before registering");
                 return Ok(closed(&d));
@@ -84,8 +98,6 @@ where
         // REGISTERING already: an attempt before this one may have registered
         // the revision and died before recording it.
         let retried = d.status == DeploymentStatus::Registering;
-        let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
-        let queue = ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks };
         let d = recorder
             .move_to(
                 id,

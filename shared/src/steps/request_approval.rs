@@ -90,8 +90,14 @@ where
         }
         match d.status {
             s if s.is_terminal() => Ok(self.out(GateOutcome::Closed, &d, now)),
-            // A repeated step: the request stands.
-            DeploymentStatus::AwaitingApproval => Ok(self.out(GateOutcome::Awaiting, &d, now)),
+            // A repeated step: the request stands. The attempt that made it
+            // may have died before announcing it (the person's only word of
+            // it) or before superseding the older pushes it holds back.
+            DeploymentStatus::AwaitingApproval => {
+                self.recorder().announce(&d).await?;
+                self.supersede_older(&d).await?;
+                Ok(self.out(GateOutcome::Awaiting, &d, now))
+            }
             DeploymentStatus::Pending => self.ask(d, now).await,
             // Past the gate already (approved, or a repeated step after it).
             _ => Ok(self.out(GateOutcome::Pass, &d, now)),
@@ -144,7 +150,10 @@ where
         if !service.pause_hook_stages.is_empty() {
             let stages: Vec<String> = service.pause_hook_stages.iter().map(ToString::to_string).collect();
             let line = format!("approval required: ECS holds the rollout at its PAUSE hook ({})", stages.join(", "));
-            self.store.note(&d.deployment_id, d.status, now, &line).await?;
+            // Once: a repeated step finds the line its first attempt wrote.
+            if !d.timeline.iter().any(|e| e.state == d.status && e.detail == line) {
+                self.store.note(&d.deployment_id, d.status, now, &line).await?;
+            }
             return Ok(self.out(GateOutcome::Pass, &d, now));
         }
         let approval = Approval::pipeline(&policy, self.endpoint.clone(), now);
@@ -156,11 +165,24 @@ where
         let detail = format!("waiting for approval until {until}; without a decision it is {then}");
         let patch = RecordPatch { approval: Some(approval), ..Default::default() };
         let held = self.recorder().move_to(&d.deployment_id, DeploymentStatus::AwaitingApproval, detail, patch).await?;
-        // Older pushes held at the gate will never deploy now.
-        for older in siblings.iter().filter(|s| s.is_held_before_rollout() && !s.is_newer_than(&held)) {
-            rule.supersede(older, &held, "is newer").await?;
-        }
+        self.supersede_older(&held).await?;
         Ok(self.out(GateOutcome::Awaiting, &held, now))
+    }
+
+    /// Older pushes held at the gate will never deploy now that `held` waits there.
+    async fn supersede_older(&self, held: &Deployment) -> Result<()> {
+        let rule = NewestWins {
+            store: &self.store,
+            locks: &self.locks,
+            callbacks: &self.callbacks,
+            notifier: &self.notifier,
+            clock: &self.clock,
+        };
+        let siblings = rule.siblings(held).await?;
+        for older in siblings.iter().filter(|s| s.is_held_before_rollout() && !s.is_newer_than(held)) {
+            rule.supersede(older, held, "is newer").await?;
+        }
+        Ok(())
     }
 
     /// The wait timed out: the request ends as the target says. A timer that
@@ -168,6 +190,11 @@ where
     async fn close(&self, d: Deployment, now: DateTime<Utc>) -> Result<GateOutput> {
         let held = d.approval.as_ref().filter(|a| a.gate == ApprovalGate::Pipeline && a.outcome.is_none());
         let Some(approval) = held.filter(|_| d.status == DeploymentStatus::AwaitingApproval) else {
+            // Closed by the timeout already: a repeated step, whose first
+            // attempt may have died before announcing it.
+            if d.approval.as_ref().is_some_and(|a| timed_out_into(a, d.status)) {
+                self.recorder().announce(&d).await?;
+            }
             let outcome = if d.status.is_terminal() { GateOutcome::Closed } else { GateOutcome::Pass };
             return Ok(self.out(outcome, &d, now));
         };
@@ -185,4 +212,10 @@ where
         let outcome = if d.status.is_terminal() { GateOutcome::Closed } else { GateOutcome::Pass };
         Ok(self.out(outcome, &d, now))
     }
+}
+
+/// Whether the pipeline's request `a` was decided by its timeout (nobody
+/// decided it) and moved the record to `status`, where it still is.
+fn timed_out_into(a: &Approval, status: DeploymentStatus) -> bool {
+    a.gate == ApprovalGate::Pipeline && a.outcome.is_some() && a.decided_by.is_none() && after_decision(a).0 == status
 }

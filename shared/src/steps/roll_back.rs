@@ -53,6 +53,23 @@ pub struct RollBackOutput {
     pub poll_interval_seconds: i64,
 }
 
+/// How the ROLLING_BACK line starts when ECS was rolling back already (the
+/// step followed it rather than asking for a rollback itself).
+const FOLLOWING: &str = "ECS is rolling back";
+const FOLLOWING_IN_PLACE: &str = "following ECS's rollback of";
+
+/// Whether the record's ROLLING_BACK move followed a rollback ECS had
+/// started: a repeated step answers `adopted` as the first one did. (An
+/// attempt that died between its ECS call and this write left no record;
+/// its retry finds ECS rolling back and says it followed it.)
+fn followed(d: &Deployment) -> bool {
+    d.timeline
+        .iter()
+        .rev()
+        .find(|e| e.state == DeploymentStatus::RollingBack)
+        .is_some_and(|e| e.detail.starts_with(FOLLOWING) || e.detail.starts_with(FOLLOWING_IN_PLACE))
+}
+
 /// Puts the previous revision back, or follows the rollback ECS started.
 pub struct RollBack<S, E, N, C> {
     pub store: S,
@@ -75,9 +92,13 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
         if d.status == DeploymentStatus::RollingBack
             && let Some(w) = d.watch.as_ref().filter(|w| w.phase == Phase::Rollback)
         {
+            // A repeated step after the record was written: answer as the
+            // attempt that wrote it did, and announce it again (that attempt
+            // may have died before it could).
+            Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(&d).await?;
             return Ok(RollBackOutput {
                 ecs_deployment_id: w.ecs_deployment_id.clone(),
-                adopted: false,
+                adopted: followed(&d),
                 poll_interval_seconds: self.timing.poll_interval.num_seconds(),
             });
         }
@@ -133,7 +154,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for RollBack<S, E, 
             self.clock.now(),
             self.clock.now() + self.timing.timeout,
         );
-        let how = if adopted { "ECS is rolling back" } else { "rolling back" };
+        let how = if adopted { FOLLOWING } else { "rolling back" };
         Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
             .move_to(
                 id,
@@ -198,7 +219,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> RollBack<S, E, N, C> {
             Watch::new(Phase::Rollback, &watch_id, &service, self.clock.now(), self.clock.now() + self.timing.timeout)
                 .following(Some(sd.arn.clone()));
         watch.in_place_rollback = true;
-        let how = if adopted { "following ECS's rollback of" } else { "rolling back (StopServiceDeployment ROLLBACK)" };
+        let how = if adopted { FOLLOWING_IN_PLACE } else { "rolling back (StopServiceDeployment ROLLBACK)" };
         let to = previous.map_or_else(|| "the previous revision".to_owned(), |td| short_td(td).to_owned());
         Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
             .move_to(

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::register_revision::short_td;
 use super::{DeploymentInput, Recorder, Step, Timing, load};
 use crate::DeployError;
-use crate::domain::{DeploymentStatus, Phase, RecordPatch, Watch, iso};
+use crate::domain::{Deployment, DeploymentStatus, EcsDeploymentView, Phase, RecordPatch, ServiceSnapshot, Watch, iso};
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Ecs, Notifier};
 
@@ -38,15 +38,19 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
     async fn run(&self, input: DeploymentInput) -> Result<UpdateOutput> {
         let id = &input.deployment_id;
         let d = load(&self.store, id).await?;
-        if d.status == DeploymentStatus::Waiting {
-            // A repeated step: the service was updated already; never update twice.
-            if let Some(w) = d.watch.filter(|w| w.phase == Phase::Rollout) {
-                return Ok(UpdateOutput {
-                    ecs_deployment_id: w.ecs_deployment_id,
-                    deadline: w.deadline,
-                    poll_interval_seconds: self.timing.poll_interval.num_seconds(),
-                });
-            }
+        let recorder = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock };
+        // A repeated step after the record was written: the service was updated
+        // already; never update twice. ECS may have paused the rollout at a
+        // PAUSE hook since (AWAITING_APPROVAL): still this step's rollout.
+        let updated = d.status == DeploymentStatus::Waiting || d.is_paused_by_ecs();
+        if let Some(w) = d.watch.as_ref().filter(|w| updated && w.phase == Phase::Rollout) {
+            // The attempt that wrote it may have died before announcing it.
+            recorder.announce(&d).await?;
+            return Ok(UpdateOutput {
+                ecs_deployment_id: w.ecs_deployment_id.clone(),
+                deadline: w.deadline,
+                poll_interval_seconds: self.timing.poll_interval.num_seconds(),
+            });
         }
         if d.status != DeploymentStatus::Updating {
             return Err(DeployError::StaleTransition {
@@ -60,10 +64,24 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
             .clone()
             .ok_or_else(|| DeployError::InvalidInput(format!("deployment {id} has no registered revision")))?;
 
-        let service = self.ecs.update_service(&d.cluster, &d.service, &new_td).await?;
-        let ours = service
-            .primary_of(&new_td)
-            .ok_or_else(|| DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}")))?;
+        // UPDATING still: an attempt before this one may have updated the
+        // service and died before recording it. ECS's deployment of the new
+        // revision is then the one it started: follow it, never start another
+        // (a second UpdateService could restart a rollout ECS already rolled back).
+        let current = self.ecs.describe_service(&d.cluster, &d.service).await?;
+        let (service, ours) = match started_before(&d, &current, &new_td).cloned() {
+            Some(ours) => {
+                tracing::info!(ecs_deployment = %ours.id, "the ECS deployment an earlier attempt started is ours");
+                (current, ours)
+            }
+            None => {
+                let service = self.ecs.update_service(&d.cluster, &d.service, &new_td).await?;
+                let ours = service.primary_of(&new_td).cloned().ok_or_else(|| {
+                    DeployError::Aws(format!("UpdateService returned no PRIMARY deployment of {new_td}"))
+                })?;
+                (service, ours)
+            }
+        };
 
         // ECS's own record of this rollout, when it keeps one: the run follows
         // its status (and, for blue/green, linear and canary, its stages and
@@ -93,7 +111,7 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
             deadline: watch.deadline,
             poll_interval_seconds: self.timing.poll_interval.num_seconds(),
         };
-        Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
+        recorder
             .move_to(
                 id,
                 DeploymentStatus::Waiting,
@@ -109,4 +127,17 @@ impl<S: DeploymentStore, E: Ecs, N: Notifier, C: Clock> Step for UpdateService<S
             .await?;
         Ok(output)
     }
+}
+
+/// The service's ECS deployment of `new_td` that an earlier attempt of the
+/// step started, if any. A revision registered for this deployment (tagged
+/// with its id) runs in no deployment but ours, active or not; a revision
+/// run again by a person's rollback ran before, so only ECS's PRIMARY
+/// deployment of it counts (not a fleet of it still draining).
+fn started_before<'s>(d: &Deployment, service: &'s ServiceSnapshot, new_td: &str) -> Option<&'s EcsDeploymentView> {
+    let run_again = d.request.as_ref().is_some_and(|r| r.task_definition.is_some());
+    if run_again {
+        return service.primary_of(new_td);
+    }
+    service.primary_of(new_td).or_else(|| service.deployments.iter().find(|dep| dep.task_definition == new_td))
 }
