@@ -1,10 +1,14 @@
 //! Every log line of a run carries its deployment id (and its service): each
 //! step runs inside a span that names them, whichever function serves it.
+//!
+//! A test binary of its own: tracing caches each call site's interest
+//! process-wide, so steps logging on other threads (the other tests) race a
+//! capture on this one and a line can lose its span.
 
 // A failed unwrap here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::sample_stack;
+mod sample_stack;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
