@@ -445,7 +445,7 @@ fn tag_number(d: &Deployment) -> usize {
 fn check_outcomes(s: &ServiceSpec, i: usize, scenario: &Scenario, mine: &[Deployment]) -> Vec<String> {
     let mut problems = Vec::new();
     let last = scenario.pushes + 1;
-    let good = |n: usize| n < last || i % 2 == 0;
+    let good = |n: usize| n < last || i.is_multiple_of(2);
     let second = |d: &Deployment| d.pushed_at.unwrap_or(d.created_at).timestamp();
     let newest = mine.iter().map(second).max();
     let mut winners = 0;
