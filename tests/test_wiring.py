@@ -88,7 +88,7 @@ CONTRACT = {
         },
         "actions": {
             "dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem", "ecr:DescribeImages",
-            "states:StartExecution", "events:PutEvents", "sns:Publish",
+            "states:StartExecution", "states:DescribeExecution", "events:PutEvents", "sns:Publish",
         },
         "timeout": 30,
     },
@@ -100,7 +100,7 @@ CONTRACT = {
         },
         "actions": {
             "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:GetItem", "ecr:DescribeImages",
-            "states:StartExecution", "events:PutEvents", "sns:Publish",
+            "states:StartExecution", "states:DescribeExecution", "events:PutEvents", "sns:Publish",
         },
         "timeout": 120,
     },
@@ -211,7 +211,7 @@ CONTRACT = {
         },
         "actions": {
             "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-            "ecr:DescribeImages", "ecs:DescribeServices", "states:StartExecution", "states:SendTaskSuccess",
+            "ecr:DescribeImages", "ecs:DescribeServices", "states:StartExecution", "states:DescribeExecution", "states:SendTaskSuccess",
             "events:PutEvents", "sns:Publish",
         },
         "timeout": 30,

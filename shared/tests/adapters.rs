@@ -245,10 +245,20 @@ async fn start_execution_is_at_most_once_per_name() {
         .then_output(|| {
             StartExecutionOutput::builder()
                 .execution_arn("arn:exec/1")
-                .start_date(aws_smithy_types::DateTime::from_secs(0))
+                .start_date(aws_smithy_types::DateTime::from(std::time::SystemTime::now()))
                 .build()
                 .unwrap()
         });
+    // The same name and input while that run goes on: Step Functions answers
+    // with it, started an hour ago; this call started nothing.
+    let running = mock!(aws_sdk_sfn::Client::start_execution).then_output(|| {
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        StartExecutionOutput::builder()
+            .execution_arn("arn:exec/1")
+            .start_date(aws_smithy_types::DateTime::from(an_hour_ago))
+            .build()
+            .unwrap()
+    });
     let exists = mock!(aws_sdk_sfn::Client::start_execution).then_error(|| {
         StartExecutionError::ExecutionAlreadyExists(
             aws_sdk_sfn::types::error::ExecutionAlreadyExists::builder().message("exists").build(),
@@ -256,12 +266,16 @@ async fn start_execution_is_at_most_once_per_name() {
     });
     let full = mock!(aws_sdk_sfn::Client::start_execution)
         .then_http_response(|| http_error(400, r#"{"__type":"ExecutionLimitExceeded","message":"too many"}"#));
-    let sfn = SfnExecutions::new(mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&started, &exists, &full]), "arn:sm");
+    let sfn = SfnExecutions::new(
+        mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&started, &running, &exists, &full]),
+        "arn:sm",
+    );
     let input = json!({"deploymentId": "d-1"});
     assert_eq!(
         sfn.start("web-d-1", &input).await.unwrap(),
         StartOutcome::Started { execution_arn: "arn:exec/1".into() }
     );
+    assert_eq!(sfn.start("web-d-1", &input).await.unwrap(), StartOutcome::AlreadyStarted);
     assert_eq!(sfn.start("web-d-1", &input).await.unwrap(), StartOutcome::AlreadyStarted);
     assert_eq!(sfn.start("web-d-1", &input).await.unwrap_err().error_type(), "AwsError");
 }

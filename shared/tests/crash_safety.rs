@@ -241,6 +241,10 @@ impl Executions for FlakyExecutions<'_> {
     async fn start(&self, name: &str, input: &Value) -> Result<StartOutcome, DeployError> {
         self.fuse.guard((), "StartExecution", self.inner.start(name, input)).await
     }
+
+    async fn exists(&self, name: &str) -> Result<bool, DeployError> {
+        self.inner.exists(name).await
+    }
 }
 
 /// The world's twins behind failing ports, and every step built from them

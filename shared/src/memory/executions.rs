@@ -14,6 +14,10 @@ impl RecordingExecutions {
 }
 
 impl Executions for RecordingExecutions {
+    async fn exists(&self, name: &str) -> Result<bool> {
+        Ok(super::lock(&self.0).iter().any(|(n, _)| n == name))
+    }
+
     async fn start(&self, name: &str, input: &serde_json::Value) -> Result<StartOutcome> {
         let mut runs = super::lock(&self.0);
         if runs.iter().any(|(n, _)| n == name) {

@@ -112,6 +112,9 @@ macro_rules! forward {
             fn start(&self, name: &str, input: &serde_json::Value) -> impl Future<Output = Result<StartOutcome>> + Send {
                 self.deref().start(name, input)
             }
+            fn exists(&self, name: &str) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().exists(name)
+            }
         }
 
         impl<T: Ecs> Ecs for $ptr {

@@ -142,7 +142,13 @@ where
     /// announcing it too. (Started already, nothing is announced: the call
     /// that started it had announced it first.)
     async fn resume(&self, record: &Deployment) -> Result<bool> {
-        let started = self.start_run(record, &record.service_ref()?).await?;
+        let service = record.service_ref()?;
+        // The call that wrote the record may have started its run already:
+        // StartExecution would answer that run as if it were new.
+        if self.executions.exists(&record.deployment_id.execution_name(&service)).await? {
+            return Ok(false);
+        }
+        let started = self.start_run(record, &service).await?;
         if started {
             Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }.announce(record).await?;
         }
