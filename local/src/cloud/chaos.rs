@@ -372,7 +372,9 @@ async fn push_all(cloud: &Arc<Cloud>, specs: &[ServiceSpec], scenario: &Scenario
                 tokio::time::sleep_until(start + gap * slot).await;
                 let behavior = if round + 1 == pushes && i % 2 == 1 { "crash" } else { "healthy" };
                 let image = format!("{repository}:v{}", round + 2);
-                cloud.push_image(&PushRequest::new(&image, behavior)).await.map_err(|e| format!("{image}: {e}"))?;
+                push_with_retries(&cloud, &PushRequest::new(&image, behavior))
+                    .await
+                    .map_err(|e| format!("{image}: {e}"))?;
             }
             Ok::<_, String>(())
         });
@@ -381,6 +383,23 @@ async fn push_all(cloud: &Arc<Cloud>, specs: &[ServiceSpec], scenario: &Scenario
         pushed.map_err(setup("pushing"))?.map_err(setup("pushing"))?;
     }
     Ok(start.elapsed())
+}
+
+/// The harness's own push (its ECR calls are never faulted), tried again
+/// when moto, under a burst's load, fails one of them.
+async fn push_with_retries(cloud: &Cloud, push: &PushRequest) -> Result<(), super::PushError> {
+    let mut attempt = 1;
+    loop {
+        match cloud.push_image(push).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 4 => {
+                tracing::warn!(image = %push.image, error = %e, attempt, "push failed; trying again");
+                tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 type Records = BTreeMap<String, Vec<Deployment>>;
