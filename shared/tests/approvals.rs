@@ -8,10 +8,9 @@
 
 use autodeploy_shared::domain::{
     ApprovalGate, ApprovalOutcome, ApprovalPolicy, DeploymentId, DeploymentStatus, HookAction, HookRunStatus,
-    HookTargetType, LifecycleHookDetail, LifecycleStage, OnTimeout, Outcome, Phase, ServiceDeploymentStatus,
+    LifecycleStage, OnTimeout, Outcome, Phase, ServiceDeploymentStatus,
 };
 use autodeploy_shared::memory::*;
-use autodeploy_shared::ports::Clock;
 use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -246,18 +245,7 @@ async fn paused_world() -> (World, DeploymentId, String) {
     assert_eq!(gate.outcome, GateOutcome::Pass, "ECS holds it itself");
     assert!(w.record(&id).await.timeline.iter().any(|e| e.detail.contains("PAUSE hook (POST_TEST_TRAFFIC_SHIFT)")));
     let ecs_id = w.start_rollout(&id).await;
-    let expires = w.clock.now() + Duration::hours(24);
-    w.ecs.update_service_deployment(&ecs_id, |sd| {
-        sd.lifecycle_stage = Some(LifecycleStage::PostTestTrafficShift);
-        sd.hooks = vec![LifecycleHookDetail {
-            hook_id: "ecs-pause-1".into(),
-            target_type: HookTargetType::Pause,
-            target_arn: None,
-            status: HookRunStatus::AwaitingAction,
-            expires_at: Some(expires),
-            timeout_action: Some(HookAction::Rollback),
-        }];
-    });
+    w.hold_at_pause_hook(&ecs_id);
     (w, id, ecs_id)
 }
 

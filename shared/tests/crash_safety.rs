@@ -18,10 +18,9 @@ use std::sync::Mutex;
 
 use autodeploy_shared::DeployError;
 use autodeploy_shared::domain::{
-    ApprovalEndpoint, ApprovalPolicy, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HookAction,
-    HookAnswer, HookInvocation, HookRunStatus, HookTargetType, HookVerdict, HumanMessage, LifecycleHookDetail,
-    LifecycleStage, OnTimeout, Outcome, Phase, RolloutProgress, RolloutState, TargetView, Transition, Verdict,
-    aws_state,
+    ApprovalEndpoint, ApprovalPolicy, Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HookAnswer,
+    HookInvocation, HookVerdict, HumanMessage, LifecycleStage, OnTimeout, Outcome, Phase, RolloutProgress,
+    RolloutState, TargetView, Transition, Verdict, aws_state,
 };
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
@@ -804,7 +803,7 @@ async fn an_update_retried_while_ecs_holds_the_rollout_at_a_pause_hook_answers_t
     let id = registered(&w, "v2", 2).await;
     // The first attempt's answer is lost; meanwhile ECS holds the rollout for a person.
     let first = update(&w, &id).await;
-    hold_at_pause_hook(&w, &first.ecs_deployment_id);
+    w.hold_at_pause_hook(&first.ecs_deployment_id);
     check(&w, &id, Phase::Rollout).await;
     assert_eq!(w.record(&id).await.status, AwaitingApproval);
 
@@ -812,22 +811,6 @@ async fn an_update_retried_while_ecs_holds_the_rollout_at_a_pause_hook_answers_t
     assert_eq!(retry, first);
     assert_eq!(w.ecs.updates().len(), 1);
     assert_eq!(moves(&w.record(&id).await), [Pending, Registering, Updating, Waiting, AwaitingApproval]);
-}
-
-/// ECS holds the rollout of `ecs_deployment_id` at PAUSE hook `ecs-pause-1`.
-fn hold_at_pause_hook(w: &World, ecs_deployment_id: &str) {
-    let expires = w.clock.now() + Duration::hours(24);
-    w.ecs.update_service_deployment(ecs_deployment_id, |sd| {
-        sd.lifecycle_stage = Some(LifecycleStage::PostTestTrafficShift);
-        sd.hooks = vec![LifecycleHookDetail {
-            hook_id: "ecs-pause-1".into(),
-            target_type: HookTargetType::Pause,
-            target_arn: None,
-            status: HookRunStatus::AwaitingAction,
-            expires_at: Some(expires),
-            timeout_action: Some(HookAction::Rollback),
-        }];
-    });
 }
 
 // ------------------------------------------------------------------ await-rollout, check-rollout
@@ -1192,7 +1175,7 @@ async fn a_decision_at_ecs_pause_hook_sent_again_after_continue_service_deployme
     claim(&w, &id).await;
     register(&w, &id).await;
     let up = update(&w, &id).await;
-    hold_at_pause_hook(&w, &up.ecs_deployment_id);
+    w.hold_at_pause_hook(&up.ecs_deployment_id);
     check(&w, &id, Phase::Rollout).await;
     assert_eq!(w.record(&id).await.status, AwaitingApproval);
     let f = Faults::of(&w);

@@ -115,6 +115,26 @@ impl World {
         self.store.get(id).await.unwrap().unwrap()
     }
 
+    /// ECS holds the rollout of `ecs_deployment_id` at PAUSE hook `ecs-pause-1`
+    /// (post test traffic shift, a day to act, rollback on timeout).
+    pub fn hold_at_pause_hook(&self, ecs_deployment_id: &str) {
+        use autodeploy_shared::domain::{
+            HookAction, HookRunStatus, HookTargetType, LifecycleHookDetail, LifecycleStage,
+        };
+        let expires = self.clock.now() + chrono::Duration::hours(24);
+        self.ecs.update_service_deployment(ecs_deployment_id, |sd| {
+            sd.lifecycle_stage = Some(LifecycleStage::PostTestTrafficShift);
+            sd.hooks = vec![LifecycleHookDetail {
+                hook_id: "ecs-pause-1".into(),
+                target_type: HookTargetType::Pause,
+                target_arn: None,
+                status: HookRunStatus::AwaitingAction,
+                expires_at: Some(expires),
+                timeout_action: Some(HookAction::Rollback),
+            }];
+        });
+    }
+
     /// Parks the run's task token, as "Wait for approval" and "Wait for the service" do.
     pub async fn park(&self, id: &DeploymentId, token: &str, waiting_in: DeploymentStatus) {
         let input = AwaitServiceInput { deployment_id: id.clone(), task_token: token.into(), waiting_in };
