@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use autodeploy_local::cli::{self, SimArgs};
-use autodeploy_local::cloud::{chaos, cli as cloud_cli, demo};
+use autodeploy_local::cloud::{bench, chaos, cli as cloud_cli, demo};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -28,13 +28,15 @@ enum Command {
     Demo(demo::DemoArgs),
     /// The chaos suite: every scenario under its fault plan, its checks, the reliability table.
     Chaos(chaos::ChaosArgs),
+    /// The benchmark: the pipeline beside the AWS CLI and fabfuel, cost per deploy, functions, scale.
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo's output is the show: only warnings from the logs, unless RUST_LOG says otherwise.
-    let default_level = if matches!(cli.command, Command::Demo(_)) { "warn" } else { "info" };
+    let default_level = if matches!(cli.command, Command::Demo(_) | Command::Bench(_)) { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
@@ -45,6 +47,7 @@ async fn main() -> ExitCode {
         Command::Push(args) => cloud_cli::push(args).await.map_err(Into::into),
         Command::Reconcile(args) => cloud_cli::reconcile(args).await.map_err(Into::into),
         Command::Chaos(args) => chaos::command(args).await.map_err(Into::into),
+        Command::Bench(args) => bench::command(args).await.map_err(Into::into),
         Command::Demo(args) => match demo::run(args).await {
             // `demo | head`: the reader has what it wanted and nobody is left
             // to tell; the local cloud is stopped.

@@ -55,6 +55,8 @@ pub struct Scenario {
     pub within: Duration,
     /// ECR's push events are lost: the reconciler runs (as its schedule would) while waiting.
     pub reconcile: bool,
+    /// Every other service's last push is a bad build (its containers crash).
+    pub bad_builds: bool,
 }
 
 /// The services every transient-fault scenario hits.
@@ -112,6 +114,7 @@ pub fn scenarios(size: Size, seed: u64) -> Vec<Scenario> {
         pushes,
         within,
         reconcile: false,
+        bad_builds: true,
     };
     let mut all = vec![
         base(
@@ -181,6 +184,7 @@ pub fn scenarios(size: Size, seed: u64) -> Vec<Scenario> {
         pushes,
         within,
         reconcile: false,
+        bad_builds: true,
     });
     all
 }
@@ -196,6 +200,11 @@ pub struct Report {
     /// How long pushing them all took (the scenario asks for its window; a
     /// loaded machine may take longer).
     pub pushed_in_seconds: f64,
+    /// From the first push until every record was terminal.
+    pub settled_in_seconds: f64,
+    /// Median time from a push's record to its claim (its second timeline
+    /// entry: queued, registering or superseded), the settle window included.
+    pub claim_delay_median_seconds: f64,
     /// Deployments by final status.
     pub outcomes: BTreeMap<String, usize>,
     /// The most revisions any one deployment registered.
@@ -287,6 +296,7 @@ async fn drive(
     cloud.faults.set(scenario.plan.clone());
 
     let total = scenario.services * scenario.pushes;
+    let push_started = Instant::now();
     let pushed_in = push_all(cloud, &specs, scenario).await?;
 
     let sdk = sdk_config(&cloud.endpoint, &cloud.stack.region).await;
@@ -300,6 +310,7 @@ async fn drive(
             records
         }
     };
+    let settled_in = push_started.elapsed();
     let faults_injected = cloud.faults.injected().total();
     // Checks read the world without faults.
     cloud.faults.set(FaultPlan::default());
@@ -315,6 +326,7 @@ async fn drive(
         let mine = records.get(&s.service).cloned().unwrap_or_default();
         problems.extend(check_outcomes(s, i, scenario, &mine));
         problems.extend(check_timelines(&mine));
+        problems.extend(check_one_rollout_at_a_time(&s.service, &mine));
         let (revisions, found) = check_revisions(&ecs, s, &mine).await?;
         max_revisions = max_revisions.max(revisions);
         problems.extend(found);
@@ -344,6 +356,8 @@ async fn drive(
         services: scenario.services,
         pushes: total,
         pushed_in_seconds: pushed_in.as_secs_f64(),
+        settled_in_seconds: settled_in.as_secs_f64(),
+        claim_delay_median_seconds: claim_delay_median(&all),
         outcomes,
         max_revisions_per_deployment: max_revisions,
         update_service_calls: update_calls,
@@ -365,12 +379,14 @@ async fn push_all(cloud: &Arc<Cloud>, specs: &[ServiceSpec], scenario: &Scenario
     let mut pushing = tokio::task::JoinSet::new();
     for (i, s) in specs.iter().enumerate() {
         let (cloud, repository, pushes) = (cloud.clone(), s.repository.clone(), scenario.pushes);
+        let bad_builds = scenario.bad_builds;
         let services = specs.len();
         pushing.spawn(async move {
             for round in 0..pushes {
                 let slot = u32::try_from(round * services + i).unwrap_or(u32::MAX);
                 tokio::time::sleep_until(start + gap * slot).await;
-                let behavior = if round + 1 == pushes && i % 2 == 1 { "crash" } else { "healthy" };
+                let bad = bad_builds && round + 1 == pushes && i % 2 == 1;
+                let behavior = if bad { "crash" } else { "healthy" };
                 let image = format!("{repository}:v{}", round + 2);
                 push_with_retries(&cloud, &PushRequest::new(&image, behavior))
                     .await
@@ -466,7 +482,7 @@ fn tag_number(d: &Deployment) -> usize {
 fn check_outcomes(s: &ServiceSpec, i: usize, scenario: &Scenario, mine: &[Deployment]) -> Vec<String> {
     let mut problems = Vec::new();
     let last = scenario.pushes + 1;
-    let good = |n: usize| n < last || i.is_multiple_of(2);
+    let good = |n: usize| n < last || i.is_multiple_of(2) || !scenario.bad_builds;
     let second = |d: &Deployment| d.pushed_at.unwrap_or(d.created_at).timestamp();
     let newest = mine.iter().map(second).max();
     let mut winners = 0;
@@ -501,6 +517,39 @@ fn check_outcomes(s: &ServiceSpec, i: usize, scenario: &Scenario, mine: &[Deploy
         problems.push(format!("{}: {winners} of its newest pushes won, not one", s.service));
     }
     problems
+}
+
+/// Never two of the pipeline's rollouts of one service at once: each
+/// rollout (UPDATING until its terminal status) ends before the next begins.
+fn check_one_rollout_at_a_time(service: &str, mine: &[Deployment]) -> Vec<String> {
+    let mut rollouts: Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>, &str)> = mine
+        .iter()
+        .filter_map(|d| {
+            let began = d.timeline.iter().find(|e| e.state == DeploymentStatus::Updating)?.at;
+            let ended = d.timeline.iter().rev().find(|e| e.state.is_terminal())?.at;
+            Some((began, ended, d.deployment_id.as_str()))
+        })
+        .collect();
+    rollouts.sort();
+    rollouts
+        .windows(2)
+        .filter(|w| w[1].0 < w[0].1)
+        .map(|w| format!("{service}: rollout {} began before {} ended", w[1].2, w[0].2))
+        .collect()
+}
+
+/// Median seconds from a deployment's record to its claim (the second timeline entry).
+fn claim_delay_median(all: &[&Deployment]) -> f64 {
+    let mut delays: Vec<f64> = all
+        .iter()
+        .filter_map(|d| d.timeline.get(1).map(|e| (e.at - d.created_at).num_milliseconds() as f64 / 1000.0))
+        .collect();
+    delays.sort_by(f64::total_cmp);
+    match delays.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => delays[n / 2],
+        n => f64::midpoint(delays[n / 2 - 1], delays[n / 2]),
+    }
 }
 
 /// Each status at most once in a deployment's timeline.

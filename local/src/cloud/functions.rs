@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::faults::{Faults, FunctionFaultKind};
+use super::meter::Meter;
 use super::template::{Template, TemplateError};
 
 type Reply = Result<Value, LambdaError>;
@@ -83,6 +84,7 @@ pub struct Function {
     pub timeout: Duration,
     invoke: Invoke,
     faults: Faults,
+    meter: Meter,
 }
 
 impl std::fmt::Debug for Function {
@@ -277,6 +279,7 @@ impl FunctionHost {
                 timeout,
                 invoke,
                 faults: Faults::default(),
+                meter: Meter::default(),
             };
             functions.insert(name, function);
         }
@@ -297,6 +300,13 @@ impl FunctionHost {
     pub fn use_faults(&mut self, faults: &Faults) {
         for f in self.functions.values_mut() {
             f.faults = faults.clone();
+        }
+    }
+
+    /// Every function counts its invocations and their durations on `meter`.
+    pub fn use_meter(&mut self, meter: &Meter) {
+        for f in self.functions.values_mut() {
+            f.meter = meter.clone();
         }
     }
 
@@ -354,6 +364,7 @@ impl Function {
             },
             Err(e) => Err(e),
         };
+        self.meter.count_invocation(&self.binary, started.elapsed());
         if let Err(e) = &reply {
             tracing::info!(function = %self.name, %request_id, error_type = %e.error_type, error = %e.error_message, "function error");
         }
@@ -479,6 +490,7 @@ mod tests {
             timeout,
             invoke,
             faults: Faults::new(super::super::faults::FaultPlan::parse(faults).unwrap()),
+            meter: Meter::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! the template's event rules behind one endpoint, all wired from
 //! `template.yaml`.
 
+pub mod bench;
 pub mod cbor;
 pub mod chaos;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod faults;
 pub mod function_url;
 pub mod functions;
 pub mod iam;
+pub mod meter;
 pub mod moto;
 pub mod registry;
 pub mod router;
@@ -34,6 +36,7 @@ use tokio::task::JoinHandle;
 use crate::sim::{self, Behavior, Sim, SimConfig};
 use faults::{EventFaultKind, FaultPlan, Faults};
 use functions::{Function, FunctionHost, Handlers, HostError, LambdaError};
+use meter::Meter;
 use moto::{Moto, MotoError};
 use rules::Rule;
 use setup::{Created, SetupError};
@@ -187,6 +190,8 @@ pub struct Cloud {
     described: cloudformation::StackDescription,
     /// What to inject, and what was.
     pub faults: Faults,
+    /// What was called, read and invoked, and when (the benchmark's figures).
+    pub meter: Meter,
 }
 
 /// The running processes and tasks; dropping it stops them all.
@@ -291,6 +296,8 @@ impl Cloud {
         let mut host =
             FunctionHost::hosting(&template, &functions_sdk, cfg.forward_functions.as_deref(), &cfg.handlers)?;
         host.use_faults(&faults);
+        let meter = Meter::default();
+        host.use_meter(&meter);
         let created = setup::create_all(&template, &moto.endpoint).await?;
         let cloud = Arc::new(Cloud {
             sim: sim.clone(),
@@ -310,12 +317,14 @@ impl Cloud {
             function_urls,
             described,
             faults,
+            meter,
         });
 
         // ECS events from the simulator flow through the same rules as AWS's would.
         let weak = Arc::downgrade(&cloud);
         sim.add_sink(sim::events::callback(move |event| {
             if let Some(c) = weak.upgrade() {
+                c.meter.saw_event(event);
                 c.deliver(event.clone(), "default");
             }
         }));

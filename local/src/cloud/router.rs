@@ -97,6 +97,19 @@ enum Protocol {
     Cbor,
 }
 
+impl Call<'_> {
+    /// The hosted functions' and the state machine's calls (the others are
+    /// the harness's, a peer tool's or a person's).
+    fn is_the_stacks(&self) -> bool {
+        self.access_key == super::FUNCTION_ACCESS_KEY || self.access_key == super::STATE_MACHINE_ACCESS_KEY
+    }
+
+    /// Who made the call, as the meter names callers.
+    fn caller(&self) -> &str {
+        if self.is_the_stacks() { super::meter::STACK } else { self.access_key }
+    }
+}
+
 fn call_of<'a>(headers: &'a HeaderMap, path: &str, body: &[u8]) -> Option<Call<'a>> {
     let auth = headers.get("authorization")?.to_str().ok()?;
     // `AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, …`
@@ -166,15 +179,8 @@ fn injected_error(call: &Call<'_>, fault: CallFaultKind) -> Response {
 /// The fault plan's decision for one request: `Some(answer)` to answer
 /// instead of serving it. Only the stack's own calls are candidates (the
 /// hosted functions' and the state machine's); latency is served after.
-async fn apply_call_faults(
-    cloud: &Cloud,
-    headers: &HeaderMap,
-    path: &str,
-    body: &[u8],
-    extensions: &Extensions,
-) -> Option<Response> {
-    let call = call_of(headers, path, body)?;
-    if call.access_key != super::FUNCTION_ACCESS_KEY && call.access_key != super::STATE_MACHINE_ACCESS_KEY {
+async fn apply_call_faults(cloud: &Cloud, call: &Call<'_>, extensions: &Extensions) -> Option<Response> {
+    if !call.is_the_stacks() {
         return None;
     }
     let Some(fault) = cloud.faults.on_call(call.service, &call.operation) else {
@@ -196,9 +202,9 @@ async fn apply_call_faults(
                 std::future::pending::<()>().await;
                 None
             }
-            None => Some(injected_error(&call, CallFaultKind::ServerError(502))),
+            None => Some(injected_error(call, CallFaultKind::ServerError(502))),
         },
-        fault => Some(injected_error(&call, fault)),
+        fault => Some(injected_error(call, fault)),
     }
 }
 
@@ -245,9 +251,15 @@ async fn dispatch(
     if let Some(rest) = path.strip_prefix("/_local/") {
         return local_api(&cloud, &method, rest, &body).await;
     }
-    if let Some(answer) = apply_call_faults(&cloud, &headers, path, &body, &extensions).await {
-        return answer;
+    let call = call_of(&headers, path, &body);
+    if let Some(call) = &call {
+        cloud.meter.count_call(call.caller(), call.service, &call.operation);
+        if let Some(answer) = apply_call_faults(&cloud, call, &extensions).await {
+            return answer;
+        }
     }
+    // The stack's DynamoDB reads: how many items each returned.
+    let counts_items = call.as_ref().is_some_and(|c| c.is_the_stacks() && c.service == "dynamodb");
     if let Some(name) = path.strip_prefix("/2015-03-31/functions/").and_then(|p| p.strip_suffix("/invocations")) {
         let name = percent_decode(name);
         let kind = headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()).unwrap_or("RequestResponse");
@@ -272,7 +284,7 @@ async fn dispatch(
             cloud.put_event(entry);
         }
     }
-    proxy(&cloud, method, &uri, &headers, body).await
+    proxy(&cloud, method, &uri, &headers, body, counts_items).await
 }
 
 fn percent_decode(s: &str) -> String {
@@ -431,7 +443,14 @@ async fn rpc_v2_cbor(cloud: &Cloud, service: &str, op: &str, headers: &HeaderMap
 }
 
 /// Hands the request to moto unchanged and its answer back.
-async fn proxy(cloud: &Cloud, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Response {
+async fn proxy(
+    cloud: &Cloud,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+    count_items: bool,
+) -> Response {
     let url = format!("{}{}", cloud.moto_endpoint, uri.path_and_query().map_or("/", |p| p.as_str()));
     let mut req = cloud.http.request(method, url).body(body);
     for (k, v) in headers {
@@ -449,6 +468,9 @@ async fn proxy(cloud: &Cloud, method: Method, uri: &Uri, headers: &HeaderMap, bo
                 }
             }
             let bytes = resp.bytes().await.unwrap_or_default();
+            if count_items && status.is_success() {
+                cloud.meter.count_items(&bytes);
+            }
             out.body(Body::from(bytes)).unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
         }
         Err(e) => (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),

@@ -503,6 +503,21 @@ impl Template {
         }
     }
 
+    /// The function's `MemorySize` in MB (its own, else `Globals`, else
+    /// Lambda's default of 128): what a GB-second of it is billed on.
+    pub fn function_memory_mb(&self, id: &str) -> Result<u32, TemplateError> {
+        let own = self.resource(id)?.properties.get("MemorySize").cloned();
+        let Some(value) = own.or_else(|| self.globals_function.get("MemorySize").cloned()) else {
+            return Ok(128);
+        };
+        let mb = self.resolve_str(&value)?;
+        // Lambda's range: 128 to 10,240 MB ("Configure Lambda function memory").
+        match mb.parse::<u32>() {
+            Ok(m) if (128..=10_240).contains(&m) => Ok(m),
+            _ => Err(invalid(format!("function {id}: MemorySize {mb:?} is not 128 to 10240 MB"))),
+        }
+    }
+
     /// The SQS queue (by name) a function's failed asynchronous invocations go
     /// to: `EventInvokeConfig.DestinationConfig.OnFailure` of type SQS.
     pub fn function_failure_queue(&self, id: &str) -> Result<Option<String>, TemplateError> {
