@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help tools test style test-rust test-python lint build demo proptest-long chaos
+.PHONY: help tools test style test-rust test-python lint build demo proptest-long chaos bench
 
 help:
 	@echo "make demo    run the offline demo (local cloud)"
@@ -17,6 +17,7 @@ help:
 	@echo "make style   cargo fmt --check and clippy with warnings as errors"
 	@echo "make build   sam build (needs cargo-lambda; see README)"
 	@echo "make chaos   the chaos suite at full size; writes docs/reliability.md (not in make test)"
+	@echo "make bench   the benchmark beside the AWS CLI and fabfuel; writes bench/results and README (not in make test)"
 	@echo "make proptest-long  the parsers' property tests, 100,000 cases each (not in make test)"
 
 # Project-local tools: a Python venv (moto, cfn-lint, aws-sam-cli, boto3, pytest)
@@ -62,6 +63,19 @@ build:
 chaos: tools
 	$(CARGO) build -p autodeploy-local --locked
 	"$${CARGO_TARGET_DIR:-target}/debug/autodeploy-local" chaos --full --write docs/reliability.md
+
+# The benchmark in full (make test runs its smoke): the peer tools pinned in
+# their own environment, results in bench/results/, the README's Performance table.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: tools $(BENCH_VENV)/.installed
+	$(CARGO) build -p autodeploy-local --locked
+	"$${CARGO_TARGET_DIR:-target}/debug/autodeploy-local" bench --tools $(BENCH_VENV)/bin --write bench/results --readme README.md
 
 demo: tools
 	$(CARGO) build -p autodeploy-local --locked

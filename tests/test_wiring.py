@@ -181,7 +181,7 @@ CONTRACT = {
         "actions": {
             "ecs:DescribeServiceDeployments", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
             "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:DescribeAlarms", "dynamodb:Query",
-            "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
+            "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "sns:Publish",
         },
         "timeout": 60,
     },
@@ -662,9 +662,12 @@ def test_deployments_table_and_its_indexes():
         "ByService": ([("serviceKey", "HASH"), ("createdAt", "RANGE")], "ALL"),
         "Recent": ([("recentKey", "HASH"), ("createdAt", "RANGE")], "ALL"),
         "ActiveWatches": ([("watchState", "HASH"), ("deploymentId", "RANGE")], "ALL"),
+        "WatchesByService": ([("watchService", "HASH"), ("deploymentId", "RANGE")], "KEYS_ONLY"),
     }
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert attributes == {"deploymentId": "S", "serviceKey": "S", "recentKey": "S", "watchState": "S", "createdAt": "S"}
+    assert attributes == {
+        "deploymentId": "S", "serviceKey": "S", "recentKey": "S", "watchState": "S", "watchService": "S", "createdAt": "S",
+    }
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert_durable(table)
 
@@ -674,6 +677,25 @@ def test_index_names_are_the_ones_the_adapter_queries():
     used = set(re.findall(r'_INDEX: &str = "(\w+)"', source))
     declared = {i["IndexName"] for i in RESOURCES["DeploymentsTable"]["Properties"]["GlobalSecondaryIndexes"]}
     assert used == declared
+
+
+def test_the_watches_of_a_service_are_read_by_the_event_handler_and_the_hook_only():
+    def queried_indexes(fn):
+        out = set()
+        for st in statements(fn):
+            if st["Effect"] != "Allow" or "dynamodb:Query" not in actions_of(st):
+                continue
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            for r in resources:
+                sub = r.get("Fn::Sub") if isinstance(r, dict) else None
+                if isinstance(sub, str) and sub.startswith("${DeploymentsTable.Arn}/index/"):
+                    out.add(sub.removeprefix("${DeploymentsTable.Arn}/index/"))
+        return out
+
+    readers = {fn for fn in CONTRACT if "WatchesByService" in queried_indexes(fn)}
+    assert readers == {"OnEcsEventFunction", "VerifyHookFunction"}
+    assert queried_indexes("OnEcsEventFunction") == {"WatchesByService", "ActiveWatches"}, "alarms name no service"
+    assert queried_indexes("VerifyHookFunction") == {"WatchesByService"}
 
 
 def assert_durable(table: dict):

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approvals_e2e;
+mod bench_smoke;
 mod chaos_e2e;
 mod cloud_e2e;
 mod demo_cli;

@@ -11,6 +11,7 @@ use autodeploy_shared::domain::{
     LifecycleStage, OnTimeout, Outcome, Phase, ServiceDeploymentStatus,
 };
 use autodeploy_shared::memory::*;
+use autodeploy_shared::ports::ServiceLocks;
 use autodeploy_shared::steps::*;
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -38,9 +39,9 @@ impl World {
         (r.status_code, serde_json::from_str(r.body.as_deref().unwrap()).unwrap())
     }
 
-    /// Claim, register, update: the run watches our ECS deployment.
+    /// Claim (past the gate), register, update: the run watches our ECS deployment.
     async fn start_rollout(&self, id: &DeploymentId) -> String {
-        let claim = self.claim_service().run(id.clone().into()).await.unwrap();
+        let claim = self.claim_service().run(ClaimInput::after_gate(id.clone(), GateOutcome::Pass)).await.unwrap();
         assert_eq!(claim.outcome, ClaimOutcome::Granted);
         self.register_revision().run(id.clone().into()).await.unwrap();
         self.update_service().run(id.clone().into()).await.unwrap().ecs_deployment_id
@@ -49,6 +50,31 @@ impl World {
     async fn check(&self, id: &DeploymentId) -> autodeploy_shared::domain::Verdict {
         self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout }).await.unwrap()
     }
+}
+
+#[tokio::test]
+async fn only_a_target_that_requires_approval_sends_its_run_to_the_gate() {
+    // Required: the claim sends the run to "Ask for approval" first, and
+    // takes nothing, writes nothing.
+    let w = world(Some(ApprovalPolicy::default())).await;
+    let id = w.push("v2", &digest(2)).await;
+    let before = w.record(&id).await;
+    let claim = w.claim_service().run(id.clone().into()).await.unwrap();
+    assert_eq!(claim.outcome, ClaimOutcome::NeedsApproval);
+    assert_eq!(w.record(&id).await, before);
+    assert!(w.locks.state("demo/web").await.unwrap().owner.is_none());
+    // Once the gate has answered, the claim takes the service as any other.
+    assert_eq!(w.ask(&id).await.outcome, GateOutcome::Awaiting);
+    w.park(&id, "token-approval", DeploymentStatus::AwaitingApproval).await;
+    let (status, _) = w.decide(Some(ALICE), &decision(&id, "APPROVE")).await;
+    assert_eq!(status, 200);
+    let claim = w.claim_service().run(ClaimInput::after_gate(id.clone(), GateOutcome::Awaiting)).await.unwrap();
+    assert_eq!(claim.outcome, ClaimOutcome::Granted);
+
+    // Not required: straight from the settle to the service.
+    let w = world(None).await;
+    let id = w.push("v2", &digest(2)).await;
+    assert_eq!(w.claim_service().run(id.clone().into()).await.unwrap().outcome, ClaimOutcome::Granted);
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ use autodeploy_shared::domain::{
 use autodeploy_shared::events::EcrEvent;
 use autodeploy_shared::memory::*;
 use autodeploy_shared::ports::{
-    Clock, CreateOutcome, Delivery, DeploymentStore, Ecs, Executions, Notifier, ServiceLocks, StartOutcome,
+    CheckLease, Clock, CreateOutcome, Delivery, DeploymentStore, Ecs, Executions, Notifier, ServiceLocks, StartOutcome,
     TaskCallbacks, TransitionOutcome,
 };
 use autodeploy_shared::steps::*;
@@ -60,6 +60,8 @@ enum Write {
     Verdict,
     Note,
     Hook,
+    /// The end of a look's check lease.
+    EndCheck,
 }
 
 fn transient(what: &str) -> DeployError {
@@ -195,6 +197,27 @@ impl DeploymentStore for FlakyStore<'_> {
 
     async fn active_watches(&self) -> Result<Vec<Deployment>, DeployError> {
         self.inner.active_watches().await
+    }
+
+    async fn watches_of_service(&self, service_arn: &str) -> Result<Vec<DeploymentId>, DeployError> {
+        self.inner.watches_of_service(service_arn).await
+    }
+
+    async fn begin_check(
+        &self,
+        id: &DeploymentId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<CheckLease, DeployError> {
+        self.inner.begin_check(id, now, until).await
+    }
+
+    async fn ask_recheck(&self, id: &DeploymentId, now: DateTime<Utc>) -> Result<bool, DeployError> {
+        self.inner.ask_recheck(id, now).await
+    }
+
+    async fn end_check(&self, id: &DeploymentId, until: DateTime<Utc>, delivered: bool) -> Result<bool, DeployError> {
+        self.fuse.guard(Write::EndCheck, "UpdateItem end of check", self.inner.end_check(id, until, delivered)).await
     }
 
     async fn history(&self, service_key: &str, limit: usize) -> Result<Vec<Deployment>, DeployError> {
@@ -1322,6 +1345,38 @@ async fn an_ecs_event_retried_after_its_verdict_was_recorded_resumes_the_run_onc
         assert_eq!(w.callbacks.sent(), clean.callbacks.sent(), "resumed once, with the verdict: {lost:?}");
         assert_eq!(w.record(&d.deployment_id).await, clean.record(&d.deployment_id).await);
         assert_eq!(moves(&w.record(&d.deployment_id).await), [Pending, Registering, Updating, Waiting]);
+    }
+}
+
+#[tokio::test]
+async fn an_ecs_event_retried_after_the_end_of_its_look_failed_resumes_the_run_once() {
+    for lost in [Lost::Request, Lost::Answer] {
+        let (w, clean) = twins(None).await;
+        for w in [&w, &clean] {
+            let (id, up) = rolling(w, "v2", 2).await;
+            let td = w.record(&id).await.new_task_definition.unwrap();
+            finish(w, &up.ecs_deployment_id, &td, "healthy");
+        }
+        let d = w.store.all()[0].clone();
+        let signal = || {
+            EcsEvent::Signal(EcsSignal::Service {
+                service_arn: SERVICE_ARN.into(),
+                event_name: "SERVICE_STEADY_STATE".into(),
+            })
+        };
+        let f = Faults::of(&w);
+        // The run resumed; the write that ends the look (lease off, verdict
+        // delivered) failed, or went through and its answer was lost.
+        f.store.fuse.arm(Write::EndCheck, lost);
+        failed(f.on_ecs_event().run(signal()).await);
+        // EventBridge retries a minute later: a lease left behind has run out.
+        w.clock.advance(Duration::minutes(1));
+        let ecs_calls = w.ecs.calls().len();
+        f.on_ecs_event().run(signal()).await.unwrap();
+        clean.on_ecs_event().run(signal()).await.unwrap();
+        assert_eq!(w.ecs.calls().len(), ecs_calls, "the verdict stands: ECS is not asked again ({lost:?})");
+        assert_eq!(w.callbacks.sent(), clean.callbacks.sent(), "resumed once, with the verdict: {lost:?}");
+        assert_eq!(w.record(&d.deployment_id).await, clean.record(&d.deployment_id).await, "{lost:?}");
     }
 }
 

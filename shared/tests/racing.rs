@@ -221,6 +221,7 @@ async fn a_lease_that_ran_out_under_a_live_run_is_extended_not_taken() {
     let claim_as = |id: &DeploymentId| ClaimInput {
         deployment_id: id.clone(),
         execution_arn: Some(format!("{MACHINE}:web-{id}")),
+        state: Default::default(),
     };
     assert_eq!(w.claim_service().run(claim_as(&a)).await.unwrap().outcome, ClaimOutcome::Granted);
     let web = autodeploy_shared::domain::ServiceRef::new("demo", "web").unwrap();

@@ -9,13 +9,13 @@ use crate::support;
 
 use autodeploy_shared::aws::{DynamoDecisions, DynamoDeployments, DynamoLocks, DynamoTargets};
 use autodeploy_shared::domain::{
-    DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentStatus, Freeze, ImageDigest, NewDeployment,
-    Outcome, Phase, PushDecision, RecordPatch, RolloutProgress, ServiceRef, TagRule, TargetGroupHealth, Transition,
-    Verdict, Watch, aws_state,
+    DecisionOutcome, DecisionSource, DeployTarget, Deployment, DeploymentId, DeploymentStatus, Freeze, ImageDigest,
+    NewDeployment, Outcome, Phase, PushDecision, RecordPatch, RolloutProgress, ServiceRef, TagRule, TargetGroupHealth,
+    Transition, Verdict, Watch, aws_state,
 };
 use autodeploy_shared::memory::{MemoryDecisions, MemoryLocks, MemoryStore, MemoryTargets};
 use autodeploy_shared::ports::{
-    Claim, CreateOutcome, DeployTargets, DeploymentStore,
+    CheckLease, Claim, CreateOutcome, DeployTargets, DeploymentStore,
     FreezeRule::{Pass, Respect},
     PushDecisions, ServiceLocks, Serving, TransitionOutcome,
 };
@@ -53,11 +53,13 @@ fn step(to: DeploymentStatus, minutes: i64, patch: RecordPatch) -> Transition {
     Transition { to, at: t0() + Duration::minutes(minutes), detail: format!("to {to}"), patch }
 }
 
+const WEB: &str = "arn:aws:ecs:us-east-1:1:service/demo/web";
+
 fn watch(ecs: &str) -> Watch {
     Watch {
         phase: Phase::Rollout,
         ecs_deployment_id: ecs.into(),
-        service_arn: "arn:aws:ecs:us-east-1:1:service/demo/web".into(),
+        service_arn: WEB.into(),
         target_group_arns: vec!["arn:tg".into()],
         deadline: t0() + Duration::minutes(30),
         started_at: None,
@@ -67,6 +69,9 @@ fn watch(ecs: &str) -> Watch {
         in_place_rollback: false,
         progress: None,
         progress_at: None,
+        checking_until: None,
+        recheck: false,
+        delivered: false,
     }
 }
 
@@ -165,6 +170,12 @@ async fn contract(store: &impl DeploymentStore) {
     let active = store.active_watches().await.unwrap();
     assert_eq!(active.len(), 1);
     assert_eq!(active[0].watch.as_ref().unwrap().ecs_deployment_id, "ecs-svc/2");
+    // ... and a watch of its service: only that service's.
+    assert_eq!(store.watches_of_service(WEB).await.unwrap(), vec![id.clone()]);
+    assert!(store.watches_of_service("arn:aws:ecs:us-east-1:1:service/demo/api").await.unwrap().is_empty());
+    assert!(store.watches_of_service("").await.unwrap().is_empty());
+
+    check_lease_contract(store, &id).await;
 
     // progress: one entry per change, in the record's status, only on the live watch.
     let at = t0() + Duration::minutes(4);
@@ -233,6 +244,17 @@ async fn contract(store: &impl DeploymentStore) {
     assert_eq!(later.watch.unwrap().verdict.unwrap().outcome, Outcome::Succeeded);
     let err = store.store_task_token(&id, Phase::Rollout, "ecs-svc/2", "tok-2").await.unwrap_err();
     assert_eq!(err.error_type(), "VerdictReady");
+    // a verdict the run has not got yet is looked into; once delivered, never again.
+    let now = t0() + Duration::minutes(5);
+    let CheckLease::Taken(_) = store.begin_check(&id, now, now + lease()).await.unwrap() else {
+        panic!("a verdict not delivered yet")
+    };
+    assert!(!store.end_check(&id, now + lease(), true).await.unwrap());
+    assert!(store.get(&id).await.unwrap().unwrap().watch.unwrap().delivered);
+    match store.begin_check(&id, now, now + lease()).await.unwrap() {
+        CheckLease::Refused(Some(d)) => assert!(d.watch.unwrap().is_settled()),
+        other => panic!("a settled watch is not looked into again: {other:?}"),
+    }
     assert!(store.record_verdict(&id, &verdict("ecs-svc/7", Outcome::Failed)).await.unwrap().is_none());
 
     // terminal: the watch goes, the index forgets it, the health snapshot stays.
@@ -249,6 +271,8 @@ async fn contract(store: &impl DeploymentStore) {
         .await
         .unwrap();
     assert!(store.active_watches().await.unwrap().is_empty());
+    assert!(store.watches_of_service(WEB).await.unwrap().is_empty());
+    assert!(matches!(store.begin_check(&id, t0(), t0() + lease()).await.unwrap(), CheckLease::Refused(Some(_))));
     let done = store.get(&id).await.unwrap().unwrap();
     assert_eq!((done.status, done.watch.is_none(), done.target_health), (Succeeded, true, health));
     for to in DeploymentStatus::ALL.into_iter().filter(|s| *s != Succeeded && *s != Pending) {
@@ -264,6 +288,10 @@ async fn contract(store: &impl DeploymentStore) {
     // missing records
     let missing = record("nope", 9, t0()).deployment_id;
     assert!(store.get(&missing).await.unwrap().is_none());
+    assert_eq!(store.begin_check(&missing, t0(), t0() + lease()).await.unwrap(), CheckLease::Refused(None));
+    assert!(!store.ask_recheck(&missing, t0()).await.unwrap());
+    assert!(!store.end_check(&missing, t0() + lease(), true).await.unwrap());
+    assert!(store.get(&missing).await.unwrap().is_none(), "nothing is created");
     assert_eq!(
         store.transition(&missing, &step(Registering, 1, RecordPatch::default())).await.unwrap_err().error_type(),
         "DeploymentNotFound"
@@ -280,6 +308,52 @@ async fn contract(store: &impl DeploymentStore) {
     assert_eq!(store.history("demo/web", 2).await.unwrap().len(), 2);
     let recent = store.recent(2).await.unwrap();
     assert_eq!(recent.iter().map(|d| d.service.as_str()).collect::<Vec<_>>(), ["web", "api"]);
+}
+
+fn lease() -> Duration {
+    Duration::seconds(10)
+}
+
+/// One look at a watch at a time: another asks it to look again; a lease that
+/// ran out is taken over; only the look that took a lease ends it.
+async fn check_lease_contract(store: &impl DeploymentStore, id: &DeploymentId) {
+    let now = t0() + Duration::minutes(4);
+    let later = now + Duration::seconds(1);
+    let until = now + lease();
+    let watch_of = |d: Deployment| d.watch.unwrap();
+    let CheckLease::Taken(taken) = store.begin_check(id, now, until).await.unwrap() else { panic!("free") };
+    assert_eq!(watch_of(taken.clone()).checking_until, Some(until));
+    assert_eq!(taken.status, DeploymentStatus::Waiting);
+    match store.begin_check(id, later, later + lease()).await.unwrap() {
+        CheckLease::Refused(Some(d)) => assert_eq!(watch_of(d).checking_until, Some(until)),
+        other => panic!("held: {other:?}"),
+    }
+    assert!(store.ask_recheck(id, later).await.unwrap());
+    assert!(watch_of(store.get(id).await.unwrap().unwrap()).recheck);
+    assert!(!store.end_check(id, later + lease(), false).await.unwrap(), "not that lease");
+    assert!(watch_of(store.get(id).await.unwrap().unwrap()).is_being_checked(later));
+    assert!(store.end_check(id, until, false).await.unwrap(), "a recheck was asked");
+    let w = watch_of(store.get(id).await.unwrap().unwrap());
+    assert_eq!((w.checking_until, w.recheck, w.delivered), (None, false, false));
+    assert!(!store.end_check(id, until, false).await.unwrap(), "ended already");
+    assert!(!store.ask_recheck(id, later).await.unwrap(), "no look to ask");
+    assert!(!watch_of(store.get(id).await.unwrap().unwrap()).recheck);
+
+    // A look that died: its lease runs out, the next look takes over and
+    // answers the recheck asked of the dead one.
+    let CheckLease::Taken(_) = store.begin_check(id, now, until).await.unwrap() else { panic!("free") };
+    assert!(store.ask_recheck(id, until - Duration::milliseconds(1)).await.unwrap());
+    assert!(!store.ask_recheck(id, until).await.unwrap(), "a lease runs until, not at, its end");
+    let CheckLease::Taken(next) = store.begin_check(id, until, until + lease()).await.unwrap() else {
+        panic!("ran out")
+    };
+    let w = watch_of(next);
+    assert_eq!((w.checking_until, w.recheck), (Some(until + lease()), false));
+    assert!(!store.end_check(id, until, true).await.unwrap(), "the dead look's lease is not the one held");
+    assert!(!watch_of(store.get(id).await.unwrap().unwrap()).delivered);
+    assert!(!store.end_check(id, until + lease(), false).await.unwrap(), "no recheck asked of this look");
+    let w = watch_of(store.get(id).await.unwrap().unwrap());
+    assert_eq!((w.checking_until, w.recheck, w.delivered), (None, false, false));
 }
 
 /// A held record's decision is written once; ECS's pause and its end move the

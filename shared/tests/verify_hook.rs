@@ -294,3 +294,48 @@ async fn a_rollback_is_never_held() {
     assert_eq!(a.hook_status, HookStatus::Succeeded, "{}", a.reason);
     assert!(a.reason.contains("rolling back"), "{}", a.reason);
 }
+
+#[tokio::test]
+async fn the_hook_reads_only_the_watches_of_the_service_it_verifies() {
+    let r = rollout().await;
+    r.green("healthy");
+    // Another service's rollout waits too.
+    let api = ServiceRef::new("demo", "api").unwrap();
+    let digest = ImageDigest::parse(&format!("sha256:{}", "ef".repeat(32))).unwrap();
+    let other = Deployment::new(
+        NewDeployment {
+            service: &api,
+            repository: "api",
+            registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            digest: &digest,
+            tag: Some("v2"),
+            target_id: "t",
+            tag_rule: &TagRule::Glob { pattern: "v*".into() },
+            containers: &[],
+            alarms: &[],
+            approval: None,
+            found_by: Default::default(),
+            pushed_at: None,
+            image_pushed_at: None,
+            note: None,
+        },
+        r.cloud.clock.now(),
+    );
+    r.cloud.store.create(&other).await.unwrap();
+    let mut watch = r.cloud.store.get(&r.id).await.unwrap().unwrap().watch.unwrap();
+    watch.service_arn = "arn:aws:ecs:us-east-1:123456789012:service/demo/api".into();
+    let now = r.cloud.clock.now();
+    for (to, patch) in [
+        (DeploymentStatus::Registering, RecordPatch::default()),
+        (DeploymentStatus::Updating, RecordPatch::default()),
+        (DeploymentStatus::Waiting, RecordPatch { watch: Some(Some(watch)), ..Default::default() }),
+    ] {
+        let t = Transition { to, at: now, detail: String::new(), patch };
+        r.cloud.store.transition(&other.deployment_id, &t).await.unwrap();
+    }
+
+    let a = r.invoke(r.payload("POST_TEST_TRAFFIC_SHIFT", None)).await;
+    assert_eq!(a.hook_status, HookStatus::Succeeded, "{}", a.reason);
+    assert_eq!(r.cloud.store.queried(), vec![r.id.clone()], "the other service's watch is not read");
+    assert!(r.timeline().await.pop().unwrap().starts_with("hook at POST_TEST_TRAFFIC_SHIFT: SUCCEEDED"));
+}

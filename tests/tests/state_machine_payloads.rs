@@ -292,6 +292,38 @@ async fn a_queued_run_waits_with_its_token_and_claims_again() {
     assert_eq!(w.store.all()[0].queue_token.as_deref(), Some("token-123"));
 }
 
+/// The Choice's `StringEquals` branch for `value` of `variable`, else its Default.
+fn chosen(choice: &str, state: &Value) -> String {
+    let c = &asl()["States"][choice];
+    for rule in c["Choices"].as_array().unwrap() {
+        if path(state, rule["Variable"].as_str().unwrap()) == &rule["StringEquals"] {
+            return rule["Next"].as_str().unwrap().to_owned();
+        }
+    }
+    c["Default"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn only_a_run_whose_target_requires_approval_goes_through_the_gate() {
+    assert_eq!(asl()["States"]["Let the burst settle"]["Next"], json!("Take the service"));
+    // Not required: the claim takes the service.
+    let w = MemoryCloud::default();
+    let (_, mut state) = started(&w).await;
+    run(w.claim_service(), "Take the service", &mut state).await;
+    assert_eq!(chosen("Is the service ours?", &state), "Register new revision");
+
+    // Required: to the gate first, then (its answer in the run's state) the claim takes it.
+    let w = MemoryCloud::default();
+    let policy = autodeploy_shared::domain::ApprovalPolicy { timeout_minutes: 1, ..Default::default() };
+    let (_, mut state) = started_with(&w, Some(policy)).await;
+    run(w.claim_service(), "Take the service", &mut state).await;
+    assert_eq!(state["claim"]["outcome"], json!("NEEDS_APPROVAL"));
+    assert_eq!(chosen("Is the service ours?", &state), "Ask for approval");
+    run(w.request_approval(), "Ask for approval", &mut state).await;
+    assert_eq!(state["approval"]["outcome"], json!("AWAITING"));
+    assert_eq!(payload("Take the service", &state)["state"]["approval"]["outcome"], json!("AWAITING"));
+}
+
 #[tokio::test]
 async fn the_approval_states_pass_the_request_its_wait_and_its_timeout() {
     // No approval required: the gate lets it pass.

@@ -254,12 +254,23 @@ fn spec(i: usize) -> ServiceSpec {
 /// Runs `scenario` on a local cloud of its own (template and moto from `repo`),
 /// at most `limit` of real time until every record is terminal.
 pub async fn run(repo: PathBuf, scenario: &Scenario, limit: Duration) -> Result<Report, ChaosError> {
-    let started = Instant::now();
+    run_in(config(repo), scenario, limit).await
+}
+
+/// The local cloud every scenario runs on: the simulator at 20×, a 10 s
+/// fallback poll, a 2 s settle.
+pub fn config(repo: PathBuf) -> CloudConfig {
     let mut cfg = CloudConfig::new(repo);
     cfg.port = 0;
     cfg.speed = 20.0;
     cfg.parameters.insert("PollIntervalSeconds".into(), "10".into());
     cfg.parameters.insert("CoalesceSeconds".into(), "2".into());
+    cfg
+}
+
+/// Runs `scenario` on a local cloud started from `cfg`.
+pub async fn run_in(cfg: CloudConfig, scenario: &Scenario, limit: Duration) -> Result<Report, ChaosError> {
+    let started = Instant::now();
     let running = Cloud::start(cfg).await?;
     let cloud = running.cloud.clone();
     let report = drive(&cloud, scenario, limit, started).await;

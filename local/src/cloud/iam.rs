@@ -95,7 +95,7 @@ impl MotoIam<'_> {
 impl Cloud {
     /// moto's IAM and STS.
     pub fn moto_iam(&self) -> MotoIam<'_> {
-        MotoIam { http: &self.http, endpoint: &self.moto_endpoint, region: &self.stack.region }
+        MotoIam { http: &self.http, endpoint: self.moto.of("iam"), region: &self.stack.region }
     }
 
     /// A new IAM user in moto with an access key (see [`MotoIam::create_user`]):

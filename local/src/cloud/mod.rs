@@ -37,7 +37,7 @@ use crate::sim::{self, Behavior, Sim, SimConfig};
 use faults::{EventFaultKind, FaultPlan, Faults};
 use functions::{Function, FunctionHost, Handlers, HostError, LambdaError};
 use meter::Meter;
-use moto::{Moto, MotoError};
+use moto::{MotoEndpoints, MotoError, Motos};
 use rules::Rule;
 use setup::{Created, SetupError};
 use template::{FunctionUrl, Stack, Template, TemplateError};
@@ -65,6 +65,9 @@ pub struct CloudConfig {
     pub handlers: Handlers,
     /// Faults to inject from the start (changeable while running: `/_local/faults`).
     pub faults: FaultPlan,
+    /// One moto for every service, instead of DynamoDB and Step Functions
+    /// each in a process of their own (the benchmark compares the two).
+    pub single_moto: bool,
 }
 
 impl CloudConfig {
@@ -81,6 +84,7 @@ impl CloudConfig {
             template: None,
             handlers: Handlers::default(),
             faults: FaultPlan::default(),
+            single_moto: false,
         }
     }
 }
@@ -172,7 +176,8 @@ pub struct Cloud {
     pub host: FunctionHost,
     pub template: Template,
     pub stack: Stack,
-    pub moto_endpoint: String,
+    /// Where each service's moto listens.
+    pub moto: MotoEndpoints,
     pub endpoint: String,
     pub http: reqwest::Client,
     pub created: Created,
@@ -197,7 +202,7 @@ pub struct Cloud {
 /// The running processes and tasks; dropping it stops them all.
 pub struct Running {
     pub cloud: Arc<Cloud>,
-    moto: Option<Moto>,
+    moto: Option<Motos>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -281,7 +286,7 @@ impl Cloud {
         let schedules = schedules::from_template(&template)?;
         let function_urls = template.function_urls()?;
         let described = cloudformation::StackDescription::of(&template, chrono::Utc::now())?;
-        let moto = Moto::start(&moto::moto_binary(&cfg.repo), port).await?;
+        let motos = Motos::start(&moto::moto_binary(&cfg.repo), port, cfg.single_moto).await?;
 
         let sim = Sim::new(SimConfig {
             region: cfg.region.clone(),
@@ -298,13 +303,13 @@ impl Cloud {
         host.use_faults(&faults);
         let meter = Meter::default();
         host.use_meter(&meter);
-        let created = setup::create_all(&template, &moto.endpoint).await?;
+        let created = setup::create_all(&template, &motos.endpoints).await?;
         let cloud = Arc::new(Cloud {
             sim: sim.clone(),
             host,
             template,
             stack,
-            moto_endpoint: moto.endpoint.clone(),
+            moto: motos.endpoints.clone(),
             endpoint: endpoint.clone(),
             http: reqwest::Client::new(),
             created,
@@ -334,7 +339,7 @@ impl Cloud {
         let clock = sim.start_clock();
         let mut tasks = vec![server, clock];
         tasks.extend(cloud.start_schedules());
-        Ok(Running { cloud, moto: Some(moto), tasks })
+        Ok(Running { cloud, moto: Some(motos), tasks })
     }
 
     /// A task per schedule with a rate, invoking its function asynchronously

@@ -1,5 +1,12 @@
-//! moto server as a child process: DynamoDB, Step Functions (executing state
-//! machines), EventBridge, SNS, SQS.
+//! moto server as child processes: DynamoDB, Step Functions (executing state
+//! machines), EventBridge, SNS, SQS, ECR, IAM, CloudWatch.
+//!
+//! One moto is one Python process: under a burst of pushes it spends its one
+//! core (the GIL) on everything at once. [`Motos`] runs three, DynamoDB apart,
+//! Step Functions (which executes every run in threads of its own) apart and
+//! the rest together, and the router sends each call to its service's. No
+//! call crosses between them: the state machine's only service integration
+//! is Lambda, which moto's engine calls back through the router.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -98,5 +105,79 @@ impl Moto {
 
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+}
+
+/// The services with a moto of their own; everything else shares the last.
+const APART: [&str; 2] = ["dynamodb", "states"];
+
+/// Where each service's moto listens.
+#[derive(Debug, Clone)]
+pub struct MotoEndpoints {
+    apart: Vec<(&'static str, String)>,
+    /// Every other service's, and requests no signature names.
+    pub rest: String,
+}
+
+impl MotoEndpoints {
+    /// One moto for everything at `endpoint`.
+    pub fn single(endpoint: &str) -> Self {
+        Self { apart: Vec::new(), rest: endpoint.to_owned() }
+    }
+
+    /// The moto of `service` (a SigV4 scope's service: `dynamodb`, `states`, …).
+    pub fn of(&self, service: &str) -> &str {
+        self.apart.iter().find(|(s, _)| *s == service).map_or(self.rest.as_str(), |(_, e)| e.as_str())
+    }
+}
+
+/// The running motos (killed when dropped).
+pub struct Motos {
+    engines: Vec<Moto>,
+    pub endpoints: MotoEndpoints,
+}
+
+impl Motos {
+    /// Starts the motos at once (each takes a second or two to import); with
+    /// `single`, one for everything.
+    pub async fn start(binary: &Path, callback_port: u16, single: bool) -> Result<Self, MotoError> {
+        if single {
+            let one = Moto::start(binary, callback_port).await?;
+            let endpoints = MotoEndpoints::single(&one.endpoint);
+            return Ok(Self { engines: vec![one], endpoints });
+        }
+        let (a, b, rest) = tokio::join!(
+            Moto::start(binary, callback_port),
+            Moto::start(binary, callback_port),
+            Moto::start(binary, callback_port)
+        );
+        let engines = vec![a?, b?, rest?];
+        let apart = APART.iter().zip(&engines).map(|(s, m)| (*s, m.endpoint.clone())).collect();
+        let endpoints = MotoEndpoints { apart, rest: engines[2].endpoint.clone() };
+        Ok(Self { engines, endpoints })
+    }
+
+    pub async fn stop(self) {
+        for m in self.engines {
+            m.stop().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_service_goes_to_its_moto() {
+        let e = MotoEndpoints {
+            apart: vec![("dynamodb", "http://d".into()), ("states", "http://s".into())],
+            rest: "http://r".into(),
+        };
+        assert_eq!(e.of("dynamodb"), "http://d");
+        assert_eq!(e.of("states"), "http://s");
+        assert_eq!(e.of("ecr"), "http://r");
+        assert_eq!(e.of(""), "http://r");
+        assert_eq!(MotoEndpoints::single("http://one").of("dynamodb"), "http://one");
     }
 }

@@ -284,7 +284,8 @@ async fn dispatch(
             cloud.put_event(entry);
         }
     }
-    proxy(&cloud, method, &uri, &headers, body, counts_items).await
+    let moto = cloud.moto.of(call.as_ref().map_or("", |c| c.service));
+    proxy(&cloud, moto, method, &uri, &headers, body, counts_items).await
 }
 
 fn percent_decode(s: &str) -> String {
@@ -421,7 +422,7 @@ async fn rpc_v2_cbor(cloud: &Cloud, service: &str, op: &str, headers: &HeaderMap
     };
     let mut req = cloud
         .http
-        .post(format!("{}/", cloud.moto_endpoint))
+        .post(format!("{}/", cloud.moto.of("monitoring")))
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", format!("{service}.{op}"))
         .body(input.to_string());
@@ -442,16 +443,17 @@ async fn rpc_v2_cbor(cloud: &Cloud, service: &str, op: &str, headers: &HeaderMap
     cbor_answer(status, &answer)
 }
 
-/// Hands the request to moto unchanged and its answer back.
+/// Hands the request to `moto` (its service's) unchanged and its answer back.
 async fn proxy(
     cloud: &Cloud,
+    moto: &str,
     method: Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Bytes,
     count_items: bool,
 ) -> Response {
-    let url = format!("{}{}", cloud.moto_endpoint, uri.path_and_query().map_or("/", |p| p.as_str()));
+    let url = format!("{moto}{}", uri.path_and_query().map_or("/", |p| p.as_str()));
     let mut req = cloud.http.request(method, url).body(body);
     for (k, v) in headers {
         if k != "host" && k != "content-length" {

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::moto::MotoEndpoints;
 use super::template::{Template, TemplateError};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +39,13 @@ pub struct Created {
 /// the credential scope of the Authorization header).
 async fn call(
     http: &reqwest::Client,
-    endpoint: &str,
+    motos: &MotoEndpoints,
     region: &str,
     service: &str,
     target: &str,
     body: &Value,
 ) -> Result<Value, SetupError> {
+    let endpoint = motos.of(service);
     // DynamoDB, EventBridge, SQS and Step Functions all speak awsJson1_0.
     let content_type = "application/x-amz-json-1.0";
     let resp = http
@@ -67,7 +69,7 @@ fn pick(props: &Value, keys: &[&str]) -> Map<String, Value> {
     keys.iter().filter_map(|k| props.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect()
 }
 
-pub async fn create_all(t: &Template, moto: &str) -> Result<Created, SetupError> {
+pub async fn create_all(t: &Template, motos: &MotoEndpoints) -> Result<Created, SetupError> {
     let http = reqwest::Client::new();
     let region = t.stack.region.clone();
     let mut created = Created::default();
@@ -88,11 +90,11 @@ pub async fn create_all(t: &Template, moto: &str) -> Result<Created, SetupError>
             ],
         );
         req.insert("TableName".into(), json!(name));
-        call(&http, moto, &region, "dynamodb", "DynamoDB_20120810.CreateTable", &Value::Object(req)).await?;
+        call(&http, motos, &region, "dynamodb", "DynamoDB_20120810.CreateTable", &Value::Object(req)).await?;
         if let Some(ttl) = props.get("TimeToLiveSpecification") {
             call(
                 &http,
-                moto,
+                motos,
                 &region,
                 "dynamodb",
                 "DynamoDB_20120810.UpdateTimeToLive",
@@ -104,19 +106,19 @@ pub async fn create_all(t: &Template, moto: &str) -> Result<Created, SetupError>
     }
     for (id, _) in t.of_type("AWS::Events::EventBus") {
         let name = t.physical_name(id)?;
-        call(&http, moto, &region, "events", "AWSEvents.CreateEventBus", &json!({"Name": name})).await?;
+        call(&http, motos, &region, "events", "AWSEvents.CreateEventBus", &json!({"Name": name})).await?;
         created.buses.push(name);
     }
     for (id, _) in t.of_type("AWS::SQS::Queue") {
         let name = t.physical_name(id)?;
-        call(&http, moto, &region, "sqs", "AmazonSQS.CreateQueue", &json!({"QueueName": name})).await?;
+        call(&http, motos, &region, "sqs", "AmazonSQS.CreateQueue", &json!({"QueueName": name})).await?;
         created.queues.push(name);
     }
     for (id, _) in t.of_type("AWS::SNS::Topic") {
         let name = t.physical_name(id)?;
         // SNS speaks awsQuery.
         let resp = http
-            .post(moto)
+            .post(motos.of("sns"))
             .header("Authorization", format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/sns/aws4_request, SignedHeaders=host, Signature=0"))
             .form(&[("Action", "CreateTopic"), ("Version", "2010-03-31"), ("Name", name.as_str())])
             .send()
@@ -135,7 +137,7 @@ pub async fn create_all(t: &Template, moto: &str) -> Result<Created, SetupError>
         let role = format!("arn:aws:iam::{}:role/{}-{id}Role", t.stack.account, t.stack.name);
         call(
             &http,
-            moto,
+            motos,
             &region,
             "states",
             "AWSStepFunctions.CreateStateMachine",

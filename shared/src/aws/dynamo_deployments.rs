@@ -6,13 +6,22 @@
 //!   One partition, written once per deployment: deploy rates are far below
 //!   a partition's limits;
 //! - `ActiveWatches`: `watchState` (`ACTIVE` only while a run waits) +
-//!   `deploymentId` — sparse, so the event handler reads only waiting records.
+//!   `deploymentId` — sparse, so an alarm event reads only waiting records.
+//!
+//! And one projecting only the keys:
+//! - `WatchesByService`: `watchService` (the watched service's ARN, only while
+//!   a run waits) + `deploymentId` — sparse; an ECS event names one service and
+//!   reads only its watches, however many others are in flight. Keys only: the
+//!   handler's next write (the check lease) returns the record, read
+//!   consistently, and the index is not rewritten at every write to a watched
+//!   record.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Serialize;
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 
@@ -25,11 +34,12 @@ use crate::domain::{
     Transition, Verdict, iso,
 };
 use crate::error::Result;
-use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
+use crate::ports::{CheckLease, CreateOutcome, DeploymentStore, TransitionOutcome};
 
 pub const BY_SERVICE_INDEX: &str = "ByService";
 pub const RECENT_INDEX: &str = "Recent";
 pub const ACTIVE_WATCHES_INDEX: &str = "ActiveWatches";
+pub const WATCHES_BY_SERVICE_INDEX: &str = "WatchesByService";
 const RECENT_KEY: &str = "DEPLOYMENT";
 const ACTIVE: &str = "ACTIVE";
 
@@ -64,9 +74,7 @@ impl<R> ConditionFailed for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::
     }
 }
 
-impl<R> ConditionFailed
-    for aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, R>
-{
+impl<R> ConditionFailed for aws_sdk_dynamodb::error::SdkError<UpdateItemError, R> {
     fn condition_failed(&self) -> bool {
         self.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception())
     }
@@ -132,8 +140,11 @@ impl DeploymentStore for DynamoDeployments {
     async fn create(&self, d: &Deployment) -> Result<CreateOutcome> {
         let mut item: Item = to_item(d).map_err(|e| DeployError::InvalidInput(e.to_string()))?;
         item.insert("recentKey".into(), s(RECENT_KEY));
-        if d.watch.is_some() {
+        if let Some(w) = &d.watch {
             item.insert("watchState".into(), s(ACTIVE));
+            if !w.service_arn.is_empty() {
+                item.insert("watchService".into(), s(&w.service_arn));
+            }
         }
         let put = self
             .client
@@ -206,16 +217,24 @@ impl DeploymentStore for DynamoDeployments {
                 names.push((["#f0", "#f1", "#f2", "#f3", "#f4", "#f5", "#f6", "#f7", "#f8", "#f9"][i], name));
             }
         }
+        // The index keys come and go with the watch. (An empty string cannot
+        // key an index: a watch without a service ARN is found by alarms only.)
         match &p.watch {
             Some(Some(w)) => {
                 sets.push("#watch = :watch, #watchState = :active".into());
                 values.push((":watch".into(), av(w)?));
                 values.push((":active".into(), s(ACTIVE)));
-                names.extend([("#watch", "watch"), ("#watchState", "watchState")]);
+                names.extend([("#watch", "watch"), ("#watchState", "watchState"), ("#watchService", "watchService")]);
+                if w.service_arn.is_empty() {
+                    removes.push("#watchService");
+                } else {
+                    sets.push("#watchService = :watchService".into());
+                    values.push((":watchService".into(), s(&w.service_arn)));
+                }
             }
             Some(None) => {
-                removes.push("#watch, #watchState");
-                names.extend([("#watch", "watch"), ("#watchState", "watchState")]);
+                removes.push("#watch, #watchState, #watchService");
+                names.extend([("#watch", "watch"), ("#watchState", "watchState"), ("#watchService", "watchService")]);
             }
             None => {}
         }
@@ -496,6 +515,125 @@ impl DeploymentStore for DynamoDeployments {
 
     async fn active_watches(&self) -> Result<Vec<Deployment>> {
         self.query_index(ACTIVE_WATCHES_INDEX, "watchState", ACTIVE, false, None).await
+    }
+
+    async fn watches_of_service(&self, service_arn: &str) -> Result<Vec<DeploymentId>> {
+        if service_arn.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(WATCHES_BY_SERVICE_INDEX)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", "watchService")
+                .expression_attribute_values(":k", s(service_arn))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| classify("Query watches of service", e))?;
+            for item in page.items.unwrap_or_default() {
+                let id = item.get("deploymentId").and_then(|v| v.as_s().ok()).ok_or_else(|| {
+                    DeployError::Aws(format!("{WATCHES_BY_SERVICE_INDEX} answered an item without deploymentId"))
+                })?;
+                out.push(DeploymentId::parse(id)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn begin_check(&self, id: &DeploymentId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<CheckLease> {
+        // Not settled, as `Watch::is_settled` says: a verdict, and no token or one delivered.
+        let sent = self
+            .update(id)
+            .update_expression("SET #w.#until = :until REMOVE #w.#recheck")
+            .condition_expression(
+                "attribute_exists(#w) AND (attribute_not_exists(#w.#until) OR #w.#until <= :now) \
+                 AND NOT (attribute_exists(#w.#verdict) \
+                          AND (attribute_not_exists(#w.#token) OR #w.#delivered = :yes))",
+            )
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#w", "watch")
+            .expression_attribute_names("#until", "checkingUntil")
+            .expression_attribute_names("#recheck", "recheck")
+            .expression_attribute_names("#verdict", "verdict")
+            .expression_attribute_names("#token", "taskToken")
+            .expression_attribute_names("#delivered", "delivered")
+            .expression_attribute_values(":until", s(iso::format(&until)))
+            .expression_attribute_values(":now", s(iso::format(&now)))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(CheckLease::Taken(parse(out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e) => {
+                // The refusal names the item as it was; without it, read it.
+                let item = match e.into_service_error() {
+                    UpdateItemError::ConditionalCheckFailedException(refused) => refused.item,
+                    _ => None,
+                };
+                let current = match item {
+                    Some(item) => Some(parse(item)?),
+                    None => self.get(id).await?,
+                };
+                Ok(CheckLease::Refused(current))
+            }
+            Err(e) => Err(classify("UpdateItem check lease", e)),
+        }
+    }
+
+    async fn ask_recheck(&self, id: &DeploymentId, now: DateTime<Utc>) -> Result<bool> {
+        let sent = self
+            .update(id)
+            .return_values(ReturnValue::None)
+            .update_expression("SET #w.#recheck = :yes")
+            .condition_expression("#w.#until > :now")
+            .expression_attribute_names("#w", "watch")
+            .expression_attribute_names("#until", "checkingUntil")
+            .expression_attribute_names("#recheck", "recheck")
+            .expression_attribute_values(":now", s(iso::format(&now)))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(classify("UpdateItem recheck", e)),
+        }
+    }
+
+    async fn end_check(&self, id: &DeploymentId, until: DateTime<Utc>, delivered: bool) -> Result<bool> {
+        let mut req = self
+            .update(id)
+            .return_values(ReturnValue::AllOld)
+            .condition_expression("#w.#until = :until")
+            .expression_attribute_names("#w", "watch")
+            .expression_attribute_names("#until", "checkingUntil")
+            .expression_attribute_names("#recheck", "recheck")
+            .expression_attribute_values(":until", s(iso::format(&until)));
+        req = if delivered {
+            req.update_expression("SET #w.#delivered = :yes REMOVE #w.#until, #w.#recheck")
+                .expression_attribute_names("#delivered", "delivered")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        } else {
+            req.update_expression("REMOVE #w.#until, #w.#recheck")
+        };
+        match req.send().await {
+            Ok(out) => Ok(out
+                .attributes
+                .as_ref()
+                .and_then(|old| old.get("watch")?.as_m().ok()?.get("recheck")?.as_bool().ok().copied())
+                .unwrap_or(false)),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(classify("UpdateItem end of check", e)),
+        }
     }
 
     async fn history(&self, service_key: &str, limit: usize) -> Result<Vec<Deployment>> {

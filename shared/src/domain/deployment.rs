@@ -127,6 +127,17 @@ pub struct Watch {
     /// The service deployment's `updatedAt` of that entry.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_opt")]
     pub progress_at: Option<DateTime<Utc>>,
+    /// Until when an `on-ecs-event` invocation looks at the rollout (its
+    /// check lease): ECS sends events in bursts, and one look answers them all.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "iso_opt")]
+    pub checking_until: Option<DateTime<Utc>>,
+    /// An event came while that look was under way: what it says may be newer
+    /// than what the look saw, so the look is made again unless it was final.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recheck: bool,
+    /// The run was sent the verdict (or its token was no longer valid).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delivered: bool,
 }
 
 impl Watch {
@@ -152,7 +163,22 @@ impl Watch {
             in_place_rollback: false,
             progress: None,
             progress_at: None,
+            checking_until: None,
+            recheck: false,
+            delivered: false,
         }
+    }
+
+    /// Nothing is left for an event to do: the verdict is recorded and the run
+    /// has it, or will find it (no token was parked before it: the wait step
+    /// then fails `VerdictReady` and checks).
+    pub fn is_settled(&self) -> bool {
+        self.verdict.is_some() && (self.task_token.is_none() || self.delivered)
+    }
+
+    /// Whether a look at the rollout holds the check lease at `now`.
+    pub fn is_being_checked(&self, now: DateTime<Utc>) -> bool {
+        self.checking_until.is_some_and(|until| now < until)
     }
 
     /// The same wait, following ECS's service deployment `arn`.

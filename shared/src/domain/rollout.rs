@@ -322,6 +322,9 @@ mod tests {
             in_place_rollback: false,
             progress: None,
             progress_at: None,
+            checking_until: None,
+            recheck: false,
+            delivered: false,
         }
     }
 

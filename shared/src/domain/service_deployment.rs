@@ -400,6 +400,9 @@ mod tests {
             in_place_rollback: in_place,
             progress: None,
             progress_at: None,
+            checking_until: None,
+            recheck: false,
+            delivered: false,
         }
     }
 

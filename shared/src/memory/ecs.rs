@@ -26,6 +26,8 @@ struct State {
     production_target_groups: Option<Vec<String>>,
     rollbacks_requested: Vec<String>,
     continues: Vec<(String, String, HookAction)>,
+    /// Every call through the port: the ECS action and what it named.
+    calls: Vec<String>,
 }
 
 /// A scriptable ECS: the tests drive deployments to the outcome they need.
@@ -332,18 +334,35 @@ impl FakeEcs {
     pub fn service(&self, cluster: &str, service: &str) -> Option<ServiceSnapshot> {
         super::lock(&self.0).services.get(&key(cluster, service)).cloned()
     }
-}
 
-impl Ecs for FakeEcs {
-    async fn describe_service(&self, cluster: &str, service: &str) -> Result<ServiceSnapshot> {
+    /// Every call the steps made, in order: the ECS action and what it named
+    /// (`DescribeServices demo/web`; `ListTasks` stands for ListTasks +
+    /// DescribeTasks).
+    pub fn calls(&self) -> Vec<String> {
+        super::lock(&self.0).calls.clone()
+    }
+
+    fn called(&self, action: &str, what: &str) {
+        super::lock(&self.0).calls.push(format!("{action} {what}"));
+    }
+
+    fn snapshot(&self, cluster: &str, service: &str) -> Result<ServiceSnapshot> {
         super::lock(&self.0)
             .services
             .get(&key(cluster, service))
             .cloned()
             .ok_or_else(|| DeployError::ServiceNotFound { cluster: cluster.into(), service: service.into() })
     }
+}
+
+impl Ecs for FakeEcs {
+    async fn describe_service(&self, cluster: &str, service: &str) -> Result<ServiceSnapshot> {
+        self.called("DescribeServices", &key(cluster, service));
+        self.snapshot(cluster, service)
+    }
 
     async fn describe_task_definition(&self, arn: &str) -> Result<TaskDefinitionView> {
+        self.called("DescribeTaskDefinition", arn);
         super::lock(&self.0)
             .task_definitions
             .get(arn)
@@ -352,6 +371,7 @@ impl Ecs for FakeEcs {
     }
 
     async fn recent_revisions(&self, family: &str, limit: i32) -> Result<Vec<String>> {
+        self.called("ListTaskDefinitions", family);
         let s = super::lock(&self.0);
         let revision = |arn: &str| arn.rsplit(':').next().and_then(|r| r.parse::<u32>().ok()).unwrap_or(0);
         let mut of: Vec<String> =
@@ -367,6 +387,7 @@ impl Ecs for FakeEcs {
         images: &BTreeMap<String, String>,
         tags: &[(String, String)],
     ) -> Result<String> {
+        self.called("RegisterTaskDefinition", source_arn);
         let mut s = super::lock(&self.0);
         let source = s.task_definitions.get(source_arn).cloned().ok_or_else(|| {
             DeployError::Aws(format!("ClientException: unable to describe task definition {source_arn}"))
@@ -396,17 +417,18 @@ impl Ecs for FakeEcs {
     }
 
     async fn update_service(&self, cluster: &str, service: &str, task_definition: &str) -> Result<ServiceSnapshot> {
+        self.called("UpdateService", &key(cluster, service));
         if !super::lock(&self.0).task_definitions.contains_key(task_definition) {
             return Err(DeployError::UpdateRejected(format!("task definition {task_definition} does not exist")));
         }
-        self.describe_service(cluster, service).await?;
+        self.snapshot(cluster, service)?;
         {
             let mut s = super::lock(&self.0);
             s.updates.push(task_definition.to_owned());
             let id = Self::deploy(&mut s, cluster, service, task_definition);
             s.open_service_deployment(cluster, service, &id, task_definition);
         }
-        self.describe_service(cluster, service).await
+        self.snapshot(cluster, service)
     }
 
     async fn find_service_deployment(
@@ -415,6 +437,7 @@ impl Ecs for FakeEcs {
         service: &str,
         ecs_deployment_id: &str,
     ) -> Result<Option<ServiceDeploymentView>> {
+        self.called("ListServiceDeployments", &key(cluster, service));
         let svc_key = key(cluster, service);
         let mut s = super::lock(&self.0);
         if s.failing_finds > 0 {
@@ -429,10 +452,12 @@ impl Ecs for FakeEcs {
     }
 
     async fn describe_service_deployment(&self, arn: &str) -> Result<Option<ServiceDeploymentView>> {
+        self.called("DescribeServiceDeployments", arn);
         Ok(super::lock(&self.0).service_deployments.iter().find(|sd| sd.view.arn == arn).map(|sd| sd.view.clone()))
     }
 
     async fn production_target_groups(&self, revision_arn: &str) -> Result<Vec<String>> {
+        self.called("DescribeServiceRevisions", revision_arn);
         let s = super::lock(&self.0);
         if let Some(groups) = &s.production_target_groups {
             return Ok(groups.clone());
@@ -446,6 +471,7 @@ impl Ecs for FakeEcs {
     }
 
     async fn roll_back_service_deployment(&self, arn: &str) -> Result<StopOutcome> {
+        self.called("StopServiceDeployment", arn);
         let mut s = super::lock(&self.0);
         s.rollbacks_requested.push(arn.to_owned());
         let index = s
@@ -478,6 +504,7 @@ impl Ecs for FakeEcs {
     /// As ECS: only a PAUSE hook awaiting action can be continued; CONTINUE
     /// ends the hook SUCCEEDED, ROLLBACK ends it FAILED and rolls back.
     async fn continue_service_deployment(&self, arn: &str, hook_id: &str, action: &HookAction) -> Result<()> {
+        self.called("ContinueServiceDeployment", arn);
         let mut s = super::lock(&self.0);
         s.continues.push((arn.to_owned(), hook_id.to_owned(), action.clone()));
         let index = s
@@ -510,7 +537,8 @@ impl Ecs for FakeEcs {
         Ok(())
     }
 
-    async fn service_tasks(&self, _cluster: &str, _service: &str) -> Result<Vec<TaskView>> {
+    async fn service_tasks(&self, cluster: &str, service: &str) -> Result<Vec<TaskView>> {
+        self.called("ListTasks", &key(cluster, service));
         Ok(super::lock(&self.0).tasks.clone())
     }
 }

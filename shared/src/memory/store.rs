@@ -9,23 +9,39 @@ use crate::domain::{
     Transition, Verdict,
 };
 use crate::error::Result;
-use crate::ports::{CreateOutcome, DeploymentStore, TransitionOutcome};
+use crate::ports::{CheckLease, CreateOutcome, DeploymentStore, TransitionOutcome};
 
 /// The deployments table in a map, with the adapter's conditional semantics.
 #[derive(Debug, Default)]
-pub struct MemoryStore(Mutex<HashMap<DeploymentId, Deployment>>);
+pub struct MemoryStore {
+    records: Mutex<HashMap<DeploymentId, Deployment>>,
+    /// The ids each index query answered, in order: the records an event
+    /// handler read, as DynamoDB would bill them.
+    queried: Mutex<Vec<DeploymentId>>,
+}
 
 impl MemoryStore {
     pub fn all(&self) -> Vec<Deployment> {
-        let mut v: Vec<_> = super::lock(&self.0).values().cloned().collect();
+        let mut v: Vec<_> = super::lock(&self.records).values().cloned().collect();
         v.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.deployment_id.cmp(&a.deployment_id)));
         v
+    }
+
+    /// The ids the index queries answered so far (`active_watches`,
+    /// `watches_of_service`, `history`, `recent`), in order.
+    pub fn queried(&self) -> Vec<DeploymentId> {
+        super::lock(&self.queried).clone()
+    }
+
+    fn answer(&self, records: Vec<Deployment>) -> Vec<Deployment> {
+        super::lock(&self.queried).extend(records.iter().map(|d| d.deployment_id.clone()));
+        records
     }
 }
 
 impl DeploymentStore for MemoryStore {
     async fn create(&self, d: &Deployment) -> Result<CreateOutcome> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         if let Some(existing) = map.get(&d.deployment_id) {
             return Ok(CreateOutcome::Exists(Box::new(existing.clone())));
         }
@@ -34,11 +50,11 @@ impl DeploymentStore for MemoryStore {
     }
 
     async fn get(&self, id: &DeploymentId) -> Result<Option<Deployment>> {
-        Ok(super::lock(&self.0).get(id).cloned())
+        Ok(super::lock(&self.records).get(id).cloned())
     }
 
     async fn transition(&self, id: &DeploymentId, t: &Transition) -> Result<TransitionOutcome> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
         if d.status == t.to {
             return Ok(TransitionOutcome::AlreadyThere(d.clone()));
@@ -59,7 +75,7 @@ impl DeploymentStore for MemoryStore {
         ecs_deployment_id: &str,
         token: &str,
     ) -> Result<Deployment> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
         let w =
             d.watch.as_mut().filter(|w| w.phase == phase && w.ecs_deployment_id == ecs_deployment_id).ok_or_else(
@@ -73,7 +89,7 @@ impl DeploymentStore for MemoryStore {
     }
 
     async fn record_verdict(&self, id: &DeploymentId, verdict: &Verdict) -> Result<Option<Deployment>> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let Some(d) = map.get_mut(id) else { return Ok(None) };
         let Some(w) =
             d.watch.as_mut().filter(|w| w.ecs_deployment_id == verdict.ecs_deployment_id && w.phase == verdict.phase)
@@ -95,7 +111,7 @@ impl DeploymentStore for MemoryStore {
         progress: &RolloutProgress,
         at: DateTime<Utc>,
     ) -> Result<Option<Deployment>> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
         let key = progress.key();
         let Some(w) = d.watch.as_mut().filter(|w| {
@@ -128,7 +144,7 @@ impl DeploymentStore for MemoryStore {
         at: DateTime<Utc>,
         detail: &str,
     ) -> Result<Option<Deployment>> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
         d.updated_at = at;
         d.timeline.push(TimelineEntry { state: status, at, detail: detail.to_owned() });
@@ -141,7 +157,7 @@ impl DeploymentStore for MemoryStore {
         status: DeploymentStatus,
         verdict: &HookVerdict,
     ) -> Result<Option<Deployment>> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let Some(d) = map.get_mut(id).filter(|d| d.status == status) else { return Ok(None) };
         d.updated_at = verdict.at;
         d.timeline.push(TimelineEntry { state: status, at: verdict.at, detail: verdict.line() });
@@ -155,7 +171,7 @@ impl DeploymentStore for MemoryStore {
         status: DeploymentStatus,
         approval: &Approval,
     ) -> Result<Option<Deployment>> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let undecided = |d: &&mut Deployment| d.approval.as_ref().is_none_or(|a| a.outcome.is_none());
         let Some(d) = map.get_mut(id).filter(|d| d.status == status).filter(undecided) else { return Ok(None) };
         d.approval = Some(approval.clone());
@@ -168,7 +184,7 @@ impl DeploymentStore for MemoryStore {
         token: &str,
         waiting_in: DeploymentStatus,
     ) -> Result<Deployment> {
-        let mut map = super::lock(&self.0);
+        let mut map = super::lock(&self.records);
         let d = map.get_mut(id).ok_or_else(|| DeployError::DeploymentNotFound(id.clone()))?;
         if d.status != waiting_in {
             return Err(DeployError::VerdictReady(id.clone()));
@@ -178,14 +194,55 @@ impl DeploymentStore for MemoryStore {
     }
 
     async fn active_watches(&self) -> Result<Vec<Deployment>> {
-        Ok(self.all().into_iter().filter(|d| d.watch.is_some()).collect())
+        Ok(self.answer(self.all().into_iter().filter(|d| d.watch.is_some()).collect()))
+    }
+
+    async fn watches_of_service(&self, service_arn: &str) -> Result<Vec<DeploymentId>> {
+        let mut of: Vec<Deployment> = self
+            .all()
+            .into_iter()
+            .filter(|d| d.watch.as_ref().is_some_and(|w| !w.service_arn.is_empty() && w.service_arn == service_arn))
+            .collect();
+        // The index's range key.
+        of.sort_by(|a, b| a.deployment_id.cmp(&b.deployment_id));
+        Ok(self.answer(of).into_iter().map(|d| d.deployment_id).collect())
+    }
+
+    async fn begin_check(&self, id: &DeploymentId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<CheckLease> {
+        let mut map = super::lock(&self.records);
+        let Some(d) = map.get_mut(id) else { return Ok(CheckLease::Refused(None)) };
+        let Some(w) = d.watch.as_mut().filter(|w| !w.is_settled() && !w.is_being_checked(now)) else {
+            return Ok(CheckLease::Refused(Some(d.clone())));
+        };
+        w.checking_until = Some(until);
+        w.recheck = false;
+        Ok(CheckLease::Taken(d.clone()))
+    }
+
+    async fn ask_recheck(&self, id: &DeploymentId, now: DateTime<Utc>) -> Result<bool> {
+        let mut map = super::lock(&self.records);
+        let Some(w) = map.get_mut(id).and_then(|d| d.watch.as_mut()).filter(|w| w.is_being_checked(now)) else {
+            return Ok(false);
+        };
+        w.recheck = true;
+        Ok(true)
+    }
+
+    async fn end_check(&self, id: &DeploymentId, until: DateTime<Utc>, delivered: bool) -> Result<bool> {
+        let mut map = super::lock(&self.records);
+        let Some(w) = map.get_mut(id).and_then(|d| d.watch.as_mut()).filter(|w| w.checking_until == Some(until)) else {
+            return Ok(false);
+        };
+        w.checking_until = None;
+        w.delivered |= delivered;
+        Ok(std::mem::take(&mut w.recheck))
     }
 
     async fn history(&self, service_key: &str, limit: usize) -> Result<Vec<Deployment>> {
-        Ok(self.all().into_iter().filter(|d| d.service_key == service_key).take(limit).collect())
+        Ok(self.answer(self.all().into_iter().filter(|d| d.service_key == service_key).take(limit).collect()))
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<Deployment>> {
-        Ok(self.all().into_iter().take(limit).collect())
+        Ok(self.answer(self.all().into_iter().take(limit).collect()))
     }
 }

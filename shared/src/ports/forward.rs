@@ -100,6 +100,18 @@ macro_rules! forward {
             fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
                 self.deref().active_watches()
             }
+            fn watches_of_service(&self, service_arn: &str) -> impl Future<Output = Result<Vec<DeploymentId>>> + Send {
+                self.deref().watches_of_service(service_arn)
+            }
+            fn begin_check(&self, id: &DeploymentId, now: DateTime<Utc>, until: DateTime<Utc>) -> impl Future<Output = Result<CheckLease>> + Send {
+                self.deref().begin_check(id, now, until)
+            }
+            fn ask_recheck(&self, id: &DeploymentId, now: DateTime<Utc>) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().ask_recheck(id, now)
+            }
+            fn end_check(&self, id: &DeploymentId, until: DateTime<Utc>, delivered: bool) -> impl Future<Output = Result<bool>> + Send {
+                self.deref().end_check(id, until, delivered)
+            }
             fn history(&self, service_key: &str, limit: usize) -> impl Future<Output = Result<Vec<Deployment>>> + Send {
                 self.deref().history(service_key, limit)
             }

@@ -30,6 +30,6 @@ pub use locks::{Claim, FreezeRule, ServiceLockState, ServiceLocks, Serving};
 pub use notifier::Notifier;
 pub use registry::ImageRegistry;
 pub use runs::Runs;
-pub use store::{CreateOutcome, DeploymentStore, TransitionOutcome};
+pub use store::{CheckLease, CreateOutcome, DeploymentStore, TransitionOutcome};
 pub use target_health::TargetHealth;
 pub use targets::DeployTargets;

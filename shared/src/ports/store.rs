@@ -35,6 +35,16 @@ impl TransitionOutcome {
     }
 }
 
+/// What [`DeploymentStore::begin_check`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckLease {
+    /// The lease is this look's: here is the record as it is now.
+    Taken(Deployment),
+    /// Not taken: the record as it is (`None`: there is no such record). Its
+    /// watch says why: there is none, it is settled, or another look holds it.
+    Refused(Option<Deployment>),
+}
+
 /// The deployments table.
 pub trait DeploymentStore: Send + Sync {
     /// Writes a new record unless one with its id exists (never overwrites).
@@ -128,8 +138,47 @@ pub trait DeploymentStore: Send + Sync {
         waiting_in: DeploymentStatus,
     ) -> impl Future<Output = Result<Deployment>> + Send;
 
-    /// Records with an active watch (WAITING or ROLLING_BACK): few at any time.
+    /// Records with an active watch (WAITING or ROLLING_BACK), every service's:
+    /// for what names no service (an alarm). Read from an index that lags the
+    /// table by a moment.
     fn active_watches(&self) -> impl Future<Output = Result<Vec<Deployment>>> + Send;
+
+    /// The ids of the records whose active watch is of the service `service_arn`
+    /// (its ARN as ECS names it), whatever the number of other watches. Read
+    /// from an index that lags the table by a moment: a watch that just began
+    /// may be missing (the run's fallback check covers it), one that just ended
+    /// may still be listed, so act on the record itself
+    /// ([`begin_check`](Self::begin_check), [`get`](Self::get)).
+    fn watches_of_service(&self, service_arn: &str) -> impl Future<Output = Result<Vec<DeploymentId>>> + Send;
+
+    /// Takes the check lease of the record's watch until `until`, clearing its
+    /// recheck request (the look that follows answers it), if the watch is not
+    /// settled ([`Watch::is_settled`](crate::domain::Watch::is_settled)) and no
+    /// other lease runs past `now`. `Taken` with the record after, `Refused`
+    /// with the record as it is.
+    fn begin_check(
+        &self,
+        id: &DeploymentId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<CheckLease>> + Send;
+
+    /// Asks the look that holds the watch's check lease to look again once it
+    /// is done (sets `recheck`). `false`, and nothing written, when no lease
+    /// runs past `now`: that look is over, take the lease instead.
+    fn ask_recheck(&self, id: &DeploymentId, now: DateTime<Utc>) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Ends the check lease taken until `until`: removes it and any recheck
+    /// request in one write, marking the watch `delivered` if asked. Whether a
+    /// recheck was asked meanwhile; `false`, and nothing written, when the
+    /// lease is no longer that one (it ran out and another look took it, or the
+    /// watch ended): the look that holds it now answers for it.
+    fn end_check(
+        &self,
+        id: &DeploymentId,
+        until: DateTime<Utc>,
+        delivered: bool,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// A service's deployments, newest first.
     fn history(&self, service_key: &str, limit: usize) -> impl Future<Output = Result<Vec<Deployment>>> + Send;

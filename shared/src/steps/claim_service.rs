@@ -26,6 +26,27 @@ pub struct ClaimInput {
     pub deployment_id: DeploymentId,
     #[serde(default)]
     pub execution_arn: Option<String>,
+    /// The run's state (`$`): whether it has been through the approval gate.
+    #[serde(default)]
+    pub state: RunState,
+}
+
+/// What the claim reads of the run's state. A run goes straight from the
+/// settle to the claim, and to "Ask for approval" only when its target
+/// requires approval: two state transitions and an invocation fewer for
+/// every other deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunState {
+    /// The gate's answer (`$.approval`), once the run has asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<GateSeen>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateSeen {
+    pub outcome: super::GateOutcome,
 }
 
 impl ForDeployment for ClaimInput {
@@ -34,9 +55,16 @@ impl ForDeployment for ClaimInput {
     }
 }
 
+impl ClaimInput {
+    /// The claim of a run that has been through the approval gate, which answered `outcome`.
+    pub fn after_gate(deployment_id: DeploymentId, outcome: super::GateOutcome) -> Self {
+        Self { deployment_id, execution_arn: None, state: RunState { approval: Some(GateSeen { outcome }) } }
+    }
+}
+
 impl From<DeploymentId> for ClaimInput {
     fn from(deployment_id: DeploymentId) -> Self {
-        Self { deployment_id, execution_arn: None }
+        Self { deployment_id, execution_arn: None, state: RunState::default() }
     }
 }
 
@@ -50,6 +78,9 @@ pub enum ClaimOutcome {
     Queued,
     /// Nothing to do: the record is terminal (superseded, failed, …).
     Closed,
+    /// The target requires approval and the run has not asked yet: to the
+    /// gate first (nothing taken, nothing written).
+    NeedsApproval,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +157,10 @@ where
         if !granted_before && let Some((n, why)) = rule.newer(&d, &siblings).await? {
             let d = rule.supersede(&d, n, why).await?;
             return Ok(out(ClaimOutcome::Closed, d.status));
+        }
+
+        if d.approval_policy.is_some() && input.state.approval.is_none() && !granted_before {
+            return Ok(out(ClaimOutcome::NeedsApproval, d.status));
         }
 
         let now = self.clock.now();

@@ -46,7 +46,7 @@ pub use function_url::UrlCall;
 pub use launcher::{CheckedPush, Launcher};
 pub use newest_wins::NewestWins;
 pub use observer::Observer;
-pub use on_ecs_event::{EcsEvent, EcsSignal, OnEcsEvent, SignalReport};
+pub use on_ecs_event::{CHECK_LEASE_SECONDS, EcsEvent, EcsSignal, OnEcsEvent, SignalReport};
 pub use on_image_push::{ImagePush, OnImagePush, PushReport, Refusal};
 pub use operate::Operate;
 pub use progress::ProgressLog;

@@ -67,7 +67,7 @@ where
     type Output = HookAnswer;
 
     async fn run(&self, hook: HookInvocation) -> Result<HookAnswer> {
-        let record = self.record_of(&hook.resource_arn).await?;
+        let record = self.record_of(&hook.execution_details.service_arn, &hook.resource_arn).await?;
         let answer = self.verify(&hook, record.as_ref()).await?;
         tracing::info!(
             stage = %hook.lifecycle_stage,
@@ -106,13 +106,18 @@ where
     N: Notifier,
     C: Clock,
 {
-    /// The stack's deployment that waits on service deployment `arn`, if any.
-    async fn record_of(&self, arn: &str) -> Result<Option<Deployment>> {
-        let watching = self.store.active_watches().await?;
-        Ok(watching.into_iter().find(|d| {
-            d.service_deployment_arn.as_deref() == Some(arn)
-                || d.watch.as_ref().and_then(|w| w.service_deployment_arn.as_deref()) == Some(arn)
-        }))
+    /// The stack's deployment that waits on service deployment `arn` of
+    /// service `service_arn`, if any: only that service's watches are read.
+    async fn record_of(&self, service_arn: &str, arn: &str) -> Result<Option<Deployment>> {
+        for id in self.store.watches_of_service(service_arn).await? {
+            let Some(d) = self.store.get(&id).await? else { continue };
+            let waits_on = d.service_deployment_arn.as_deref() == Some(arn)
+                || d.watch.as_ref().and_then(|w| w.service_deployment_arn.as_deref()) == Some(arn);
+            if waits_on && d.watch.is_some() {
+                return Ok(Some(d));
+            }
+        }
+        Ok(None)
     }
 
     async fn verify(&self, hook: &HookInvocation, record: Option<&Deployment>) -> Result<HookAnswer> {

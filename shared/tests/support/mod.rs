@@ -68,11 +68,15 @@ fn attr(name: &str) -> AttributeDefinition {
 }
 
 fn gsi(name: &str, hash: &str, range: &str) -> GlobalSecondaryIndex {
+    projected(name, hash, range, ProjectionType::All)
+}
+
+fn projected(name: &str, hash: &str, range: &str, projection: ProjectionType) -> GlobalSecondaryIndex {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash))
         .key_schema(key(range, KeyType::Range))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(Projection::builder().projection_type(projection).build())
         .build()
         .unwrap()
 }
@@ -89,9 +93,16 @@ pub async fn create_deployments_table(client: &aws_sdk_dynamodb::Client, table: 
         .attribute_definitions(attr("createdAt"))
         .attribute_definitions(attr("recentKey"))
         .attribute_definitions(attr("watchState"))
+        .attribute_definitions(attr("watchService"))
         .global_secondary_indexes(gsi("ByService", "serviceKey", "createdAt"))
         .global_secondary_indexes(gsi("Recent", "recentKey", "createdAt"))
         .global_secondary_indexes(gsi("ActiveWatches", "watchState", "deploymentId"))
+        .global_secondary_indexes(projected(
+            "WatchesByService",
+            "watchService",
+            "deploymentId",
+            ProjectionType::KeysOnly,
+        ))
         .send()
         .await
         .unwrap();

@@ -53,10 +53,7 @@ const WAITING: [&str; 2] = ["await-rollout", "on-ecs-event"];
 /// The cost of a pipeline run (`None` for a peer's).
 pub async fn of(cloud: &Cloud, run: &Run, speed: f64) -> Result<Option<Cost>, BenchError> {
     let Some(d) = &run.deployment else { return Ok(None) };
-    let machine = cloud.template.physical_name("DeployStateMachine").map_err(|e| BenchError::Run(e.to_string()))?;
-    let service = d.service_ref().map_err(|e| BenchError::Run(e.to_string()))?;
-    let name = d.deployment_id.execution_name(&service);
-    let arn = format!("arn:aws:states:{}:{}:execution:{machine}:{name}", cloud.stack.region, cloud.stack.account);
+    let arn = execution_arn(cloud, d)?;
     let transitions = transitions(cloud, &arn).await?;
     let memory = memory_by_binary(cloud);
     let mut by_function = BTreeMap::new();
@@ -91,6 +88,14 @@ pub async fn of(cloud: &Cloud, run: &Run, speed: f64) -> Result<Option<Cost>, Be
         rollout_seconds,
         polling,
     }))
+}
+
+/// The run of deployment `d` (the launcher names it `<service>-<deployment id>`).
+pub fn execution_arn(cloud: &Cloud, d: &autodeploy_shared::domain::Deployment) -> Result<String, BenchError> {
+    let machine = cloud.template.physical_name("DeployStateMachine").map_err(|e| BenchError::Run(e.to_string()))?;
+    let service = d.service_ref().map_err(|e| BenchError::Run(e.to_string()))?;
+    let name = d.deployment_id.execution_name(&service);
+    Ok(format!("arn:aws:states:{}:{}:execution:{machine}:{name}", cloud.stack.region, cloud.stack.account))
 }
 
 pub fn dollars(transitions: u64, invocations: u64, gb_seconds: f64) -> f64 {

@@ -43,12 +43,19 @@ pub struct BenchArgs {
     /// Where the peer tools are (`aws` and fabfuel's `ecs`); default: the repository's `.venv/bin`.
     #[arg(long, value_name = "DIR")]
     pub tools: Option<PathBuf>,
+    /// Skip the tools side by side and their slow rollouts.
+    #[arg(long)]
+    pub no_peers: bool,
     /// Skip building and measuring the release binaries.
     #[arg(long)]
     pub no_functions: bool,
     /// Skip the bursts and the cost per event.
     #[arg(long)]
     pub no_scale: bool,
+    /// A burst of pushes within 10 s, as SERVICESxPUSHES (repeatable; default
+    /// 50x4 and 100x5: 200 and 500 pushes).
+    #[arg(long, value_name = "SERVICESxPUSHES")]
+    pub burst: Vec<Burst>,
     /// Write `<date>.json`, `latest.json`, `latest.md` and `latest.svg` here.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
@@ -58,6 +65,26 @@ pub struct BenchArgs {
     /// Repository root (template.yaml, statemachine/, .venv).
     #[arg(long)]
     pub repo: Option<PathBuf>,
+}
+
+/// `services` × `pushes` (`50x4`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    pub services: usize,
+    pub pushes: usize,
+}
+
+impl std::str::FromStr for Burst {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, b) = s.split_once('x').ok_or_else(|| format!("{s:?}: expected SERVICESxPUSHES, e.g. 50x4"))?;
+        let n = |v: &str| v.parse::<usize>().ok().filter(|n| (1..=1000).contains(n));
+        match (n(a), n(b)) {
+            (Some(services), Some(pushes)) => Ok(Self { services, pushes }),
+            _ => Err(format!("{s:?}: services and pushes are 1 to 1000 each")),
+        }
+    }
 }
 
 /// Everything one run measured.
@@ -76,7 +103,7 @@ pub struct Results {
     pub slow_behavior: String,
     pub binaries: Vec<binaries::Binary>,
     pub release_build_seconds: Option<f64>,
-    pub bursts: Vec<super::chaos::Report>,
+    pub bursts: Vec<scale::BurstRun>,
     pub event_costs: Vec<scale::EventCost>,
     pub targets: Vec<report::Target>,
 }
@@ -168,15 +195,34 @@ async fn slow_rollouts(
     result
 }
 
+/// Runs the benchmark, prints its report, writes what `args` asks for.
 pub async fn command(args: BenchArgs) -> Result<(), BenchError> {
+    let results = run(&args).await?;
+    let text = report::markdown(&results);
+    println!("{text}");
+    if let Some(dir) = &args.write {
+        write_all(dir, &results, &text)?;
+    }
+    if let Some(readme) = &args.readme {
+        report::splice_readme(readme, &text).map_err(|e| BenchError::Run(format!("{}: {e}", readme.display())))?;
+    }
+    Ok(())
+}
+
+/// Every measurement `args` asks for, one after another.
+pub async fn run(args: &BenchArgs) -> Result<Results, BenchError> {
     let repo = super::cli::find_repo(args.repo.clone());
     let tools = args.tools.clone().unwrap_or_else(|| repo.join(".venv/bin"));
     let deploys = if args.smoke { 1 } else { args.deploys.max(1) };
-    eprintln!("bench: {deploys} good deploys and {} bad per tool at {}x", u8::from(!args.smoke), args.speed);
-    let (runs, costs) = side_by_side(&repo, &tools, deploys, args.speed, !args.smoke).await?;
+    let (runs, costs) = if args.no_peers {
+        (Vec::new(), Vec::new())
+    } else {
+        eprintln!("bench: {deploys} good deploys and {} bad per tool at {}x", u8::from(!args.smoke), args.speed);
+        side_by_side(&repo, &tools, deploys, args.speed, !args.smoke).await?
+    };
 
     let slow_behavior = "slow:240".to_owned();
-    let slow = if args.smoke {
+    let slow = if args.smoke || args.no_peers {
         Vec::new()
     } else {
         eprintln!("bench: one {slow_behavior} rollout per tool, in real time");
@@ -197,12 +243,21 @@ pub async fn command(args: BenchArgs) -> Result<(), BenchError> {
     let (bursts, event_costs) = if args.no_scale {
         (Vec::new(), Vec::new())
     } else {
-        let sizes: &[(usize, usize)] = if args.smoke { &[(3, 2)] } else { &[(50, 4), (200, 5)] };
+        let sizes: Vec<Burst> = match (&args.burst[..], args.smoke) {
+            ([], true) => vec![Burst { services: 3, pushes: 2 }],
+            ([], false) => vec![Burst { services: 50, pushes: 4 }, Burst { services: 100, pushes: 5 }],
+            (chosen, _) => chosen.to_vec(),
+        };
         let mut bursts = Vec::new();
-        for &(services, pushes) in sizes {
+        for (i, Burst { services, pushes }) in sizes.into_iter().enumerate() {
             let scenario = scale::burst(services, pushes, Duration::from_secs(10));
-            eprintln!("bench: {}", scenario.fault);
-            bursts.push(scale::run_burst(repo.clone(), &scenario).await?);
+            // The first size also on one moto for everything: what splitting it gains.
+            for single_moto in [true, false].into_iter().filter(|single| !single || (i == 0 && !args.smoke)) {
+                let motos = if single_moto { 1 } else { 3 };
+                eprintln!("bench: {} ({})", scenario.fault, if single_moto { "one moto" } else { "three motos" });
+                let report = scale::run_burst(repo.clone(), &scenario, single_moto).await?;
+                bursts.push(scale::BurstRun { moto_processes: motos, report });
+            }
         }
         let levels: &[usize] = if args.smoke { &[1, 2] } else { &[1, 10, 50, 200] };
         eprintln!("bench: the cost of one ECS event at {levels:?} deployments in flight");
@@ -227,15 +282,7 @@ pub async fn command(args: BenchArgs) -> Result<(), BenchError> {
         targets: Vec::new(),
     };
     results.targets = report::targets(&results);
-    let text = report::markdown(&results);
-    println!("{text}");
-    if let Some(dir) = &args.write {
-        write_all(dir, &results, &text)?;
-    }
-    if let Some(readme) = &args.readme {
-        report::splice_readme(readme, &text).map_err(|e| BenchError::Run(format!("{}: {e}", readme.display())))?;
-    }
-    Ok(())
+    Ok(results)
 }
 
 fn write_all(dir: &std::path::Path, results: &Results, text: &str) -> Result<(), BenchError> {
@@ -247,4 +294,24 @@ fn write_all(dir: &std::path::Path, results: &Results, text: &str) -> Result<(),
     std::fs::write(dir.join("latest.md"), text).map_err(io)?;
     std::fs::write(dir.join("latest.svg"), plot::svg(results)).map_err(io)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_services_times_pushes() {
+        assert_eq!("50x4".parse(), Ok(Burst { services: 50, pushes: 4 }));
+        for bad in ["50", "x4", "0x4", "50x0", "50x4x2", "5000x1", "ax4"] {
+            assert!(bad.parse::<Burst>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_median_of_sorted_values() {
+        assert_eq!(median(&[]), 0.0);
+        assert_eq!(median(&[1.0, 2.0, 9.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 9.0]), 3.0);
+    }
 }

@@ -76,6 +76,8 @@ pub struct Run {
     pub start_to_done_ms: f64,
     pub ecs_calls: u64,
     pub elb_calls: u64,
+    /// Every call the tool made during the deploy, by `service:Operation`.
+    pub calls: std::collections::BTreeMap<String, u64>,
     /// The pipeline's final status; a peer's exit status.
     pub outcome: String,
     /// What the tool said last (the record's reason, a peer's last line).
@@ -123,6 +125,9 @@ fn spec(tool: Tool) -> ServiceSpec {
         repository: tool.service().into(),
         desired: 2,
         target_id: format!("bench-{}", tool.service()),
+        // A slow build's containers pass their health checks minutes after
+        // they start: ECS leaves them that long (a crashing one still fails).
+        health_check_grace_seconds: Some(600),
         // Only the pipeline's service is a deploy target's; a peer's tags
         // never match (the reconciler must leave its repository alone).
         tag_rule: if tool == Tool::Pipeline {
@@ -180,6 +185,7 @@ impl Peers {
         let metered = meter.snapshot().since(&before);
         run.ecs_calls = metered.calls_to(tool.caller(), "ecs");
         run.elb_calls = metered.calls_to(tool.caller(), "elasticloadbalancing");
+        run.calls = metered.calls.get(tool.caller()).cloned().unwrap_or_default();
         run.metered = metered;
         let (final_revision, status, image) = self.running(tool).await?;
         run.runs_new_build = image.contains(&pushed.digest);
@@ -233,6 +239,9 @@ impl Peers {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
+        // The record is terminal before its step's invocation ends: the run's
+        // end is when every invocation of it has been counted.
+        self.wait_run_ended(&d).await?;
         let marks = self.cloud.meter.marks_since(started);
         let terminal_at = d.timeline.iter().rev().find(|e| e.state == d.status).map_or(d.updated_at, |e| e.at);
         let recorded = terminal_at.timestamp_micros() as f64 / 1000.0;
@@ -250,6 +259,7 @@ impl Peers {
             start_to_done_ms: recorded - started,
             ecs_calls: 0,
             elb_calls: 0,
+            calls: Default::default(),
             outcome: d.status.as_str().to_owned(),
             words: d
                 .failure_reason
@@ -262,6 +272,25 @@ impl Peers {
             deployment: Some(d),
             metered: Snapshot::default(),
         })
+    }
+
+    async fn wait_run_ended(&self, d: &Deployment) -> Result<(), BenchError> {
+        let arn = super::cost::execution_arn(&self.cloud, d)?;
+        let sdk = sdk_config(&self.cloud.endpoint, &self.cloud.stack.region).await;
+        let sfn = aws_sdk_sfn::Client::new(&sdk);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let described =
+                sfn.describe_execution().execution_arn(&arn).send().await.map_err(fail("DescribeExecution"))?;
+            if described.status().as_str() != "RUNNING" {
+                // The last step's answer reaches Step Functions after the function ended.
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(BenchError::Run(format!("{arn}: still running 120 s after its record ended")));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// A peer tool deploys the pushed image by digest, as its users run it.
@@ -304,6 +333,7 @@ impl Peers {
             start_to_done_ms: done - started,
             ecs_calls: 0,
             elb_calls: 0,
+            calls: Default::default(),
             outcome: format!("exit {status}"),
             words: strip_ansi(last),
             final_revision: String::new(),
@@ -378,9 +408,9 @@ impl Peers {
 fn completed_before(marks: &[Mark], service: &str, done: f64) -> Option<f64> {
     marks
         .iter()
-        .filter(|m| m.subject == service && m.what.ends_with(":SERVICE_DEPLOYMENT_COMPLETED") && m.at_ms <= done)
+        .rev()
+        .find(|m| m.subject == service && m.what.ends_with(":SERVICE_DEPLOYMENT_COMPLETED") && m.at_ms <= done)
         .map(|m| m.at_ms)
-        .last()
 }
 
 /// Runs a peer's command to its end: exit status, stdout then stderr.

@@ -54,6 +54,9 @@ fn detection(o: &mut String, r: &Results, top: f64) {
     }
 }
 
+/// A line's name, colour and value.
+type Series = (&'static str, &'static str, fn(&super::scale::EventCost) -> f64);
+
 /// Lines: DynamoDB items read and ECS + ELB calls per event, by deployments in flight.
 fn per_event(o: &mut String, r: &Results, top: f64) {
     o.push_str(&format!(
@@ -77,7 +80,7 @@ fn per_event(o: &mut String, r: &Results, top: f64) {
         left - 30.0,
         bottom - height + 4.0
     ));
-    let series: [(&str, &str, fn(&super::scale::EventCost) -> f64); 2] = [
+    let series: [Series; 2] = [
         ("DynamoDB items read", "#b03a2e", |e| e.dynamodb_items_read),
         ("ECS + ELB calls", "#1f5fa8", |e| e.ecs_calls + e.elb_calls),
     ];

@@ -78,7 +78,7 @@ fn target(target: &str, measured: String, met: Option<bool>) -> Target {
 pub fn targets(r: &Results) -> Vec<Target> {
     let mut t = Vec::new();
     let tool = |tool| r.tools.iter().find(|s| s.tool == tool);
-    if let Some(p) = tool(Tool::Pipeline) {
+    if let Some(p) = tool(Tool::Pipeline).filter(|p| p.good_deploys > 0) {
         let ms = p.detection_ms_median;
         t.push(target("detection ≤ 0.3 s median", format!("{:.2} s", ms / 1000.0), Some(ms <= 300.0)));
         for (peer, times) in [(Tool::AwsCli, 25.0), (Tool::Fabfuel, 2.0)] {
@@ -130,7 +130,7 @@ pub fn targets(r: &Results) -> Vec<Target> {
         t.push(target("cold init ≤ 25 ms median", format!("slowest {worst:.1} ms"), Some(worst <= 25.0)));
     }
     for (pushes, seconds) in [(200, 60.0), (500, 120.0)] {
-        let burst = r.bursts.iter().find(|b| b.pushes == pushes);
+        let burst = r.bursts.iter().filter(|b| b.moto_processes > 1).map(|b| &b.report).find(|b| b.pushes == pushes);
         t.push(target(
             &format!("{pushes} pushes terminal and correct within {seconds:.0} s"),
             burst.map_or("not run".into(), |b| {
@@ -179,31 +179,10 @@ pub fn markdown(r: &Results) -> String {
         "Bench {kind} of {} on {} cores, simulator at {}× (`autodeploy-local bench`).\n\n",
         r.date, r.cores, r.speed
     ));
-    o.push_str("| Tool | Good deploys (correct) | Detection min / median / max | × ecs-autodeploy | Start → done (median) | ECS + ELB calls per deploy (median) | Bad build: reports | Bad build: service afterwards |\n");
-    o.push_str("|---|---|---|---|---|---|---|---|\n");
-    for s in &r.tools {
-        let (bad_says, bad_after) = s.bad.as_ref().map_or(("not run".to_owned(), String::new()), |b| {
-            let revision = b.final_revision.rsplit('/').next().unwrap_or("");
-            (
-                format!("{}: {}", b.outcome, b.words.chars().take(70).collect::<String>()),
-                format!("{revision} {}{}", b.final_revision_status, if b.correct { "" } else { " (wrong)" }),
-            )
-        });
-        o.push_str(&format!(
-            "| {} | {} ({}) | {} / {} / {} | {:.1}× | {} | {} + {} | {} | {} |\n",
-            s.label,
-            s.good_deploys,
-            s.good_correct,
-            secs(s.detection_ms_min),
-            secs(s.detection_ms_median),
-            secs(s.detection_ms_max),
-            s.times_the_pipeline,
-            secs(s.start_to_done_ms_median),
-            s.ecs_calls_median,
-            s.elb_calls_median,
-            bad_says.replace('|', "/"),
-            bad_after,
-        ));
+    if r.runs.is_empty() {
+        o.push_str("(the tools side by side were not run)\n");
+    } else {
+        tools_table(&mut o, r);
     }
     if !r.slow.is_empty() {
         o.push_str(&format!("\nOne `{}` rollout per tool, in real time:\n\n", r.slow_behavior));
@@ -260,13 +239,15 @@ pub fn markdown(r: &Results) -> String {
         }
     }
     if !r.bursts.is_empty() {
-        o.push_str("\nBursts (every build good):\n\n| Pushes | Pushed in | All terminal after | Claim delay (median) | Outcomes | Checks |\n|---|---|---|---|---|---|\n");
-        for b in &r.bursts {
+        o.push_str("\nBursts (every build good):\n\n| Pushes | moto processes | Pushed in | All terminal after | Claim delay (median) | Outcomes | Checks |\n|---|---|---|---|---|---|---|\n");
+        for run in &r.bursts {
+            let b = &run.report;
             let outcomes: Vec<String> = b.outcomes.iter().map(|(s, n)| format!("{n} {s}")).collect();
             o.push_str(&format!(
-                "| {} over {} services | {:.1} s | {:.1} s | {:.1} s | {} | {} |\n",
+                "| {} over {} services | {} | {:.1} s | {:.1} s | {:.1} s | {} | {} |\n",
                 b.pushes,
                 b.services,
+                run.moto_processes,
                 b.pushed_in_seconds,
                 b.settled_in_seconds,
                 b.claim_delay_median_seconds,
@@ -294,6 +275,35 @@ pub fn markdown(r: &Results) -> String {
         o.push_str(&format!("| {} | {} | {met} |\n", t.target, t.measured));
     }
     o
+}
+
+fn tools_table(o: &mut String, r: &Results) {
+    o.push_str("| Tool | Good deploys (correct) | Detection min / median / max | × ecs-autodeploy | Start → done (median) | ECS + ELB calls per deploy (median) | Bad build: reports | Bad build: service afterwards |\n");
+    o.push_str("|---|---|---|---|---|---|---|---|\n");
+    for s in &r.tools {
+        let (bad_says, bad_after) = s.bad.as_ref().map_or(("not run".to_owned(), String::new()), |b| {
+            let revision = b.final_revision.rsplit('/').next().unwrap_or("");
+            (
+                format!("{}: {}", b.outcome, b.words.chars().take(70).collect::<String>()),
+                format!("{revision} {}{}", b.final_revision_status, if b.correct { "" } else { " (wrong)" }),
+            )
+        });
+        o.push_str(&format!(
+            "| {} | {} ({}) | {} / {} / {} | {:.1}× | {} | {} + {} | {} | {} |\n",
+            s.label,
+            s.good_deploys,
+            s.good_correct,
+            secs(s.detection_ms_min),
+            secs(s.detection_ms_median),
+            secs(s.detection_ms_max),
+            s.times_the_pipeline,
+            secs(s.start_to_done_ms_median),
+            s.ecs_calls_median,
+            s.elb_calls_median,
+            bad_says.replace('|', "/"),
+            bad_after,
+        ));
+    }
 }
 
 pub const START: &str = "<!-- bench:start -->";

@@ -33,8 +33,20 @@ pub fn burst(services: usize, pushes: usize, within: Duration) -> Scenario {
     }
 }
 
-pub async fn run_burst(repo: PathBuf, scenario: &Scenario) -> Result<chaos::Report, BenchError> {
-    chaos::run(repo, scenario, Duration::from_secs(1800)).await.map_err(|e| BenchError::Run(e.to_string()))
+/// One burst and the local cloud it ran on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BurstRun {
+    /// 1: one moto for every service; 3: DynamoDB and Step Functions apart.
+    pub moto_processes: usize,
+    #[serde(flatten)]
+    pub report: chaos::Report,
+}
+
+/// A burst on the chaos suite's local cloud; with `single_moto`, one moto for everything.
+pub async fn run_burst(repo: PathBuf, scenario: &Scenario, single_moto: bool) -> Result<chaos::Report, BenchError> {
+    let cfg = CloudConfig { single_moto, ..chaos::config(repo) };
+    chaos::run_in(cfg, scenario, Duration::from_secs(1800)).await.map_err(|e| BenchError::Run(e.to_string()))
 }
 
 /// The work of one ECS event with `in_flight` deployments waiting on ECS.
@@ -83,6 +95,8 @@ fn spec(i: usize) -> ServiceSpec {
         repository: name.clone(),
         desired: 1,
         target_id: format!("scale-{name}"),
+        // The slow build stays in progress: ECS leaves its unhealthy task alone.
+        health_check_grace_seconds: Some(7200),
         ..ServiceSpec::demo()
     }
 }

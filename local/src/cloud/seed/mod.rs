@@ -39,6 +39,9 @@ pub struct ServiceSpec {
     pub lifecycle_hooks: Vec<aws_sdk_ecs::types::DeploymentLifecycleHook>,
     /// The deploy target's `approval` as stored (`{"timeoutMinutes": 60}`); none by default.
     pub approval: Option<serde_json::Value>,
+    /// The service's `healthCheckGracePeriodSeconds` (none by default): how long
+    /// ECS ignores a new task's failing load balancer health checks.
+    pub health_check_grace_seconds: Option<i32>,
 }
 
 impl ServiceSpec {
@@ -56,6 +59,7 @@ impl ServiceSpec {
             strategy: SeedStrategy::Rolling,
             lifecycle_hooks: Vec::new(),
             approval: None,
+            health_check_grace_seconds: None,
         }
     }
 }
@@ -161,6 +165,7 @@ pub async fn seed_service(cloud: &Cloud, spec: &ServiceSpec) -> Result<Seeded, S
                 .build(),
         )
         .deployment_configuration(deployment_configuration(spec, false))
+        .set_health_check_grace_period_seconds(spec.health_check_grace_seconds)
         .send()
         .await
         .map_err(CallError::of("CreateService"))?;
