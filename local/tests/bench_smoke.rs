@@ -24,13 +24,14 @@ async fn one_deploy_per_tool_and_every_figure_measured() {
         no_functions: true,
         no_scale: false,
         burst: Vec::new(),
-        write: Some(out.clone()),
+        write: None,
         readme: None,
         repo: Some(repo),
     };
     let r = bench::run(&args).await.unwrap();
     let text = bench::report::markdown(&r);
     println!("{text}");
+    bench::write_all(&out, &r, &text).unwrap();
 
     // Each tool deployed its build, the simulator's COMPLETED instant and
     // the tool's calls were seen.

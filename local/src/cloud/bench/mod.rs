@@ -285,7 +285,8 @@ pub async fn run(args: &BenchArgs) -> Result<Results, BenchError> {
     Ok(results)
 }
 
-fn write_all(dir: &std::path::Path, results: &Results, text: &str) -> Result<(), BenchError> {
+/// Writes `<date>.json`, `latest.json`, `latest.md` (`text`) and `latest.svg` into `dir`.
+pub fn write_all(dir: &std::path::Path, results: &Results, text: &str) -> Result<(), BenchError> {
     let io = |e: std::io::Error| BenchError::Run(format!("{}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     let json = serde_json::to_string_pretty(results).map_err(|e| BenchError::Run(e.to_string()))?;
