@@ -48,7 +48,7 @@ impl World {
     }
 
     async fn check(&self, id: &DeploymentId) -> autodeploy_shared::domain::Verdict {
-        self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout }).await.unwrap()
+        self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout }).await.unwrap().verdict
     }
 }
 

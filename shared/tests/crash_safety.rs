@@ -387,7 +387,7 @@ impl<'a> Faults<'a> {
         AwaitRollout { store: &self.store, locks: &self.w.locks, clock: &self.w.clock, lease: self.w.settings.lease() }
     }
 
-    fn check_rollout(&self) -> impl Step<Input = CheckInput, Output = Verdict> + '_ {
+    fn check_rollout(&self) -> impl Step<Input = CheckInput, Output = CheckOutput> + '_ {
         CheckRollout {
             store: &self.store,
             ecs: &self.w.ecs,
@@ -398,6 +398,7 @@ impl<'a> Faults<'a> {
             clock: &self.w.clock,
             approval_endpoint: Self::endpoint(),
             lease: self.w.settings.lease(),
+            poll_interval: self.w.settings.poll_interval,
         }
     }
 
@@ -538,7 +539,7 @@ fn finish(w: &World, ecs_deployment_id: &str, td: &str, health: &str) {
 }
 
 async fn check(w: &World, id: &DeploymentId, phase: Phase) -> Verdict {
-    w.check_rollout().run(CheckInput { deployment_id: id.clone(), phase }).await.unwrap()
+    w.check_rollout().run(CheckInput { deployment_id: id.clone(), phase }).await.unwrap().verdict
 }
 
 fn roll_back_input(id: &DeploymentId, reason: &str) -> RollBackInput {
@@ -870,7 +871,7 @@ async fn a_check_retried_after_it_recorded_its_verdict_answers_the_same_verdict(
     failed(f.check_rollout().run(input()).await);
     // ECS moves on meanwhile: the verdict recorded first stands.
     w.clock.advance(Duration::seconds(5));
-    let retry = f.check_rollout().run(input()).await.unwrap();
+    let retry = f.check_rollout().run(input()).await.unwrap().verdict;
     let clean_verdict = check(&clean, &id, Phase::Rollout).await;
     assert_eq!(retry, clean_verdict);
     assert_eq!(retry.outcome, Outcome::Succeeded);

@@ -469,3 +469,19 @@ async fn an_alarm_names_no_service_and_finds_its_watch_among_every_services() {
     both.sort();
     assert_eq!(read, both, "an alarm reads every watch");
 }
+
+#[tokio::test]
+async fn a_rolling_deployment_in_progress_costs_no_ecs_call_and_its_end_is_still_seen() {
+    let (d, id, ecs_id) = rolling_out().await;
+    let report = handler(&d, about(IN_PROGRESS, &ecs_id)).await.unwrap();
+    assert_eq!(report.matched, std::slice::from_ref(&id));
+    assert!(report.resumed.is_empty());
+    assert!(d.ecs.calls().is_empty(), "nothing to decide or announce: {:?}", d.ecs.calls());
+    assert!(d.elb.calls().is_empty());
+    // Its end comes with events of its own, and those are looked at.
+    complete(&d, "servicetest", TG, &ecs_id);
+    let report = handler(&d, about(COMPLETED, &ecs_id)).await.unwrap();
+    assert_eq!(report.resumed, [id]);
+    assert!(!d.ecs.calls().is_empty());
+    assert_eq!(d.callbacks.sent()[0].1["outcome"], json!("SUCCEEDED"));
+}

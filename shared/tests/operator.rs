@@ -47,8 +47,12 @@ impl World {
                 .map(|id| TargetView { id, port: Some(80), state: TargetHealthState::Healthy, ..Default::default() })
                 .collect(),
         );
-        let verdict =
-            self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout }).await.unwrap();
+        let verdict = self
+            .check_rollout()
+            .run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout })
+            .await
+            .unwrap()
+            .verdict;
         assert_eq!(verdict.outcome, Outcome::Succeeded, "{}", verdict.reason);
         let input = OutcomeInput {
             deployment_id: id.clone(),
@@ -256,7 +260,8 @@ async fn a_rollback_runs_the_previous_good_revision_again_even_through_a_freeze(
             .map(|id| TargetView { id, port: Some(80), state: TargetHealthState::Healthy, ..Default::default() })
             .collect(),
     );
-    let verdict = w.check_rollout().run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout }).await.unwrap();
+    let verdict =
+        w.check_rollout().run(CheckInput { deployment_id: id.clone(), phase: Phase::Rollout }).await.unwrap().verdict;
     let input = OutcomeInput {
         deployment_id: id.clone(),
         outcome: FinalOutcome::Succeeded,

@@ -161,7 +161,7 @@ impl World {
     }
 
     async fn check(&self, id: &DeploymentId, phase: Phase) -> Verdict {
-        self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase }).await.unwrap()
+        self.check_rollout().run(CheckInput { deployment_id: id.clone(), phase }).await.unwrap().verdict
     }
 
     async fn try_outcome(

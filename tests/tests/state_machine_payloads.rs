@@ -204,7 +204,17 @@ async fn rollout_then_rollback_payloads_and_results_line_up() {
     let stored = w.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.watch.unwrap().task_token.as_deref(), Some("token-123"));
 
-    w.clock.advance(Duration::minutes(31));
+    // A check while in progress: the next wait backs off (the rollout has run
+    // a minute: two), through the Pass state into the wait's TimeoutSecondsPath.
+    w.clock.advance(Duration::minutes(1));
+    run(w.check_rollout(), "Check the rollout", &mut state).await;
+    assert_eq!(state["verdict"]["outcome"], json!("IN_PROGRESS"));
+    assert_eq!(chosen("How did the rollout go?", &state), "Check the rollout later");
+    pass("Check the rollout later", &mut state);
+    assert_eq!(path(&state, "$.rollout.pollIntervalSeconds"), &json!(120));
+    assert_eq!(asl()["States"]["Check the rollout later"]["Next"], json!("Wait for the rollout"));
+
+    w.clock.advance(Duration::minutes(30));
     run(w.check_rollout(), "Check the rollout", &mut state).await;
     assert_eq!(state["verdict"]["outcome"], json!("FAILED"), "timed out");
 
@@ -290,6 +300,20 @@ async fn a_queued_run_waits_with_its_token_and_claims_again() {
     assert_eq!(p["taskToken"], json!("token-123"));
     park(w.await_service(), "Wait for the service", &state).await;
     assert_eq!(w.store.all()[0].queue_token.as_deref(), Some("token-123"));
+}
+
+/// A Pass state with `InputPath` and `ResultPath`, as Step Functions runs it.
+fn pass(name: &str, state: &mut Value) {
+    let p = &asl()["States"][name];
+    assert_eq!(p["Type"], json!("Pass"));
+    let value = path(state, p["InputPath"].as_str().unwrap()).clone();
+    let target = p["ResultPath"].as_str().unwrap().trim_start_matches("$.");
+    let (parent, field) = target.rsplit_once('.').unwrap();
+    let mut v = &mut *state;
+    for part in parent.split('.') {
+        v = v.get_mut(part).unwrap_or_else(|| panic!("{parent} not in the state"));
+    }
+    v[field] = value;
 }
 
 /// The Choice's `StringEquals` branch for `value` of `variable`, else its Default.

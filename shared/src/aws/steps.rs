@@ -190,6 +190,7 @@ impl FromVars for CheckRollout {
             notifier: wiring::notifier(config, vars)?,
             clock: SystemClock,
             lease: lease(config::poll_interval(vars)?),
+            poll_interval: config::poll_interval(vars)?,
             approval_endpoint: wiring::approval_endpoint(vars)?,
         })
     }

@@ -5,11 +5,11 @@ use super::{
     FakeEcs, ManualClock, MemoryAlarms, MemoryDecisions, MemoryHttp, MemoryLocks, MemoryRegistry, MemoryRuns,
     MemoryStore, MemoryTargetHealth, MemoryTargets, RecordingCallbacks, RecordingExecutions, RecordingNotifier,
 };
-use crate::domain::{ApprovalEndpoint, HookAnswer, HookInvocation, Verdict};
+use crate::domain::{ApprovalEndpoint, HookAnswer, HookInvocation};
 use crate::events::EcrEvent;
 use crate::steps::{
     ApprovalCall, ApprovalRequestInput, AwaitInput, AwaitOutput, AwaitRollout, AwaitService, AwaitServiceInput,
-    AwaitServiceOutput, CheckInput, CheckRollout, ClaimInput, ClaimOutput, ClaimService, DecideApproval,
+    AwaitServiceOutput, CheckInput, CheckOutput, CheckRollout, ClaimInput, ClaimOutput, ClaimService, DecideApproval,
     DeploymentInput, EcsEvent, GateOutput, Launcher, OnEcsEvent, OnImagePush, Operate, OutcomeInput, OutcomeOutput,
     PushReport, Reconcile, ReconcileInput, ReconcileReport, RecordOutcome, RegisterOutput, RegisterRevision,
     RequestApproval, RollBack, RollBackInput, RollBackOutput, Settings, SignalReport, Step, UpdateOutput,
@@ -150,7 +150,7 @@ impl MemoryCloud {
         AwaitRollout { store: &self.store, locks: &self.locks, clock: &self.clock, lease: self.settings.lease() }
     }
 
-    pub fn check_rollout(&self) -> impl Step<Input = CheckInput, Output = Verdict> + '_ {
+    pub fn check_rollout(&self) -> impl Step<Input = CheckInput, Output = CheckOutput> + '_ {
         CheckRollout {
             store: &self.store,
             ecs: &self.ecs,
@@ -160,6 +160,7 @@ impl MemoryCloud {
             notifier: &self.notifier,
             clock: &self.clock,
             lease: self.settings.lease(),
+            poll_interval: self.settings.poll_interval,
             approval_endpoint: Some(memory_endpoint()),
         }
     }

@@ -39,7 +39,7 @@ use tracing::field::{Empty, display};
 
 pub use await_rollout::{AwaitInput, AwaitOutput, AwaitRollout};
 pub use await_service::{AwaitService, AwaitServiceInput, AwaitServiceOutput};
-pub use check_rollout::{CheckInput, CheckRollout};
+pub use check_rollout::{CheckInput, CheckOutput, CheckRollout, MAX_POLL_INTERVALS, next_poll};
 pub use claim_service::{ClaimInput, ClaimOutcome, ClaimOutput, ClaimService, HELD_POLL_SECONDS};
 pub use decide_approval::{ApprovalCall, DecideApproval};
 pub use function_url::UrlCall;

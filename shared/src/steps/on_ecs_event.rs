@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::{Observer, ProgressLog, Step, StepInput};
 use crate::DeployError;
-use crate::domain::{Deployment, DeploymentId, Phase, TaskStatus, Watch, short_tg};
+use crate::domain::{Deployment, DeploymentId, DeploymentStrategy, Phase, TaskStatus, Watch, short_tg};
 use crate::error::Result;
 use crate::events::parse_ecs_event;
 use crate::ports::{Alarms, CheckLease, Clock, Delivery, DeploymentStore, Ecs, Notifier, TargetHealth, TaskCallbacks};
@@ -74,6 +74,9 @@ fn service_arn_in(cluster_arn: &str, service: &str) -> Option<String> {
 /// look's few calls, well under Lambda's first retry of an invocation that
 /// died holding it (a minute).
 pub const CHECK_LEASE_SECONDS: i64 = 10;
+
+/// ECS's event that a deployment started.
+const IN_PROGRESS: &str = "SERVICE_DEPLOYMENT_IN_PROGRESS";
 
 /// Looks one invocation makes at one watch at most: each one after the first
 /// answers events that came while the one before was under way.
@@ -310,6 +313,17 @@ where
         // check): that verdict stands, and the run may still wait for it.
         if watch.verdict.is_some() {
             return self.deliver(d).await;
+        }
+        // ECS saying a rolling deployment is in progress gives a look nothing
+        // to decide or announce (its end, either way, comes with events of
+        // its own): no calls for it. A traffic-shifting one is looked at: its
+        // stages and weights go on the timeline.
+        if let EcsSignal::Deployment { event_name, .. } = signal
+            && event_name == IN_PROGRESS
+            && matches!(d.strategy, None | Some(DeploymentStrategy::Rolling))
+        {
+            tracing::debug!("a rolling deployment in progress: nothing to look at");
+            return Ok(Look::InProgress);
         }
         // Every signal, an alarm's too, is only a reason to look: the verdict
         // comes from ECS, the load balancer and CloudWatch.

@@ -141,7 +141,7 @@ async fn measure_levels(cloud: &Arc<Cloud>, levels: &[usize], events: usize) -> 
         quiet(cloud).await;
         let mut samples = Vec::new();
         for k in 0..events {
-            let event = in_progress_event(cloud, first, k)?;
+            let event = service_event(cloud, first, k);
             let before = cloud.meter.snapshot();
             let started = Instant::now();
             on_ecs_event
@@ -208,16 +208,15 @@ async fn quiet(cloud: &Cloud) {
     }
 }
 
-/// ECS's `SERVICE_DEPLOYMENT_IN_PROGRESS` about `d`'s rollout, as ECS sends it.
-fn in_progress_event(cloud: &Cloud, d: &Deployment, k: usize) -> Result<serde_json::Value, BenchError> {
-    let ecs_id =
-        d.ecs_deployment_id.clone().ok_or_else(|| BenchError::Run("a waiting deployment without its ECS id".into()))?;
+/// ECS's `SERVICE_STEADY_STATE` about `d`'s service, as ECS sends it: a
+/// reason to look at the rollout, which is still in progress.
+fn service_event(cloud: &Cloud, d: &Deployment, k: usize) -> serde_json::Value {
     let (region, account) = (&cloud.stack.region, &cloud.stack.account);
     let now = chrono::Utc::now();
-    Ok(json!({
+    json!({
         "version": "0",
         "id": format!("00000000-0000-4000-8000-{k:012}"),
-        "detail-type": "ECS Deployment State Change",
+        "detail-type": "ECS Service Action",
         "source": "aws.ecs",
         "account": account,
         "time": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -225,10 +224,9 @@ fn in_progress_event(cloud: &Cloud, d: &Deployment, k: usize) -> Result<serde_js
         "resources": [format!("arn:aws:ecs:{region}:{account}:service/{}/{}", d.cluster, d.service)],
         "detail": {
             "eventType": "INFO",
-            "eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS",
-            "deploymentId": ecs_id,
-            "updatedAt": now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            "reason": "ECS deployment in progress.",
+            "eventName": "SERVICE_STEADY_STATE",
+            "clusterArn": format!("arn:aws:ecs:{region}:{account}:cluster/{}", d.cluster),
+            "createdAt": now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         }
-    }))
+    })
 }
