@@ -396,7 +396,7 @@ async fn a_change_an_event_reports_while_another_looks_is_looked_at_again() {
     let (d, id, ecs_id) = rolling_out().await;
     let alarms = HeldAlarms::new(&d.alarms);
     let step = on_ecs_event_with(&d, &alarms);
-    let (first, second) = tokio::join!(handle(&step, about(IN_PROGRESS, &ecs_id)), async {
+    let (first, second) = tokio::join!(handle(&step, about(STEADY, &ecs_id)), async {
         // The first look has read ECS: in progress. Then ECS completes and says so.
         alarms.held.notified().await;
         complete(&d, "servicetest", TG, &ecs_id);
