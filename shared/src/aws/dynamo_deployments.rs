@@ -105,6 +105,20 @@ impl DynamoDeployments {
         newest_first: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Deployment>> {
+        self.query_index_as(index, key_name, key, newest_first, limit, parse).await
+    }
+
+    /// Every item of `index` under `key`, each read by `read`, page after page
+    /// (at most `limit`).
+    async fn query_index_as<T>(
+        &self,
+        index: &str,
+        key_name: &str,
+        key: &str,
+        newest_first: bool,
+        limit: Option<usize>,
+        read: impl Fn(HashMap<String, AttributeValue>) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -121,9 +135,9 @@ impl DynamoDeployments {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| classify("Query deployments", e))?;
+                .map_err(|e| classify(&format!("Query {index}"), e))?;
             for item in page.items.unwrap_or_default() {
-                out.push(parse(item)?);
+                out.push(read(item)?);
             }
             start = page.last_evaluated_key;
             if start.is_none() || limit.is_some_and(|l| out.len() >= l) {
@@ -521,32 +535,13 @@ impl DeploymentStore for DynamoDeployments {
         if service_arn.is_empty() {
             return Ok(Vec::new());
         }
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(WATCHES_BY_SERVICE_INDEX)
-                .key_condition_expression("#k = :k")
-                .expression_attribute_names("#k", "watchService")
-                .expression_attribute_values(":k", s(service_arn))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Query watches of service", e))?;
-            for item in page.items.unwrap_or_default() {
-                let id = item.get("deploymentId").and_then(|v| v.as_s().ok()).ok_or_else(|| {
-                    DeployError::Aws(format!("{WATCHES_BY_SERVICE_INDEX} answered an item without deploymentId"))
-                })?;
-                out.push(DeploymentId::parse(id)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let id_of = |item: HashMap<String, AttributeValue>| {
+            let id = item.get("deploymentId").and_then(|v| v.as_s().ok()).ok_or_else(|| {
+                DeployError::Aws(format!("{WATCHES_BY_SERVICE_INDEX} answered an item without deploymentId"))
+            })?;
+            DeploymentId::parse(id)
+        };
+        self.query_index_as(WATCHES_BY_SERVICE_INDEX, "watchService", service_arn, false, None, id_of).await
     }
 
     async fn begin_check(&self, id: &DeploymentId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<CheckLease> {
