@@ -31,6 +31,7 @@ use serde::Serialize;
 use super::faults::{
     CallFault, CallFaultKind, EventFault, EventFaultKind, FaultPlan, FunctionFault, FunctionFaultKind,
 };
+use super::meter::STACK;
 use super::seed::{ServiceSpec, seed_service};
 use super::{Cloud, CloudConfig, CloudError, PushRequest, sdk_config};
 
@@ -216,6 +217,11 @@ pub struct Report {
     pub faults_injected: u64,
     /// The fewest healthy tasks above a service's minimum (never negative when it passes).
     pub min_healthy_margin: i64,
+    /// The stack's calls from the first push until every record was terminal,
+    /// by `service:Operation`: where a burst's time goes.
+    pub stack_calls: BTreeMap<String, u64>,
+    /// DynamoDB items the stack read meanwhile.
+    pub dynamodb_items_read: u64,
     pub seconds: f64,
     /// What the checks found wrong; empty: passed.
     pub problems: Vec<String>,
@@ -308,6 +314,7 @@ async fn drive(
 
     let total = scenario.services * scenario.pushes;
     let push_started = Instant::now();
+    let metered = cloud.meter.snapshot();
     let pushed_in = push_all(cloud, &specs, scenario).await?;
 
     let sdk = sdk_config(&cloud.endpoint, &cloud.stack.region).await;
@@ -322,6 +329,7 @@ async fn drive(
         }
     };
     let settled_in = push_started.elapsed();
+    let work = cloud.meter.snapshot().since(&metered);
     let faults_injected = cloud.faults.injected().total();
     // Checks read the world without faults.
     cloud.faults.set(FaultPlan::default());
@@ -375,6 +383,8 @@ async fn drive(
         update_service_allowed: rollouts + rollbacks,
         faults_injected,
         min_healthy_margin: if min_margin == i64::MAX { 0 } else { min_margin },
+        stack_calls: work.calls.get(STACK).cloned().unwrap_or_default(),
+        dynamodb_items_read: work.items_read,
         seconds: started.elapsed().as_secs_f64(),
         problems,
     })

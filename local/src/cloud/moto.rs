@@ -42,6 +42,28 @@ pub fn moto_binary(repo: &Path) -> PathBuf {
     std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo.join(".venv/bin/moto_server"))
 }
 
+/// moto's `main` with werkzeug's line per request switched off. Under a
+/// burst of pushes, writing those lines was a tenth of the DynamoDB moto's
+/// time (py-spy); the lines it prints at start, the port among them, stay.
+const QUIET_MOTO: &str = "import sys\n\
+from werkzeug.serving import WSGIRequestHandler\n\
+WSGIRequestHandler.log_request = lambda *args, **kwargs: None\n\
+from moto.server import main\n\
+main(sys.argv[1:])\n";
+
+/// How to run `binary` (a `moto_server` script): through the Python beside
+/// it with [`QUIET_MOTO`], or as it is where there is none.
+fn moto_command(binary: &Path) -> Command {
+    match binary.parent().map(|bin| bin.join("python")).filter(|p| p.exists()) {
+        Some(python) => {
+            let mut c = Command::new(python);
+            c.args(["-c", QUIET_MOTO]);
+            c
+        }
+        None => Command::new(binary),
+    }
+}
+
 impl Moto {
     /// Starts moto on a port the system picks. `callback_port` is where
     /// moto's state machine engine sends its service calls (it uses
@@ -55,7 +77,7 @@ impl Moto {
         if !binary.exists() {
             return Err(MotoError::NotInstalled(binary.to_owned()));
         }
-        let mut child = Command::new(binary)
+        let mut child = moto_command(binary)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .env("MOTO_PORT", callback_port.to_string())
             .stdin(Stdio::null())
@@ -80,7 +102,8 @@ impl Moto {
         .ok()
         .flatten()
         .ok_or(MotoError::NoPort)?;
-        // moto logs every request to stderr: keep reading so it never blocks on a full pipe.
+        // Keep reading moto's stderr (its errors, or every request where it
+        // runs unquieted) so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let moto = Self { child, port, endpoint: format!("http://127.0.0.1:{port}") };
         let http = reqwest::Client::new();

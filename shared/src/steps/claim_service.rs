@@ -15,7 +15,9 @@ use super::{ForDeployment, NewestWins, Recorder, Step, lease, load};
 use crate::DeployError;
 use crate::domain::{Deployment, DeploymentId, DeploymentStatus, RecordPatch};
 use crate::error::Result;
-use crate::ports::{Claim, Clock, DeploymentStore, FreezeRule, Notifier, Runs, ServiceLocks, TaskCallbacks};
+use crate::ports::{
+    Claim, Clock, DeploymentStore, FreezeRule, Notifier, Runs, ServiceLockState, ServiceLocks, TaskCallbacks,
+};
 
 /// The claim's input: the deployment, and the run's own execution (from the
 /// state machine's context, `$$.Execution.Id`): the other runs of the same
@@ -152,9 +154,12 @@ where
         // Unless the lock is ours already: an attempt before this one was
         // granted the service and died before answering; a push that came
         // since queued behind it, and the retry answers as that attempt did.
+        // One read of the lock serves every decision below; the acquire
+        // itself is conditional, so a lock that changed since is caught there.
         let siblings = rule.siblings(&d).await?;
-        let granted_before = self.locks.state(&d.service_key).await?.owner.as_ref() == Some(id);
-        if !granted_before && let Some((n, why)) = rule.newer(&d, &siblings).await? {
+        let lock = rule.lock(&d).await?;
+        let granted_before = lock.owner.as_ref() == Some(id);
+        if !granted_before && let Some((n, why)) = rule.newer(&d, &siblings, &lock) {
             let d = rule.supersede(&d, n, why).await?;
             return Ok(out(ClaimOutcome::Closed, d.status));
         }
@@ -166,7 +171,7 @@ where
         let now = self.clock.now();
         // A lease that ran out under a run that is alive (a slow step, retries
         // with backoff) is extended for it, not taken: it is not abandoned.
-        if let Some(holder) = self.live_holder(&d, &siblings, input.execution_arn.as_deref(), now).await? {
+        if let Some(holder) = self.live_holder(&d, &siblings, &lock, input.execution_arn.as_deref(), now).await? {
             self.locks.renew(&d.service_key, &holder, now + lease(self.poll_interval)).await?;
             tracing::info!(%holder, "the holder's lease ran out but its run is alive: lease extended, waiting");
             return self.queue_behind(&recorder, &d, &holder, out).await;
@@ -240,12 +245,12 @@ where
         &self,
         d: &Deployment,
         siblings: &[Deployment],
+        lock: &ServiceLockState,
         execution_arn: Option<&str>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<DeploymentId>> {
         let Some((machine, _)) = execution_arn.and_then(|arn| arn.rsplit_once(':')) else { return Ok(None) };
-        let lock = self.locks.state(&d.service_key).await?;
-        let (Some(owner), Some(until)) = (lock.owner, lock.lease_until) else { return Ok(None) };
+        let (Some(owner), Some(until)) = (lock.owner.clone(), lock.lease_until) else { return Ok(None) };
         if owner == d.deployment_id || until >= now {
             return Ok(None);
         }

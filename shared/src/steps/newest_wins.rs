@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Recorder, load};
 use crate::domain::{Deployment, DeploymentStatus, RecordPatch};
 use crate::error::Result;
-use crate::ports::{Clock, DeploymentStore, Notifier, ServiceLocks, TaskCallbacks};
+use crate::ports::{Clock, DeploymentStore, Notifier, ServiceLockState, ServiceLocks, TaskCallbacks};
 
 /// The ports the rule needs.
 pub struct NewestWins<'a, S, L, K, N, C> {
@@ -37,19 +37,25 @@ where
             .collect())
     }
 
+    /// The state of `d`'s service lock (what [`Self::newer`] weighs).
+    pub async fn lock(&self, d: &Deployment) -> Result<ServiceLockState> {
+        self.locks.state(&d.service_key).await
+    }
+
     /// A push newer than `d` that is serving, in flight or waiting, with
-    /// what it is doing: `d` must never deploy over it.
-    pub async fn newer<'s>(
+    /// what it is doing: `d` must never deploy over it. `lock` is the
+    /// service's lock as read for this decision.
+    pub fn newer<'s>(
         &self,
         d: &Deployment,
         siblings: &'s [Deployment],
-    ) -> Result<Option<(&'s Deployment, &'static str)>> {
-        let lock = self.locks.state(&d.service_key).await?;
+        lock: &ServiceLockState,
+    ) -> Option<(&'s Deployment, &'static str)> {
         let serving = lock.serving.as_ref().and_then(|s| siblings.iter().find(|x| x.deployment_id == s.deployment_id));
         let newer = serving.filter(|s| s.is_newer_than(d)).or_else(|| {
             siblings.iter().filter(|s| !s.status.is_terminal() && s.is_newer_than(d)).max_by(|a, b| order(a, b))
         });
-        Ok(newer.map(|n| {
+        newer.map(|n| {
             let why = if n.status.is_terminal() {
                 "is serving"
             } else if n.holds_service() {
@@ -60,7 +66,7 @@ where
                 "is waiting"
             };
             (n, why)
-        }))
+        })
     }
 
     /// Ends `old` as SUPERSEDED by `by`, and wakes its run if it is waiting

@@ -141,7 +141,8 @@ where
         };
         // Nobody is asked about a push that will never deploy.
         let siblings = rule.siblings(&d).await?;
-        if let Some((n, why)) = rule.newer(&d, &siblings).await? {
+        let lock = rule.lock(&d).await?;
+        if let Some((n, why)) = rule.newer(&d, &siblings, &lock) {
             let d = rule.supersede(&d, n, why).await?;
             return Ok(self.out(GateOutcome::Closed, &d, now));
         }
