@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help tools test style test-rust test-python lint build demo proptest-long chaos bench
+.PHONY: help tools lock test style test-rust test-python lint build demo proptest-long chaos bench
 
 help:
 	@echo "make demo    run the offline demo (local cloud)"
@@ -18,21 +18,41 @@ help:
 	@echo "make build   sam build (needs cargo-lambda; see README)"
 	@echo "make chaos   the chaos suite at full size; writes docs/reliability.md (not in make test)"
 	@echo "make bench   the benchmark beside the AWS CLI and fabfuel; writes bench/results and README (not in make test)"
+	@echo "make lock    the Python tool locks updated to the newest releases that fit (then make test)"
 	@echo "make proptest-long  the parsers' property tests, 100,000 cases each (not in make test)"
 
 # Project-local tools: a Python venv (moto, cfn-lint, aws-sam-cli, boto3, pytest)
-# and node_modules (asl-validator). Re-run only when the lists change.
+# and node_modules (asl-validator), each exactly as locked: requirements-dev.txt
+# (pins and hashes, written by `make lock` from requirements-dev.in) and
+# package-lock.json (npm ci). Re-run only when a lock changes.
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 tools: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
+	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
 	touch $@
 
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --loglevel=error
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The Python locks written again from their .in files, every package at its
+# newest release that fits (then `make test` says whether they still work).
+LOCK_VENV := .venv-lock
+lock:
+	python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	for pair in requirements-dev.in:requirements-dev.txt bench/requirements.in:bench/requirements.txt; do \
+	  in=$${pair%%:*}; out=$${pair##*:}; \
+	  { echo "# The lock of $$in (every package pinned, with hashes): make installs exactly this."; \
+	    echo "# Update it with \`make lock\` (uv pip compile --upgrade); do not edit by hand."; \
+	    $(LOCK_VENV)/bin/uv pip compile "$$in" --upgrade --generate-hashes --python-version 3.11 \
+	      --python-platform x86_64-unknown-linux-gnu --no-header --quiet --annotation-style line; \
+	  } > "$$out.new" && mv "$$out.new" "$$out" || exit 1; \
+	done
 
 test: tools style lint test-rust test-python
 
@@ -69,8 +89,8 @@ chaos: tools
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: bench/requirements.txt
 	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt
+	$(BENCH_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
+	$(BENCH_VENV)/bin/pip install --quiet --require-hashes --no-deps -r bench/requirements.txt
 	touch $@
 
 # The local cloud is built optimised (profile bench-local): a debug build's
