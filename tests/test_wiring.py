@@ -717,6 +717,23 @@ def test_function_logs_json_to_its_own_log_group_with_retention(fn):
     assert others == [], f"{fn} shares its log group with {others}"
 
 
+def test_only_the_functions_fed_by_the_whole_account_have_reserved_concurrency():
+    # A flood of the account's pushes or ECS events waits in Lambda's
+    # asynchronous queue instead of taking the account's concurrency.
+    expected = {"Fn::If": ["HasEventFunctionConcurrency", {"Ref": "EventFunctionConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    reserved = {
+        name: r["Properties"]["ReservedConcurrentExecutions"]
+        for name, r in RESOURCES.items()
+        if r["Type"] == "AWS::Serverless::Function" and "ReservedConcurrentExecutions" in r["Properties"]
+    }
+    assert reserved == {"OnImagePushFunction": expected, "OnEcsEventFunction": expected}
+    assert TEMPLATE["Conditions"]["HasEventFunctionConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "EventFunctionConcurrency"}, 0]}]
+    }
+    param = TEMPLATE["Parameters"]["EventFunctionConcurrency"]
+    assert param["Type"] == "Number" and param["MinValue"] == 0 and 1 <= param["Default"] <= param["MaxValue"]
+
+
 def test_bus_topic_and_optional_email():
     assert RESOURCES["DeploymentEventBus"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-deployments"}
     assert RESOURCES["NotificationTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"

@@ -82,6 +82,9 @@ pub struct Function {
     pub on_failure_queue: Option<String>,
     /// The template's `Timeout`: an invocation still running then is stopped.
     pub timeout: Duration,
+    /// The template's `ReservedConcurrentExecutions`: that many asynchronous
+    /// invocations run at once, the rest wait in the queue (`None`: unreserved).
+    pub reserved: Option<Arc<tokio::sync::Semaphore>>,
     invoke: Invoke,
     faults: Faults,
     meter: Meter,
@@ -270,6 +273,8 @@ impl FunctionHost {
             let name = t.physical_name(id)?;
             let on_failure_queue = t.function_failure_queue(id)?;
             let timeout = t.function_timeout(id)?;
+            let reserved =
+                t.function_reserved_concurrency(id)?.map(|n| Arc::new(tokio::sync::Semaphore::new(n as usize)));
             let function = Function {
                 logical_id: id.clone(),
                 name: name.clone(),
@@ -277,6 +282,7 @@ impl FunctionHost {
                 environment,
                 on_failure_queue,
                 timeout,
+                reserved,
                 invoke,
                 faults: Faults::default(),
                 meter: Meter::default(),
@@ -369,6 +375,20 @@ impl Function {
             tracing::info!(function = %self.name, %request_id, error_type = %e.error_type, error = %e.error_message, "function error");
         }
         reply
+    }
+
+    /// An invocation from Lambda's asynchronous queue: with reserved
+    /// concurrency it waits for one of the function's slots. Lambda returns a
+    /// throttled event to the queue and tries it again for up to six hours
+    /// ("Asynchronous invocation" in the Lambda developer guide): throttling
+    /// delays an event, it never fails it or counts as one of its retries.
+    pub async fn invoke_queued(&self, payload: Value) -> Reply {
+        let _slot = match &self.reserved {
+            // The semaphore is never closed, so acquiring only waits.
+            Some(slots) => slots.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        self.invoke(payload).await
     }
 
     /// Lambda's answer for an invocation that ran out of time.
@@ -488,6 +508,7 @@ mod tests {
             environment: HashMap::new(),
             on_failure_queue: None,
             timeout,
+            reserved: None,
             invoke,
             faults: Faults::new(super::super::faults::FaultPlan::parse(faults).unwrap()),
             meter: Meter::default(),
@@ -518,6 +539,39 @@ mod tests {
         assert_eq!(done.load(Ordering::SeqCst), 0, "the work it had not finished stays unfinished");
         let quick = function(Duration::from_secs(1), "{}", worker(&done, Duration::ZERO));
         assert_eq!(quick.invoke(json!({})).await.unwrap(), json!({"done": true}));
+    }
+
+    #[tokio::test]
+    async fn reserved_concurrency_holds_queued_invocations_back_and_fails_none() {
+        let (running, most) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (r, m) = (running.clone(), most.clone());
+        let mut f = function(
+            Duration::from_secs(5),
+            "{}",
+            handler(move |_| {
+                let (r, m) = (r.clone(), m.clone());
+                async move {
+                    m.fetch_max(r.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    r.fetch_sub(1, Ordering::SeqCst);
+                    Ok(json!({"done": true}))
+                }
+            }),
+        );
+        f.reserved = Some(Arc::new(tokio::sync::Semaphore::new(2)));
+        let f = Arc::new(f);
+        let all: Vec<_> = (0..8)
+            .map(|_| {
+                tokio::spawn({
+                    let f = f.clone();
+                    async move { f.invoke_queued(json!({})).await }
+                })
+            })
+            .collect();
+        for one in all {
+            assert_eq!(one.await.unwrap().unwrap(), json!({"done": true}));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2, "at most the reserved two at once");
     }
 
     #[tokio::test]

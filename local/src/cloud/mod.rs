@@ -450,7 +450,7 @@ impl Cloud {
         tokio::spawn(async move {
             tokio::time::sleep(hold).await;
             for attempt in 1..=ASYNC_ATTEMPTS {
-                match function.invoke(event.clone()).await {
+                match function.invoke_queued(event.clone()).await {
                     Ok(_) => return,
                     Err(e) if attempt < ASYNC_ATTEMPTS => {
                         tracing::info!(rule = %rule_name, error = %e.error_message, "retrying asynchronous invocation");

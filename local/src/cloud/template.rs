@@ -343,7 +343,9 @@ impl Template {
         match f.as_str() {
             "Fn::Equals" => {
                 let a = args.as_array().filter(|a| a.len() == 2).ok_or_else(|| invalid("Fn::Equals takes 2"))?;
-                Ok(self.resolve(&a[0])? == self.resolve(&a[1])?)
+                // CloudFormation compares the two as strings: a Number
+                // parameter's 10 equals "10".
+                Ok(comparable(self.resolve(&a[0])?) == comparable(self.resolve(&a[1])?))
             }
             "Fn::Not" => Ok(!self.truth(args.get(0).ok_or_else(|| invalid("Fn::Not takes 1"))?)?),
             "Fn::And" => args.as_array().into_iter().flatten().try_fold(true, |acc, c| Ok(acc && self.truth(c)?)),
@@ -518,6 +520,22 @@ impl Template {
         }
     }
 
+    /// A function's `ReservedConcurrentExecutions` (`None`: unreserved, also
+    /// where the template gives `AWS::NoValue`).
+    pub fn function_reserved_concurrency(&self, id: &str) -> Result<Option<u32>, TemplateError> {
+        let Some(value) = self.resource(id)?.properties.get("ReservedConcurrentExecutions").cloned() else {
+            return Ok(None);
+        };
+        match comparable(self.resolve(&value)?) {
+            Value::Null => Ok(None),
+            Value::String(n) => match n.parse::<u32>() {
+                Ok(n) => Ok(Some(n)),
+                Err(_) => Err(invalid(format!("function {id}: ReservedConcurrentExecutions {n:?} is not a count"))),
+            },
+            other => Err(invalid(format!("function {id}: ReservedConcurrentExecutions {other}"))),
+        }
+    }
+
     /// The SQS queue (by name) a function's failed asynchronous invocations go
     /// to: `EventInvokeConfig.DestinationConfig.OnFailure` of type SQS.
     pub fn function_failure_queue(&self, id: &str) -> Result<Option<String>, TemplateError> {
@@ -667,6 +685,16 @@ impl Template {
     }
 }
 
+/// A scalar as CloudFormation compares it: numbers and booleans as their
+/// strings; anything else as it is.
+fn comparable(v: Value) -> Value {
+    match v {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -698,6 +726,21 @@ mod tests {
         assert_eq!(t.function_failure_queue("OnImagePushFunction").unwrap(), Some(undelivered.clone()));
         assert_eq!(t.function_failure_queue("OnEcsEventFunction").unwrap(), Some(undelivered));
         assert_eq!(t.function_failure_queue("UpdateServiceFunction").unwrap(), None, "invoked synchronously");
+    }
+
+    #[test]
+    fn the_event_functions_have_reserved_concurrency_unless_the_parameter_is_zero() {
+        let t = template();
+        assert_eq!(t.function_reserved_concurrency("OnImagePushFunction").unwrap(), Some(50));
+        assert_eq!(t.function_reserved_concurrency("OnEcsEventFunction").unwrap(), Some(50));
+        assert_eq!(t.function_reserved_concurrency("UpdateServiceFunction").unwrap(), None);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let stack = Stack { name: "local".into(), region: "us-east-1".into(), account: "123456789012".into() };
+        for (given, expected) in [("0", None), ("25", Some(25))] {
+            let params = BTreeMap::from([("EventFunctionConcurrency".into(), given.into())]);
+            let t = Template::load(&path, stack.clone(), &params).unwrap();
+            assert_eq!(t.function_reserved_concurrency("OnImagePushFunction").unwrap(), expected, "{given}");
+        }
     }
 
     #[test]
