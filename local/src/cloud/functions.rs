@@ -385,7 +385,7 @@ impl Function {
     pub async fn invoke_queued(&self, payload: Value) -> Reply {
         let _slot = match &self.reserved {
             // The semaphore is never closed, so acquiring only waits.
-            Some(slots) => slots.clone().acquire_owned().await.ok(),
+            Some(slots) => slots.acquire().await.ok(),
             None => None,
         };
         self.invoke(payload).await
