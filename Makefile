@@ -13,7 +13,7 @@ CARGO ?= cargo
 help:
 	@echo "make demo    run the offline demo (local cloud)"
 	@echo "make test    run every check CI runs"
-	@echo "make lint    cfn-lint, sam validate --lint, ASL validation"
+	@echo "make lint    cfn-lint, sam validate --lint, ASL validation, checkov (security lint)"
 	@echo "make style   cargo fmt --check and clippy with warnings as errors"
 	@echo "make build   sam build (needs cargo-lambda; see README)"
 	@echo "make chaos   the chaos suite at full size; writes docs/reliability.md (not in make test)"
@@ -29,11 +29,16 @@ PIP_VERSION := 26.3
 UV_VERSION := 0.13.9
 tools: $(VENV)/.installed node_modules/.installed
 
+# A virtual environment holding exactly what its lock lists: $(call locked_venv,DIR,LOCK).
+define locked_venv
+	python3 -m venv $(1)
+	$(1)/bin/pip install --quiet pip==$(PIP_VERSION)
+	$(1)/bin/pip install --quiet --require-hashes --no-deps -r $(2)
+	touch $(1)/.installed
+endef
+
 $(VENV)/.installed: requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
-	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
-	touch $@
+	$(call locked_venv,$(VENV),$<)
 
 node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -45,7 +50,7 @@ LOCK_VENV := .venv-lock
 lock:
 	python3 -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
-	for pair in requirements-dev.in:requirements-dev.txt bench/requirements.in:bench/requirements.txt; do \
+	for pair in requirements-dev.in:requirements-dev.txt bench/requirements.in:bench/requirements.txt lint/checkov.in:lint/checkov.txt; do \
 	  in=$${pair%%:*}; out=$${pair##*:}; \
 	  { echo "# The lock of $$in (every package pinned, with hashes): make installs exactly this."; \
 	    echo "# Update it with \`make lock\` (uv pip compile --upgrade); do not edit by hand."; \
@@ -73,7 +78,14 @@ test-python: tools
 	$(CARGO) build -p autodeploy-local --locked
 	$(PY) -m pytest -q tests local/tests
 
-lint: tools
+# The security linter (checkov) pins its own boto3 and botocore, so it has an
+# environment of its own, exactly as locked in lint/checkov.txt (`make lock` writes
+# it from lint/checkov.in). Only make lint needs it.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: lint/checkov.txt
+	$(call locked_venv,$(CHECKOV_VENV),$<)
+
+lint: tools $(CHECKOV_VENV)/.installed
 	bash scripts/lint.sh
 
 build:
@@ -88,10 +100,7 @@ chaos: tools
 # their own environment, results in bench/results/, the README's Performance table.
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: bench/requirements.txt
-	python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
-	$(BENCH_VENV)/bin/pip install --quiet --require-hashes --no-deps -r bench/requirements.txt
-	touch $@
+	$(call locked_venv,$(BENCH_VENV),$<)
 
 # The local cloud is built optimised (profile bench-local): a debug build's
 # steps cost more than the functions do in Lambda and would be measured instead.

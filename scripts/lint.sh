@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Static checks of the infrastructure: cfn-lint, sam validate --lint, and the state
-# machine definition (cfn-lint does not open DefinitionUri). Offline, no AWS account.
-# Run from the repository root after `make tools` (.venv and node_modules).
+# Static checks of the infrastructure: cfn-lint, sam validate --lint, the state
+# machine definition (cfn-lint does not open DefinitionUri) and the security lint
+# (checkov, scripts/checkov.sh). Offline, no AWS account. Run from the repository root
+# through `make lint` (.venv, node_modules and .venv-checkov).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,7 @@ VENV_BIN=.venv/bin
 NODE_BIN=node_modules/.bin
 ASL=statemachine/deploy.asl.json
 
-for tool in "$VENV_BIN/cfn-lint" "$VENV_BIN/sam" "$NODE_BIN/asl-validator"; do
+for tool in "$VENV_BIN/cfn-lint" "$VENV_BIN/sam" "$NODE_BIN/asl-validator" .venv-checkov/bin/checkov; do
   [[ -x $tool ]] || { echo "lint: $tool is missing; run 'make tools'" >&2; exit 1; }
 done
 
@@ -66,5 +67,8 @@ if grep -q '\${' "$substituted"; then
   exit 1
 fi
 "$NODE_BIN/asl-validator" --json-path "$substituted"
+
+echo "== checkov template.yaml (security lint; docs/security-lint.md)"
+bash scripts/checkov.sh
 
 echo "lint: all checks passed"

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for};
+use autodeploy_local::cloud::seed::{ServiceSpec, seed_service, wait_for, wait_for_real};
 use autodeploy_local::cloud::{Cloud, CloudConfig, Running, sdk_config};
 use autodeploy_shared::aws::DynamoDeployments;
 use autodeploy_shared::domain::{Deployment, DeploymentStatus};
@@ -265,5 +265,125 @@ async fn an_event_that_keeps_failing_lands_in_the_undelivered_queue_and_the_good
     let done = outcome(&cloud, &store, "demo/web", "v2").await;
     assert_eq!(done.status, DeploymentStatus::Succeeded);
     assert_eq!(store.recent(50).await.unwrap().len(), 1);
+    running.stop().await;
+}
+
+/// Whether `doc` is an embedded metric format document CloudWatch would turn
+/// into metrics (its specification's rules), and if so the metrics it
+/// defines: (namespace, name, unit, dimensions with their values, values).
+type Extracted = (String, String, String, Vec<(String, String)>, Vec<f64>);
+
+fn extract_emf(doc: &serde_json::Value) -> Result<Vec<Extracted>, String> {
+    const UNITS: [&str; 27] = [
+        "Seconds",
+        "Microseconds",
+        "Milliseconds",
+        "Bytes",
+        "Kilobytes",
+        "Megabytes",
+        "Gigabytes",
+        "Terabytes",
+        "Bits",
+        "Kilobits",
+        "Megabits",
+        "Gigabits",
+        "Terabits",
+        "Percent",
+        "Count",
+        "Bytes/Second",
+        "Kilobytes/Second",
+        "Megabytes/Second",
+        "Gigabytes/Second",
+        "Terabytes/Second",
+        "Bits/Second",
+        "Kilobits/Second",
+        "Megabits/Second",
+        "Gigabits/Second",
+        "Terabits/Second",
+        "Count/Second",
+        "None",
+    ];
+    let aws = doc.get("_aws").ok_or("no _aws")?;
+    aws.get("Timestamp").and_then(serde_json::Value::as_u64).ok_or("_aws.Timestamp is not epoch milliseconds")?;
+    let directives = aws.get("CloudWatchMetrics").and_then(|v| v.as_array()).ok_or("no CloudWatchMetrics array")?;
+    let mut out = Vec::new();
+    for d in directives {
+        let ns =
+            d.get("Namespace").and_then(|v| v.as_str()).filter(|n| (1..=255).contains(&n.len())).ok_or("Namespace")?;
+        let sets = d.get("Dimensions").and_then(|v| v.as_array()).ok_or("Dimensions")?;
+        let metrics = d.get("Metrics").and_then(|v| v.as_array()).filter(|m| m.len() <= 100).ok_or("Metrics")?;
+        for set in sets {
+            let names = set.as_array().filter(|s| s.len() <= 30).ok_or("a dimension set is not an array of ≤ 30")?;
+            let mut dims = Vec::new();
+            for n in names {
+                let n = n.as_str().ok_or("a dimension name is not a string")?;
+                let v = doc.get(n).and_then(|v| v.as_str()).ok_or(format!("dimension {n} has no string value"))?;
+                dims.push((n.to_owned(), v.to_owned()));
+            }
+            for m in metrics {
+                let name = m.get("Name").and_then(|v| v.as_str()).ok_or("a metric without Name")?;
+                let unit = m.get("Unit").and_then(|v| v.as_str()).unwrap_or("None");
+                if !UNITS.contains(&unit) {
+                    return Err(format!("{name}: unit {unit} is not CloudWatch's"));
+                }
+                let values = match doc.get(name) {
+                    Some(serde_json::Value::Number(n)) => vec![n.as_f64().ok_or("not a number")?],
+                    Some(serde_json::Value::Array(a)) if a.len() <= 100 => {
+                        a.iter().map(|v| v.as_f64().ok_or("a value is not a number")).collect::<Result<_, _>>()?
+                    }
+                    _ => return Err(format!("metric {name} has no number or array of ≤ 100 numbers")),
+                };
+                out.push((ns.to_owned(), name.to_owned(), unit.to_owned(), dims.clone(), values));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_and_a_bad_deploy_write_the_embedded_metrics_the_dashboard_reads() {
+    let running = tokio::time::timeout(Duration::from_secs(60), cloud()).await.expect("start in time");
+    let cloud = running.cloud.clone();
+    // Its own service name: the metrics log is the process's, and other tests deploy demo/web.
+    let spec = ServiceSpec { service: "metered".into(), target_id: "demo-metered".into(), ..ServiceSpec::demo() };
+    seed_service(&cloud, &spec).await.unwrap();
+    let store = store(&cloud).await;
+    cloud.push("web:v2", "healthy").await.unwrap();
+    assert_eq!(outcome(&cloud, &store, "demo/metered", "v2").await.status, DeploymentStatus::Succeeded);
+    cloud.push("web:v3", "crash").await.unwrap();
+    assert_eq!(outcome(&cloud, &store, "demo/metered", "v3").await.status, DeploymentStatus::RolledBack);
+
+    // The last one is written after record-outcome returns, a moment after the record ends.
+    let read = || async {
+        let docs: Vec<serde_json::Value> =
+            reqwest::get(format!("{}/_local/metrics", cloud.endpoint)).await.ok()?.json().await.ok()?;
+        let rolled_back = docs.iter().any(|d| d["Service"] == "demo/metered" && d["Outcome"] == "ROLLED_BACK");
+        rolled_back.then_some(docs)
+    };
+    let docs = wait_for_real(30, read).await.expect("the rolled-back deployment's metrics");
+    let mut metrics = Vec::new();
+    for doc in &docs {
+        metrics.extend(extract_emf(doc).unwrap_or_else(|e| panic!("{e}: {doc}")));
+    }
+    let stack = ("Stack".to_owned(), cloud.stack.name.clone());
+    assert!(metrics.iter().all(|(ns, _, _, dims, _)| ns == "ECSAutodeploy" && dims.first() == Some(&stack)));
+    let ours = |name: &str, outcome: &str| -> f64 {
+        metrics
+            .iter()
+            .filter(|(_, n, unit, dims, _)| {
+                n == name
+                    && unit == "Count"
+                    && dims.contains(&("Service".into(), "demo/metered".into()))
+                    && dims.contains(&("Outcome".into(), outcome.into()))
+            })
+            .flat_map(|(_, _, _, _, v)| v.iter().copied())
+            .sum()
+    };
+    // Exactly one of each: the state machine retries nothing twice into a count.
+    assert_eq!(ours("ServiceDeployments", "SUCCEEDED"), 1.0);
+    assert_eq!(ours("ServiceDeployments", "ROLLED_BACK"), 1.0);
+    let seconds = |name: &str| metrics.iter().filter(|(_, n, unit, _, _)| n == name && unit == "Seconds").count();
+    assert!(seconds("DeployDuration") >= 1 && seconds("DetectionDelay") >= 1, "{docs:#?}");
+    assert!(metrics.iter().any(|(_, n, _, dims, _)| n == "Rollbacks" && dims.len() == 1));
     running.stop().await;
 }

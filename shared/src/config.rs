@@ -29,6 +29,12 @@ impl Vars for HashMap<String, String> {
     }
 }
 
+/// The stack's name (`STACK_NAME`, set for every function): the `Stack`
+/// dimension of its metrics.
+pub fn stack_name(vars: &impl Vars) -> Option<String> {
+    vars.var("STACK_NAME").filter(|s| !s.is_empty())
+}
+
 /// A required variable.
 pub fn required(vars: &impl Vars, name: &str) -> Result<String, DeployError> {
     match vars.var(name) {

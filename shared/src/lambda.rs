@@ -11,11 +11,27 @@ use crate::steps::{Step, handle};
 /// A function's whole `main`: logs (honouring `AWS_LAMBDA_LOG_LEVEL` and
 /// `AWS_LAMBDA_LOG_FORMAT`), the SDK configuration and the step built once
 /// per process, then the runtime loop handing each event to the step.
+///
+/// What the step counted goes out after each invocation, before Lambda
+/// freezes the process, as embedded metric format lines (`crate::emf`).
 pub async fn serve<S: Step + FromVars>() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    let stack = crate::config::stack_name(&crate::config::ProcessEnv).unwrap_or_else(|| "unknown".to_owned());
+    let collector = crate::emf::install(&stack)
+        .inspect_err(|e| tracing::warn!(error = %e, "metrics not installed: none will be written"))
+        .ok();
     let config = crate::aws::load_config().await;
     let step = S::from_env(&config)?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&step, event.payload))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async {
+        let result = handle(&step, event.payload).await;
+        if let Some(c) = collector
+            && let Err(e) = crate::emf::flush(c, &mut std::io::stdout().lock())
+        {
+            tracing::warn!(error = %e, "metrics not written");
+        }
+        result
+    }))
+    .await
 }
 
 impl From<DeployError> for Diagnostic {

@@ -743,6 +743,8 @@ const TG_GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targ
 async fn blue_green_stages_and_traffic_land_in_the_timeline_and_success_needs_green_healthy() {
     use autodeploy_shared::domain::{DeploymentStrategy, LifecycleStage, ServiceDeploymentStatus};
     let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    // DescribeServices says BLUE_GREEN, as ECS does for such a service.
+    w.ecs.set_strategy("demo", "web", DeploymentStrategy::BlueGreen);
     let (id, up) = w.rolling("v7", &digest(7)).await;
     let sd = w.ecs.service_deployment_of(&up.ecs_deployment_id).expect("ECS opened a service deployment");
     let d = w.record(&id).await;
@@ -895,4 +897,21 @@ async fn blue_green_without_a_resolved_configuration_is_judged_where_our_tasks_a
     assert_eq!(v.outcome, Outcome::Succeeded, "{}", v.reason);
     assert_eq!(v.target_health.len(), 1);
     assert_eq!(v.target_health[0].target_group_arn, TG_GREEN);
+}
+
+#[tokio::test]
+async fn a_rolling_rollout_under_way_costs_one_describe_services_per_look() {
+    let w = world(TagRule::Glob { pattern: "v*".into() }).await;
+    let (id, up) = w.rolling("v10", &digest(10)).await;
+    w.wait(&id, Phase::Rollout, "t").await.unwrap();
+    let before = (w.ecs.calls().len(), w.elb.calls().len());
+    for _ in 0..3 {
+        assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::InProgress);
+    }
+    let looks: Vec<String> = w.ecs.calls().split_off(before.0);
+    assert_eq!(looks, ["DescribeServices demo/web"; 3], "nothing but deployments[] while it rolls");
+    assert_eq!(w.elb.calls().len(), before.1, "no target health before ECS completes");
+    // Completed: the full look, and success.
+    w.finish(&up.ecs_deployment_id, &w.record(&id).await.new_task_definition.unwrap(), "healthy");
+    assert_eq!(w.check(&id, Phase::Rollout).await.outcome, Outcome::Succeeded);
 }

@@ -103,6 +103,7 @@ fn verdict(ecs: &str, outcome: Outcome) -> Verdict {
         }],
         observed_at: t0(),
         progress: None,
+        ecs_finished_at: Some(t0() - Duration::milliseconds(400)),
     }
 }
 
@@ -238,7 +239,7 @@ async fn contract(store: &impl DeploymentStore) {
     let after = store.record_verdict(&id, &verdict("ecs-svc/2", Outcome::Succeeded)).await.unwrap().unwrap();
     let w = after.watch.unwrap();
     assert_eq!(w.task_token.as_deref(), Some("tok-1"));
-    assert_eq!(w.verdict.as_ref().unwrap().outcome, Outcome::Succeeded);
+    assert_eq!(w.verdict.as_ref().unwrap(), &verdict("ecs-svc/2", Outcome::Succeeded), "kept whole, ECS's end too");
     // the first verdict stands; a later token write learns it is ready.
     let later = store.record_verdict(&id, &verdict("ecs-svc/2", Outcome::Failed)).await.unwrap().unwrap();
     assert_eq!(later.watch.unwrap().verdict.unwrap().outcome, Outcome::Succeeded);

@@ -353,6 +353,7 @@ impl Function {
         tracing::debug!(function = %self.name, %request_id, "invoke");
         let started = Instant::now();
         let input = input_hash(&payload);
+        let event = super::meter::event_kind(&payload);
         let mut run = tokio::spawn((self.invoke)(payload));
         let reply = match tokio::time::timeout(self.timeout, &mut run).await {
             Ok(Ok(reply)) => reply,
@@ -370,7 +371,9 @@ impl Function {
             },
             Err(e) => Err(e),
         };
-        self.meter.count_invocation(&self.binary, started.elapsed());
+        self.meter.count_invocation(&self.binary, event, started.elapsed());
+        // As the Lambda entry does after each invocation.
+        super::emf_log::flush();
         if let Err(e) = &reply {
             tracing::info!(function = %self.name, %request_id, error_type = %e.error_type, error = %e.error_message, "function error");
         }

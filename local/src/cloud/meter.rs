@@ -47,6 +47,10 @@ pub struct Snapshot {
 pub struct Invocations {
     pub count: u64,
     pub total_ms: f64,
+    /// Invocations by the event that caused them (`ECS Task State Change:STOPPED`),
+    /// for functions EventBridge invokes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_event: BTreeMap<String, u64>,
 }
 
 impl Snapshot {
@@ -70,7 +74,13 @@ impl Snapshot {
             .filter_map(|(f, now)| {
                 let was = before.invocations.get(f).cloned().unwrap_or_default();
                 let count = now.count - was.count;
-                (count > 0).then(|| (f.clone(), Invocations { count, total_ms: now.total_ms - was.total_ms }))
+                let by_event = now
+                    .by_event
+                    .iter()
+                    .map(|(e, n)| (e.clone(), n - was.by_event.get(e).copied().unwrap_or(0)))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
+                (count > 0).then(|| (f.clone(), Invocations { count, total_ms: now.total_ms - was.total_ms, by_event }))
             })
             .collect();
         Snapshot { calls, items_read: self.items_read - before.items_read, invocations }
@@ -94,6 +104,19 @@ impl Snapshot {
     pub fn invocation_ms(&self) -> f64 {
         self.invocations.values().map(|i| i.total_ms).sum()
     }
+}
+
+/// What kind of EventBridge event a payload is, for counting: its
+/// `detail-type` and what within it tells one rule's events apart (ECS's
+/// `eventName`, a task's `lastStatus`, an alarm's new state); `None` for a
+/// payload that is not an event (a state machine's task input).
+pub fn event_kind(payload: &Value) -> Option<String> {
+    let kind = payload.get("detail-type")?.as_str()?;
+    let detail = payload.get("detail");
+    let sub = ["/eventName", "/lastStatus", "/state/value"]
+        .iter()
+        .find_map(|p| detail.and_then(|d| d.pointer(p)).and_then(Value::as_str));
+    Some(sub.map_or_else(|| kind.to_owned(), |s| format!("{kind}:{s}")))
 }
 
 #[derive(Debug, Default)]
@@ -146,12 +169,16 @@ impl Meter {
         self.with(|m| m.now.items_read += items);
     }
 
-    /// One finished invocation of `binary`.
-    pub fn count_invocation(&self, binary: &str, took: Duration) {
+    /// One finished invocation of `binary`, caused by `event` when an
+    /// EventBridge rule invoked it (see [`event_kind`]).
+    pub fn count_invocation(&self, binary: &str, event: Option<String>, took: Duration) {
         self.with(|m| {
             let i = m.now.invocations.entry(binary.to_owned()).or_default();
             i.count += 1;
             i.total_ms += took.as_secs_f64() * 1000.0;
+            if let Some(event) = event {
+                *i.by_event.entry(event).or_insert(0) += 1;
+            }
         });
     }
 
@@ -200,15 +227,33 @@ mod tests {
         m.count_items(br#"{"Item": {"pk": {"S": "x"}}}"#);
         m.count_items(br#"{"Responses": {"t": [{}, {}]}}"#);
         m.count_items(b"not json");
-        m.count_invocation("on-ecs-event", Duration::from_millis(12));
+        m.count_invocation("on-ecs-event", Some("ECS Task State Change:STOPPED".into()), Duration::from_millis(12));
+        m.count_invocation("claim", None, Duration::from_millis(3));
         let d = m.snapshot().since(&before);
         assert_eq!(d.call(STACK, "ecs:DescribeServices"), 1);
         assert_eq!(d.calls_to(STACK, "elasticloadbalancing"), 1);
         assert_eq!(d.calls_to("BENCHAWSCLI", "ecs"), 1);
         assert_eq!(d.calls_to(STACK, "dynamodb"), 0);
         assert_eq!(d.items_read, 6);
-        assert_eq!(d.invocation_count(), 1);
-        assert!((d.invocation_ms() - 12.0).abs() < 0.5);
+        assert_eq!(d.invocation_count(), 2);
+        assert!((d.invocation_ms() - 15.0).abs() < 0.5);
+        let by_event = &d.invocations["on-ecs-event"].by_event;
+        assert_eq!(by_event.get("ECS Task State Change:STOPPED"), Some(&1));
+        assert!(d.invocations["claim"].by_event.is_empty());
+    }
+
+    #[test]
+    fn names_an_event_by_its_type_and_what_tells_its_rule_apart() {
+        let ecs =
+            json!({"detail-type": "ECS Deployment State Change", "detail": {"eventName": "SERVICE_DEPLOYMENT_FAILED"}});
+        assert_eq!(event_kind(&ecs).as_deref(), Some("ECS Deployment State Change:SERVICE_DEPLOYMENT_FAILED"));
+        let task = json!({"detail-type": "ECS Task State Change", "detail": {"lastStatus": "STOPPED"}});
+        assert_eq!(event_kind(&task).as_deref(), Some("ECS Task State Change:STOPPED"));
+        let alarm = json!({"detail-type": "CloudWatch Alarm State Change", "detail": {"state": {"value": "ALARM"}}});
+        assert_eq!(event_kind(&alarm).as_deref(), Some("CloudWatch Alarm State Change:ALARM"));
+        let hook = json!({"detail-type": "ECS Hook State Change", "detail": {}});
+        assert_eq!(event_kind(&hook).as_deref(), Some("ECS Hook State Change"));
+        assert_eq!(event_kind(&json!({"deploymentId": "d-1"})), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod chaos;
 pub mod cli;
 pub mod cloudformation;
 pub mod demo;
+pub mod emf_log;
 pub mod faults;
 pub mod function_url;
 pub mod functions;
@@ -275,6 +276,7 @@ impl Cloud {
         let stack = Stack { name: cfg.stack_name.clone(), region: cfg.region.clone(), account: cfg.account.clone() };
         let path = cfg.template.clone().unwrap_or_else(|| cfg.repo.join("template.yaml"));
         let mut template = Template::load(&path, stack.clone(), &cfg.parameters)?;
+        emf_log::install(&stack.name);
 
         let listener =
             tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await.map_err(|e| CloudError::Bind(cfg.port, e))?;

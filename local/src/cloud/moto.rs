@@ -42,14 +42,9 @@ pub fn moto_binary(repo: &Path) -> PathBuf {
     std::env::var_os("MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| repo.join(".venv/bin/moto_server"))
 }
 
-/// moto's `main` with werkzeug's line per request switched off. Under a
-/// burst of pushes, writing those lines was a tenth of the DynamoDB moto's
-/// time (py-spy); the lines it prints at start, the port among them, stay.
-const QUIET_MOTO: &str = "import sys\n\
-from werkzeug.serving import WSGIRequestHandler\n\
-WSGIRequestHandler.log_request = lambda *args, **kwargs: None\n\
-from moto.server import main\n\
-main(sys.argv[1:])\n";
+/// moto's `main` with its request log off and the state machine's parse
+/// kept across executions (why: the file's docstring).
+const QUIET_MOTO: &str = include_str!("moto_main.py");
 
 /// How to run `binary` (a `moto_server` script): through the Python beside
 /// it with [`QUIET_MOTO`], or as it is where there is none.

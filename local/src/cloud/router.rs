@@ -367,6 +367,8 @@ async fn local_api(cloud: &Arc<Cloud>, method: &Method, rest: &str, body: &[u8])
         }
         "faults" => faults_report(cloud),
         "events" => (StatusCode::OK, Value::Array(cloud.delivered()).to_string()).into_response(),
+        // The functions' embedded-metric documents, as CloudWatch Logs holds them.
+        "metrics" => (StatusCode::OK, Value::Array(super::emf_log::documents()).to_string()).into_response(),
         "push" => {
             let req: Value = match serde_json::from_slice(body) {
                 Ok(v) => v,

@@ -115,6 +115,7 @@ fn snapshot(s: &Service) -> ServiceSnapshot {
                 failed_tasks: d.failed_tasks(),
                 rollout_state: d.rollout_state().map(|r| aws_state(r.as_str())),
                 rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                updated_at: d.updated_at().and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
             })
             .collect(),
         target_group_arns,

@@ -304,6 +304,36 @@ pub struct NewDeployment<'a> {
     pub note: Option<&'a str>,
 }
 
+#[cfg(test)]
+impl<'a> NewDeployment<'a> {
+    /// A push of `tag` of repository `web` to target `prod`, checked at `at`,
+    /// and nothing else: the request the domain's tests start from.
+    pub(crate) fn pushed(
+        service: &'a ServiceRef,
+        digest: &'a ImageDigest,
+        rule: &'a TagRule,
+        tag: &'a str,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            service,
+            repository: "web",
+            registry: "1.dkr.ecr.us-east-1.amazonaws.com",
+            digest,
+            tag: Some(tag),
+            target_id: "prod",
+            tag_rule: rule,
+            containers: &[],
+            alarms: &[],
+            approval: None,
+            found_by: Default::default(),
+            pushed_at: Some(at),
+            image_pushed_at: Some(at),
+            note: None,
+        }
+    }
+}
+
 impl Deployment {
     pub fn new(req: NewDeployment<'_>, now: DateTime<Utc>) -> Self {
         let mut detail = match req.tag {
@@ -631,22 +661,7 @@ mod tests {
         let rule = TagRule::Glob { pattern: "*".into() };
         let t = DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").unwrap().with_timezone(&Utc);
         let digest = digest();
-        let new = |tag| NewDeployment {
-            service: &web,
-            repository: "web",
-            registry: "1.dkr.ecr.us-east-1.amazonaws.com",
-            digest: &digest,
-            tag: Some(tag),
-            target_id: "prod",
-            tag_rule: &rule,
-            containers: &[],
-            alarms: &[],
-            approval: None,
-            found_by: Default::default(),
-            pushed_at: Some(t),
-            image_pushed_at: Some(t),
-            note: None,
-        };
+        let new = |tag| NewDeployment::pushed(&web, &digest, &rule, tag, t);
         let request = OperatorRequest {
             kind: RequestKind::Deploy,
             by: "arn:aws:iam::1:user/a".into(),

@@ -11,6 +11,7 @@ mod freeze;
 mod hook;
 mod image;
 mod lifecycle_hook;
+mod metric;
 mod notification;
 mod operator_request;
 mod registry_image;
@@ -42,6 +43,7 @@ pub use hook::{
 };
 pub use image::{ECR_TAG_MAX, ImageDigest, ImageRef, is_ecr_repository_name, not_an_image};
 pub use lifecycle_hook::{HookAction, HookRunStatus, HookTargetType, LifecycleHookDetail, PausedAt, paused_at};
+pub use metric::{Metric, MetricName, MetricUnit, NAMESPACE, RefusalReason, STACK_DIMENSION, transition_metrics};
 pub use notification::{DeploymentStateChange, EVENT_DETAIL_TYPE, EVENT_SOURCE, HumanMessage};
 pub use operator_request::{MAX_REQUEST_REASON_CHARS, OperatorRequest, RequestKind, validate_token};
 pub use registry_image::{RegistryImage, believed_push_time, newest_matching};
@@ -50,7 +52,8 @@ pub use revision::{
     fits_ecs_tag_value, plan_image_update,
 };
 pub use rollout::{
-    EcsDeploymentView, Outcome, ServiceSnapshot, TargetGroupHealth, TargetView, TaskView, Verdict, evaluate, short_tg,
+    EcsDeploymentView, Outcome, ServiceSnapshot, TargetGroupHealth, TargetView, TaskView, Verdict, evaluate,
+    rolling_in_progress, short_tg,
 };
 pub use service_deployment::{
     DeploymentStrategy, LifecycleStage, RevisionSummary, RolloutProgress, ServiceDeploymentStatus,

@@ -25,6 +25,8 @@ pub struct EcsDeploymentView {
     /// Absent for services without rollout tracking.
     pub rollout_state: Option<RolloutState>,
     pub rollout_state_reason: Option<String>,
+    /// `updatedAt`: for a COMPLETED or FAILED rollout, when ECS ended it.
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// The service as DescribeServices reports it.
@@ -137,6 +139,11 @@ pub struct Verdict {
     /// Where ECS's service deployment stood, when it keeps one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<RolloutProgress>,
+    /// For a final verdict, when ECS itself had ended the rollout (its
+    /// `updatedAt`): how long the verdict took to see it is `observed_at`
+    /// minus this.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "super::deployment::iso_opt")]
+    pub ecs_finished_at: Option<DateTime<Utc>>,
 }
 
 impl Verdict {
@@ -153,6 +160,7 @@ impl Verdict {
             target_health: Vec::new(),
             observed_at: now,
             progress: None,
+            ecs_finished_at: None,
         }
     }
 }
@@ -169,6 +177,11 @@ pub fn evaluate(
     now: DateTime<Utc>,
 ) -> Verdict {
     let id = &watch.ecs_deployment_id;
+    // When ECS ended our deployment's rollout, either way.
+    let finished = service
+        .deployment(id)
+        .filter(|d| matches!(d.rollout_state, Some(RolloutState::Completed | RolloutState::Failed)))
+        .and_then(|d| d.updated_at);
     let verdict = |outcome, reason: String, target_health| Verdict {
         outcome,
         phase: watch.phase,
@@ -177,6 +190,7 @@ pub fn evaluate(
         target_health,
         observed_at: now,
         progress: None,
+        ecs_finished_at: if outcome == Outcome::InProgress { None } else { finished },
     };
     let what = match watch.phase {
         Phase::Rollout => "deployment",
@@ -227,6 +241,51 @@ pub fn evaluate(
         return verdict(Outcome::Failed, format!("timed out waiting for ECS {what} {id}: {progress}"), target_health);
     }
     verdict(Outcome::InProgress, progress, target_health)
+}
+
+/// A rolling rollout still under way, judged from `deployments[]` alone, or
+/// `None` when only a full look can say.
+///
+/// While ECS's rolling update has our deployment PRIMARY and IN_PROGRESS,
+/// nothing else it could report changes the verdict: a circuit breaker, an
+/// alarm rollback or a failed Lambda hook turns `rolloutState` to FAILED (or
+/// makes another deployment PRIMARY) before anything else, and success needs
+/// COMPLETED first ("Deployment circuit breaker", "Lifecycle hooks" in the ECS
+/// developer guide). So the look at ECS's service deployment, its tasks and
+/// the target groups is saved: a long rollout costs one DescribeServices per
+/// look. Not for a traffic shift (judged by its stages), a PAUSE hook (a
+/// person holds the deadline), a rollback, or a look at the deadline.
+pub fn rolling_in_progress(
+    watch: &Watch,
+    service: &ServiceSnapshot,
+    shifts_traffic: bool,
+    now: DateTime<Utc>,
+) -> Option<Verdict> {
+    if watch.phase != Phase::Rollout
+        || shifts_traffic
+        || !service.pause_hook_stages.is_empty()
+        || service.status != ServiceStatus::Active
+        || now >= watch.deadline
+    {
+        return None;
+    }
+    let ours = service.deployment(&watch.ecs_deployment_id)?;
+    if ours.status != EcsDeploymentStatus::Primary || ours.rollout_state != Some(RolloutState::InProgress) {
+        return None;
+    }
+    Some(Verdict {
+        outcome: Outcome::InProgress,
+        phase: watch.phase,
+        ecs_deployment_id: ours.id.clone(),
+        reason: format!(
+            "{}/{} tasks running, {} pending, {} failed",
+            ours.running_count, ours.desired_count, ours.pending_count, ours.failed_tasks
+        ),
+        target_health: Vec::new(),
+        observed_at: now,
+        progress: None,
+        ecs_finished_at: None,
+    })
 }
 
 /// "targetgroup/web/abc 1/2 healthy" for each group short of healthy tasks.
@@ -479,6 +538,79 @@ mod tests {
         let mut svc = service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", Some("IN_PROGRESS"), 0)]);
         svc.status = ServiceStatus::Draining;
         assert_eq!(evaluate(&watch(Phase::Rollback), &svc, &tasks(), &[], at(1)).outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn rolling_in_progress_needs_no_further_look_and_agrees_with_the_full_one() {
+        let rolling = service(vec![
+            dep("ecs-svc/2", "PRIMARY", "web:2", Some("IN_PROGRESS"), 1),
+            dep("ecs-svc/1", "ACTIVE", "web:1", Some("COMPLETED"), 2),
+        ]);
+        let v =
+            rolling_in_progress(&watch(Phase::Rollout), &rolling, false, at(10)).expect("judged from deployments[]");
+        assert_eq!(v.outcome, Outcome::InProgress);
+        assert_eq!(v.reason, "1/2 tasks running, 0 pending, 0 failed");
+        let full = evaluate(&watch(Phase::Rollout), &rolling, &tasks(), &[], at(10));
+        assert_eq!((full.outcome, full.reason.as_str()), (v.outcome, v.reason.as_str()));
+    }
+
+    #[test]
+    fn rolling_in_progress_leaves_every_other_case_to_the_full_look() {
+        let rolling = || service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", Some("IN_PROGRESS"), 1)]);
+        let cases: Vec<(&str, Watch, ServiceSnapshot, bool, DateTime<Utc>)> = vec![
+            ("rollback phase", watch(Phase::Rollback), rolling(), false, at(10)),
+            ("traffic shift", watch(Phase::Rollout), rolling(), true, at(10)),
+            ("at the deadline", watch(Phase::Rollout), rolling(), false, at(1800)),
+            (
+                "PAUSE hook",
+                watch(Phase::Rollout),
+                ServiceSnapshot { pause_hook_stages: vec![aws_state("POST_SCALE_UP")], ..rolling() },
+                false,
+                at(10),
+            ),
+            (
+                "service draining",
+                watch(Phase::Rollout),
+                ServiceSnapshot { status: ServiceStatus::Draining, ..rolling() },
+                false,
+                at(10),
+            ),
+            (
+                "completed",
+                watch(Phase::Rollout),
+                service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", Some("COMPLETED"), 2)]),
+                false,
+                at(10),
+            ),
+            (
+                "circuit breaker",
+                watch(Phase::Rollout),
+                service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", Some("FAILED"), 0)]),
+                false,
+                at(10),
+            ),
+            (
+                "replaced",
+                watch(Phase::Rollout),
+                service(vec![
+                    dep("ecs-svc/3", "PRIMARY", "web:1", Some("IN_PROGRESS"), 0),
+                    dep("ecs-svc/2", "ACTIVE", "web:2", Some("IN_PROGRESS"), 1),
+                ]),
+                false,
+                at(10),
+            ),
+            (
+                "no rollout tracking",
+                watch(Phase::Rollout),
+                service(vec![dep("ecs-svc/2", "PRIMARY", "web:2", None, 1)]),
+                false,
+                at(10),
+            ),
+            ("gone", watch(Phase::Rollout), service(Vec::new()), false, at(10)),
+        ];
+        for (case, w, svc, shifts, now) in cases {
+            assert_eq!(rolling_in_progress(&w, &svc, shifts, now), None, "{case}");
+        }
     }
 
     #[test]

@@ -264,6 +264,8 @@ pub fn evaluate_service_deployment(
     now: DateTime<Utc>,
 ) -> Verdict {
     let progress = RolloutProgress::of(sd);
+    // ECS's service deployment ends in a final status; its updatedAt is then when.
+    let finished = (!sd.status.is_running()).then_some(sd.updated_at).flatten();
     let verdict = |outcome, reason: String, target_health| Verdict {
         outcome,
         phase: watch.phase,
@@ -272,6 +274,7 @@ pub fn evaluate_service_deployment(
         target_health,
         observed_at: now,
         progress: Some(progress.clone()),
+        ecs_finished_at: if outcome == Outcome::InProgress { None } else { finished },
     };
     let name = format!("ECS service deployment {}", sd.short_id());
     let ours = &watch.ecs_deployment_id;

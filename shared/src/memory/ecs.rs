@@ -185,6 +185,13 @@ impl FakeEcs {
         }
     }
 
+    /// The service's `deploymentConfiguration.strategy`.
+    pub fn set_strategy(&self, cluster: &str, service: &str, strategy: DeploymentStrategy) {
+        if let Some(svc) = super::lock(&self.0).services.get_mut(&key(cluster, service)) {
+            svc.strategy = Some(strategy);
+        }
+    }
+
     /// The next `n` ListServiceDeployments calls are throttled.
     pub fn fail_next_finds(&self, n: u32) {
         super::lock(&self.0).failing_finds = n;

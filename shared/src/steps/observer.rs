@@ -2,7 +2,7 @@
 
 use crate::domain::{
     Deployment, DeploymentStrategy, Outcome, Phase, ServiceDeploymentStatus, ServiceDeploymentView, ServiceSnapshot,
-    Verdict, Watch, evaluate, evaluate_service_deployment, short_tg,
+    Verdict, Watch, evaluate, evaluate_service_deployment, rolling_in_progress, short_tg,
 };
 use crate::error::Result;
 use crate::ports::{Alarms, Clock, Ecs, TargetHealth};
@@ -18,16 +18,11 @@ pub struct Observer<'a, E, H, A, C> {
 impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
     pub async fn observe(&self, d: &Deployment, watch: &Watch) -> Result<Verdict> {
         let service = self.ecs.describe_service(&d.cluster, &d.service).await?;
-        let verdict = match self.service_deployment(d, watch, &service).await? {
-            Some(sd) => self.judge_service_deployment(d, watch, &service, &sd).await?,
-            // A traffic shift is judged only by its service deployment:
-            // `deployments[]` says nothing of stages and traffic.
-            None if shifts_traffic(d, &service) => not_listed_yet(watch, self.clock.now()),
-            None => {
-                let tasks = self.ecs.service_tasks(&d.cluster, &d.service).await?;
-                let health = self.health(&service.target_group_arns).await?;
-                evaluate(watch, &service, &tasks, &health, self.clock.now())
-            }
+        let now = self.clock.now();
+        let verdict = if let Some(v) = rolling_in_progress(watch, &service, shifts_traffic(d, &service), now) {
+            v
+        } else {
+            self.look(d, watch, &service).await?
         };
         // An alarm fails a rollout (not the rollback recovering from one) whether
         // or not its event reached us: CloudWatch is asked on every look, about
@@ -55,6 +50,22 @@ impl<E: Ecs, H: TargetHealth, A: Alarms, C: Clock> Observer<'_, E, H, A, C> {
             )),
             None => Ok(verdict),
         }
+    }
+
+    /// The full look: ECS's service deployment when it keeps one, else
+    /// `deployments[]` with the service's tasks and target health.
+    async fn look(&self, d: &Deployment, watch: &Watch, service: &ServiceSnapshot) -> Result<Verdict> {
+        Ok(match self.service_deployment(d, watch, service).await? {
+            Some(sd) => self.judge_service_deployment(d, watch, service, &sd).await?,
+            // A traffic shift is judged only by its service deployment:
+            // `deployments[]` says nothing of stages and traffic.
+            None if shifts_traffic(d, service) => not_listed_yet(watch, self.clock.now()),
+            None => {
+                let tasks = self.ecs.service_tasks(&d.cluster, &d.service).await?;
+                let health = self.health(&service.target_group_arns).await?;
+                evaluate(watch, service, &tasks, &health, self.clock.now())
+            }
+        })
     }
 
     /// ECS's service deployment of the watch: the one it follows, or the one

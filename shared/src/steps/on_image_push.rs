@@ -11,8 +11,8 @@ use super::launcher::{CheckedPush, Launcher};
 use super::{Step, StepInput};
 use crate::DeployError;
 use crate::domain::{
-    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, ImageDigest, ImageRef, PushDecision,
-    believed_push_time, not_an_image,
+    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, ImageDigest, ImageRef, Metric, PushDecision,
+    RefusalReason, believed_push_time, not_an_image,
 };
 use crate::error::{Result, clip};
 use crate::events::{EcrEvent, parse_ecr_event};
@@ -62,6 +62,8 @@ pub struct PushReport {
 #[serde(rename_all = "camelCase")]
 pub struct Refusal {
     pub target_id: String,
+    /// Which rule refused it (the `Reason` of the `PushesRefused` metric).
+    pub code: RefusalReason,
     pub reason: String,
 }
 
@@ -141,7 +143,8 @@ where
                     self.registry,
                     target.target_id
                 );
-                self.refuse(&mut report, event_decision(&target, DecisionOutcome::Refused, reason)).await?;
+                let decision = event_decision(&target, DecisionOutcome::Refused, reason);
+                self.refuse(&mut report, RefusalReason::ForeignRegistry, decision).await?;
             } else {
                 allowed.push(target);
             }
@@ -156,16 +159,19 @@ where
         // Nothing in the event is believed until ECR confirms it.
         let checked = match self.check_with_ecr(&push, &tag, &registry, now).await? {
             Ok(checked) => checked,
-            Err((outcome, reason)) => {
-                if outcome == DecisionOutcome::Ignored {
-                    report.ignored = Some(reason.clone());
-                }
+            Err(stopped) => {
+                let (outcome, code, reason) = match stopped {
+                    Stopped::Refused(code, reason) => (DecisionOutcome::Refused, Some(code), reason),
+                    Stopped::Ignored(reason) => {
+                        report.ignored = Some(reason.clone());
+                        (DecisionOutcome::Ignored, None, reason)
+                    }
+                };
                 for target in &allowed {
                     let decision = event_decision(target, outcome, reason.clone());
-                    if outcome == DecisionOutcome::Refused {
-                        self.refuse(&mut report, decision).await?;
-                    } else {
-                        launcher.decide(&decision).await?;
+                    match code {
+                        Some(code) => self.refuse(&mut report, code, decision).await?,
+                        None => launcher.decide(&decision).await?,
                     }
                 }
                 return Ok(report);
@@ -200,8 +206,13 @@ where
     }
 }
 
-/// Why ECR's answer stops a push: the decision and its reason.
-type Stopped = (DecisionOutcome, String);
+/// Why ECR's answer stops a push.
+enum Stopped {
+    /// Refused for the matching targets, by this rule, for this reason.
+    Refused(RefusalReason, String),
+    /// Not an image push at all: ignored.
+    Ignored(String),
+}
 
 impl<T, R, S, X, N, C, P> OnImagePush<T, R, S, X, N, C, P>
 where
@@ -213,10 +224,16 @@ where
     C: Clock,
     P: PushDecisions,
 {
-    async fn refuse(&self, report: &mut PushReport, decision: PushDecision) -> Result<()> {
-        tracing::warn!(target = decision.target_id.as_deref().unwrap_or("-"), reason = %decision.reason, "push refused");
+    async fn refuse(&self, report: &mut PushReport, code: RefusalReason, decision: PushDecision) -> Result<()> {
+        tracing::warn!(target = decision.target_id.as_deref().unwrap_or("-"), %code, reason = %decision.reason, "push refused");
         self.launcher.decide(&decision).await?;
-        report.refused.push(Refusal { target_id: decision.target_id.unwrap_or_default(), reason: decision.reason });
+        // Counted each time the event comes (a redelivered push is refused again).
+        crate::emf::emit(&[Metric::push_refused(code)]);
+        report.refused.push(Refusal {
+            target_id: decision.target_id.unwrap_or_default(),
+            code,
+            reason: decision.reason,
+        });
         Ok(())
     }
 
@@ -236,13 +253,13 @@ where
                 "ECR has no image {} in {registry}/{}: the event does not describe an image that exists (it may have been deleted since)",
                 push.digest, push.repository
             );
-            return Ok(Err((DecisionOutcome::Refused, why)));
+            return Ok(Err(Stopped::Refused(RefusalReason::ImageNotInEcr, why)));
         };
         // ECR's media types where it reports them, the event's where it does not.
         let manifest = image.manifest_media_type.as_deref().or(push.manifest_media_type.as_deref());
         let artifact = image.artifact_media_type.as_deref().or(push.artifact_media_type.as_deref());
         if let Some(why) = not_an_image(manifest, artifact) {
-            return Ok(Err((DecisionOutcome::Ignored, format!("push to {}: {why}", push.repository))));
+            return Ok(Err(Stopped::Ignored(format!("push to {}: {why}", push.repository))));
         }
         if !image.has_tag(tag) {
             let why = format!(
@@ -251,7 +268,7 @@ where
                 clip(tag),
                 push.digest
             );
-            return Ok(Err((DecisionOutcome::Refused, why)));
+            return Ok(Err(Stopped::Refused(RefusalReason::TagMoved, why)));
         }
         let pushed_at = believed_push_time(push.claimed_at, image.pushed_at, now);
         let note = match push.claimed_at {

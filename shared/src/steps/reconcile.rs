@@ -14,7 +14,7 @@ use super::launcher::{CheckedPush, Launcher};
 use super::{Step, StepInput};
 use crate::DeployError;
 use crate::domain::{
-    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, DeploymentStatus, ImageRef, RegistryImage,
+    DecisionOutcome, DecisionSource, DeployTarget, DeploymentId, DeploymentStatus, ImageRef, Metric, RegistryImage,
     newest_matching,
 };
 use crate::error::Result;
@@ -106,6 +106,10 @@ where
                 span.in_scope(|| tracing::error!(error = %e, "could not reconcile the target"));
                 first_error.get_or_insert(e);
             }
+        }
+        // Only the runs this pass started (a retried pass finds them started).
+        if !report.started.is_empty() {
+            crate::emf::emit(&[Metric::pushes_reconciled(report.started.len())]);
         }
         match first_error {
             Some(e) => Err(e),

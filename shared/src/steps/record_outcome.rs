@@ -144,7 +144,7 @@ where
             }
         };
         let d = Recorder { store: &self.store, notifier: &self.notifier, clock: &self.clock }
-            .move_to(id, to, detail, patch)
+            .end_on(id, to, detail, patch, input.verdict.as_ref())
             .await?;
         ServiceQueue { store: &self.store, locks: &self.locks, callbacks: &self.callbacks }.release(&d).await?;
         Ok(OutcomeOutput { deployment_id: id.clone(), status: d.status, failure_reason: d.failure_reason })

@@ -1,7 +1,8 @@
 //! Status writes and their announcements, always together.
 
 use crate::domain::{
-    Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HumanMessage, RecordPatch, Transition,
+    Deployment, DeploymentId, DeploymentStateChange, DeploymentStatus, HumanMessage, RecordPatch, Transition, Verdict,
+    transition_metrics,
 };
 use crate::error::Result;
 use crate::ports::{Clock, DeploymentStore, Notifier, TransitionOutcome};
@@ -24,10 +25,28 @@ impl<S: DeploymentStore, N: Notifier, C: Clock> Recorder<'_, S, N, C> {
         detail: impl Into<String>,
         patch: RecordPatch,
     ) -> Result<Deployment> {
+        self.end_on(id, to, detail, patch, None).await
+    }
+
+    /// [`Self::move_to`] for the move that ends a run on `verdict` (which
+    /// the move clears from the record): its metrics say how long the
+    /// verdict took to see ECS's end.
+    pub async fn end_on(
+        &self,
+        id: &DeploymentId,
+        to: DeploymentStatus,
+        detail: impl Into<String>,
+        patch: RecordPatch,
+        verdict: Option<&Verdict>,
+    ) -> Result<Deployment> {
         let t = Transition { to, at: self.clock.now(), detail: detail.into(), patch };
         let outcome = self.store.transition(id, &t).await?;
-        if let TransitionOutcome::AlreadyThere(_) = &outcome {
-            tracing::info!(deployment = %id, status = %to, "status already recorded; announcing again");
+        match &outcome {
+            TransitionOutcome::AlreadyThere(_) => {
+                tracing::info!(deployment = %id, status = %to, "status already recorded; announcing again");
+            }
+            // Counted once: only by the write that moved it.
+            TransitionOutcome::Moved(d) => crate::emf::emit(&transition_metrics(d, to, verdict, t.at)),
         }
         let record = outcome.into_record();
         self.announce(&record).await?;

@@ -28,6 +28,8 @@ pub struct Cost {
     pub transitions: u64,
     pub invocations: u64,
     pub invocations_by_function: BTreeMap<String, u64>,
+    /// The invocations EventBridge made, by the event that caused them.
+    pub invocations_by_event: BTreeMap<String, u64>,
     /// Measured here, against the local cloud's moto (slower than AWS's
     /// services): an upper bound of what Lambda would bill.
     pub lambda_ms: f64,
@@ -57,10 +59,14 @@ pub async fn of(cloud: &Cloud, run: &Run, speed: f64) -> Result<Option<Cost>, Be
     let transitions = transitions(cloud, &arn).await?;
     let memory = memory_by_binary(cloud);
     let mut by_function = BTreeMap::new();
+    let mut by_event = BTreeMap::new();
     let mut gb_seconds = 0.0;
     let mut lambda_ms = 0.0;
     for (binary, i) in &run.metered.invocations {
         by_function.insert(binary.clone(), i.count);
+        for (event, n) in &i.by_event {
+            *by_event.entry(event.clone()).or_insert(0) += n;
+        }
         let mb = f64::from(memory.get(binary).copied().unwrap_or(128));
         // Lambda bills each invocation's duration rounded up to the millisecond.
         gb_seconds += (i.total_ms.ceil() / 1000.0) * (mb / 1024.0);
@@ -82,6 +88,7 @@ pub async fn of(cloud: &Cloud, run: &Run, speed: f64) -> Result<Option<Cost>, Be
         transitions,
         invocations,
         invocations_by_function: by_function,
+        invocations_by_event: by_event,
         lambda_ms,
         gb_seconds,
         dollars,
