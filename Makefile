@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CARGO ?= cargo
 
-.PHONY: help tools lock test style test-rust test-python lint build demo proptest-long chaos bench
+.PHONY: help tools lock test style test-rust test-python lint build package demo proptest-long chaos bench
 
 help:
 	@echo "make demo    run the offline demo (local cloud)"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint    cfn-lint, sam validate --lint, ASL validation, checkov (security lint)"
 	@echo "make style   cargo fmt --check and clippy with warnings as errors"
 	@echo "make build   sam build (needs cargo-lambda; see README)"
+	@echo "make package sam build with the locked cargo-lambda, then every bootstrap checked (arm64, size)"
 	@echo "make chaos   the chaos suite at full size; writes docs/reliability.md (not in make test)"
 	@echo "make bench   the benchmark beside the AWS CLI and fabfuel; writes bench/results and README (not in make test)"
 	@echo "make lock    the Python tool locks updated to the newest releases that fit (then make test)"
@@ -50,7 +51,7 @@ LOCK_VENV := .venv-lock
 lock:
 	python3 -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
-	for pair in requirements-dev.in:requirements-dev.txt bench/requirements.in:bench/requirements.txt lint/checkov.in:lint/checkov.txt; do \
+	for pair in requirements-dev.in:requirements-dev.txt bench/requirements.in:bench/requirements.txt lint/checkov.in:lint/checkov.txt package/requirements.in:package/requirements.txt; do \
 	  in=$${pair%%:*}; out=$${pair##*:}; \
 	  { echo "# The lock of $$in (every package pinned, with hashes): make installs exactly this."; \
 	    echo "# Update it with \`make lock\` (uv pip compile --upgrade); do not edit by hand."; \
@@ -90,6 +91,16 @@ lint: tools $(CHECKOV_VENV)/.installed
 
 build:
 	sam build
+
+# The Lambda packages as `sam build` makes them (cargo-lambda, arm64), checked:
+# every function's bootstrap is there, an aarch64 ELF, within its size budget.
+# cargo-lambda (and zig, its linker) come from package/requirements.txt.
+PACKAGE_VENV := .venv-package
+$(PACKAGE_VENV)/.installed: package/requirements.txt
+	$(call locked_venv,$(PACKAGE_VENV),$<)
+
+package: tools $(PACKAGE_VENV)/.installed
+	bash scripts/package.sh
 
 # The chaos suite at full size (make test runs it smaller): the reliability table.
 chaos: tools
