@@ -8,8 +8,9 @@ use crate::DeployError;
 use crate::aws::FromVars;
 use crate::steps::{Step, handle};
 
-/// A function's whole `main`: logs (honouring `AWS_LAMBDA_LOG_LEVEL` and
-/// `AWS_LAMBDA_LOG_FORMAT`), the SDK configuration and the step built once
+/// A function's whole `main`: logs (`AWS_LAMBDA_LOG_FORMAT`; the level from
+/// `RUST_LOG`, the template's `LogLevel`, which wins over
+/// `AWS_LAMBDA_LOG_LEVEL`), the SDK configuration and the step built once
 /// per process, then the runtime loop handing each event to the step.
 ///
 /// What the step counted goes out after each invocation, before Lambda
