@@ -38,6 +38,14 @@ def cargo_lambda_functions(template: Path) -> dict[str, str]:
     }
 
 
+def function_variables(template: Path, name: str) -> list[str]:
+    """The environment variables the template gives function `name` (Globals' and its own)."""
+    t = yaml.load(template.read_text(), Loader=_Tags)
+    glob = (((t.get("Globals") or {}).get("Function") or {}).get("Environment") or {}).get("Variables") or {}
+    own = ((t["Resources"][name].get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+    return sorted({*glob, *own})
+
+
 def problem(bootstrap: Path, max_bytes: int) -> str | None:
     """What is wrong with one built bootstrap, or None."""
     if not bootstrap.is_file():

@@ -172,7 +172,12 @@ async fn run(cli: Cli) -> Result<ExitCode, error::CliError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // rustls with ring for the SDK and for reqwest (built without a provider).
+    autodeploy_shared::aws::install_ring_tls();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(autodeploy_shared::aws::https_client())
+        .load()
+        .await;
     let stack = stack::find(&config, cli.stack.as_deref()).await?;
     let out = output::Output::new(cli.output);
     match cli.command {

@@ -35,6 +35,8 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // reqwest is built without a TLS provider of its own: ring, as the SDK.
+    autodeploy_shared::aws::install_ring_tls();
     // The demo's output is the show: only warnings from the logs, unless RUST_LOG says otherwise.
     let default_level = if matches!(cli.command, Command::Demo(_) | Command::Bench(_)) { "warn" } else { "info" };
     tracing_subscriber::fmt()

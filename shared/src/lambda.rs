@@ -8,20 +8,21 @@ use crate::DeployError;
 use crate::aws::FromVars;
 use crate::steps::{Step, handle};
 
-/// A function's whole `main`: logs (`AWS_LAMBDA_LOG_FORMAT`; the level from
-/// `RUST_LOG`, the template's `LogLevel`, which wins over
-/// `AWS_LAMBDA_LOG_LEVEL`), the SDK configuration and the step built once
-/// per process, then the runtime loop handing each event to the step.
+/// A function's whole `main`: logs (`crate::logs`: `AWS_LAMBDA_LOG_FORMAT`;
+/// the level from `RUST_LOG`, the template's `LogLevel`, which wins over
+/// `AWS_LAMBDA_LOG_LEVEL`), the SDK configuration (`aws::lambda_sdk_config`)
+/// and the step built once per process, then the runtime loop handing each
+/// event to the step.
 ///
 /// What the step counted goes out after each invocation, before Lambda
 /// freezes the process, as embedded metric format lines (`crate::emf`).
 pub async fn serve<S: Step + FromVars>() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    crate::logs::init(&crate::logs::LogSettings::from_vars(&crate::config::ProcessEnv), std::io::stdout);
     let stack = crate::config::stack_name(&crate::config::ProcessEnv).unwrap_or_else(|| "unknown".to_owned());
     let collector = crate::emf::install(&stack)
         .inspect_err(|e| tracing::warn!(error = %e, "metrics not installed: none will be written"))
         .ok();
-    let config = crate::aws::load_config().await;
+    let config = crate::aws::lambda_sdk_config(&crate::config::ProcessEnv)?;
     let step = S::from_env(&config)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async {
         let result = handle(&step, event.payload).await;

@@ -12,6 +12,7 @@ pub mod emf;
 pub mod error;
 pub mod events;
 pub mod lambda;
+pub mod logs;
 pub mod memory;
 pub mod ports;
 pub mod steps;

@@ -263,6 +263,7 @@ pub const STATE_MACHINE_ACCESS_KEY: &str = "ak";
 pub async fn sdk_config_as(endpoint: &str, region: &str, access_key: &str) -> autodeploy_shared::aws::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_owned()))
+        .http_client(autodeploy_shared::aws::https_client())
         .endpoint_url(endpoint)
         .credentials_provider(aws_credential_types::Credentials::new(access_key, "test", None, None, "local-cloud"))
         .load()
@@ -273,6 +274,8 @@ impl Cloud {
     /// Starts moto, the simulator, the function host and the router, and
     /// creates the template's resources.
     pub async fn start(cfg: CloudConfig) -> Result<Running, CloudError> {
+        // reqwest is built without a TLS provider of its own: ring, as the SDK.
+        autodeploy_shared::aws::install_ring_tls();
         let stack = Stack { name: cfg.stack_name.clone(), region: cfg.region.clone(), account: cfg.account.clone() };
         let path = cfg.template.clone().unwrap_or_else(|| cfg.repo.join("template.yaml"));
         let mut template = Template::load(&path, stack.clone(), &cfg.parameters)?;

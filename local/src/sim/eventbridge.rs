@@ -26,6 +26,7 @@ impl EventBridgeSink {
             .region(Region::new(region.to_string()))
             .endpoint_url(endpoint_url)
             .credentials_provider(Credentials::new("test", "test", None, None, "autodeploy-local"))
+            .http_client(autodeploy_shared::aws::https_client())
             .build();
         let client = aws_sdk_eventbridge::Client::from_conf(config);
         let (tx, rx) = mpsc::unbounded_channel();

@@ -54,6 +54,8 @@ impl Default for Setup {
 }
 
 pub async fn start() -> Env {
+    // The tests' reqwest clients, built without a TLS provider of their own.
+    autodeploy_shared::aws::install_ring_tls();
     let sim =
         Sim::new(SimConfig { manual_clock: true, start_time: Some(1_700_000_000_000), seed: 42, ..Default::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -66,6 +68,7 @@ pub async fn start() -> Env {
             .region(aws_sdk_ecs::config::Region::new("us-east-1"))
             .credentials_provider(creds.clone())
             .endpoint_url(&url)
+            .http_client(autodeploy_shared::aws::https_client())
             .build(),
     );
     let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
@@ -74,6 +77,7 @@ pub async fn start() -> Env {
             .region(aws_sdk_elasticloadbalancingv2::config::Region::new("us-east-1"))
             .credentials_provider(creds)
             .endpoint_url(&url)
+            .http_client(autodeploy_shared::aws::https_client())
             .build(),
     );
     Env { sim, ecs, elb, url }

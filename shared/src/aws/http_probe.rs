@@ -1,4 +1,4 @@
-//! [`HttpProbe`] over reqwest (rustls, the platform's roots).
+//! [`HttpProbe`] over reqwest (rustls with *ring*, the platform's roots).
 
 use std::time::Duration;
 
@@ -14,6 +14,9 @@ pub struct ReqwestProbe {
 
 impl ReqwestProbe {
     pub fn new() -> Result<Self> {
+        // reqwest is built without a cryptography provider of its own (it
+        // would bring aws-lc-rs; the SDK's clients use *ring*).
+        super::install_ring_tls();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("ecs-autodeploy-verify-hook/", env!("CARGO_PKG_VERSION")))

@@ -15,6 +15,7 @@ mod executions;
 mod http_probe;
 mod notifier;
 mod runs;
+mod sdk_config;
 pub mod steps;
 pub mod task_definition_json;
 pub mod wiring;
@@ -34,6 +35,7 @@ pub use executions::SfnExecutions;
 pub use http_probe::ReqwestProbe;
 pub use notifier::AwsNotifier;
 pub use runs::SfnRuns;
+pub use sdk_config::{https_client, install_ring_tls, lambda_sdk_config};
 pub use wiring::FromVars;
 
 /// Attempts per AWS call, the first included: the SDK's standard retry mode
@@ -43,12 +45,3 @@ pub use wiring::FromVars;
 /// (2 s, doubling, up to 30 s, 5 attempts). Adaptive mode is not used: its
 /// client-side rate limiter learns per process, and a function lives seconds.
 pub const SDK_MAX_ATTEMPTS: u32 = 3;
-
-/// Loads the SDK configuration once per process (region, credentials,
-/// `AWS_ENDPOINT_URL` for the local cloud), with every client's retry policy.
-pub async fn load_config() -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS))
-        .load()
-        .await
-}

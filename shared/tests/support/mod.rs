@@ -55,6 +55,7 @@ pub fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(autodeploy_shared::aws::https_client())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
