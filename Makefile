@@ -16,7 +16,7 @@ help:
 	@echo "make lint    cfn-lint, sam validate --lint, ASL validation, checkov (security lint)"
 	@echo "make style   cargo fmt --check and clippy with warnings as errors"
 	@echo "make build   sam build (needs cargo-lambda; see README)"
-	@echo "make package sam build with the locked cargo-lambda, then every bootstrap checked (arm64, size)"
+	@echo "make package sam build with the locked cargo-lambda, then every bootstrap checked (arm64, size) and run (panics, trace)"
 	@echo "make chaos   the chaos suite at full size; writes docs/reliability.md (not in make test)"
 	@echo "make bench   the benchmark beside the AWS CLI and fabfuel; writes bench/results and README (not in make test)"
 	@echo "make lock    the Python tool locks updated to the newest releases that fit (then make test)"

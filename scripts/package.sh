@@ -19,8 +19,10 @@ built=$(date +%s)
 # The panic probe, built with the command and profile SAM used, run as Lambda
 # would: a handler's panic must come back as an error. Then every function
 # SAM built, started with stand-in variables: each must answer and unwind.
+# And an AWS call made in an invocation must carry its X-Ray trace header.
 cargo lambda build --release --arm64 --locked -p autodeploy-panic-probe
 .venv/bin/python scripts/run_bootstraps.py --panic-probe "${CARGO_TARGET_DIR:-target}/lambda/panic-probe/bootstrap"
 .venv/bin/python scripts/run_bootstraps.py --functions .aws-sam/build template.yaml
+.venv/bin/python scripts/run_bootstraps.py --trace .aws-sam/build template.yaml
 end=$(date +%s)
 echo "make package: $(( end - start )) s (sam build and checks $(( built - start )) s, runs $(( end - built )) s)"

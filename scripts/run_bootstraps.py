@@ -14,10 +14,16 @@
   Rust's exit code for a panic that unwound out of `main` (an aborting build
   dies of SIGABRT). So each bootstrap shows it was built to unwind.
 
+- `--trace BUILD_DIR TEMPLATE`: claim-service, given a deployment id, reads its
+  record from DynamoDB, here the stand-in: that call must carry the
+  invocation's X-Ray trace header (`Lambda-Runtime-Trace-Id` → `_X_AMZN_TRACE_ID`
+  → `X-Amzn-Trace-Id`).
+
 On a host that is not aarch64 the binaries run under `qemu-aarch64-static`
 with Debian's aarch64 C library (`qemu-user-static`, `libc6-arm64-cross`).
 
-Usage: run_bootstraps.py (--panic-probe BOOTSTRAP | --functions BUILD_DIR TEMPLATE | --check-host)
+Usage: run_bootstraps.py (--panic-probe BOOTSTRAP | --functions BUILD_DIR TEMPLATE |
+                          --trace BUILD_DIR TEMPLATE | --check-host)
 """
 
 import argparse
@@ -41,6 +47,8 @@ AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
 RUST_PANIC_EXIT = 101
 # A payload no step accepts: every step reads an object.
 PAYLOAD = b'"not an event"'
+# The X-Ray trace header of the invocation, as Lambda hands it to the runtime.
+TRACE_HEADER = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=53995c3f42cd8ad8;Sampled=1"
 
 
 class Invocation:
@@ -50,11 +58,13 @@ class Invocation:
         self.answer: tuple[str, dict] | None = None  # ("error" | "response", body)
         self.asked_again = threading.Event()
         self.answered = threading.Event()
+        # The headers of each AWS call the process made (AWS_ENDPOINT_URL is this server).
+        self.aws_calls: list[dict[str, str]] = []
         # Set when the run is over: a held poll is let go.
         self.over = threading.Event()
 
 
-def serve(invocation: Invocation, broken_second: bool) -> ThreadingHTTPServer:
+def serve(invocation: Invocation, broken_second: bool, payload: bytes = PAYLOAD) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         nexts = 0
 
@@ -89,14 +99,26 @@ def serve(invocation: Invocation, broken_second: bool) -> ThreadingHTTPServer:
             self.send_header(
                 "Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:probe"
             )
-            self.send_header("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=0")
+            self.send_header("Lambda-Runtime-Trace-Id", TRACE_HEADER)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(PAYLOAD)
+            self.wfile.write(payload)
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if not self.path.startswith(API):
+                # An AWS call (DynamoDB's JSON protocol posts to /): refused as
+                # AWS refuses a call on a table that is not there, which the
+                # SDK does not retry.
+                invocation.aws_calls.append({k.lower(): v for k, v in self.headers.items()})
+                refusal = b'{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no table"}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(refusal)))
+                self.end_headers()
+                self.wfile.write(refusal)
+                return
             kind = self.path.rsplit("/", 1)[-1]
             if self.path.startswith(f"{API}/invocation/{REQUEST_ID}/") and kind in ("error", "response"):
                 try:
@@ -129,11 +151,19 @@ def runner() -> list[str]:
 
 
 def invoke(
-    bootstrap: Path, variables: dict[str, str], broken_second: bool = False, timeout: float = 30
+    bootstrap: Path,
+    variables: dict[str, str],
+    broken_second: bool = False,
+    timeout: float = 30,
+    payload: bytes = PAYLOAD,
+    aws_here: bool = False,
 ) -> tuple[Invocation, int | None, str]:
-    """One process, one invocation: what it answered, its exit code if it died, its output."""
+    """One process, one invocation: what it answered, its exit code if it died, its
+    output. With `aws_here`, the process's AWS calls come to the stand-in too."""
     invocation = Invocation()
-    server = serve(invocation, broken_second)
+    server = serve(invocation, broken_second, payload)
+    if aws_here:
+        variables = {**variables, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}"}
     env = {
         "PATH": "/usr/bin:/bin",
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
@@ -220,11 +250,37 @@ def functions(build_dir: Path, template: Path) -> int:
     return 1 if failed else 0
 
 
+# The step whose AWS call is watched: its first act is to read the deployment's record.
+TRACED_BINARY = "claim-service"
+
+
+def trace(build_dir: Path, template: Path) -> int:
+    """An AWS call made during an invocation carries that invocation's X-Ray trace
+    header (the runtime sets `_X_AMZN_TRACE_ID`, the SDK sends it as
+    `X-Amzn-Trace-Id`), so X-Ray follows a deployment from the function into AWS."""
+    names = [n for n, b in cargo_lambda_functions(template).items() if b == TRACED_BINARY]
+    if not names:
+        print(f"trace: the template has no {TRACED_BINARY} function")
+        return 1
+    variables = {k: stand_in(k) for k in function_variables(template, names[0])}
+    payload = json.dumps({"deploymentId": "d-" + "0" * 24}).encode()
+    invocation, died, output = invoke(build_dir / names[0] / "bootstrap", variables, payload=payload, aws_here=True)
+    sent = [c.get("x-amzn-trace-id") for c in invocation.aws_calls]
+    kind, body = invocation.answer or (None, {})
+    print(f"trace: {TRACED_BINARY} made {len(sent)} AWS call(s), X-Amzn-Trace-Id {sent}; answered {kind} {json.dumps(body)}")
+    if not sent or any(s != TRACE_HEADER for s in sent) or died is not None:
+        print(f"trace: the invocation's trace header {TRACE_HEADER} did not reach every AWS call:\n{output}")
+        return 1
+    print("trace: every AWS call of the invocation carries its X-Ray trace header")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--panic-probe", type=Path, metavar="BOOTSTRAP")
     group.add_argument("--functions", nargs=2, type=Path, metavar=("BUILD_DIR", "TEMPLATE"))
+    group.add_argument("--trace", nargs=2, type=Path, metavar=("BUILD_DIR", "TEMPLATE"))
     group.add_argument("--check-host", action="store_true", help="only say whether this host can run aarch64 binaries")
     args = parser.parse_args(argv)
     if args.check_host:
@@ -232,6 +288,8 @@ def main(argv: list[str]) -> int:
         return 0
     if args.panic_probe:
         return panic_probe(args.panic_probe)
+    if args.trace:
+        return trace(*args.trace)
     return functions(*args.functions)
 
 

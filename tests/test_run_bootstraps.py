@@ -15,13 +15,20 @@ import run_bootstraps  # noqa: E402
 # A runtime client: polls for an event, answers it as told, polls again, then
 # does what the second event calls for.
 RUNTIME = '''
-import json, os, sys, urllib.request
+import json, os, sys, urllib.error, urllib.request
 api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
 answer, after = sys.argv[1], sys.argv[2]
 if answer == "die":
     sys.exit(134)
 event = urllib.request.urlopen(api + "/invocation/next")
 rid = event.headers["Lambda-Runtime-Aws-Request-Id"]
+if answer in ("traced", "untraced"):
+    headers = {"X-Amzn-Trace-Id": event.headers["Lambda-Runtime-Trace-Id"]} if answer == "traced" else {}
+    try:
+        urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL"], data=b"{}", headers=headers))
+    except urllib.error.HTTPError:
+        pass  # refused, as the stand-in refuses every AWS call
+    answer = "error"
 body = {"errorType": "&str", "errorMessage": "Lambda panicked: on purpose"} if answer == "panic" else \\
        {"errorType": "MalformedEvent", "errorMessage": "not an object"} if answer == "error" else {"ok": 1}
 urllib.request.urlopen(urllib.request.Request(
@@ -107,3 +114,23 @@ def test_a_function_passes_when_it_answers_polls_again_and_unwinds(runtime, tmp_
     runtime(answer, after)
     assert run_bootstraps.functions(tmp_path / "build", template(tmp_path)) == (0 if passes else 1)
     assert ("ok" if passes else "FAILED") in capsys.readouterr().out
+
+
+def claim_service_template(tmp_path: Path) -> Path:
+    t = tmp_path / "template.yaml"
+    t.write_text(
+        "Resources:\n"
+        "  ClaimServiceFunction:\n    Type: AWS::Serverless::Function\n"
+        "    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: claim-service}}\n"
+    )
+    return t
+
+
+@pytest.mark.parametrize(("answer", "passes"), [("traced", True), ("untraced", False), ("error", False)])
+def test_the_trace_check_wants_the_invocations_trace_header_on_every_aws_call(
+    runtime, tmp_path, capsys, answer, passes
+):
+    runtime(answer)
+    assert run_bootstraps.trace(tmp_path / "build", claim_service_template(tmp_path)) == (0 if passes else 1)
+    out = capsys.readouterr().out
+    assert ("carries its X-Ray trace header" in out) == passes, out
