@@ -235,10 +235,15 @@ def stand_in(name: str) -> str:
     return "example"
 
 
+def stand_in_variables(template: Path, name: str) -> dict[str, str]:
+    """Every variable the template gives function `name`, each with its stand-in."""
+    return {k: stand_in(k) for k in function_variables(template, name)}
+
+
 def functions(build_dir: Path, template: Path) -> int:
     failed = 0
     for name, binary in sorted(cargo_lambda_functions(template).items(), key=lambda kv: kv[1]):
-        variables = {k: stand_in(k) for k in function_variables(template, name)}
+        variables = stand_in_variables(template, name)
         invocation, died, output = invoke(build_dir / name / "bootstrap", variables, broken_second=True)
         kind, body = invocation.answer or (None, {})
         ok = kind is not None and invocation.asked_again.is_set() and died == RUST_PANIC_EXIT
@@ -262,7 +267,7 @@ def trace(build_dir: Path, template: Path) -> int:
     if not names:
         print(f"trace: the template has no {TRACED_BINARY} function")
         return 1
-    variables = {k: stand_in(k) for k in function_variables(template, names[0])}
+    variables = stand_in_variables(template, names[0])
     payload = json.dumps({"deploymentId": "d-" + "0" * 24}).encode()
     invocation, died, output = invoke(build_dir / names[0] / "bootstrap", variables, payload=payload, aws_here=True)
     sent = [c.get("x-amzn-trace-id") for c in invocation.aws_calls]
